@@ -1,0 +1,1 @@
+//! Insured person and enrollment: the three status dimensions (002 第八–十条).

@@ -1,0 +1,57 @@
+//! The one error enum of `kiosk-core`. Every variant carries a Chinese
+//! message for the citizen (what happened, what to do next) through
+//! [`Error::user_message`]. Variants never carry personal data.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in the pure domain.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Error {
+    /// The ID number does not have 18 characters.
+    #[error("ID number has {found} characters, expected 18")]
+    IdNumberLength {
+        /// How many characters were given.
+        found: usize,
+    },
+    /// A character that is not allowed at this position (1-based).
+    #[error("ID number has an invalid character at position {position}")]
+    IdNumberCharacter {
+        /// 1-based position.
+        position: usize,
+    },
+    /// The first two digits are not a GB/T 2260 province code.
+    #[error("ID number region code starts with unknown province {province}")]
+    IdNumberRegion {
+        /// The two-digit province code found.
+        province: String,
+    },
+    /// Positions 7-14 are not a real calendar date from 1900 on.
+    #[error("ID number birth date is not a valid date")]
+    IdNumberBirthDate,
+    /// The 18th character does not match the GB 11643 check.
+    #[error("ID number check character does not match")]
+    IdNumberCheckDigit,
+}
+
+impl Error {
+    /// The message shown to the citizen: what happened and what to do next.
+    pub fn user_message(&self) -> String {
+        match self {
+            Error::IdNumberLength { found } => format!(
+                "证件号码位数不对（读到 {found} 位，应为 18 位）。请核对证件后重新输入，或到人工窗口办理。"
+            ),
+            Error::IdNumberCharacter { position } => format!(
+                "证件号码第 {position} 位不是有效字符。请核对证件后重新输入，或到人工窗口办理。"
+            ),
+            Error::IdNumberRegion { .. } => {
+                "证件号码的地区代码无效。请核对证件，或到人工窗口办理。".to_string()
+            }
+            Error::IdNumberBirthDate => {
+                "证件号码中的出生日期无效。请核对证件，或到人工窗口办理。".to_string()
+            }
+            Error::IdNumberCheckDigit => {
+                "证件号码校验不通过，可能读错或输错了一位。请重新放置证件或核对后重试。".to_string()
+            }
+        }
+    }
+}

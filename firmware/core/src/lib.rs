@@ -1,0 +1,11 @@
+//! Pure domain of the medical-insurance (医保) self-service kiosk.
+//!
+//! No I/O and no clock live here: devices, the network, the store and time
+//! come in as values. See ARCHITECTURE.md for the map.
+
+pub mod enrollment;
+pub mod error;
+pub mod identity;
+pub mod money;
+
+pub use error::Error;

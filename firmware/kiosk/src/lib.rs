@@ -1,0 +1,1 @@
+//! The kiosk: composition root, CLI, session loop, automation API.

@@ -1,0 +1,1 @@
+//! Reference central service: the national envelope over HTTP, backed by demo data.

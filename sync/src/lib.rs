@@ -1,0 +1,1 @@
+//! Central-service protocol (national envelope), client, and (later) the local store.

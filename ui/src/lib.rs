@@ -1,0 +1,1 @@
+//! Slint touch UI of the kiosk, headless platform, screenshots and element inspection.
