@@ -1,1 +1,9 @@
-//! Device drivers of the kiosk: ID card reader (GA 467), social security card (CCID), QR scanner, ESC/POS printer.
+//! Device drivers of the kiosk. Each driver is generic over a small
+//! transport (`Read + Write` for serial and TCP), owns its framing,
+//! checksums and timeouts, and returns typed values or a typed [`Error`].
+
+pub mod error;
+pub mod idcard;
+pub mod printer;
+
+pub use error::Error;

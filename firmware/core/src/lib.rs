@@ -7,5 +7,6 @@ pub mod enrollment;
 pub mod error;
 pub mod identity;
 pub mod money;
+pub mod region;
 
 pub use error::Error;

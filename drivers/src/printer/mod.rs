@@ -1,0 +1,1 @@
+//! ESC/POS thermal printer: command builder, links, document layouts.

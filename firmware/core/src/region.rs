@@ -1,0 +1,1 @@
+//! Region profiles: the data that differs between regions (issue 5).

@@ -1,0 +1,3 @@
+//! `kiosk-sim`: run a device simulator on its own, for technicians and demos.
+
+fn main() {}

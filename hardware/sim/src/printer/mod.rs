@@ -1,0 +1,1 @@
+//! Simulated ESC/POS printer on TCP that renders the paper roll to PNG.
