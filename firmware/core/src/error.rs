@@ -31,6 +31,20 @@ pub enum Error {
     /// The 18th character does not match the GB 11643 check.
     #[error("ID number check character does not match")]
     IdNumberCheckDigit,
+    /// A region profile (`data/regions/*.toml`) could not be loaded: TOML
+    /// syntax, schema or a semantic check. Start-up stops; the operator
+    /// fixes the file named here.
+    #[error("region profile {file}, line {line}, field `{field}`: {reason}")]
+    RegionProfile {
+        /// File name as given to the loader.
+        file: String,
+        /// 1-based line of the offending key or value.
+        line: usize,
+        /// Dotted path of the field (`items[3].code`; indices are 0-based).
+        field: String,
+        /// What is wrong (English, for the operator).
+        reason: String,
+    },
 }
 
 impl Error {
@@ -52,6 +66,11 @@ impl Error {
             Error::IdNumberCheckDigit => {
                 "证件号码校验不通过，可能读错或输错了一位。请重新放置证件或核对后重试。".to_string()
             }
+            Error::RegionProfile {
+                file, line, field, ..
+            } => format!(
+                "本机区域配置有误（文件 {file} 第 {line} 行，字段 {field}），暂时无法提供服务。请到人工窗口办理，或联系运维人员。"
+            ),
         }
     }
 }

@@ -1,1 +1,0 @@
-//! Region profiles: the data that differs between regions (issue 5).
