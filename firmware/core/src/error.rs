@@ -31,6 +31,16 @@ pub enum Error {
     /// The 18th character does not match the GB 11643 check.
     #[error("ID number check character does not match")]
     IdNumberCheckDigit,
+    /// An amount has a non-zero digit beyond the second decimal place (below
+    /// one fen). Amounts are never rounded silently.
+    #[error("amount has more than 2 decimal places")]
+    AmountPrecision,
+    /// An amount is beyond ±999,999,999,999.99 yuan, or a sum left that range.
+    #[error("amount is outside ±999,999,999,999.99 yuan")]
+    AmountOutOfRange,
+    /// A text is not an amount of the form `-?digits(.digits)?`.
+    #[error("amount is not a plain decimal number")]
+    AmountSyntax,
     /// A region profile (`data/regions/*.toml`) could not be loaded: TOML
     /// syntax, schema or a semantic check. Start-up stops; the operator
     /// fixes the file named here.
@@ -65,6 +75,16 @@ impl Error {
             }
             Error::IdNumberCheckDigit => {
                 "证件号码校验不通过，可能读错或输错了一位。请重新放置证件或核对后重试。".to_string()
+            }
+            Error::AmountPrecision => {
+                "金额精确到分，不能超过两位小数，系统未作处理。请稍后重试，或到人工窗口办理。"
+                    .to_string()
+            }
+            Error::AmountOutOfRange => {
+                "金额超出本机可处理的范围，系统未作处理。请到人工窗口办理。".to_string()
+            }
+            Error::AmountSyntax => {
+                "金额格式不正确，系统未作处理。请稍后重试，或到人工窗口办理。".to_string()
             }
             Error::RegionProfile {
                 file, line, field, ..
