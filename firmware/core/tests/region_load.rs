@@ -22,3 +22,15 @@ fn jilin_loads() {
     let p = load("jilin.toml");
     assert_eq!(p.id(), "jilin");
 }
+
+#[test]
+fn linkou_loads() {
+    let p = load("linkou.toml");
+    assert_eq!(p.id(), "linkou");
+}
+
+#[test]
+fn yunnan_loads() {
+    let p = load("yunnan.toml");
+    assert_eq!(p.id(), "yunnan");
+}

@@ -31,9 +31,10 @@ pub use types::{
     CertificateApplicant, CertificateEligibility, CertificateLayout, CertificateRefusal,
     CertificateRule, CertificateTexts, ClaimDeadline, ClaimRules, CommitmentLetter, DocumentTexts,
     DuplicateAction, DuplicateOutcome, EnrollmentRules, FilingCategory, FilingKind, FilingRules,
-    Hotline, IssueTiming, KioskAction, MaterialCase, Office, OpeningHours, OpeningPeriod, Param,
-    Phone, PhoneKind, PoolingArea, ProcessStep, ProcessingType, RegionInfo, RuleText, Season, Seed,
-    ServiceItem, SourcedText, StatusDimension, StatusText, Validity, ValidityKind, WaitingPeriod,
+    FormTexts, Hotline, IssueTiming, KioskAction, MaterialCase, Office, OpeningHours,
+    OpeningPeriod, Param, Phone, PhoneKind, PoolingArea, ProcessStep, ProcessingType, RegionInfo,
+    RuleText, Season, Seed, ServiceItem, SourcedText, StatusDimension, StatusText, Validity,
+    ValidityKind, WaitingPeriod,
 };
 
 use crate::Error;

@@ -283,8 +283,9 @@ pub struct ProcessStep {
     pub branch: Option<String>,
     /// Step name (`申请`, `受理`, …).
     pub step: String,
-    /// What happens, in the seed's words.
-    pub text: String,
+    /// What happens, in the seed's words (seed 001 names the steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// A service item (办事事项) and its guide.
@@ -816,6 +817,21 @@ pub struct CommitmentLetter {
     pub source: Source,
 }
 
+/// A form printed or filled in on the kiosk (e.g. the filing form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormTexts {
+    /// Title of the form.
+    pub title: String,
+    /// Fields and check boxes, in print order.
+    pub fields: Vec<String>,
+    /// Notes printed on the form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Where the form comes from.
+    pub source: Source,
+}
+
 /// Texts printed on documents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -837,6 +853,9 @@ pub struct DocumentTexts {
     /// The commitment letter, when the seed gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment_letter: Option<CommitmentLetter>,
+    /// Other forms (filing form, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forms: Vec<FormTexts>,
     /// Levels of the satisfaction rating (好差评), when the seed gives them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating_levels: Option<Param<Vec<String>>>,

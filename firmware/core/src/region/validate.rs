@@ -476,16 +476,19 @@ impl Checker {
                 );
             }
             for (j, step) in item.process.iter().enumerate() {
-                self.non_empty(
+                let step_path = |name: &str| {
                     at(&[
                         key("items"),
                         Seg::Index(i),
                         key("process"),
                         Seg::Index(j),
-                        key("text"),
-                    ]),
-                    &step.text,
-                );
+                        key(name),
+                    ])
+                };
+                self.non_empty(step_path("step"), &step.step);
+                if let Some(text) = &step.text {
+                    self.non_empty(step_path("text"), text);
+                }
             }
         }
         codes
@@ -784,6 +787,11 @@ impl Checker {
                 at(&[key("documents"), key("commitment_letter"), key("source")]),
                 &letter.source,
             );
+        }
+        for (i, form) in d.forms.iter().enumerate() {
+            let path = |name: &str| at(&[key("documents"), key("forms"), Seg::Index(i), key(name)]);
+            self.non_empty(path("title"), &form.title);
+            self.source(path("source"), &form.source);
         }
         if let Some(levels) = &d.rating_levels {
             if levels.value.is_empty() {
