@@ -80,6 +80,12 @@ impl RegionProfile {
         self.version
     }
 
+    /// Whether `self` should replace `current`: same region, higher version
+    /// (the centre pushes newer profiles through the reference-data sync).
+    pub fn supersedes(&self, current: &RegionProfile) -> bool {
+        self.region.id == current.region.id && self.version > current.version
+    }
+
     /// Identifier used in the kiosk configuration.
     pub fn id(&self) -> &str {
         &self.region.id
