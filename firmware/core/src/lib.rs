@@ -3,6 +3,7 @@
 //! No I/O and no clock live here: devices, the network, the store and time
 //! come in as values. See ARCHITECTURE.md for the map.
 
+pub mod clock;
 pub mod enrollment;
 pub mod error;
 pub mod identity;

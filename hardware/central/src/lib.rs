@@ -1,1 +1,115 @@
-//! Reference central service: the national envelope over HTTP, backed by demo data.
+//! Reference central service: the national envelope over HTTP on
+//! loopback, answering from the demo data file. The kiosk starts it
+//! in-process in simulation mode; demos and tests run against it; the
+//! `kiosk-central` binary runs it on its own.
+//!
+//! Every message goes to `POST /fsi/api/{infno}` with the envelope of
+//! devices-and-protocols.md §5 as its body.
+
+pub mod data;
+mod error;
+mod service;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use kiosk_core::clock::Clock;
+
+pub use data::DemoData;
+pub use error::Error;
+pub use service::Central;
+
+/// A running central service on its own thread and runtime. Dropping it
+/// stops the server.
+pub struct CentralServer {
+    addr: SocketAddr,
+    central: Arc<Central>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl CentralServer {
+    /// Binds `listen` (use port 0 for a free port) and serves in the background.
+    pub fn spawn(
+        listen: SocketAddr,
+        data: DemoData,
+        clock: Arc<dyn Clock>,
+    ) -> Result<CentralServer, Error> {
+        let listener = std::net::TcpListener::bind(listen).map_err(|e| Error::Bind {
+            addr: listen,
+            source: e,
+        })?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let central = Arc::new(Central::new(data, clock));
+        let shared = Arc::clone(&central);
+        let thread = std::thread::Builder::new()
+            .name("central".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            tracing::error!("central service cannot listen: {e}");
+                            return;
+                        }
+                    };
+                    let app = service::router(central);
+                    let served = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                    if let Err(e) = served {
+                        tracing::error!("central service stopped: {e}");
+                    }
+                });
+            })?;
+        Ok(CentralServer {
+            addr,
+            central: shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The service state, for fault switches in tests.
+    pub fn central(&self) -> &Arc<Central> {
+        &self.central
+    }
+
+    /// The base URL for [`kiosk_sync::ClientConfig::base_url`].
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for CentralServer {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}

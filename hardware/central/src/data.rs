@@ -1,0 +1,281 @@
+//! The demo data file: synthetic insured people the reference central
+//! service answers for. Format documented in docs/demo-data.md.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use kiosk_core::enrollment::{EnrollmentStatus, InsuranceType};
+use kiosk_core::identity::{IdNumber, parse_yyyymmdd};
+
+use crate::Error;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoData {
+    /// Format version (1).
+    pub version: u32,
+    /// Pooling-area code → name.
+    #[serde(default)]
+    pub areas: BTreeMap<String, String>,
+    /// Person category code → name.
+    #[serde(default)]
+    pub person_categories: BTreeMap<String, String>,
+    /// The people.
+    pub people: Vec<DemoPerson>,
+}
+
+/// One synthetic insured person.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoPerson {
+    /// 人员编号.
+    pub person_number: String,
+    /// 姓名.
+    pub name: String,
+    /// Sex code (1 male, 2 female).
+    pub sex: String,
+    /// GB 3304 ethnic group code, two digits (empty for non-residents).
+    #[serde(default)]
+    pub nation: String,
+    /// Birth date.
+    pub birth_date: NaiveDate,
+    /// Document kind (`psn_cert_type`): 01 resident ID card, 17 residence permit, ...
+    pub id_kind: String,
+    /// Document number.
+    pub id_number: String,
+    /// Address on the ID card.
+    #[serde(default)]
+    pub address: String,
+    /// Issuing authority of the ID card.
+    #[serde(default)]
+    pub issuer: String,
+    /// ID card valid from (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub id_valid_from: Option<NaiveDate>,
+    /// ID card valid to (`YYYY-MM-DD` or 长期).
+    #[serde(default)]
+    pub id_valid_to: Option<String>,
+    /// The social security card, if the person has one.
+    #[serde(default)]
+    pub card: Option<DemoCard>,
+    /// E-voucher tokens that resolve to this person.
+    #[serde(default)]
+    pub evouchers: Vec<DemoEVoucher>,
+    /// One record per insurance type.
+    #[serde(default)]
+    pub insurance: Vec<DemoInsurance>,
+}
+
+impl std::fmt::Debug for DemoPerson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoPerson")
+            .field("person_number", &self.person_number)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A social security card.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoCard {
+    /// 卡号 (9 characters).
+    pub card_number: String,
+    /// 卡识别码.
+    pub card_sn: String,
+}
+
+/// An e-voucher token with its expiry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoEVoucher {
+    /// The token the QR code carries.
+    pub token: String,
+    /// When it stops resolving.
+    pub expires_at: NaiveDateTime,
+}
+
+/// One insurance type of a person.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoInsurance {
+    /// Insurance type code (310, 390, ...).
+    pub insutype: String,
+    /// Person category code.
+    pub psn_type: String,
+    /// Enrollment status code (1 normal, 2 suspended, 4 terminated).
+    pub status: String,
+    /// Payment status code (1 assessed, 2 paid, 3 interrupted); default 2.
+    #[serde(default = "paid")]
+    pub payment: String,
+    /// Enrolled since.
+    pub enrolled_from: NaiveDate,
+    /// Suspended or terminated since.
+    #[serde(default)]
+    pub suspended_from: Option<NaiveDate>,
+    /// Pooling-area code.
+    pub pooling_area: String,
+    /// Employer name.
+    #[serde(default)]
+    pub employer: String,
+    /// Personal account balance.
+    pub balance: Decimal,
+    /// Cumulative paid months.
+    pub paid_months: u32,
+}
+
+fn paid() -> String {
+    "2".to_string()
+}
+
+impl DemoData {
+    /// Parses and checks a demo data file. `file_name` only names the file in errors.
+    pub fn parse(file_name: &str, text: &str) -> Result<DemoData, Error> {
+        let data: DemoData = toml::from_str(text).map_err(|e| Error::DemoData {
+            file: file_name.to_string(),
+            line: e
+                .span()
+                .map(|s| line_of(text, s.start))
+                .unwrap_or_default(),
+            reason: e.message().to_string(),
+        })?;
+        data.check(file_name)?;
+        Ok(data)
+    }
+
+    /// The demo people shipped with the kiosk (data/demo/people.toml).
+    pub fn builtin() -> Result<DemoData, Error> {
+        DemoData::parse(
+            "data/demo/people.toml",
+            include_str!("../../../data/demo/people.toml"),
+        )
+    }
+
+    fn check(&self, file: &str) -> Result<(), Error> {
+        let fail = |who: &str, reason: String| Error::DemoData {
+            file: file.to_string(),
+            line: 0,
+            reason: format!("person {who}: {reason}"),
+        };
+        if self.version != 1 {
+            return Err(Error::DemoData {
+                file: file.to_string(),
+                line: 0,
+                reason: format!("unsupported version {}", self.version),
+            });
+        }
+        let mut numbers = HashSet::new();
+        let mut documents = HashSet::new();
+        let mut tokens = HashSet::new();
+        for p in &self.people {
+            let who = p.person_number.as_str();
+            if !numbers.insert(p.person_number.clone()) {
+                return Err(fail(who, "person_number appears twice".into()));
+            }
+            if !documents.insert(p.id_number.clone()) {
+                return Err(fail(who, "id_number appears twice".into()));
+            }
+            if matches!(p.id_kind.as_str(), "01" | "17") {
+                let id = IdNumber::parse(&p.id_number)
+                    .map_err(|e| fail(who, format!("id_number invalid: {e}")))?;
+                if id.birth_date() != p.birth_date {
+                    return Err(fail(who, "birth_date differs from id_number".into()));
+                }
+            }
+            if !matches!(p.sex.as_str(), "1" | "2") {
+                return Err(fail(who, format!("sex must be 1 or 2, not {}", p.sex)));
+            }
+            if let Some(valid_to) = &p.id_valid_to
+                && valid_to != "长期"
+                && NaiveDate::parse_from_str(valid_to, "%Y-%m-%d").is_err()
+            {
+                return Err(fail(who, "id_valid_to must be YYYY-MM-DD or 长期".into()));
+            }
+            for v in &p.evouchers {
+                if !tokens.insert(v.token.clone()) {
+                    return Err(fail(who, "e-voucher token appears twice".into()));
+                }
+            }
+            for i in &p.insurance {
+                if InsuranceType::from_code(&i.insutype).is_none() {
+                    return Err(fail(who, format!("unknown insutype {}", i.insutype)));
+                }
+                if EnrollmentStatus::from_wire(&i.status).is_none() {
+                    return Err(fail(who, format!("unknown status {}", i.status)));
+                }
+                if !self.areas.contains_key(&i.pooling_area) {
+                    return Err(fail(
+                        who,
+                        format!("pooling_area {} not in [areas]", i.pooling_area),
+                    ));
+                }
+                if i.balance.scale() > 2 {
+                    return Err(fail(who, "balance has more than 2 decimals".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The ID card fields of a person as `YYYYMMDD` strings, for simulators.
+    pub fn id_valid_to_compact(person: &DemoPerson) -> String {
+        match person.id_valid_to.as_deref() {
+            Some("长期") | None => "长期".to_string(),
+            Some(date) => date.replace('-', ""),
+        }
+    }
+
+    /// Finds a person by document number.
+    pub fn by_id_number(&self, number: &str) -> Option<&DemoPerson> {
+        self.people.iter().find(|p| p.id_number == number)
+    }
+}
+
+/// Checks a `YYYYMMDD` text (used by tests of the demo data).
+pub fn is_compact_date(text: &str) -> bool {
+    parse_yyyymmdd(text).is_some()
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map(|prefix| prefix.matches('\n').count() + 1)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_data_loads_and_covers_the_needed_cases() {
+        let data = DemoData::builtin().unwrap();
+        assert!(data.people.len() >= 8);
+        let statuses: HashSet<&str> = data
+            .people
+            .iter()
+            .flat_map(|p| p.insurance.iter().map(|i| i.status.as_str()))
+            .collect();
+        assert!(statuses.contains("1") && statuses.contains("2") && statuses.contains("4"));
+        assert!(data.people.iter().any(|p| p.card.is_some()));
+        assert!(data.people.iter().any(|p| !p.evouchers.is_empty()));
+    }
+
+    #[test]
+    fn a_bad_id_number_names_the_person() {
+        let text = include_str!("../../../data/demo/people.toml")
+            .replace("220102196205141234", "220102196205141235");
+        let err = DemoData::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(err.contains("22010000000001"), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line() {
+        let err = DemoData::parse("x.toml", "version = 1\npeople = [\n  { name = }\n]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x.toml") && err.contains("line 3"), "{err}");
+    }
+}

@@ -1,0 +1,31 @@
+//! The one error enum of `kiosk-central`.
+
+use std::net::SocketAddr;
+
+use thiserror::Error;
+
+/// Errors starting the reference central service.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The demo data file is broken.
+    #[error("{file} line {line}: {reason}")]
+    DemoData {
+        /// File name.
+        file: String,
+        /// 1-based line (0 when the fault is not tied to a line).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Other I/O.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,79 @@
+//! The one error enum of `kiosk-sync`.
+
+use thiserror::Error;
+
+/// What can go wrong talking to the central service. Variants never carry
+/// personal data: the centre's `err_msg` is kept only for codes that are
+/// not about a person.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The centre could not be reached (connection refused, DNS, reset).
+    #[error("central service unreachable: {0}")]
+    Unreachable(String),
+    /// The centre did not answer within the timeout.
+    #[error("central service timed out")]
+    Timeout,
+    /// The centre answered with an HTTP error status.
+    #[error("central service answered HTTP {0}")]
+    HttpStatus(u16),
+    /// The answer was larger than the client accepts.
+    #[error("central service answer exceeds {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The answer was not a well-formed envelope of the expected shape.
+    #[error("malformed answer from central service: {0}")]
+    Malformed(String),
+    /// The answer's `inf_refmsgid` is not the request's `msgid`.
+    #[error("answer refers to another message")]
+    WrongReference,
+    /// Sign-in failed or the sign number was refused twice.
+    #[error("sign-in refused: {0}")]
+    SignIn(String),
+    /// No insured person matches the credential.
+    #[error("no insured person matches the credential")]
+    PersonNotFound,
+    /// The e-voucher token has expired.
+    #[error("e-voucher token expired")]
+    EVoucherExpired,
+    /// The centre refused the transaction.
+    #[error("central service refused (infcode {infcode}): {message}")]
+    Refused {
+        /// The centre's code.
+        infcode: i32,
+        /// The centre's message.
+        message: String,
+    },
+    /// The client's own configuration is unusable (bad URL).
+    #[error("central service configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The message shown to the citizen: what happened and what to do next.
+    pub fn user_message(&self) -> String {
+        match self {
+            Error::Unreachable(_) | Error::Timeout | Error::HttpStatus(_) => {
+                "暂时无法连接医保中心，查询暂不可用。您可以先查看办事指南，稍后再试，或到人工窗口办理。"
+                    .to_string()
+            }
+            Error::TooLarge { .. } | Error::Malformed(_) | Error::WrongReference => {
+                "医保中心返回的信息有误，请稍后再试；如多次出现，请联系工作人员。".to_string()
+            }
+            Error::SignIn(_) | Error::Config(_) => {
+                "本终端暂时无法登录医保中心，请联系工作人员，或到人工窗口办理。".to_string()
+            }
+            Error::PersonNotFound => {
+                "未查询到您的参保信息。请核对证件，或到人工窗口咨询参保登记。".to_string()
+            }
+            Error::EVoucherExpired => {
+                "医保电子凭证二维码已过期。请在医保App或微信/支付宝中刷新二维码后重新扫码。"
+                    .to_string()
+            }
+            Error::Refused { message, .. } => {
+                format!("医保中心未能办理：{message}。请到人工窗口咨询。")
+            }
+        }
+    }
+}

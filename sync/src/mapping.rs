@@ -1,0 +1,117 @@
+//! Mapping between wire codes and domain types, at the edge.
+
+use kiosk_core::identity::IdDocumentKind;
+
+/// `psn_cert_type` for a document kind. Only 01 (resident ID card, also
+/// household register) is fixed by the public spec the project has; the
+/// other codes follow the national PSN_CERT_TYPE dictionary as the project
+/// understands it and are to be confirmed against the province's table.
+pub fn psn_cert_type(kind: IdDocumentKind) -> &'static str {
+    match kind {
+        IdDocumentKind::ResidentIdCard | IdDocumentKind::HouseholdRegister => "01",
+        IdDocumentKind::HkMacaoPass => "04",
+        IdDocumentKind::ForeignPermanentResidenceCard => "07",
+        IdDocumentKind::Passport => "08",
+        IdDocumentKind::HkMacaoTaiwanResidencePermit => "17",
+    }
+}
+
+use chrono::NaiveDate;
+use kiosk_core::enrollment::{
+    Enrollment, EnrollmentStatus, InsuranceType, InsuredPerson, PaymentStatus,
+    person_category_label,
+};
+use kiosk_core::identity::Sex;
+use kiosk_core::money::Yuan;
+
+use crate::error::Error;
+use crate::wire::{EnrollmentDetailOutput, PersonQueryOutput};
+
+/// The document kind for a `psn_cert_type` code (inverse of [`psn_cert_type`]).
+pub fn document_kind(code: &str) -> Option<IdDocumentKind> {
+    match code {
+        "01" => Some(IdDocumentKind::ResidentIdCard),
+        "04" => Some(IdDocumentKind::HkMacaoPass),
+        "07" => Some(IdDocumentKind::ForeignPermanentResidenceCard),
+        "08" => Some(IdDocumentKind::Passport),
+        "17" => Some(IdDocumentKind::HkMacaoTaiwanResidencePermit),
+        _ => None,
+    }
+}
+
+fn date(field: &str, text: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text.trim(), "%Y%m%d"))
+        .map_err(|_| Error::Malformed(format!("{field} is not a date")))
+}
+
+/// Builds the domain's insured person from the 1101 answer and the KS01
+/// detail. Insurance types the kiosk does not know are skipped (and said so
+/// by the caller's log), never guessed.
+pub fn insured_person(
+    person: &PersonQueryOutput,
+    detail: &EnrollmentDetailOutput,
+) -> Result<InsuredPerson, Error> {
+    let base = &person.baseinfo;
+    let id_kind = document_kind(&base.psn_cert_type)
+        .ok_or_else(|| Error::Malformed("unknown psn_cert_type".into()))?;
+    let sex = base
+        .gend
+        .chars()
+        .next()
+        .and_then(Sex::from_code)
+        .unwrap_or(Sex::Unspecified);
+    let mut enrollments = Vec::new();
+    for insu in &person.insuinfo {
+        let Some(insurance_type) = InsuranceType::from_code(&insu.insutype) else {
+            continue;
+        };
+        let status = EnrollmentStatus::from_wire(&insu.psn_insu_stas)
+            .ok_or_else(|| Error::Malformed("unknown psn_insu_stas".into()))?;
+        let item = detail.items.iter().find(|d| d.insutype == insu.insutype);
+        let payment = match item {
+            Some(d) => PaymentStatus::from_wire(&d.paym_stas)
+                .ok_or_else(|| Error::Malformed("unknown paym_stas".into()))?,
+            None => return Err(Error::Malformed("KS01 lacks an insurance type".into())),
+        };
+        let category_name = item.map(|d| d.psn_type_name.clone()).unwrap_or_default();
+        let person_category = if category_name.is_empty() {
+            person_category_label(&insu.psn_type)
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            category_name
+        };
+        let pooling_area = item
+            .map(|d| d.insuplc_admdvs_name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| insu.insuplc_admdvs.clone());
+        enrollments.push(Enrollment {
+            insurance_type,
+            person_category_code: insu.psn_type.clone(),
+            person_category,
+            status,
+            payment,
+            enrolled_from: date("psn_insu_date", &insu.psn_insu_date)?,
+            suspended_from: match insu.paus_insu_date.as_deref() {
+                Some(text) if !text.trim().is_empty() => Some(date("paus_insu_date", text)?),
+                _ => None,
+            },
+            pooling_area_code: insu.insuplc_admdvs.clone(),
+            pooling_area,
+            employer: Some(insu.emp_name.clone()).filter(|e| !e.is_empty()),
+            account_balance: Yuan::new(insu.balc)
+                .map_err(|_| Error::Malformed("balc out of range".into()))?,
+            paid_months: item.map(|d| d.acml_paid_mons).unwrap_or(0),
+        });
+    }
+    Ok(InsuredPerson {
+        person_number: base.psn_no.clone(),
+        id_kind,
+        id_number: base.certno.clone(),
+        name: base.psn_name.clone(),
+        sex,
+        birth_date: date("brdy", &base.brdy)?,
+        enrollments,
+    })
+}
