@@ -695,7 +695,7 @@ fn parse_gs(d: &[u8]) -> Parsed<'_> {
             let m = d[3];
             let wbytes = le16(d[4], d[5]);
             let height = le16(d[6], d[7]);
-            let k = wbytes * height;
+            let k = wbytes.saturating_mul(height);
             if k > MAX_PAYLOAD {
                 return skip_payload(
                     8,

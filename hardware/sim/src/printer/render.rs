@@ -343,12 +343,12 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "writes /tmp/printer-debug.png for a human to look at"]
-    fn debug_image() {
+    #[ignore = "writes /tmp/printer-styles.png for a human to look at"]
+    fn style_sheet_image() {
         let fonts = super::super::font::fonts().expect("fonts");
-        let job = b"\x1c&\xd6\xd0\xb9\xfa ABC xyz\n\x1d!\x11\xd6\xd0\xb9\xfaAB\n\x1d!\x00\x1bE\x01\xd6\xd0\xb9\xfa bold\n\x1dV\x00";
-        let png_bytes = render_png(&page(job, 384), fonts).expect("png");
-        std::fs::write("/tmp/printer-debug.png", png_bytes).expect("write");
+        let job = b"\x1c&\x1ba\x02\xd6\xd0\xb9\xfa ABC xyz\n\x1ba\x00\x1d!\x10\xd6\xd0\xb9\xfaAB\n\x1d!\x01\x1bE\x01\xd6\xd0\xb9\xfa bold\n\x1d!\x00\x1bE\x00\x1b-\x01underline\x1b-\x00 \x1dB\x01 REVERSE \x1dB\x00\n\x1d!\x22Big\n";
+        let png_bytes = render_png(&page(job, 576), fonts).expect("png");
+        std::fs::write("/tmp/printer-styles.png", png_bytes).expect("write");
     }
 
     #[test]
