@@ -9,6 +9,42 @@ pub enum Error {
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 
+    /// A pseudo-terminal call failed (openpty, termios, poll).
+    #[error("pseudo-terminal error: {0}")]
+    Pty(nix::errno::Errno),
+
+    /// A field of a simulated ID card does not fit its slot in the text block.
+    #[error("ID card field {field}: {reason}")]
+    IdCardField {
+        /// The field name.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// A hex string of a simulated ID card could not be used.
+    #[error("ID card {what}: {reason}")]
+    IdCardHex {
+        /// Which hex field ("text_hex", "photo_hex", ...).
+        what: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// An ID card file (`--card FILE`) could not be parsed.
+    #[error("ID card file {}: {reason}", path.display())]
+    IdCardFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The parser's complaint.
+        reason: String,
+    },
+
+    /// The path for the pty symlink exists and is not a symlink, so it is
+    /// left alone.
+    #[error("{} exists and is not a symlink; refusing to replace it", .0.display())]
+    IdCardLinkOccupied(std::path::PathBuf),
+
     /// No font able to print Chinese was found on the system.
     #[error(
         "no CJK font found for the printer simulator (looked for the family \"Noto Sans CJK SC\", then any face covering 中): install the Debian package fonts-noto-cjk"
