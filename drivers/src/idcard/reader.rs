@@ -1,5 +1,6 @@
 //! The ID card reader driver: one command, one response, one deadline.
 
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -230,6 +231,15 @@ impl<P: Read + Write> IdCardReader<P> {
             }),
             Err(e) => Err(Error::Io(e)),
         }
+    }
+}
+
+impl<P: Read + Write> fmt::Debug for IdCardReader<P> {
+    /// The settings only; the transport and any buffered bytes are not shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdCardReader")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }
 
@@ -536,6 +546,12 @@ mod tests {
         let err = reader.read_document().unwrap_err();
         assert!(matches!(err, Error::IdCardUnknownKind { flag: 'Z' }));
         assert!(err.user_message().contains("暂不支持此类证件"));
+    }
+
+    #[test]
+    fn debug_shows_settings_only() {
+        let reader = IdCardReader::new(FakePort::new(vec![]), Duration::from_millis(1500));
+        assert_eq!(format!("{reader:?}"), "IdCardReader { timeout: 1.5s, .. }");
     }
 
     #[test]
