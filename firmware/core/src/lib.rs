@@ -4,10 +4,13 @@
 //! come in as values. See ARCHITECTURE.md for the map.
 
 pub mod clock;
+pub mod documents;
 pub mod enrollment;
 pub mod error;
 pub mod identity;
 pub mod money;
 pub mod region;
+pub mod session;
+pub mod view;
 
 pub use error::Error;

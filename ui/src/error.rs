@@ -1,0 +1,29 @@
+//! The one error enum of `kiosk-ui`.
+
+use thiserror::Error;
+
+/// UI failures.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The platform (window system, renderer) failed.
+    #[error("UI platform: {0}")]
+    Platform(String),
+    /// The UI thread did not answer in time, or has stopped.
+    #[error("UI thread not answering")]
+    NotAnswering,
+    /// No visible element has this accessible label.
+    #[error("no visible element labelled {0:?}")]
+    NoSuchElement(String),
+    /// The element exists but is disabled.
+    #[error("element {0:?} is disabled")]
+    Disabled(String),
+    /// The screenshot could not be encoded.
+    #[error("screenshot encoding: {0}")]
+    Encoding(String),
+}
+
+impl From<slint::PlatformError> for Error {
+    fn from(e: slint::PlatformError) -> Self {
+        Error::Platform(e.to_string())
+    }
+}
