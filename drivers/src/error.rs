@@ -9,6 +9,14 @@ pub enum Error {
     #[error("device link error: {0}")]
     Io(#[from] std::io::Error),
 
+    /// The printer URI is not one the kiosk understands.
+    #[error("printer URI not understood: {0}")]
+    PrinterUri(String),
+
+    /// The printer could not be reached.
+    #[error("printer unreachable: {0}")]
+    PrinterUnreachable(#[source] std::io::Error),
+
     /// A serial port could not be opened (absent, busy, no permission).
     #[error("cannot open serial port {path}: {source}")]
     SerialOpen {
@@ -101,6 +109,12 @@ impl Error {
             Error::SerialOpen { .. } => {
                 "设备未连接或被占用，暂时无法使用，请联系工作人员。".to_string()
             }
+            Error::PrinterUri(_)
+            | Error::PrinterUnreachable(_)
+            | Error::Timeout {
+                device: Device::Printer,
+            } => "打印机暂时无法使用，已通知工作人员。您可以先查看信息，或到人工窗口打印。"
+                .to_string(),
             Error::Timeout {
                 device: Device::IdCardReader,
             }
@@ -121,7 +135,8 @@ impl Error {
             Error::IdCardUnknownKind { .. } => {
                 "暂不支持此类证件，请改用社保卡或医保电子凭证，或到人工窗口办理。".to_string()
             }
-            Error::IdCardBadField { .. } | Error::IdCardBadNumber(_) => {
+            Error::IdCardBadNumber(e) => e.user_message(),
+            Error::IdCardBadField { .. } => {
                 "证件信息无法识别，请重新放置证件重试；如仍不行，请改用社保卡或医保电子凭证，或到人工窗口办理。"
                     .to_string()
             }
@@ -134,4 +149,6 @@ impl Error {
 pub enum Device {
     /// The resident ID card reader (GA 467 SAM).
     IdCardReader,
+    /// The receipt printer.
+    Printer,
 }

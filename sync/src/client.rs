@@ -19,7 +19,8 @@ use crate::envelope::{INFVER, OPTER_TYPE_SELF_SERVICE, Request, Response, infcod
 use crate::error::Error;
 use crate::transactions::Transaction;
 use crate::wire::{
-    EnrollmentDetailInput, EnrollmentDetailOutput, PersonQueryData, PersonQueryInput, PersonQueryOutput, SignInData, SignInInput, SignInOutput,
+    EnrollmentDetailInput, EnrollmentDetailOutput, PersonQueryData, PersonQueryInput,
+    PersonQueryOutput, SignInData, SignInInput, SignInOutput,
 };
 
 /// The largest answer the client reads; anything longer is refused.
@@ -269,8 +270,7 @@ impl CentralClient {
                 limit: MAX_RESPONSE_BYTES,
             });
         }
-        let envelope: Response<O> =
-            serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
+        let envelope: Response<O> = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
         if !envelope.inf_refmsgid.is_empty() && envelope.inf_refmsgid != msgid {
             return Err(Error::WrongReference);
         }

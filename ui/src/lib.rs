@@ -20,7 +20,7 @@ use std::time::Duration;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use serde::Serialize;
 use slint::platform::{PointerEventButton, WindowEvent};
-use slint::{ComponentHandle, LogicalPosition, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, LogicalPosition, Model, ModelRc, SharedString, VecModel};
 
 use kiosk_core::view::View;
 
@@ -102,7 +102,45 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
         None => (PersonData::default(), Vec::new()),
     };
     window.set_person(person);
-    window.set_enrollments(ModelRc::new(VecModel::from(enrollments)));
+    window.set_all_enrollments(ModelRc::new(VecModel::from(enrollments)));
+    show_page(window, 0);
+}
+
+/// How many enrollment cards fit on one page of the screen.
+fn cards_per_page(window: &KioskWindow) -> usize {
+    let size = window.window().size();
+    let landscape = size.width > size.height;
+    let elderly = window.global::<Theme>().get_elderly();
+    match (landscape, elderly) {
+        (false, false) => 3,
+        (false, true) => 2,
+        (true, _) => 1,
+    }
+}
+
+/// Shows page `page` of the enrollments (clamped to the pages there are).
+pub fn show_page(window: &KioskWindow, page: usize) {
+    let all = window.get_all_enrollments();
+    let per_page = cards_per_page(window);
+    let count = all.row_count().div_ceil(per_page).max(1);
+    let page = page.min(count - 1);
+    let slice: Vec<EnrollmentData> = all.iter().skip(page * per_page).take(per_page).collect();
+    window.set_enrollments(ModelRc::new(VecModel::from(slice)));
+    window.set_page_index(page as i32);
+    window.set_page_count(count as i32);
+}
+
+/// Handles the taps that only change the presentation (paging, elderly
+/// mode) and returns true; returns false for taps the session must decide.
+pub fn handle_presentation_action(window: &KioskWindow, id: &str) -> bool {
+    let page = usize::try_from(window.get_page_index()).unwrap_or(0);
+    match id {
+        "next-page" => show_page(window, page + 1),
+        "prev-page" => show_page(window, page.saturating_sub(1)),
+        "toggle-elderly" => show_page(window, 0),
+        _ => return false,
+    }
+    true
 }
 
 /// What is on screen, as the automation API reports it.
@@ -169,10 +207,7 @@ pub fn tap(window: &KioskWindow, label: &str) -> Result<(), Error> {
     }
     let origin = element.absolute_position();
     let size = element.size();
-    let position = LogicalPosition::new(
-        origin.x + size.width / 2.0,
-        origin.y + size.height / 2.0,
-    );
+    let position = LogicalPosition::new(origin.x + size.width / 2.0, origin.y + size.height / 2.0);
     let w = window.window();
     w.dispatch_event(WindowEvent::PointerMoved { position });
     w.dispatch_event(WindowEvent::PointerPressed {
@@ -243,8 +278,7 @@ impl UiHandle {
             }
         })
         .map_err(|_| Error::NotAnswering)?;
-        rx.recv_timeout(UI_TIMEOUT)
-            .map_err(|_| Error::NotAnswering)
+        rx.recv_timeout(UI_TIMEOUT).map_err(|_| Error::NotAnswering)
     }
 
     /// Shows a view without waiting.

@@ -18,7 +18,8 @@ pub struct BusinessSlip {
     pub title: String,
     /// The business done (参保信息查询).
     pub business: String,
-    /// Slip serial number: terminal, date, running number.
+    /// Slip serial number: terminal id, `yyMMddHHmmss` and a two-digit
+    /// running number (fits one line of 58 mm paper).
     pub serial: String,
     /// When it was printed.
     pub printed_at: NaiveDateTime,
@@ -78,10 +79,10 @@ impl BusinessSlip {
             title: "医疗保障业务办理单".into(),
             business: "参保信息查询".into(),
             serial: format!(
-                "{}-{}-{:04}",
+                "{}-{}{:02}",
                 terminal.terminal_id,
-                printed_at.format("%Y%m%d%H%M%S"),
-                number % 10_000
+                printed_at.format("%y%m%d%H%M%S"),
+                number % 100
             ),
             printed_at,
             terminal_id: terminal.terminal_id.clone(),

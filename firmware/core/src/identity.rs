@@ -167,9 +167,8 @@ impl IdNumber {
         if parse_yyyymmdd(&normalised[6..14]).is_none() {
             return Err(Error::IdNumberBirthDate);
         }
-        let expected = check_character(&normalised[0..17]).ok_or(Error::IdNumberCharacter {
-            position: 1,
-        })?;
+        let expected =
+            check_character(&normalised[0..17]).ok_or(Error::IdNumberCharacter { position: 1 })?;
         let found = normalised.chars().nth(17).unwrap_or(' ');
         if expected != found {
             return Err(Error::IdNumberCheckDigit);
@@ -596,7 +595,10 @@ mod tests {
         // The worked example of GB 11643-1999 appendix: 11010519491231002X.
         let id = IdNumber::parse("11010519491231002X").unwrap();
         assert_eq!(id.region_code(), "110105");
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.province(), "北京市");
         assert_eq!(id.masked(), "110105********002X");

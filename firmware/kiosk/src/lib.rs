@@ -1,1 +1,14 @@
-//! The kiosk: composition root, CLI, session loop, automation API.
+//! The kiosk program: composition root ([`app`]), configuration
+//! ([`config`]), the session loop ([`controller`]), the ID card reader loop
+//! ([`idreader`]), the automation API ([`automation`]) and the technicians'
+//! command-line tools ([`tools`]).
+
+pub mod app;
+pub mod automation;
+pub mod config;
+pub mod controller;
+pub mod error;
+pub mod idreader;
+pub mod tools;
+
+pub use error::Error;

@@ -1,1 +1,96 @@
-fn main() {}
+//! `kiosk`: the medical-insurance self-service kiosk.
+//!
+//! With no configuration it runs in simulation mode: simulated ID card
+//! reader and printer, the built-in reference central service with demo
+//! people, and the automation API on 127.0.0.1.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use kiosk::app::{self, RunOptions};
+use kiosk::config::Config;
+use kiosk::tools;
+
+/// Medical-insurance (医保) self-service kiosk.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (default: kiosk.toml if present, else simulation mode).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Run headless even when a display is available.
+    #[arg(long)]
+    headless: bool,
+    /// Port of the automation API on 127.0.0.1 (0: a free port).
+    #[arg(long)]
+    automation_port: Option<u16>,
+    /// Printer URI, e.g. tcp://127.0.0.1:9100 (default: from config, else simulated).
+    #[arg(long)]
+    printer: Option<String>,
+    /// Where the simulated printer writes receipt PNGs and texts.
+    #[arg(long)]
+    receipts_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the service guides (办事指南) of a region, or print one.
+    Guides(tools::GuidesArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("KIOSK_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let config = match load_config(cli.config.as_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Guides(args)) => tools::guides(&config, &args),
+        None => app::run(
+            config,
+            RunOptions {
+                headless: cli.headless,
+                automation_port: cli.automation_port,
+                printer: cli.printer,
+                receipts_dir: cli.receipts_dir,
+            },
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiosk: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(path: Option<&PathBuf>) -> Result<Config, kiosk::Error> {
+    match path {
+        Some(p) => Config::load(p),
+        None => {
+            let default = PathBuf::from("kiosk.toml");
+            if default.exists() {
+                Config::load(&default)
+            } else {
+                Ok(Config::default())
+            }
+        }
+    }
+}

@@ -136,10 +136,7 @@ impl DemoData {
     pub fn parse(file_name: &str, text: &str) -> Result<DemoData, Error> {
         let data: DemoData = toml::from_str(text).map_err(|e| Error::DemoData {
             file: file_name.to_string(),
-            line: e
-                .span()
-                .map(|s| line_of(text, s.start))
-                .unwrap_or_default(),
+            line: e.span().map(|s| line_of(text, s.start)).unwrap_or_default(),
             reason: e.message().to_string(),
         })?;
         data.check(file_name)?;

@@ -108,7 +108,10 @@ fn expired_voucher_unknown_person_and_dead_centre_are_typed() {
     let err = dead
         .fetch_insured_person(&id_card("220203198508232046"))
         .unwrap_err();
-    assert!(matches!(err, Error::Unreachable(_) | Error::Timeout), "{err:?}");
+    assert!(
+        matches!(err, Error::Unreachable(_) | Error::Timeout),
+        "{err:?}"
+    );
     assert!(err.user_message().contains("人工窗口"));
 }
 

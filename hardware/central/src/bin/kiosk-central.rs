@@ -45,7 +45,10 @@ fn main() -> std::process::ExitCode {
     let people = data.people.len();
     match CentralServer::spawn(args.listen, data, Arc::new(SystemClock)) {
         Ok(server) => {
-            println!("kiosk-central: {people} demo people, listening on {}", server.url());
+            println!(
+                "kiosk-central: {people} demo people, listening on {}",
+                server.url()
+            );
             loop {
                 std::thread::park();
             }

@@ -14,7 +14,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 
 use super::card::SimCard;
-use super::protocol::{CommandDecoder, answer};
+use super::protocol::{CommandDecoder, Incoming, answer};
 use crate::Error;
 
 /// The card on the simulated reader: a cloneable shared handle, so a test
@@ -80,6 +80,20 @@ pub struct SimFaults {
     pub corrupt_checksum: bool,
     /// Send nothing at all (the driver should time out).
     pub no_reply: bool,
+    /// Send only the first this many bytes of the reply (a truncated frame).
+    pub truncate_reply: Option<usize>,
+    /// Apply these faults only to replies to this command byte (e.g. 0x30,
+    /// read): a one-shot fault then waits for that command.
+    pub only_command: Option<u8>,
+}
+
+impl SimFaults {
+    fn applies_to(&self, cmd: Option<u8>) -> bool {
+        match self.only_command {
+            Some(wanted) => cmd == Some(wanted),
+            None => true,
+        }
+    }
 }
 
 /// Persistent faults plus a one-shot override for the next reply.
@@ -310,7 +324,11 @@ impl Server {
             while let Some(incoming) = decoder.next_incoming() {
                 let card = self.slot.current();
                 let reply = answer(&incoming, card.as_ref());
-                let faults = self.take_faults();
+                let cmd = match &incoming {
+                    Incoming::Command { cmd, .. } => Some(*cmd),
+                    _ => None,
+                };
+                let faults = self.take_faults(cmd);
                 if let Err(Interrupted::Stop) = self.send(reply, &faults) {
                     return;
                 }
@@ -349,11 +367,17 @@ impl Server {
         }
     }
 
-    fn take_faults(&self) -> SimFaults {
+    fn take_faults(&self, cmd: Option<u8>) -> SimFaults {
         let mut state = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
-        match state.next.take() {
-            Some(once) => once,
-            None => state.always.clone(),
+        if state.next.as_ref().is_some_and(|once| once.applies_to(cmd))
+            && let Some(once) = state.next.take()
+        {
+            return once;
+        }
+        if state.always.applies_to(cmd) {
+            state.always.clone()
+        } else {
+            SimFaults::default()
         }
     }
 
@@ -366,6 +390,9 @@ impl Server {
             && let Some(last) = reply.last_mut()
         {
             *last ^= 0xFF;
+        }
+        if let Some(keep) = faults.truncate_reply {
+            reply.truncate(keep);
         }
         let mut wire = faults.noise_before_reply.clone();
         wire.append(&mut reply);

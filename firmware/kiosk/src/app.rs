@@ -1,0 +1,315 @@
+//! The composition root: reads the configuration, starts a simulator for
+//! every device or service that is not configured, wires devices, the
+//! central-service client, the session loop, the automation API and the
+//! UI, and runs the UI event loop on the main thread.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiosk_central::{CentralServer, DemoData};
+use kiosk_core::clock::Clock;
+use kiosk_core::region::RegionProfile;
+use kiosk_core::session::{Action, Event, Session, SessionConfig, TerminalInfo};
+use kiosk_drivers::printer::Paper;
+use kiosk_sim::idcard::{CardSlot, IdReaderSim, IdReaderSimHandle};
+use kiosk_sim::printer::{PaperWidth, PrinterSim, PrinterSimConfig, PrinterSimHandle};
+use kiosk_sync::clock::SystemClock;
+use kiosk_sync::{CentralClient, ClientConfig};
+use kiosk_ui::{Chrome, KioskWindow, Orientation, UiHandle};
+use slint::ComponentHandle;
+
+use crate::automation::{ApiState, AutomationServer};
+use crate::config::Config;
+use crate::controller::Controller;
+use crate::error::Error;
+use crate::idreader::{self, ReaderSettings};
+
+/// How the kiosk was asked to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Force headless even when a display is present.
+    pub headless: bool,
+    /// Override the automation port.
+    pub automation_port: Option<u16>,
+    /// Override the printer URI.
+    pub printer: Option<String>,
+    /// Directory for the simulated printer's receipts.
+    pub receipts_dir: Option<PathBuf>,
+}
+
+/// The built-in region profiles, so the kiosk starts with no files around it.
+pub fn builtin_region(id: &str) -> Option<(&'static str, &'static str)> {
+    match id {
+        "jilin" => Some((
+            "data/regions/jilin.toml",
+            include_str!("../../../data/regions/jilin.toml"),
+        )),
+        "linkou" => Some((
+            "data/regions/linkou.toml",
+            include_str!("../../../data/regions/linkou.toml"),
+        )),
+        "yunnan" => Some((
+            "data/regions/yunnan.toml",
+            include_str!("../../../data/regions/yunnan.toml"),
+        )),
+        _ => None,
+    }
+}
+
+/// Loads the configured region profile (a file, or a built-in one).
+pub fn load_region(config: &Config) -> Result<RegionProfile, Error> {
+    match &config.terminal.region_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+                file: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            RegionProfile::parse(&path.display().to_string(), &text).map_err(Error::Region)
+        }
+        None => {
+            let (name, text) =
+                builtin_region(&config.terminal.region).ok_or_else(|| Error::Config {
+                    file: "kiosk.toml".into(),
+                    reason: format!(
+                        "unknown region {:?} (jilin, linkou, yunnan, or set region_file)",
+                        config.terminal.region
+                    ),
+                })?;
+            RegionProfile::parse(name, text).map_err(Error::Region)
+        }
+    }
+}
+
+/// Simulators started because their device or service is not configured.
+/// They live as long as the kiosk.
+struct Simulation {
+    id_reader: Option<Arc<IdReaderSimHandle>>,
+    id_card_slot: Option<CardSlot>,
+    printer: Option<Arc<PrinterSimHandle>>,
+    central: Option<CentralServer>,
+}
+
+/// Runs the kiosk until the window is closed or the process is stopped.
+pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
+    let started = Instant::now();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let region = load_region(&config)?;
+    let mut sim = Simulation {
+        id_reader: None,
+        id_card_slot: None,
+        printer: None,
+        central: None,
+    };
+    let simulated = config.simulates_anything();
+    if simulated {
+        println!("kiosk: simulation mode for every device or service not configured");
+    }
+    println!("kiosk: region {} ({})", region.name(), region.id());
+
+    // ID card reader.
+    let reader_path = match &config.devices.id_reader {
+        Some(path) => path.clone(),
+        None => {
+            let slot = CardSlot::new();
+            let handle = IdReaderSim::spawn(slot.clone(), None)?;
+            let path = handle.path().display().to_string();
+            println!("kiosk: ID card reader: simulated on {path}");
+            sim.id_card_slot = Some(slot);
+            sim.id_reader = Some(Arc::new(handle));
+            path
+        }
+    };
+
+    // Printer.
+    let paper = if config.devices.paper_mm == 80 {
+        Paper::Mm80
+    } else {
+        Paper::Mm58
+    };
+    let printer_uri = match options.printer.clone().or(config.devices.printer.clone()) {
+        Some(uri) => {
+            println!("kiosk: printer: {uri}");
+            uri
+        }
+        None => {
+            let out_dir = options
+                .receipts_dir
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("kiosk-receipts"));
+            std::fs::create_dir_all(&out_dir)?;
+            let handle = PrinterSim::start(PrinterSimConfig {
+                listen: ([127, 0, 0, 1], 0).into(),
+                out_dir: Some(out_dir.clone()),
+                paper: match paper {
+                    Paper::Mm58 => PaperWidth::Mm58,
+                    Paper::Mm80 => PaperWidth::Mm80,
+                },
+            })?;
+            let uri = format!("tcp://{}", handle.local_addr());
+            println!(
+                "kiosk: printer: simulated on {uri}, receipts in {}",
+                out_dir.display()
+            );
+            sim.printer = Some(Arc::new(handle));
+            uri
+        }
+    };
+
+    // Central service.
+    let central_url = match &config.central.url {
+        Some(url) => {
+            println!("kiosk: central service: {url}");
+            url.clone()
+        }
+        None => {
+            let server = CentralServer::spawn(
+                ([127, 0, 0, 1], 0).into(),
+                DemoData::builtin()?,
+                Arc::clone(&clock),
+            )?;
+            let url = server.url();
+            println!("kiosk: central service: built-in reference service on {url}");
+            sim.central = Some(server);
+            url
+        }
+    };
+    let client = Arc::new(CentralClient::new(
+        ClientConfig {
+            base_url: central_url,
+            terminal_id: config.terminal.id.clone(),
+            terminal_name: config.terminal.name.clone(),
+            area_code: config.terminal.area_code.clone(),
+            institution_code: config.terminal.institution_code.clone(),
+            institution_name: config.terminal.hall_name.clone(),
+            timeout: config.central_timeout(),
+        },
+        Arc::clone(&clock),
+    )?);
+
+    // UI.
+    let orientation = if config.ui.orientation == "landscape" {
+        Orientation::Landscape
+    } else {
+        Orientation::Portrait
+    };
+    let has_display =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if options.headless || !has_display {
+        kiosk_ui::headless::install(orientation.size()).map_err(kiosk_ui::Error::from)?;
+        println!(
+            "kiosk: display: headless (software renderer, screenshots via the automation API)"
+        );
+    } else {
+        slint::BackendSelector::new()
+            .backend_name("winit".into())
+            .renderer_name("software".into())
+            .select()
+            .map_err(kiosk_ui::Error::from)?;
+        println!("kiosk: display: window");
+    }
+    let window = KioskWindow::new().map_err(kiosk_ui::Error::from)?;
+    window.window().set_size(orientation.size());
+    kiosk_ui::apply_chrome(
+        &window,
+        &Chrome {
+            hall_name: config.terminal.hall_name.clone(),
+            terminal_id: config.terminal.id.clone(),
+            hotline: region
+                .hotlines()
+                .first()
+                .map(|h| h.number.clone())
+                .unwrap_or_default(),
+        },
+    );
+    let ui = UiHandle::new(&window);
+
+    // Session loop.
+    let (events_tx, events_rx) = crossbeam_channel::unbounded::<Event>();
+    {
+        let tx = events_tx.clone();
+        let weak = window.as_weak();
+        window.on_action(move |id| {
+            if let Some(window) = weak.upgrade()
+                && kiosk_ui::handle_presentation_action(&window, id.as_str())
+            {
+                return;
+            }
+            if let Some(action) = Action::from_id(id.as_str()) {
+                let _ = tx.send(Event::Action(action));
+            }
+        });
+    }
+    let controller = Controller {
+        session: Session::new(
+            SessionConfig::default(),
+            TerminalInfo {
+                terminal_id: config.terminal.id.clone(),
+                hall_name: config.terminal.hall_name.clone(),
+            },
+        ),
+        ui: ui.clone(),
+        client: Arc::clone(&client),
+        printer_uri,
+        paper,
+        clock: Arc::clone(&clock),
+        events: events_tx.clone(),
+    };
+    std::thread::Builder::new()
+        .name("session".into())
+        .spawn(move || controller.run(events_rx))?;
+
+    // Sign in once at start, in the background: the first query does not wait.
+    {
+        let client = Arc::clone(&client);
+        std::thread::Builder::new()
+            .name("sign-in".into())
+            .spawn(move || match client.sign_in() {
+                Ok(_) => tracing::info!("signed in to the central service"),
+                Err(e) => tracing::warn!("sign-in failed, will retry on first query: {e}"),
+            })?;
+    }
+
+    // ID card reader loop.
+    let (reader_stop_tx, reader_stop_rx) = crossbeam_channel::bounded::<()>(1);
+    {
+        let settings = ReaderSettings {
+            path: reader_path,
+            baud: config.devices.id_reader_baud,
+            poll: Duration::from_millis(config.devices.id_reader_poll_ms.max(50)),
+        };
+        let tx = events_tx.clone();
+        std::thread::Builder::new()
+            .name("id-reader".into())
+            .spawn(move || idreader::run(settings, tx, reader_stop_rx))?;
+    }
+    drop(events_tx);
+
+    // Automation API.
+    let _automation = if config.automation_enabled() {
+        let server = AutomationServer::start(
+            options.automation_port.unwrap_or(config.automation.port),
+            ApiState {
+                ui: ui.clone(),
+                token: config.automation.token.clone(),
+                id_card_slot: sim.id_card_slot.clone(),
+                id_reader: sim.id_reader.clone(),
+                printer: sim.printer.clone(),
+            },
+        )?;
+        println!("kiosk: automation API: http://{}", server.addr());
+        Some(server)
+    } else {
+        None
+    };
+
+    window.show().map_err(kiosk_ui::Error::from)?;
+    println!(
+        "kiosk: home screen ready in {} ms",
+        started.elapsed().as_millis()
+    );
+    let result = slint::run_event_loop_until_quit().map_err(kiosk_ui::Error::from);
+    let _ = reader_stop_tx.send(());
+    drop(sim);
+    result.map_err(Error::from)
+}

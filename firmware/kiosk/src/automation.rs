@@ -1,0 +1,331 @@
+//! The automation API: local HTTP + JSON on 127.0.0.1 for field testing
+//! and CI. Off unless simulation mode or the configuration enables it;
+//! requires `Authorization: Bearer <token>` when a token is configured.
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | GET | /v1/screen | screen id, visible texts, actionable elements by accessible label |
+//! | POST | /v1/tap | `{"label": ...}`: tap the element with that accessible label |
+//! | POST | /v1/input | `{"label": ..., "text": ...}`: type into an input |
+//! | GET | /v1/screenshot | PNG of the current screen (software renderer) |
+//! | POST | /v1/sim/idcard | place an ID card on the simulated reader (card JSON: fields or `text_hex`) |
+//! | DELETE | /v1/sim/idcard | take the card away |
+//! | POST | /v1/sim/idcard/fault | make the simulated reader misbehave (see [`FaultRequest`]) |
+//! | GET | /v1/sim/receipts | receipts the simulated printer printed, with decoded text |
+//! | GET | /v1/sim/receipts/{id}/png | a receipt's paper as PNG |
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use kiosk_sim::idcard::{CardSlot, IdReaderSimHandle, SimCard, SimFaults};
+use kiosk_sim::printer::PrinterSimHandle;
+use kiosk_ui::UiHandle;
+
+use crate::error::Error;
+
+/// What the API reaches.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The screen.
+    pub ui: UiHandle,
+    /// Token required, if any.
+    pub token: Option<String>,
+    /// The simulated ID card reader's card slot (simulation only).
+    pub id_card_slot: Option<CardSlot>,
+    /// The simulated ID card reader itself, for fault injection.
+    pub id_reader: Option<Arc<IdReaderSimHandle>>,
+    /// The simulated printer (simulation only).
+    pub printer: Option<Arc<PrinterSimHandle>>,
+}
+
+/// The running API server.
+pub struct AutomationServer {
+    addr: SocketAddr,
+    _thread: JoinHandle<()>,
+}
+
+impl AutomationServer {
+    /// Binds 127.0.0.1:`port` (0: a free port) and serves in the background.
+    pub fn start(port: u16, state: ApiState) -> Result<AutomationServer, Error> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+            .map_err(|e| Error::Automation(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("automation".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            if let Err(e) = axum::serve(listener, router(state)).await {
+                                tracing::error!("automation API stopped: {e}");
+                            }
+                        }
+                        Err(e) => tracing::error!("automation API cannot listen: {e}"),
+                    }
+                });
+            })?;
+        Ok(AutomationServer {
+            addr,
+            _thread: thread,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/screen", get(screen))
+        .route("/v1/tap", post(tap))
+        .route("/v1/input", post(input))
+        .route("/v1/screenshot", get(screenshot))
+        .route("/v1/sim/idcard", post(place_id_card).delete(remove_id_card))
+        .route("/v1/sim/idcard/fault", post(id_reader_fault))
+        .route("/v1/sim/receipts", get(receipts))
+        .route("/v1/sim/receipts/{id}/png", get(receipt_png))
+        .with_state(state)
+}
+
+fn problem(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn authorized(state: &ApiState, headers: &HeaderMap) -> Result<(), Response> {
+    let Some(token) = &state.token else {
+        return Ok(());
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given == Some(token.as_str()) {
+        Ok(())
+    } else {
+        Err(problem(StatusCode::UNAUTHORIZED, "token required"))
+    }
+}
+
+/// Runs a blocking UI call off the async runtime.
+async fn on_ui<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, kiosk_ui::Error> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(kiosk_ui::Error::NoSuchElement(label))) => Err(problem(
+            StatusCode::NOT_FOUND,
+            format!("no visible element labelled {label:?}"),
+        )),
+        Ok(Err(kiosk_ui::Error::Disabled(label))) => Err(problem(
+            StatusCode::CONFLICT,
+            format!("element {label:?} is disabled"),
+        )),
+        Ok(Err(e)) => Err(problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
+        Err(e) => Err(problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    }
+}
+
+async fn screen(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorized(&state, &headers) {
+        return r;
+    }
+    let ui = state.ui.clone();
+    match on_ui(move || ui.screen()).await {
+        Ok(info) => Json(info).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct TapRequest {
+    label: String,
+}
+
+async fn tap(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Json(request): Json<TapRequest>,
+) -> Response {
+    if let Err(r) = authorized(&state, &headers) {
+        return r;
+    }
+    let ui = state.ui.clone();
+    match on_ui(move || ui.tap(&request.label)).await {
+        Ok(()) => Json(json!({ "ok": true })).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct InputRequest {
+    label: String,
+    text: String,
+}
+
+async fn input(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Json(request): Json<InputRequest>,
+) -> Response {
+    if let Err(r) = authorized(&state, &headers) {
+        return r;
+    }
+    let ui = state.ui.clone();
+    match on_ui(move || ui.input(&request.label, &request.text)).await {
+        Ok(()) => Json(json!({ "ok": true })).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn screenshot(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorized(&state, &headers) {
+        return r;
+    }
+    let ui = state.ui.clone();
+    match on_ui(move || ui.screenshot()).await {
+        Ok(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn place_id_card(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = authorized(&state, &headers) {
+        return r;
+    }
+    let Some(slot) = &state.id_card_slot else {
+        return problem(StatusCode::NOT_FOUND, "the ID card reader is not simulated");
+    };
+    let text = String::from_utf8_lossy(&body);
+    match SimCard::from_json(&text) {
+        Ok(card) => {
+            slot.place(card);
+            Json(json!({ "ok": true })).into_response()
+        }
+        Err(e) => problem(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn remove_id_card(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorized(&state, &headers) {
+        return r;
+    }
+    let Some(slot) = &state.id_card_slot else {
+        return problem(StatusCode::NOT_FOUND, "the ID card reader is not simulated");
+    };
+    let removed = slot.remove().is_some();
+    Json(json!({ "ok": true, "removed": removed })).into_response()
+}
+
+/// A fault for the simulated ID card reader. With `once`, it applies to
+/// the next matching reply only; otherwise to every reply until changed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultRequest {
+    /// Flip the checksum byte.
+    pub corrupt_checksum: bool,
+    /// Keep only this many bytes of the reply.
+    pub truncate: Option<usize>,
+    /// Do not answer at all.
+    pub no_reply: bool,
+    /// Line noise before the reply, in hex.
+    pub noise_hex: Option<String>,
+    /// Only replies to this command byte (48 = 0x30, read).
+    pub only_command: Option<u8>,
+    /// One reply only.
+    pub once: bool,
+}
+
+async fn id_reader_fault(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Json(request): Json<FaultRequest>,
+) -> Response {
+    if let Err(r) = authorized(&state, &headers) {
+        return r;
+    }
+    let Some(reader) = &state.id_reader else {
+        return problem(StatusCode::NOT_FOUND, "the ID card reader is not simulated");
+    };
+    let noise = match request.noise_hex.as_deref().map(hex::decode).transpose() {
+        Ok(noise) => noise.unwrap_or_default(),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, format!("noise_hex: {e}")),
+    };
+    let faults = SimFaults {
+        noise_before_reply: noise,
+        split_reply: None,
+        corrupt_checksum: request.corrupt_checksum,
+        no_reply: request.no_reply,
+        truncate_reply: request.truncate,
+        only_command: request.only_command,
+    };
+    if request.once {
+        reader.fault_next_reply(faults);
+    } else {
+        reader.set_faults(faults);
+    }
+    Json(json!({ "ok": true })).into_response()
+}
+
+#[derive(Serialize)]
+struct ReceiptInfo {
+    id: u64,
+    text: String,
+    bytes_received: usize,
+    png: String,
+    png_path: Option<String>,
+}
+
+async fn receipts(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorized(&state, &headers) {
+        return r;
+    }
+    let Some(printer) = &state.printer else {
+        return problem(StatusCode::NOT_FOUND, "the printer is not simulated");
+    };
+    let list: Vec<ReceiptInfo> = printer
+        .receipts()
+        .into_iter()
+        .map(|r| ReceiptInfo {
+            id: r.id,
+            text: r.text,
+            bytes_received: r.bytes_received,
+            png: format!("/v1/sim/receipts/{}/png", r.id),
+            png_path: r.png_path.map(|p| p.display().to_string()),
+        })
+        .collect();
+    Json(list).into_response()
+}
+
+async fn receipt_png(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    if let Err(r) = authorized(&state, &headers) {
+        return r;
+    }
+    let Some(printer) = &state.printer else {
+        return problem(StatusCode::NOT_FOUND, "the printer is not simulated");
+    };
+    match printer.receipts().into_iter().find(|r| r.id == id) {
+        Some(r) => ([(header::CONTENT_TYPE, "image/png")], r.png).into_response(),
+        None => problem(StatusCode::NOT_FOUND, format!("no receipt {id}")),
+    }
+}

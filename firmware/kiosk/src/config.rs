@@ -1,0 +1,183 @@
+//! Kiosk configuration (`kiosk.toml`). Every section is optional: a device
+//! or service that is not configured is simulated, so `kiosk` with no
+//! configuration at all runs in simulation mode. See docs/configuration.md.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Who and where this kiosk is.
+    #[serde(default)]
+    pub terminal: TerminalConfig,
+    /// Hardware.
+    #[serde(default)]
+    pub devices: DevicesConfig,
+    /// The central service.
+    #[serde(default)]
+    pub central: CentralConfig,
+    /// The local automation API.
+    #[serde(default)]
+    pub automation: AutomationConfig,
+    /// Screen.
+    #[serde(default)]
+    pub ui: UiConfig,
+}
+
+/// `[terminal]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TerminalConfig {
+    /// Terminal id (also the `msgid` prefix).
+    pub id: String,
+    /// Terminal name.
+    pub name: String,
+    /// Service hall shown in the header and printed on slips.
+    pub hall_name: String,
+    /// Area code where the kiosk stands.
+    pub area_code: String,
+    /// Institution code of the hall.
+    pub institution_code: String,
+    /// Region profile id: `jilin`, `linkou` or `yunnan`.
+    pub region: String,
+    /// A region profile file to use instead of the built-in one.
+    pub region_file: Option<PathBuf>,
+}
+
+impl Default for TerminalConfig {
+    fn default() -> Self {
+        TerminalConfig {
+            id: "K220100001".into(),
+            name: "医保自助服务终端（演示）".into(),
+            hall_name: "长春市医疗保障服务大厅（演示）".into(),
+            area_code: "220100".into(),
+            institution_code: "H22010000001".into(),
+            region: "jilin".into(),
+            region_file: None,
+        }
+    }
+}
+
+/// `[devices]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevicesConfig {
+    /// Serial port of the ID card reader (absent: simulated).
+    pub id_reader: Option<String>,
+    /// Its baud rate.
+    pub id_reader_baud: u32,
+    /// How often the reader is asked whether a card is present.
+    pub id_reader_poll_ms: u64,
+    /// Printer URI, e.g. `tcp://192.168.1.50:9100` (absent: simulated).
+    pub printer: Option<String>,
+    /// Paper width in mm: 58 or 80.
+    pub paper_mm: u32,
+}
+
+impl Default for DevicesConfig {
+    fn default() -> Self {
+        DevicesConfig {
+            id_reader: None,
+            id_reader_baud: 115_200,
+            id_reader_poll_ms: 300,
+            printer: None,
+            paper_mm: 58,
+        }
+    }
+}
+
+/// `[central]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CentralConfig {
+    /// Base URL of the central service (absent: the built-in reference service).
+    pub url: Option<String>,
+    /// Per-request timeout.
+    pub timeout_ms: u64,
+}
+
+impl Default for CentralConfig {
+    fn default() -> Self {
+        CentralConfig {
+            url: None,
+            timeout_ms: 5_000,
+        }
+    }
+}
+
+/// `[automation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutomationConfig {
+    /// On or off; default: on in simulation mode only.
+    pub enabled: Option<bool>,
+    /// Port on 127.0.0.1 (0 picks a free port; the port is printed at start).
+    pub port: u16,
+    /// When set, every request needs `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+}
+
+impl Default for AutomationConfig {
+    fn default() -> Self {
+        AutomationConfig {
+            enabled: None,
+            port: 8765,
+            token: None,
+        }
+    }
+}
+
+/// `[ui]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// `portrait` (1080×1920) or `landscape` (1920×1080).
+    pub orientation: String,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            orientation: "portrait".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a configuration file.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| Error::Config {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Whether any device or service is simulated.
+    pub fn simulates_anything(&self) -> bool {
+        self.devices.id_reader.is_none()
+            || self.devices.printer.is_none()
+            || self.central.url.is_none()
+    }
+
+    /// Whether the automation API runs.
+    pub fn automation_enabled(&self) -> bool {
+        self.automation
+            .enabled
+            .unwrap_or_else(|| self.simulates_anything())
+    }
+
+    /// The central-service timeout.
+    pub fn central_timeout(&self) -> Duration {
+        Duration::from_millis(self.central.timeout_ms.max(100))
+    }
+}

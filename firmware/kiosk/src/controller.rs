@@ -1,0 +1,168 @@
+//! The session loop: one thread owns the [`Session`] state machine, feeds
+//! it events (devices, taps, answers), carries out its commands on worker
+//! threads, and shows the resulting view. Logs name events by kind and
+//! request number only: never a name or a number.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use kiosk_core::clock::Clock;
+use kiosk_core::session::{Command, Event, Session};
+use kiosk_core::view::View;
+use kiosk_drivers::printer::{Paper, PrinterLink, layout};
+use kiosk_sync::CentralClient;
+use kiosk_ui::UiHandle;
+
+/// How long the loop waits for an event when no timeout is pending; the
+/// header clock is refreshed at this pace.
+const IDLE_WAKE: Duration = Duration::from_secs(15);
+/// Connect and write timeout of the printer link.
+const PRINTER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the loop needs from the outside.
+pub struct Controller {
+    /// The state machine.
+    pub session: Session,
+    /// The screen.
+    pub ui: UiHandle,
+    /// The central service.
+    pub client: Arc<CentralClient>,
+    /// The printer URI.
+    pub printer_uri: String,
+    /// Paper width.
+    pub paper: Paper,
+    /// Wall clock (for documents and the header).
+    pub clock: Arc<dyn Clock>,
+    /// Where worker threads post their results.
+    pub events: Sender<Event>,
+}
+
+impl Controller {
+    /// Runs until every sender of `inbox` is gone.
+    pub fn run(mut self, inbox: Receiver<Event>) {
+        self.refresh_clock();
+        self.show(Instant::now());
+        loop {
+            let now = Instant::now();
+            let wait = self
+                .session
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(now))
+                .unwrap_or(IDLE_WAKE)
+                .min(IDLE_WAKE);
+            let event = match inbox.recv_timeout(wait) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.refresh_clock();
+                    Event::Tick
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            log_event(&event);
+            let now = Instant::now();
+            let commands = self.session.handle(event, now, self.clock.now());
+            self.show(now);
+            for command in commands {
+                self.execute(command);
+            }
+        }
+    }
+
+    fn show(&self, now: Instant) {
+        if let Err(e) = self.ui.show(View::of(&self.session, now)) {
+            tracing::warn!("screen update failed: {e}");
+        }
+    }
+
+    fn refresh_clock(&self) {
+        let text = self.clock.now().format("%Y年%m月%d日 %H:%M").to_string();
+        if let Err(e) = self.ui.set_clock(text) {
+            tracing::warn!("clock update failed: {e}");
+        }
+    }
+
+    fn execute(&self, command: Command) {
+        let events = self.events.clone();
+        match command {
+            Command::QueryPerson {
+                request,
+                credential,
+            } => {
+                let client = Arc::clone(&self.client);
+                spawn_worker("person-query", move || {
+                    let started = Instant::now();
+                    let event = match client.fetch_insured_person(&credential) {
+                        Ok(person) => {
+                            tracing::info!(
+                                request,
+                                ms = started.elapsed().as_millis() as u64,
+                                enrollments = person.enrollments.len(),
+                                "person query answered"
+                            );
+                            Event::PersonLoaded {
+                                request,
+                                person: Box::new(person),
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(request, "person query failed: {e}");
+                            Event::PersonFailed {
+                                request,
+                                message: e.user_message(),
+                            }
+                        }
+                    };
+                    let _ = events.send(event);
+                });
+            }
+            Command::PrintSlip(slip) => {
+                let uri = self.printer_uri.clone();
+                let job = layout::business_slip(&slip, self.paper);
+                spawn_worker("print", move || {
+                    let result = PrinterLink::open(&uri, PRINTER_TIMEOUT)
+                        .and_then(|mut link| link.send(&job));
+                    let event = match result {
+                        Ok(()) => {
+                            tracing::info!(bytes = job.len(), "business slip printed");
+                            Event::PrintFinished
+                        }
+                        Err(e) => {
+                            tracing::warn!("printing failed: {e}");
+                            Event::PrintFailed {
+                                message: e.user_message(),
+                            }
+                        }
+                    };
+                    let _ = events.send(event);
+                });
+            }
+        }
+    }
+}
+
+fn spawn_worker(name: &str, work: impl FnOnce() + Send + 'static) {
+    if let Err(e) = std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(work)
+    {
+        tracing::error!("cannot start worker {name}: {e}");
+    }
+}
+
+fn log_event(event: &Event) {
+    match event {
+        Event::CredentialPresented(c) => {
+            tracing::info!(kind = c.kind().wire_code(), "credential presented")
+        }
+        Event::CredentialReadFailed { .. } => tracing::info!("credential read failed"),
+        Event::CredentialRemoved => tracing::info!("credential removed"),
+        Event::PersonLoaded { request, .. } => tracing::debug!(request, "person loaded"),
+        Event::PersonFailed { request, .. } => tracing::debug!(request, "person failed"),
+        Event::Action(a) => tracing::info!(action = ?a, "tap"),
+        Event::PrintFinished => tracing::debug!("print finished"),
+        Event::PrintFailed { .. } => tracing::debug!("print failed"),
+        Event::Tick => {}
+    }
+}

@@ -1,0 +1,41 @@
+//! The one error enum of the `kiosk` binary crate: what can stop start-up
+//! or a field tool.
+
+use thiserror::Error;
+
+/// Start-up and tool failures.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The configuration file is unreadable or malformed.
+    #[error("configuration {file}: {reason}")]
+    Config {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The region profile is broken.
+    #[error("region profile: {0}")]
+    Region(#[source] kiosk_core::Error),
+    /// The UI could not start.
+    #[error("UI: {0}")]
+    Ui(#[from] kiosk_ui::Error),
+    /// A simulator could not start.
+    #[error("simulator: {0}")]
+    Sim(#[from] kiosk_sim::Error),
+    /// The built-in central service could not start.
+    #[error("built-in central service: {0}")]
+    Central(#[from] kiosk_central::Error),
+    /// The central-service client could not be built.
+    #[error("central service client: {0}")]
+    Sync(#[from] kiosk_sync::Error),
+    /// A device failed.
+    #[error("device: {0}")]
+    Device(#[from] kiosk_drivers::Error),
+    /// The automation API could not start.
+    #[error("automation API: {0}")]
+    Automation(String),
+    /// Other I/O.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}

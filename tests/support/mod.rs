@@ -1,0 +1,252 @@
+//! Starting the real `kiosk` binary, headless, and driving it through its
+//! automation API, as a field tester would.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// How long any wait in these tests may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A running kiosk, killed on drop.
+pub struct Kiosk {
+    child: Child,
+    /// Base URL of the automation API.
+    pub api: String,
+    /// Everything the kiosk printed on stdout up to the API line.
+    pub stdout: Vec<String>,
+    stderr_path: PathBuf,
+    dir: tempfile::TempDir,
+    http: reqwest::blocking::Client,
+}
+
+impl Kiosk {
+    /// Starts `kiosk` headless with a free automation port and the given
+    /// configuration file text (empty: simulation mode).
+    pub fn start(config: &str) -> Kiosk {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("kiosk.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let stderr_path = dir.path().join("stderr.log");
+        let stderr = std::fs::File::create(&stderr_path).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk"))
+            .arg("--config")
+            .arg(&config_path)
+            .arg("--headless")
+            .arg("--automation-port")
+            .arg("0")
+            .arg("--receipts-dir")
+            .arg(dir.path().join("receipts"))
+            .env("KIOSK_LOG", "debug")
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start kiosk");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + WAIT;
+        let mut lines = Vec::new();
+        let api = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("kiosk did not print its API address: {lines:?}"));
+            lines.push(line.clone());
+            if let Some(addr) = line.strip_prefix("kiosk: automation API: ") {
+                break addr.trim().to_string();
+            }
+        };
+        // Keep draining stdout so the kiosk never blocks on a full pipe.
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        Kiosk {
+            child,
+            api,
+            stdout: lines,
+            stderr_path,
+            dir,
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// The kiosk's log so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// The temporary directory of this kiosk.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// GET a JSON document.
+    pub fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.api))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
+    /// GET raw bytes.
+    pub fn get_bytes(&self, path: &str) -> Vec<u8> {
+        self.http
+            .get(format!("{}{path}", self.api))
+            .send()
+            .unwrap()
+            .bytes()
+            .unwrap()
+            .to_vec()
+    }
+
+    /// POST JSON; returns (status, body).
+    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.api))
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    /// DELETE.
+    pub fn delete(&self, path: &str) -> Value {
+        self.http
+            .delete(format!("{}{path}", self.api))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
+    /// The screen as the automation API reports it.
+    pub fn screen(&self) -> Value {
+        self.get("/v1/screen")
+    }
+
+    /// Waits (bounded) until the screen id is `id`; returns that screen.
+    pub fn wait_for_screen(&self, id: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if screen["screen"] == id {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "screen {id:?} did not appear; last screen: {screen}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// Taps by accessible label; panics unless the kiosk accepted the tap.
+    pub fn tap(&self, label: &str) {
+        let (status, body) = self.post("/v1/tap", json!({ "label": label }));
+        assert_eq!(status, 200, "tap {label:?}: {body}");
+    }
+
+    /// Places a card on the simulated ID card reader.
+    pub fn place_id_card(&self, card: Value) {
+        let (status, body) = self.post("/v1/sim/idcard", card);
+        assert_eq!(status, 200, "place card: {body}");
+    }
+
+    /// Takes the card away.
+    pub fn remove_id_card(&self) {
+        self.delete("/v1/sim/idcard");
+    }
+
+    /// Waits (bounded) until `needle` appears at least `count` times in the log.
+    pub fn wait_for_log(&self, needle: &str, count: usize) {
+        let deadline = Instant::now() + WAIT;
+        while self.logs().matches(needle).count() < count {
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} not logged {count} times"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// Takes the card away and waits until the reader has noticed.
+    pub fn remove_id_card_and_wait(&self) {
+        let before = self.logs().matches("credential removed").count();
+        self.remove_id_card();
+        self.wait_for_log("credential removed", before + 1);
+    }
+
+    /// Waits (bounded) until the simulated printer has `n` receipts.
+    pub fn wait_for_receipts(&self, n: usize) -> Vec<Value> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let list = self.get("/v1/sim/receipts");
+            let receipts = list.as_array().cloned().unwrap_or_default();
+            if receipts.len() >= n {
+                return receipts;
+            }
+            assert!(Instant::now() < deadline, "no receipt {n}: {list}");
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+}
+
+impl Drop for Kiosk {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// All visible texts of a screen, joined.
+pub fn texts(screen: &Value) -> String {
+    screen["texts"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// The resident ID card of a demo person (data/demo/people.toml).
+pub fn li_xiulan_card() -> Value {
+    json!({
+        "kind": "resident", "name": "李秀兰", "sex": "2", "nation": 1,
+        "birth": "19850823", "address": "吉林省吉林市龙潭区遵义东路56号",
+        "id_number": "220203198508232046", "issuer": "吉林市公安局龙潭分局",
+        "valid_from": "20190311", "valid_to": "20390311"
+    })
+}
+
+/// A resident ID card with a valid number that no demo person has.
+pub fn stranger_card() -> Value {
+    json!({
+        "kind": "resident", "name": "测试样例", "sex": "2", "nation": 1,
+        "birth": "19491231", "address": "北京市西城区演示路1号",
+        "id_number": "11010519491231002X", "issuer": "北京市公安局西城分局",
+        "valid_from": "20200101", "valid_to": "长期"
+    })
+}
