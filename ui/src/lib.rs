@@ -113,7 +113,7 @@ fn cards_per_page(window: &KioskWindow) -> usize {
     let elderly = window.global::<Theme>().get_elderly();
     match (landscape, elderly) {
         (false, false) => 3,
-        (false, true) => 2,
+        (false, true) => 1,
         (true, _) => 1,
     }
 }
@@ -294,7 +294,7 @@ impl UiHandle {
 
     /// Reads the screen.
     pub fn screen(&self) -> Result<ScreenInfo, Error> {
-        self.run(|w| inspect(w))
+        self.run(inspect)
     }
 
     /// Taps by accessible label.
@@ -311,7 +311,7 @@ impl UiHandle {
 
     /// A PNG of the screen.
     pub fn screenshot(&self) -> Result<Vec<u8>, Error> {
-        self.run(|w| screenshot_png(w))?
+        self.run(screenshot_png)?
     }
 
     /// Switches elderly mode.

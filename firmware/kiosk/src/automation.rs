@@ -21,8 +21,9 @@ use std::thread::JoinHandle;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -101,6 +102,7 @@ fn router(state: ApiState) -> Router {
         .route("/v1/sim/idcard/fault", post(id_reader_fault))
         .route("/v1/sim/receipts", get(receipts))
         .route("/v1/sim/receipts/{id}/png", get(receipt_png))
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
 
@@ -108,48 +110,51 @@ fn problem(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-fn authorized(state: &ApiState, headers: &HeaderMap) -> Result<(), Response> {
-    let Some(token) = &state.token else {
-        return Ok(());
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given == Some(token.as_str()) {
-        Ok(())
-    } else {
-        Err(problem(StatusCode::UNAUTHORIZED, "token required"))
+/// Refuses every request without the configured token.
+async fn require_token(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = &state.token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.as_str()) {
+            return problem(StatusCode::UNAUTHORIZED, "token required");
+        }
     }
+    next.run(request).await
 }
 
 /// Runs a blocking UI call off the async runtime.
 async fn on_ui<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, kiosk_ui::Error> + Send + 'static,
-) -> Result<T, Response> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(kiosk_ui::Error::NoSuchElement(label))) => Err(problem(
+) -> Result<T, Box<Response>> {
+    let answer = tokio::task::spawn_blocking(f).await;
+    let failure = match answer {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(kiosk_ui::Error::NoSuchElement(label))) => problem(
             StatusCode::NOT_FOUND,
             format!("no visible element labelled {label:?}"),
-        )),
-        Ok(Err(kiosk_ui::Error::Disabled(label))) => Err(problem(
+        ),
+        Ok(Err(kiosk_ui::Error::Disabled(label))) => problem(
             StatusCode::CONFLICT,
             format!("element {label:?} is disabled"),
-        )),
-        Ok(Err(e)) => Err(problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
-        Err(e) => Err(problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
-    }
+        ),
+        Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    Err(Box::new(failure))
 }
 
-async fn screen(State(state): State<ApiState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&state, &headers) {
-        return r;
-    }
+async fn screen(State(state): State<ApiState>) -> Response {
     let ui = state.ui.clone();
     match on_ui(move || ui.screen()).await {
         Ok(info) => Json(info).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -158,18 +163,11 @@ struct TapRequest {
     label: String,
 }
 
-async fn tap(
-    State(state): State<ApiState>,
-    headers: HeaderMap,
-    Json(request): Json<TapRequest>,
-) -> Response {
-    if let Err(r) = authorized(&state, &headers) {
-        return r;
-    }
+async fn tap(State(state): State<ApiState>, Json(request): Json<TapRequest>) -> Response {
     let ui = state.ui.clone();
     match on_ui(move || ui.tap(&request.label)).await {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -179,36 +177,23 @@ struct InputRequest {
     text: String,
 }
 
-async fn input(
-    State(state): State<ApiState>,
-    headers: HeaderMap,
-    Json(request): Json<InputRequest>,
-) -> Response {
-    if let Err(r) = authorized(&state, &headers) {
-        return r;
-    }
+async fn input(State(state): State<ApiState>, Json(request): Json<InputRequest>) -> Response {
     let ui = state.ui.clone();
     match on_ui(move || ui.input(&request.label, &request.text)).await {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
-async fn screenshot(State(state): State<ApiState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&state, &headers) {
-        return r;
-    }
+async fn screenshot(State(state): State<ApiState>) -> Response {
     let ui = state.ui.clone();
     match on_ui(move || ui.screenshot()).await {
         Ok(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
-async fn place_id_card(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = authorized(&state, &headers) {
-        return r;
-    }
+async fn place_id_card(State(state): State<ApiState>, body: Bytes) -> Response {
     let Some(slot) = &state.id_card_slot else {
         return problem(StatusCode::NOT_FOUND, "the ID card reader is not simulated");
     };
@@ -222,10 +207,7 @@ async fn place_id_card(State(state): State<ApiState>, headers: HeaderMap, body: 
     }
 }
 
-async fn remove_id_card(State(state): State<ApiState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&state, &headers) {
-        return r;
-    }
+async fn remove_id_card(State(state): State<ApiState>) -> Response {
     let Some(slot) = &state.id_card_slot else {
         return problem(StatusCode::NOT_FOUND, "the ID card reader is not simulated");
     };
@@ -254,12 +236,8 @@ pub struct FaultRequest {
 
 async fn id_reader_fault(
     State(state): State<ApiState>,
-    headers: HeaderMap,
     Json(request): Json<FaultRequest>,
 ) -> Response {
-    if let Err(r) = authorized(&state, &headers) {
-        return r;
-    }
     let Some(reader) = &state.id_reader else {
         return problem(StatusCode::NOT_FOUND, "the ID card reader is not simulated");
     };
@@ -292,10 +270,7 @@ struct ReceiptInfo {
     png_path: Option<String>,
 }
 
-async fn receipts(State(state): State<ApiState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&state, &headers) {
-        return r;
-    }
+async fn receipts(State(state): State<ApiState>) -> Response {
     let Some(printer) = &state.printer else {
         return problem(StatusCode::NOT_FOUND, "the printer is not simulated");
     };
@@ -313,14 +288,7 @@ async fn receipts(State(state): State<ApiState>, headers: HeaderMap) -> Response
     Json(list).into_response()
 }
 
-async fn receipt_png(
-    State(state): State<ApiState>,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-) -> Response {
-    if let Err(r) = authorized(&state, &headers) {
-        return r;
-    }
+async fn receipt_png(State(state): State<ApiState>, Path(id): Path<u64>) -> Response {
     let Some(printer) = &state.printer else {
         return problem(StatusCode::NOT_FOUND, "the printer is not simulated");
     };

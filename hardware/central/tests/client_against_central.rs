@@ -1,5 +1,7 @@
 //! The sync client against the reference central service, on loopback.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
