@@ -48,13 +48,50 @@ pub enum Error {
     /// The client's own configuration is unusable (bad URL).
     #[error("central service configuration: {0}")]
     Config(String),
+    /// The circuit breaker is open: the centre failed repeatedly and the
+    /// client does not try again until the cool-down has passed.
+    #[error("central service marked unavailable for {retry_in_ms} ms more")]
+    CircuitOpen {
+        /// Time until the next probe is allowed, in milliseconds.
+        retry_in_ms: u64,
+    },
+    /// The local database failed (I/O, corruption, constraint).
+    #[error("local store: {0}")]
+    Store(String),
+    /// The local database was written by a newer program.
+    #[error("local store schema version {found} is newer than this program's {supported}")]
+    SchemaTooNew {
+        /// Version found in the file.
+        found: u32,
+        /// Latest version this program knows.
+        supported: u32,
+    },
+    /// The outbox key is missing or unusable.
+    #[error("outbox key: {0}")]
+    Key(String),
+    /// A sealed outbox record could not be opened (wrong key or tampered).
+    #[error("outbox record {0} cannot be decrypted")]
+    Decrypt(i64),
+    /// The background sync engine is not running.
+    #[error("sync engine stopped")]
+    EngineStopped,
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        // SQLite messages name tables and columns, never row values.
+        Error::Store(e.to_string())
+    }
 }
 
 impl Error {
     /// The message shown to the citizen: what happened and what to do next.
     pub fn user_message(&self) -> String {
         match self {
-            Error::Unreachable(_) | Error::Timeout | Error::HttpStatus(_) => {
+            Error::Unreachable(_)
+            | Error::Timeout
+            | Error::HttpStatus(_)
+            | Error::CircuitOpen { .. } => {
                 "暂时无法连接医保中心，查询暂不可用。您可以先查看办事指南，稍后再试，或到人工窗口办理。"
                     .to_string()
             }
@@ -73,6 +110,12 @@ impl Error {
             }
             Error::Refused { message, .. } => {
                 format!("医保中心未能办理：{message}。请到人工窗口咨询。")
+            }
+            Error::Store(_) | Error::SchemaTooNew { .. } | Error::Decrypt(_) => {
+                "本终端的本地数据暂时无法读写，请联系工作人员，或到人工窗口办理。".to_string()
+            }
+            Error::Key(_) | Error::EngineStopped => {
+                "本终端暂时无法保存您提交的业务，请到人工窗口办理。".to_string()
             }
         }
     }

@@ -1,15 +1,21 @@
-//! Talking to the central service: the national envelope
-//! ([`envelope`]), the one table of transactions ([`transactions`]), the
-//! wire payloads ([`wire`]), their mapping to domain types ([`mapping`]) and
-//! the blocking HTTP client ([`client`]).
+//! Talking to the central service and keeping what must survive: the
+//! national envelope ([`envelope`]), the one table of transactions
+//! ([`transactions`]), the wire payloads ([`wire`]), their mapping to domain
+//! types ([`mapping`]), the hardened blocking HTTP client ([`client`]), the
+//! local SQLite store ([`store`]) and the outbox with its background sync
+//! engine ([`outbox`]). Randomness, sleeping and monotonic time come in
+//! through the traits of [`platform`].
 
 pub mod client;
 pub mod clock;
 pub mod envelope;
 pub mod error;
 pub mod mapping;
+pub mod platform;
+pub mod store;
 pub mod transactions;
 pub mod wire;
 
 pub use client::{CentralClient, ClientConfig};
 pub use error::Error;
+pub use store::{Store, StoreKey};

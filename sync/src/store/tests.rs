@@ -1,0 +1,317 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+use crate::platform::SeededRandom;
+use chrono::NaiveDate;
+
+fn at(h: u32, m: u32, s: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 11, 22)
+        .unwrap()
+        .and_hms_opt(h, m, s)
+        .unwrap()
+}
+
+fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open_with(
+        &dir.path().join("kiosk.db"),
+        StoreKey::from_bytes([9; 32]),
+        Arc::new(SeededRandom::new(42)),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_new_store_is_at_the_latest_version_in_wal_with_full_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let conn = store.conn();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sync, 2, "FULL");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    let err = Store::open(&path, StoreKey::from_bytes([1; 32])).unwrap_err();
+    assert!(matches!(err, Error::SchemaTooNew { .. }), "{err:?}");
+    assert!(err.user_message().contains("工作人员"));
+}
+
+#[test]
+fn outbox_payload_is_sealed_and_erased_once_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let secret = "{\"certno\":\"220102196205141234\",\"name\":\"王建国\"}";
+    let a = store
+        .outbox_enqueue(
+            "filing_submit",
+            "KS11",
+            secret.as_bytes(),
+            "K1",
+            at(9, 0, 0),
+        )
+        .unwrap();
+    let b = store
+        .outbox_enqueue("rating", "KS21", b"{}", "K1", at(9, 0, 0))
+        .unwrap();
+    assert_eq!(a.tracking_no, "K1-20261122-000001");
+    assert_eq!(a.msgid, "K120261122090000500001");
+    assert_ne!(a.msgid, b.msgid);
+    // Nothing readable in the database file.
+    {
+        let conn = store.conn();
+        let sealed: Vec<u8> = conn
+            .query_row("SELECT sealed FROM outbox WHERE id = ?1", [a.id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(!sealed.windows(18).any(|w| w == b"220102196205141234"));
+    }
+    let pending = store.outbox_pending(10).unwrap();
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pending[0].payload, secret.as_bytes());
+    assert!(!format!("{:?}", pending[0]).contains("2201"));
+    store
+        .outbox_settle(
+            &[
+                (
+                    a.id,
+                    Settlement::Accepted {
+                        reference: Some("BA0001".into()),
+                    },
+                ),
+                (
+                    b.id,
+                    Settlement::Rejected {
+                        code: -7,
+                        reason: "锁定期内不可变更".into(),
+                    },
+                ),
+            ],
+            at(9, 0, 5),
+        )
+        .unwrap();
+    let conn = store.conn();
+    let remaining: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE sealed IS NOT NULL OR nonce IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(remaining, 0);
+    drop(conn);
+    let status = store.outbox_status(&b.tracking_no).unwrap().unwrap();
+    assert_eq!(status.state, SubmissionState::Rejected);
+    assert_eq!(status.reason.as_deref(), Some("锁定期内不可变更"));
+    let status = store.outbox_status(&a.tracking_no).unwrap().unwrap();
+    assert_eq!(status.reference.as_deref(), Some("BA0001"));
+    let stats = store.outbox_stats().unwrap();
+    assert_eq!((stats.pending, stats.accepted, stats.rejected), (0, 1, 1));
+    assert_eq!(store.outbox_purge_settled(at(10, 0, 0)).unwrap(), 2);
+}
+
+#[test]
+fn a_wrong_key_cannot_open_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.db");
+    {
+        let store = Store::open(&path, StoreKey::from_bytes([1; 32])).unwrap();
+        store
+            .outbox_enqueue("rating", "KS21", b"{}", "K1", at(9, 0, 0))
+            .unwrap();
+    }
+    let store = Store::open(&path, StoreKey::from_bytes([2; 32])).unwrap();
+    assert!(matches!(store.outbox_pending(5), Err(Error::Decrypt(1))));
+}
+
+#[test]
+fn pending_records_and_failures_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = {
+        let store = open(&dir);
+        let e = store
+            .outbox_enqueue("health", "KS31", b"{\"ok\":true}", "K1", at(9, 0, 0))
+            .unwrap();
+        store
+            .outbox_note_failure(e.id, "unreachable", at(9, 0, 1))
+            .unwrap();
+        e
+    };
+    let store = open(&dir);
+    let pending = store.outbox_pending(5).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].msgid, e.msgid);
+    assert_eq!(pending[0].attempts, 1);
+    let stats = store.outbox_stats().unwrap();
+    assert_eq!(stats.pending, 1);
+    assert_eq!(stats.oldest_pending_at, Some(at(9, 0, 0)));
+    // Ids keep growing after a purge: msgids are never reused.
+    store
+        .outbox_settle(
+            &[(e.id, Settlement::Accepted { reference: None })],
+            at(9, 1, 0),
+        )
+        .unwrap();
+    store.outbox_purge_settled(at(10, 0, 0)).unwrap();
+    let next = store
+        .outbox_enqueue("health", "KS31", b"{}", "K1", at(9, 0, 0))
+        .unwrap();
+    assert_eq!(next.id, 2);
+}
+
+#[test]
+fn reference_data_applies_increments_per_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(store.dataset_version(Dataset::Institutions).unwrap(), None);
+    let item = |key: &str, area: &str| ReferenceItem {
+        key: key.into(),
+        area: area.into(),
+        payload: format!("{{\"name\":\"{key}\"}}"),
+    };
+    store
+        .apply_reference_delta(
+            Dataset::Institutions,
+            "5",
+            &[
+                item("H1", "220100"),
+                item("H2", "220200"),
+                item("H3", "220100"),
+            ],
+            &[],
+            at(9, 0, 0),
+        )
+        .unwrap();
+    store
+        .apply_reference_delta(
+            Dataset::Institutions,
+            "7",
+            &[item("H2", "220100")],
+            &["H3".to_string()],
+            at(9, 5, 0),
+        )
+        .unwrap();
+    let in_changchun = store
+        .reference_items(Dataset::Institutions, Some("220100"))
+        .unwrap();
+    let keys: Vec<&str> = in_changchun.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(keys, ["H1", "H2"]);
+    assert_eq!(
+        store
+            .dataset_version(Dataset::Institutions)
+            .unwrap()
+            .as_deref(),
+        Some("7")
+    );
+    let versions = store.dataset_versions().unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].pulled_at, Some(at(9, 5, 0)));
+    assert!(
+        store
+            .reference_items(Dataset::Announcements, None)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn print_journal_tracks_states_and_seals_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .print_enqueue(
+            "P1",
+            "certificate",
+            "参保凭证 王建国".as_bytes(),
+            at(9, 0, 0),
+        )
+        .unwrap();
+    store
+        .print_enqueue("P2", "slip", b"\x1b@hello", at(9, 0, 1))
+        .unwrap();
+    assert!(
+        store
+            .print_enqueue("P1", "slip", b"x", at(9, 0, 2))
+            .is_err()
+    );
+    store
+        .print_update("P1", PrintState::Sending, None, at(9, 0, 3))
+        .unwrap();
+    store
+        .print_update("P2", PrintState::Failed, Some("paper out"), at(9, 0, 4))
+        .unwrap();
+    let unfinished = store.print_unfinished().unwrap();
+    assert_eq!(unfinished.len(), 1);
+    assert_eq!(unfinished[0].state, PrintState::Sending);
+    assert_eq!(unfinished[0].document, "参保凭证 王建国".as_bytes());
+    assert!(!format!("{:?}", unfinished[0]).contains("王"));
+    let failed = store.print_job("P2").unwrap().unwrap();
+    assert_eq!(failed.cause.as_deref(), Some("paper out"));
+    assert!(
+        !store
+            .print_update("nope", PrintState::Done, None, at(9, 1, 0))
+            .unwrap()
+    );
+    store
+        .print_update("P1", PrintState::Done, None, at(9, 0, 5))
+        .unwrap();
+    assert_eq!(store.print_purge(at(10, 0, 0)).unwrap(), 2);
+}
+
+#[test]
+fn audit_entries_move_to_the_outbox_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for i in 0..3 {
+        store
+            .audit("session.start", &format!("n={i}"), at(9, 0, i))
+            .unwrap();
+    }
+    let first = store
+        .audit_to_outbox("KS32", "K1", 2, at(9, 1, 0))
+        .unwrap()
+        .unwrap();
+    let second = store
+        .audit_to_outbox("KS32", "K1", 10, at(9, 1, 0))
+        .unwrap()
+        .unwrap();
+    assert!(
+        store
+            .audit_to_outbox("KS32", "K1", 10, at(9, 1, 0))
+            .unwrap()
+            .is_none()
+    );
+    let pending = store.outbox_pending(10).unwrap();
+    assert_eq!(pending.len(), 2);
+    let v: serde_json::Value = serde_json::from_slice(&pending[0].payload).unwrap();
+    assert_eq!(v["entries"].as_array().unwrap().len(), 2);
+    assert_ne!(first.msgid, second.msgid);
+    assert_eq!(store.audit_entries(0, 10).unwrap().len(), 3);
+}
+
+#[test]
+fn sync_state_is_a_small_key_value_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(store.sync_state("last_contact_at").unwrap(), None);
+    store.set_sync_state("last_contact_at", "a").unwrap();
+    store.set_sync_state("last_contact_at", "b").unwrap();
+    assert_eq!(
+        store.sync_state("last_contact_at").unwrap().as_deref(),
+        Some("b")
+    );
+}
