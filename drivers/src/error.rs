@@ -99,6 +99,92 @@ pub enum Error {
     /// ID card reader: the document number fails GB 11643 validation.
     #[error("ID card number invalid: {0}")]
     IdCardBadNumber(#[source] kiosk_core::Error),
+
+    /// CCID: a reply that breaks the message layer (short header, wrong
+    /// message type, wrong slot, length field not matching the bytes).
+    #[error("CCID protocol error: {what}")]
+    CcidProtocol {
+        /// What was wrong, in words (no card data).
+        what: &'static str,
+    },
+
+    /// CCID: the reply's bSeq is not the one of the request (a stale reply
+    /// of an earlier command, or a confused reader).
+    #[error("CCID reply sequence {received} does not match request sequence {expected}")]
+    CcidSequence {
+        /// bSeq sent.
+        expected: u8,
+        /// bSeq received.
+        received: u8,
+    },
+
+    /// CCID: the reader reported a failed command (bStatus bits 6-7 = 1)
+    /// with this bError (see `kiosk_drivers::sscard::ccid::error_description`).
+    #[error("CCID command failed: bError {error:#04x} ({})", crate::sscard::ccid::error_description(*.error))]
+    CcidCommandFailed {
+        /// bError.
+        error: u8,
+    },
+
+    /// CCID: the reader kept asking for more time beyond the driver's bound.
+    #[error("CCID reader requested time extensions {count} times; giving up")]
+    CcidTimeExtensionLimit {
+        /// How many time-extension replies arrived.
+        count: u32,
+    },
+
+    /// Social security card: no card in the reader (slot empty, or the card
+    /// was pulled out in the middle of a read).
+    #[error("no social security card in the reader")]
+    SsCardAbsent,
+
+    /// Social security card: the card answered a status word that means
+    /// failure (see `kiosk_drivers::sscard::apdu::sw_description`).
+    #[error("card status word {sw1:02X}{sw2:02X} ({})", crate::sscard::apdu::sw_description(*.sw1, *.sw2))]
+    SsCardStatus {
+        /// SW1.
+        sw1: u8,
+        /// SW2.
+        sw2: u8,
+    },
+
+    /// Social security card: the social security application (SSSE) is not
+    /// on the card (SELECT answered 6A 82): it is some other chip card.
+    #[error("the card has no social security application (SELECT answered 6A82)")]
+    SsCardNotSocialSecurity,
+
+    /// Social security card: a field needs the reader's PSAM to authenticate
+    /// to the card first (69 82), and no PSAM (or a failing one) is there.
+    #[error("card field {field} needs PSAM authentication, which this reader did not provide")]
+    SsCardNeedsPsam {
+        /// The field (e.g. "name"); never its content.
+        field: &'static str,
+    },
+
+    /// Social security card: a record could not be decoded (TLV structure,
+    /// wrong tag, length, BCD date or text).
+    #[error("card field {field} is malformed: {what}")]
+    SsCardBadField {
+        /// The field name; never its content.
+        field: &'static str,
+        /// What was wrong.
+        what: &'static str,
+    },
+
+    /// Social security card reader: no USB CCID reader found.
+    #[error("no USB smart-card reader found ({what})")]
+    UsbReaderNotFound {
+        /// What was looked for (class 0B or a VID:PID).
+        what: String,
+    },
+
+    /// Social security card reader: a USB call failed (libusb error text).
+    #[error("USB error: {0}")]
+    Usb(String),
+
+    /// QR scanner: a scanned code was refused as an e-voucher.
+    #[error("scanned code rejected: {0}")]
+    ScanRejected(crate::scanner::Rejection),
 }
 
 impl Error {
@@ -136,6 +222,39 @@ impl Error {
                 "暂不支持此类证件，请改用社保卡或医保电子凭证，或到人工窗口办理。".to_string()
             }
             Error::IdCardBadNumber(e) => e.user_message(),
+            Error::Timeout {
+                device: Device::SsCardReader,
+            }
+            | Error::CcidProtocol { .. }
+            | Error::CcidSequence { .. }
+            | Error::CcidCommandFailed { .. }
+            | Error::CcidTimeExtensionLimit { .. }
+            | Error::SsCardStatus { .. } => {
+                "社保卡读取失败，请取出社保卡后重新插入（芯片朝上、向内插到底），读取完成前不要拔出。"
+                    .to_string()
+            }
+            Error::SsCardAbsent => {
+                "未检测到社保卡，请将社保卡芯片朝上插入读卡口，读取完成前不要拔出。".to_string()
+            }
+            Error::SsCardNotSocialSecurity => {
+                "这张卡不是社会保障卡（或卡内没有社保应用），请插入社保卡，或改用身份证、医保电子凭证。"
+                    .to_string()
+            }
+            Error::SsCardNeedsPsam { .. } => {
+                "本机读卡器暂不能读取这张社保卡的信息（需要读卡器安全模块认证），请改用身份证或医保电子凭证，或联系工作人员。"
+                    .to_string()
+            }
+            Error::SsCardBadField { .. } => {
+                "社保卡信息无法识别，请重新插卡重试；如仍不行，请改用身份证或医保电子凭证，或到人工窗口办理。"
+                    .to_string()
+            }
+            Error::UsbReaderNotFound { .. } | Error::Usb(_) => {
+                "社保卡读卡器暂时无法使用，请改用身份证或医保电子凭证，并联系工作人员。".to_string()
+            }
+            Error::Timeout {
+                device: Device::Scanner,
+            } => "扫码器暂时无法使用，请改用身份证或社保卡，并联系工作人员。".to_string(),
+            Error::ScanRejected(rejection) => rejection.user_message().to_string(),
             Error::IdCardBadField { .. } => {
                 "证件信息无法识别，请重新放置证件重试；如仍不行，请改用社保卡或医保电子凭证，或到人工窗口办理。"
                     .to_string()
@@ -151,4 +270,8 @@ pub enum Device {
     IdCardReader,
     /// The receipt printer.
     Printer,
+    /// The social security card reader (CCID).
+    SsCardReader,
+    /// The QR code scanner.
+    Scanner,
 }

@@ -5,5 +5,7 @@
 pub mod error;
 pub mod idcard;
 pub mod printer;
+pub mod scanner;
+pub mod sscard;
 
 pub use error::Error;
