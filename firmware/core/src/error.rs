@@ -55,6 +55,33 @@ pub enum Error {
         /// What is wrong (English, for the operator).
         reason: String,
     },
+    /// A document cannot be made: a field its layout needs is missing
+    /// (e.g. the transfer certificate without its issuing agency block).
+    #[error("document {document} lacks {field}")]
+    DocumentIncomplete {
+        /// The document (English name).
+        document: &'static str,
+        /// The missing field (English name, never its content).
+        field: &'static str,
+    },
+    /// The key that signs verification QR codes is missing or too short
+    /// (at least 16 bytes).
+    #[error("certificate signing key missing or shorter than 16 bytes")]
+    SigningKey,
+    /// A print job event that its state does not allow (a bug in the
+    /// caller, or a journal written by a different program version).
+    #[error("print job {job}: {event} is not allowed in state {state}")]
+    PrintJobTransition {
+        /// Job id.
+        job: u64,
+        /// State name.
+        state: &'static str,
+        /// Event name.
+        event: &'static str,
+    },
+    /// The print journal store failed (reason from the store, no personal data).
+    #[error("print journal: {0}")]
+    PrintJournal(String),
 }
 
 impl Error {
@@ -91,6 +118,16 @@ impl Error {
             } => format!(
                 "本机区域配置有误（文件 {file} 第 {line} 行，字段 {field}），暂时无法提供服务。请到人工窗口办理，或联系运维人员。"
             ),
+            Error::DocumentIncomplete { .. } => {
+                "凭证所需信息不完整，暂时无法打印。请到人工窗口办理。".to_string()
+            }
+            Error::SigningKey => {
+                "本机凭证签名配置有误，暂时无法出具凭证。请到人工窗口办理，或联系工作人员。"
+                    .to_string()
+            }
+            Error::PrintJobTransition { .. } | Error::PrintJournal(_) => {
+                "打印记录出错，本次打印未完成。请联系工作人员，或到人工窗口打印。".to_string()
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod enrollment;
 pub mod error;
 pub mod identity;
 pub mod money;
+pub mod print_job;
 pub mod region;
 pub mod session;
 pub mod view;
