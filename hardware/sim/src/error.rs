@@ -45,6 +45,24 @@ pub enum Error {
     #[error("{} exists and is not a symlink; refusing to replace it", .0.display())]
     IdCardLinkOccupied(std::path::PathBuf),
 
+    /// A simulated social security card could not be built (JSON, hex or
+    /// a field that does not fit its record).
+    #[error("social security card image: {0}")]
+    SsCardImage(String),
+
+    /// A social security card file could not be used.
+    #[error("social security card file {}: {reason}", path.display())]
+    SsCardFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The path for a simulator's pty symlink exists and is not a symlink.
+    #[error("{} exists and is not a symlink; refusing to replace it", .0.display())]
+    LinkOccupied(std::path::PathBuf),
+
     /// No font able to print Chinese was found on the system.
     #[error(
         "no CJK font found for the printer simulator (looked for the family \"Noto Sans CJK SC\", then any face covering 中): install the Debian package fonts-noto-cjk"

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! kiosk-sim idcard --card card.json --link /tmp/idreader   # GA 467 reader on a pty
+//! kiosk-sim scanner --link /tmp/qr-scanner                # QR scanner on a pty, codes from stdin
 //! kiosk-sim printer --listen 127.0.0.1:9100 --out receipts  # ESC/POS printer on TCP
 //! ```
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Device {
     /// Resident ID card reader (GA 467 SAM protocol) on a pseudo-terminal.
     Idcard(kiosk_sim::idcard::IdcardArgs),
+    /// E-voucher QR scanner on a pseudo-terminal: each line typed is scanned.
+    Scanner(kiosk_sim::scanner::ScannerArgs),
     /// ESC/POS thermal printer on TCP, rendering each receipt to PNG.
     Printer(kiosk_sim::printer::PrinterArgs),
 }
@@ -28,6 +31,7 @@ enum Device {
 fn main() -> ExitCode {
     let result = match Cli::parse().device {
         Device::Idcard(args) => kiosk_sim::idcard::cli(args),
+        Device::Scanner(args) => kiosk_sim::scanner::cli(args),
         Device::Printer(args) => kiosk_sim::printer::cli(args),
     };
     match result {
