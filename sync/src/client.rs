@@ -1,15 +1,25 @@
 //! Blocking client of the central service. One `POST` per message, the
 //! national envelope around every payload, sign-in on first use and again
 //! when the centre says the sign number is stale.
+//!
+//! Hardening: every message has a unique `msgid`, reused on every retry and
+//! on the repeat after a renewed sign-in (the centre's idempotency key);
+//! queries are retried with exponential backoff and jitter, commands never
+//! (the outbox resends them with their stored `msgid`); a circuit breaker
+//! fails fast while the centre is down and lets one probe through after a
+//! cool-down; answers that are too large, not JSON or of the wrong shape
+//! give a typed error. Sleeping, randomness and monotonic time come in
+//! through [`ClientOptions`].
 
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use kiosk_core::clock::Clock;
 use kiosk_core::enrollment::InsuredPerson;
@@ -17,13 +27,17 @@ use kiosk_core::identity::Credential;
 
 use crate::envelope::{INFVER, OPTER_TYPE_SELF_SERVICE, Request, Response, infcode};
 use crate::error::Error;
-use crate::transactions::Transaction;
+use crate::platform::{OsRandom, Random, Sleeper, SystemTicker, ThreadSleeper, Ticker};
+use crate::transactions::{InfnoMap, Transaction};
 use crate::wire::{
-    EnrollmentDetailInput, EnrollmentDetailOutput, PersonQueryData, PersonQueryInput,
-    PersonQueryOutput, SignInData, SignInInput, SignInOutput,
+    CertificateIssueInput, CertificateIssueOutput, CertificateVerifyInput, CertificateVerifyOutput,
+    ContributionHistoryInput, ContributionHistoryOutput, EnrollmentDetailInput,
+    EnrollmentDetailOutput, FilingQueryInput, FilingQueryOutput, PersonQueryData, PersonQueryInput,
+    PersonQueryOutput, ReferenceDataInput, ReferenceDataOutput, SignInData, SignInInput,
+    SignInOutput,
 };
 
-/// The largest answer the client reads; anything longer is refused.
+/// The largest answer the client reads by default; anything longer is refused.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// Where the centre is and who this terminal is.
@@ -41,33 +55,197 @@ pub struct ClientConfig {
     pub institution_code: String,
     /// Institution name of the service hall (`fixmedins_name`).
     pub institution_name: String,
-    /// Per-request timeout.
+    /// Per-request timeout (connect, send and read the whole answer).
     pub timeout: Duration,
+}
+
+/// Retries of queries: exponential backoff with jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all (1 = no retry).
+    pub max_attempts: u32,
+    /// Delay before the first retry (before jitter).
+    pub base_delay: Duration,
+    /// Largest delay (before jitter).
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `retry` (0-based): `base * 2^retry`
+    /// capped at `max`, then "equal jitter": half fixed, half random.
+    pub fn delay(&self, retry: u32, random: &dyn Random) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32.checked_shl(retry.min(20)).unwrap_or(u32::MAX))
+            .min(self.max_delay);
+        let half = exp / 2;
+        let span = half.as_micros() as u64;
+        let jitter = if span == 0 {
+            0
+        } else {
+            random.next_u64() % (span + 1)
+        };
+        half + Duration::from_micros(jitter)
+    }
+}
+
+/// When the circuit breaker opens and how long it stays open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerPolicy {
+    /// Consecutive failed exchanges that open the breaker.
+    pub failure_threshold: u32,
+    /// How long it stays open before one probe is let through.
+    pub cool_down: Duration,
+}
+
+impl Default for BreakerPolicy {
+    fn default() -> Self {
+        BreakerPolicy {
+            failure_threshold: 5,
+            cool_down: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the circuit breaker is doing, for `kiosk sync status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    /// Messages go through; `failures` consecutive failures so far.
+    Closed {
+        /// Consecutive failures.
+        failures: u32,
+    },
+    /// Messages fail fast until the cool-down ends.
+    Open {
+        /// Time left.
+        retry_in: Duration,
+    },
+    /// One probe is on its way; others fail fast.
+    HalfOpen,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Breaker {
+    Closed { failures: u32 },
+    Open { until: Duration },
+    HalfOpen,
+}
+
+/// Everything beyond [`ClientConfig`]: retry and breaker policies, the
+/// answer size limit, the province's transaction codes, and the injected
+/// randomness, sleeping and monotonic time.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Retries of queries.
+    pub retry: RetryPolicy,
+    /// The circuit breaker.
+    pub breaker: BreakerPolicy,
+    /// Largest answer read, in bytes.
+    pub max_response_bytes: usize,
+    /// The deployment's transaction codes.
+    pub infno: InfnoMap,
+    /// Jitter and the msgid sequence start.
+    pub random: Arc<dyn Random>,
+    /// Waits between retries.
+    pub sleeper: Arc<dyn Sleeper>,
+    /// Monotonic time for the breaker.
+    pub ticker: Arc<dyn Ticker>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            retry: RetryPolicy::default(),
+            breaker: BreakerPolicy::default(),
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            infno: InfnoMap::defaults(),
+            random: Arc::new(OsRandom),
+            sleeper: Arc::new(ThreadSleeper),
+            ticker: Arc::new(SystemTicker::new()),
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("infno", &self.infno)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The centre's final answer to a command sent by the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted {
+    /// Accepted; the transaction's output.
+    Accepted(Value),
+    /// Refused by the centre's rules, with its code and reason.
+    Rejected {
+        /// `infcode`.
+        code: i32,
+        /// `err_msg`.
+        reason: String,
+    },
 }
 
 /// The client. Cheap to share behind an `Arc`; calls may come from any thread.
 pub struct CentralClient {
     http: reqwest::blocking::Client,
     config: ClientConfig,
+    options: ClientOptions,
     clock: Arc<dyn Clock>,
-    sequence: AtomicU32,
+    sequence: AtomicU64,
     sign_no: Mutex<Option<String>>,
+    breaker: Mutex<Breaker>,
 }
 
 impl CentralClient {
-    /// Builds a client; no message is sent until the first call.
+    /// Builds a client with the default [`ClientOptions`]; no message is
+    /// sent until the first call.
     pub fn new(config: ClientConfig, clock: Arc<dyn Clock>) -> Result<CentralClient, Error> {
+        CentralClient::with_options(config, clock, ClientOptions::default())
+    }
+
+    /// Builds a client with explicit options.
+    pub fn with_options(
+        config: ClientConfig,
+        clock: Arc<dyn Clock>,
+        options: ClientOptions,
+    ) -> Result<CentralClient, Error> {
+        if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
+            return Err(Error::Config(
+                "base_url must start with http:// or https://".into(),
+            ));
+        }
         let http = reqwest::blocking::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             .build()
             .map_err(|e| Error::Config(e.to_string()))?;
+        // The sequence starts at a random point so that a restart within
+        // the same second does not repeat a msgid of the previous run.
+        let start = options.random.next_u64() % MSGID_SEQ_SPAN;
         Ok(CentralClient {
             http,
             config,
             clock,
-            sequence: AtomicU32::new(0),
+            sequence: AtomicU64::new(start),
             sign_no: Mutex::new(None),
+            breaker: Mutex::new(Breaker::Closed { failures: 0 }),
+            options,
         })
     }
 
@@ -76,18 +254,85 @@ impl CentralClient {
         &self.config
     }
 
-    /// A new message id: terminal id + `yyyyMMddHHmmss` + 4-digit sequence.
+    /// The options in use.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// A new message id: terminal id + `yyyyMMddHHmmss` + 6-digit sequence
+    /// in 000000-499999 (the outbox uses 500000-999999).
     pub fn next_msgid(&self) -> String {
-        let seq = self.sequence.fetch_add(1, Ordering::Relaxed) % 10_000;
+        let seq = self.sequence.fetch_add(1, Ordering::Relaxed) % MSGID_SEQ_SPAN;
         format!(
-            "{}{}{seq:04}",
+            "{}{}{seq:06}",
             self.config.terminal_id,
             self.clock.now().format("%Y%m%d%H%M%S")
         )
     }
 
+    /// The circuit breaker's state.
+    pub fn breaker_state(&self) -> BreakerState {
+        let now = self.options.ticker.elapsed();
+        match *self.lock_breaker() {
+            Breaker::Closed { failures } => BreakerState::Closed { failures },
+            Breaker::Open { until } => BreakerState::Open {
+                retry_in: until.saturating_sub(now),
+            },
+            Breaker::HalfOpen => BreakerState::HalfOpen,
+        }
+    }
+
+    fn lock_breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        match self.breaker.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Lets a message through, or fails fast while the breaker is open.
+    fn admit(&self) -> Result<(), Error> {
+        let now = self.options.ticker.elapsed();
+        let mut b = self.lock_breaker();
+        match *b {
+            Breaker::Closed { .. } => Ok(()),
+            Breaker::Open { until } if now >= until => {
+                *b = Breaker::HalfOpen;
+                Ok(())
+            }
+            Breaker::Open { until } => Err(Error::CircuitOpen {
+                retry_in_ms: until.saturating_sub(now).as_millis() as u64,
+            }),
+            Breaker::HalfOpen => Err(Error::CircuitOpen { retry_in_ms: 0 }),
+        }
+    }
+
+    /// Records how an exchange went.
+    fn record(&self, healthy: bool) {
+        let now = self.options.ticker.elapsed();
+        let policy = self.options.breaker;
+        let mut b = self.lock_breaker();
+        *b = match (*b, healthy) {
+            (_, true) => Breaker::Closed { failures: 0 },
+            (Breaker::Closed { failures }, false) if failures + 1 < policy.failure_threshold => {
+                Breaker::Closed {
+                    failures: failures + 1,
+                }
+            }
+            (_, false) => {
+                tracing::warn!("central service circuit breaker opened");
+                Breaker::Open {
+                    until: now + policy.cool_down,
+                }
+            }
+        };
+    }
+
     /// Signs in (9001) and remembers the sign number.
     pub fn sign_in(&self) -> Result<String, Error> {
+        self.with_retries(Transaction::SignIn, || self.sign_in_once())
+    }
+
+    fn sign_in_once(&self) -> Result<String, Error> {
         let input = SignInInput {
             sign_in: SignInData {
                 opter_no: self.config.terminal_id.clone(),
@@ -104,8 +349,8 @@ impl CentralClient {
             .output
             .ok_or_else(|| Error::Malformed("9001 answer without output".into()))?;
         let sign_no = output.signinoutb.sign_no;
-        if sign_no.is_empty() {
-            return Err(Error::SignIn("empty sign number".into()));
+        if sign_no.is_empty() || sign_no.len() > 64 {
+            return Err(Error::SignIn("unusable sign number".into()));
         }
         if let Ok(mut guard) = self.sign_no.lock() {
             *guard = Some(sign_no.clone());
@@ -162,6 +407,56 @@ impl CentralClient {
         )
     }
 
+    /// KS02 contribution history.
+    pub fn query_contribution_history(
+        &self,
+        input: &ContributionHistoryInput,
+    ) -> Result<ContributionHistoryOutput, Error> {
+        self.call(Transaction::ContributionHistory, input)
+    }
+
+    /// KS03 certificate issue. Not retried: the caller asks again (a new
+    /// certificate number) if the answer is lost.
+    pub fn issue_certificate(
+        &self,
+        input: &CertificateIssueInput,
+    ) -> Result<CertificateIssueOutput, Error> {
+        self.call(Transaction::CertificateIssue, input)
+    }
+
+    /// KS04 certificate verification.
+    pub fn verify_certificate(
+        &self,
+        input: &CertificateVerifyInput,
+    ) -> Result<CertificateVerifyOutput, Error> {
+        self.call(Transaction::CertificateVerify, input)
+    }
+
+    /// KS12 remote-care filings of a person, as the centre holds them.
+    pub fn query_filings(&self, psn_no: &str) -> Result<FilingQueryOutput, Error> {
+        self.call(
+            Transaction::FilingQuery,
+            &FilingQueryInput {
+                psn_no: psn_no.to_string(),
+            },
+        )
+    }
+
+    /// KS41 one page of changes of a reference dataset after `since_version`.
+    pub fn reference_data(
+        &self,
+        dataset: &str,
+        since_version: &str,
+    ) -> Result<ReferenceDataOutput, Error> {
+        self.call(
+            Transaction::ReferenceData,
+            &ReferenceDataInput {
+                dataset: dataset.to_string(),
+                since_version: since_version.to_string(),
+            },
+        )
+    }
+
     /// The insured person behind a credential: 1101 then KS01, mapped to
     /// the domain.
     pub fn fetch_insured_person(&self, credential: &Credential) -> Result<InsuredPerson, Error> {
@@ -170,48 +465,125 @@ impl CentralClient {
         crate::mapping::insured_person(&person, &detail)
     }
 
-    /// Sends one transaction with sign-in handled: signs in first when there
-    /// is no sign number, and once more when the centre calls it stale. The
-    /// same `msgid` is reused for the repeat, so the centre sees one message.
+    /// Sends one stored command for the outbox with its stored `msgid`
+    /// (the idempotency key) and JSON input. A rule refusal is an
+    /// [`Submitted::Rejected`] answer, not an error; errors mean the answer
+    /// is unknown and the record must be sent again, with the same `msgid`.
+    pub fn submit(
+        &self,
+        transaction: Transaction,
+        msgid: &str,
+        input_json: &[u8],
+    ) -> Result<Submitted, Error> {
+        let input: Value = serde_json::from_slice(input_json)
+            .map_err(|_| Error::Store("outbox payload is not JSON".into()))?;
+        let response: Response<Value> = self.with_retries(transaction, || {
+            self.exchange_signed(transaction, &input, msgid)
+        })?;
+        match response.infcode {
+            infcode::OK => Ok(Submitted::Accepted(response.output.unwrap_or(Value::Null))),
+            infcode::SIGN_NO_INVALID => {
+                Err(Error::SignIn("sign number refused after sign-in".into()))
+            }
+            code => Ok(Submitted::Rejected {
+                code,
+                reason: response
+                    .err_msg
+                    .unwrap_or_else(|| "医保中心未说明原因".to_string())
+                    .chars()
+                    .take(200)
+                    .collect(),
+            }),
+        }
+    }
+
+    /// Sends one transaction with sign-in handled, retries (queries only)
+    /// and the breaker, and maps the centre's codes to errors.
     fn call<I: Serialize, O: DeserializeOwned>(
         &self,
         transaction: Transaction,
         input: &I,
     ) -> Result<O, Error> {
         let msgid = self.next_msgid();
-        let mut sign_no = self.current_sign_no()?;
-        for attempt in 0..2 {
-            let response: Response<O> = self.exchange(transaction, input, &sign_no, "", &msgid)?;
-            match response.infcode {
-                infcode::OK => {
-                    return response
-                        .output
-                        .ok_or_else(|| Error::Malformed("answer without output".into()));
+        let response: Response<O> = self.with_retries(transaction, || {
+            self.exchange_signed(transaction, input, &msgid)
+        })?;
+        match response.infcode {
+            infcode::OK => response
+                .output
+                .ok_or_else(|| Error::Malformed("answer without output".into())),
+            infcode::SIGN_NO_INVALID => {
+                Err(Error::SignIn("sign number refused after sign-in".into()))
+            }
+            infcode::PERSON_NOT_FOUND => Err(Error::PersonNotFound),
+            infcode::EVOUCHER_EXPIRED => Err(Error::EVoucherExpired),
+            other => Err(Error::Refused {
+                infcode: other,
+                message: response
+                    .err_msg
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect(),
+            }),
+        }
+    }
+
+    /// Runs `attempt` through the breaker, retrying transient failures of
+    /// idempotent queries with backoff and jitter. Bounded by
+    /// [`RetryPolicy::max_attempts`].
+    fn with_retries<T>(
+        &self,
+        transaction: Transaction,
+        attempt: impl Fn() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let attempts = if transaction.is_idempotent_query() {
+            self.options.retry.max_attempts.max(1)
+        } else {
+            1
+        };
+        let mut retry = 0;
+        loop {
+            self.admit()?;
+            let result = attempt();
+            let failed = matches!(&result, Err(e) if is_centre_failure(e));
+            self.record(!failed);
+            match result {
+                Err(e) if is_transient(&e) && retry + 1 < attempts => {
+                    let delay = self.options.retry.delay(retry, &*self.options.random);
+                    tracing::debug!(infno = transaction.infno(), retry, ?delay, "retrying");
+                    self.options.sleeper.sleep(delay);
+                    retry += 1;
                 }
-                infcode::SIGN_NO_INVALID if attempt == 0 => {
-                    sign_no = self.sign_in()?;
-                }
-                infcode::SIGN_NO_INVALID => {
-                    return Err(Error::SignIn("sign number refused after sign-in".into()));
-                }
-                infcode::PERSON_NOT_FOUND => return Err(Error::PersonNotFound),
-                infcode::EVOUCHER_EXPIRED => return Err(Error::EVoucherExpired),
-                other => {
-                    return Err(Error::Refused {
-                        infcode: other,
-                        message: response.err_msg.unwrap_or_default(),
-                    });
-                }
+                other => return other,
             }
         }
-        Err(Error::SignIn("sign-in loop ended".into()))
+    }
+
+    /// One message with its sign number: signs in first when there is
+    /// none, and once more when the centre calls it stale; the repeat
+    /// carries the same `msgid`, so the centre sees one message.
+    fn exchange_signed<I: Serialize, O: DeserializeOwned>(
+        &self,
+        transaction: Transaction,
+        input: &I,
+        msgid: &str,
+    ) -> Result<Response<O>, Error> {
+        let sign_no = self.current_sign_no()?;
+        let response: Response<O> = self.exchange(transaction, input, &sign_no, "", msgid)?;
+        if response.infcode != infcode::SIGN_NO_INVALID {
+            return Ok(response);
+        }
+        tracing::info!("sign number stale; signing in again");
+        let sign_no = self.sign_in_once()?;
+        self.exchange(transaction, input, &sign_no, "", msgid)
     }
 
     fn current_sign_no(&self) -> Result<String, Error> {
         let existing = self.sign_no.lock().ok().and_then(|g| g.clone());
         match existing {
             Some(sign_no) => Ok(sign_no),
-            None => self.sign_in(),
+            None => self.sign_in_once(),
         }
     }
 
@@ -225,8 +597,9 @@ impl CentralClient {
         insured_area: &str,
         msgid: &str,
     ) -> Result<Response<O>, Error> {
+        let infno = self.options.infno.infno(transaction);
         let request = Request {
-            infno: transaction.infno().to_string(),
+            infno: infno.to_string(),
             msgid: msgid.to_string(),
             mdtrtarea_admvs: self.config.area_code.clone(),
             insuplc_admdvs: insured_area.to_string(),
@@ -246,9 +619,8 @@ impl CentralClient {
             input,
         };
         let url = format!(
-            "{}/fsi/api/{}",
+            "{}/fsi/api/{infno}",
             self.config.base_url.trim_end_matches('/'),
-            transaction.infno()
         );
         let response = self
             .http
@@ -260,21 +632,54 @@ impl CentralClient {
         if !status.is_success() {
             return Err(Error::HttpStatus(status.as_u16()));
         }
+        let limit = self.options.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(Error::TooLarge { limit });
+        }
         let mut body = Vec::new();
         response
-            .take(MAX_RESPONSE_BYTES as u64 + 1)
+            .take(limit as u64 + 1)
             .read_to_end(&mut body)
-            .map_err(|e| Error::Unreachable(e.to_string()))?;
-        if body.len() > MAX_RESPONSE_BYTES {
-            return Err(Error::TooLarge {
-                limit: MAX_RESPONSE_BYTES,
-            });
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::TimedOut {
+                    Error::Timeout
+                } else {
+                    Error::Unreachable("connection lost while reading the answer".into())
+                }
+            })?;
+        if body.len() > limit {
+            return Err(Error::TooLarge { limit });
         }
         let envelope: Response<O> = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
-        if !envelope.inf_refmsgid.is_empty() && envelope.inf_refmsgid != msgid {
+        if envelope.inf_refmsgid != msgid {
             return Err(Error::WrongReference);
         }
         Ok(envelope)
+    }
+}
+
+/// Sequence numbers of the client's own msgids: 000000-499999.
+const MSGID_SEQ_SPAN: u64 = 500_000;
+
+/// Failures that say the centre is not healthy (they count for the breaker).
+fn is_centre_failure(e: &Error) -> bool {
+    match e {
+        Error::Unreachable(_)
+        | Error::Timeout
+        | Error::TooLarge { .. }
+        | Error::Malformed(_)
+        | Error::WrongReference => true,
+        Error::HttpStatus(code) => *code >= 500 || *code == 429,
+        _ => false,
+    }
+}
+
+/// Failures worth a retry of an idempotent query.
+fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Unreachable(_) | Error::Timeout => true,
+        Error::HttpStatus(code) => *code >= 500 || *code == 429,
+        _ => false,
     }
 }
 

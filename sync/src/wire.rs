@@ -214,3 +214,370 @@ pub struct EnrollmentDetailItem {
     #[serde(default)]
     pub insuplc_admdvs_name: String,
 }
+
+/// Masks a telephone number for `Debug`.
+fn mask_tel(tel: &str) -> String {
+    mask_number(tel)
+}
+
+/// KS02 contribution history input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContributionHistoryInput {
+    /// Person number from 1101.
+    pub psn_no: String,
+    /// Only this insurance type ('' for all).
+    #[serde(default)]
+    pub insutype: String,
+    /// First month, `yyyyMM`.
+    pub begn_ym: String,
+    /// Last month, `yyyyMM`.
+    pub end_ym: String,
+}
+
+/// KS02 output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContributionHistoryOutput {
+    /// One record per insurance type and month, oldest first.
+    pub items: Vec<ContributionItem>,
+}
+
+/// KS02 record: one month of one insurance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContributionItem {
+    /// Month, `yyyyMM`.
+    pub ym: String,
+    /// Insurance type code.
+    pub insutype: String,
+    /// Contribution base (缴费基数).
+    pub clct_base: Decimal,
+    /// Paid by the person.
+    pub psn_amt: Decimal,
+    /// Paid by the employer (0 for residents and flexible workers).
+    pub emp_amt: Decimal,
+    /// Credited to the personal account.
+    pub acct_amt: Decimal,
+    /// 1 paid, 0 due and not paid.
+    pub clct_stas: String,
+}
+
+/// KS03 certificate issue input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateIssueInput {
+    /// Person number from 1101.
+    pub psn_no: String,
+    /// Kind of certificate (`enrollment` 参保凭证).
+    pub cert_kind: String,
+    /// Insurance types the certificate covers ('' for all).
+    #[serde(default)]
+    pub insutype: String,
+}
+
+/// KS03 output: the centre's number for the certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateIssueOutput {
+    /// Certificate number printed on the document.
+    pub cert_no: String,
+    /// Verification code printed beside it (and in the QR code).
+    pub verify_code: String,
+    /// When issued, `yyyy-MM-dd HH:mm:ss`.
+    pub issued_at: String,
+    /// Valid until, `yyyy-MM-dd`.
+    pub valid_until: String,
+}
+
+/// KS04 certificate verification input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateVerifyInput {
+    /// Certificate number.
+    pub cert_no: String,
+    /// Verification code.
+    pub verify_code: String,
+}
+
+/// KS04 output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateVerifyOutput {
+    /// `valid`, `expired` or `unknown` (number and code do not match).
+    pub status: String,
+    /// Kind of certificate.
+    #[serde(default)]
+    pub cert_kind: String,
+    /// When issued.
+    #[serde(default)]
+    pub issued_at: String,
+    /// Valid until.
+    #[serde(default)]
+    pub valid_until: String,
+    /// The holder's name, masked by the centre (王*国).
+    #[serde(default)]
+    pub psn_name_masked: String,
+}
+
+/// Remote-care filing types (备案类型), project codes.
+pub mod filing_type {
+    /// 异地安置退休 resettled retiree (long-term).
+    pub const RESETTLED_RETIREE: &str = "1";
+    /// 异地长期居住 long-term resident (long-term).
+    pub const LONG_TERM_RESIDENT: &str = "2";
+    /// 常驻异地工作 stationed worker (long-term).
+    pub const STATIONED_WORKER: &str = "3";
+    /// 临时外出就医 temporary trip.
+    pub const TEMPORARY_TRIP: &str = "4";
+    /// 异地转诊 referral.
+    pub const REFERRAL: &str = "5";
+
+    /// Whether the type is a long-term filing (one at a time, lock period).
+    pub fn is_long_term(code: &str) -> bool {
+        matches!(
+            code,
+            RESETTLED_RETIREE | LONG_TERM_RESIDENT | STATIONED_WORKER
+        )
+    }
+}
+
+/// KS11 remote-care filing submit input.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingSubmitInput {
+    /// Person number.
+    pub psn_no: String,
+    /// Document number.
+    pub certno: String,
+    /// Name.
+    pub psn_name: String,
+    /// Contact telephone.
+    pub tel: String,
+    /// Filing type ([`filing_type`]).
+    pub filing_type: String,
+    /// Insured area code.
+    pub insuplc_admdvs: String,
+    /// Area of care (destination) code.
+    pub mdtrtarea_admdvs: String,
+    /// Start date `yyyy-MM-dd`.
+    pub begndate: String,
+    /// End date `yyyy-MM-dd` ('' for open-ended long-term filings).
+    #[serde(default)]
+    pub enddate: String,
+    /// Designated institution (referrals).
+    #[serde(default)]
+    pub fixmedins_code: String,
+    /// The citizen signed the commitment letter (个人承诺书).
+    pub commitment: bool,
+}
+
+impl fmt::Debug for FilingSubmitInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilingSubmitInput")
+            .field("certno", &mask_number(&self.certno))
+            .field("psn_name", &mask_name(&self.psn_name))
+            .field("tel", &mask_tel(&self.tel))
+            .field("filing_type", &self.filing_type)
+            .field("mdtrtarea_admdvs", &self.mdtrtarea_admdvs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// KS11 / KS13 / KS14 output: the filing as the centre now holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingOutput {
+    /// The centre's filing number.
+    pub filing_no: String,
+    /// 1 valid, 3 cancelled.
+    pub status: String,
+    /// Start date.
+    pub begndate: String,
+    /// End date ('' open-ended).
+    #[serde(default)]
+    pub enddate: String,
+    /// Until when change and cancel are locked ('' when not locked).
+    #[serde(default)]
+    pub lock_until: String,
+}
+
+/// KS12 remote-care filing query input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingQueryInput {
+    /// Person number.
+    pub psn_no: String,
+}
+
+/// KS12 output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingQueryOutput {
+    /// The person's filings, newest first.
+    pub filings: Vec<FilingRecord>,
+}
+
+/// KS12 record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingRecord {
+    /// Filing number.
+    pub filing_no: String,
+    /// Filing type.
+    pub filing_type: String,
+    /// Area of care.
+    pub mdtrtarea_admdvs: String,
+    /// Start date.
+    pub begndate: String,
+    /// End date.
+    #[serde(default)]
+    pub enddate: String,
+    /// 1 valid, 3 cancelled.
+    pub status: String,
+    /// When filed, `yyyy-MM-dd`.
+    pub filed_on: String,
+    /// Until when change and cancel are locked ('' when not locked).
+    #[serde(default)]
+    pub lock_until: String,
+}
+
+/// KS13 remote-care filing change input. Empty fields stay unchanged.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingChangeInput {
+    /// Person number.
+    pub psn_no: String,
+    /// Filing number.
+    pub filing_no: String,
+    /// New area of care.
+    #[serde(default)]
+    pub mdtrtarea_admdvs: String,
+    /// New end date.
+    #[serde(default)]
+    pub enddate: String,
+    /// New telephone.
+    #[serde(default)]
+    pub tel: String,
+}
+
+impl fmt::Debug for FilingChangeInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilingChangeInput")
+            .field("filing_no", &self.filing_no)
+            .field("mdtrtarea_admdvs", &self.mdtrtarea_admdvs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// KS14 remote-care filing cancel input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingCancelInput {
+    /// Person number.
+    pub psn_no: String,
+    /// Filing number.
+    pub filing_no: String,
+    /// Reason given by the citizen.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// KS21 satisfaction rating input (no personal data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingInput {
+    /// The kiosk's id for the rating.
+    pub rating_id: String,
+    /// Business item rated (`enrollment_query`, `certificate`, `filing`).
+    pub service: String,
+    /// 1 (very poor) to 5 (very good).
+    pub score: u8,
+    /// Chosen tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Free text (kiosk keyboards: short).
+    #[serde(default)]
+    pub comment: String,
+    /// When rated, `yyyy-MM-dd HH:mm:ss`.
+    pub rated_at: String,
+}
+
+/// KS21 output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingOutput {
+    /// The centre's number for the rating.
+    pub rating_no: String,
+}
+
+/// KS31 terminal health report input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthReportInput {
+    /// Terminal id.
+    pub terminal_id: String,
+    /// When measured, `yyyy-MM-dd HH:mm:ss`.
+    pub reported_at: String,
+    /// Seconds since the kiosk started.
+    pub uptime_s: u64,
+    /// Program version.
+    #[serde(default)]
+    pub app_version: String,
+    /// Outbox records waiting.
+    #[serde(default)]
+    pub outbox_pending: u64,
+    /// One entry per device.
+    #[serde(default)]
+    pub devices: Vec<DeviceHealth>,
+}
+
+/// One device's state in a health report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceHealth {
+    /// Device name (`printer`, `id_reader`, ...).
+    pub device: String,
+    /// `ok`, `degraded` or `down`.
+    pub state: String,
+    /// Detail (no personal data).
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// Output of commands that only acknowledge (KS31, KS32).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AckOutput {
+    /// Records the centre took.
+    pub received: u64,
+}
+
+/// KS32 audit upload input (no personal data by construction).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditUploadInput {
+    /// Terminal id.
+    pub terminal_id: String,
+    /// The entries.
+    pub entries: Vec<crate::store::AuditEntry>,
+}
+
+/// KS41 reference data increment input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceDataInput {
+    /// Dataset name ([`crate::store::Dataset::name`]).
+    pub dataset: String,
+    /// The version the kiosk holds ('' for none): the centre sends what
+    /// changed after it.
+    #[serde(default)]
+    pub since_version: String,
+}
+
+/// KS41 output: one page of changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceDataOutput {
+    /// The version the kiosk holds after applying this page.
+    pub version: String,
+    /// Items added or changed.
+    #[serde(default)]
+    pub items: Vec<ReferenceDataItem>,
+    /// Keys removed.
+    #[serde(default)]
+    pub deleted: Vec<String>,
+    /// Whether more pages follow (ask again with `version`).
+    #[serde(default)]
+    pub more: bool,
+}
+
+/// KS41 item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceDataItem {
+    /// Key within the dataset.
+    pub key: String,
+    /// Area code ('' when not per area).
+    #[serde(default)]
+    pub area: String,
+    /// The item.
+    pub data: serde_json::Value,
+}
