@@ -160,3 +160,16 @@ fn central_service_down_is_explained() {
     assert!(message.contains("暂时无法连接医保中心"), "{message}");
     assert!(message.contains("人工窗口"), "{message}");
 }
+
+#[test]
+fn automation_api_requires_the_configured_token() {
+    let kiosk = Kiosk::start("[automation]\ntoken = \"s3cret\"\n");
+    let http = reqwest::blocking::Client::new();
+    let url = format!("{}/v1/screen", kiosk.api);
+    let without = http.get(&url).send().unwrap();
+    assert_eq!(without.status().as_u16(), 401);
+    let wrong = http.get(&url).bearer_auth("guess").send().unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let with = http.get(&url).bearer_auth("s3cret").send().unwrap();
+    assert_eq!(with.status().as_u16(), 200);
+}
