@@ -17,6 +17,27 @@ pub enum Error {
     #[error("printer unreachable: {0}")]
     PrinterUnreachable(#[source] std::io::Error),
 
+    /// The printer reports a state it cannot print in (paper out, cover
+    /// open, cutter error, offline).
+    #[error("printer not ready: {0:?}")]
+    PrinterNotReady(crate::printer::PrinterState),
+
+    /// The link to the printer broke (connection dropped, cable pulled).
+    #[error("printer link lost")]
+    PrinterLinkLost,
+
+    /// The printer answered a status query with bytes that are not status
+    /// replies (wrong device on the port, or a confused printer).
+    #[error("printer status replies {bytes:02X?} lack the fixed bits")]
+    PrinterBadStatus {
+        /// The four replies to DLE EOT 1-4.
+        bytes: [u8; 4],
+    },
+
+    /// USB printer: not found, no printer-class interface, or a libusb error.
+    #[error("USB printer: {0}")]
+    PrinterUsb(String),
+
     /// A serial port could not be opened (absent, busy, no permission).
     #[error("cannot open serial port {path}: {source}")]
     SerialOpen {
@@ -201,6 +222,14 @@ impl Error {
                 device: Device::Printer,
             } => "打印机暂时无法使用，已通知工作人员。您可以先查看信息，或到人工窗口打印。"
                 .to_string(),
+            Error::PrinterNotReady(state) => match state.fail_cause() {
+                Some(cause) => cause.user_message().to_string(),
+                None => "打印机暂时无法使用，已通知工作人员。请稍候。".to_string(),
+            },
+            Error::PrinterLinkLost | Error::PrinterBadStatus { .. } | Error::PrinterUsb(_) => {
+                "打印机连接中断，已通知工作人员。恢复后将重新完整打印，您也可以到人工窗口打印。"
+                    .to_string()
+            }
             Error::Timeout {
                 device: Device::IdCardReader,
             }

@@ -1,10 +1,27 @@
-//! A small ESC/POS command builder for Chinese thermal printers.
+//! ESC/POS job builder for Chinese thermal printers.
 //!
 //! Text is sent in Chinese mode (`FS &`, sent explicitly after every
-//! `ESC @`; never assumed) and encoded as GB18030. Widths are counted in
-//! printer cells: ASCII takes one 12-dot cell, a CJK character two.
+//! `ESC @`; never assumed) and encoded as GB18030, or — on a printer
+//! profile that says [`Charset::Gbk`] — as GBK only: no 4-byte GB18030
+//! sequence and no single-byte `0x80` ever leaves the builder; symbols
+//! outside GBK are replaced by a GBK form (`¥` → `￥`, `€` → `欧元`, …) or,
+//! when there is none, by `〓` (the typesetter's mark for a missing glyph)
+//! and reported in [`Job::substitutions`] — never a silent `?`.
+//!
+//! Widths are counted in printer cells: ASCII takes one 12-dot cell, any
+//! other character two (a 24-dot full-width glyph).
+//!
+//! Command bytes come from the `escpos` crate where it has them right
+//! (`ESC @`, `ESC a`, `ESC E`, `GS !`, `ESC d`, and the whole `GS ( k` QR
+//! sequence through its `Printer`); Chinese mode, text encoding, raster
+//! images and the cut are written here (see ARCHITECTURE.md, "Printing").
 
-use encoding_rs::GB18030;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use encoding_rs::{GB18030, GBK};
+use escpos::utils as cmd;
+use kiosk_core::documents::Bitmap;
 
 /// Paper width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,6 +49,44 @@ impl Paper {
             Paper::Mm80 => 576,
         }
     }
+
+    /// `58` or `80` (a trailing `mm` is accepted).
+    pub fn parse(text: &str) -> Option<Paper> {
+        match text.trim().trim_end_matches("mm") {
+            "58" => Some(Paper::Mm58),
+            "80" => Some(Paper::Mm80),
+            _ => None,
+        }
+    }
+}
+
+/// The character set the printer's Chinese mode understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Charset {
+    /// GB18030 (2- and 4-byte sequences).
+    #[default]
+    Gb18030,
+    /// GBK only: 2-byte sequences; everything else is replaced.
+    Gbk,
+}
+
+/// What the kiosk knows about its printer (from the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PrinterProfile {
+    /// Paper width.
+    pub paper: Paper,
+    /// Character set of Chinese mode.
+    pub charset: Charset,
+}
+
+impl PrinterProfile {
+    /// A GB18030 profile on `paper`.
+    pub fn new(paper: Paper) -> PrinterProfile {
+        PrinterProfile {
+            paper,
+            charset: Charset::Gb18030,
+        }
+    }
 }
 
 /// Horizontal alignment (`ESC a n`).
@@ -47,110 +102,419 @@ pub enum Align {
 
 /// Width of a string in printer cells: 2 for anything outside ASCII.
 pub fn cell_width(text: &str) -> usize {
-    text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+    text.chars().map(char_cells).sum()
+}
+
+/// Cells of one character.
+pub fn char_cells(c: char) -> usize {
+    if c.is_ascii() { 1 } else { 2 }
+}
+
+/// The GBK stand-in for a character GBK printers cannot print, when there
+/// is a conventional one.
+fn gbk_replacement(c: char) -> Option<&'static str> {
+    Some(match c {
+        '¥' => "￥",
+        '€' => "欧元",
+        '£' => "英镑",
+        '•' | '∙' => "·",
+        '‐' | '‑' | '‒' | '−' => "-",
+        '№' => "No.",
+        '™' => "TM",
+        '©' => "(C)",
+        '®' => "(R)",
+        '\u{00A0}' | '\u{3000}' => "  ",
+        _ => return None,
+    })
+}
+
+/// The mark printed for a character that has no GBK form.
+pub const MISSING_GLYPH: char = '〓';
+
+/// A finished job: the bytes, the offsets where a real-time status query
+/// may be inserted without splitting a command (after each line feed,
+/// mode command, image band or QR code), and what was replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Job {
+    /// The ESC/POS bytes.
+    pub bytes: Vec<u8>,
+    /// Offsets (ascending, each ≤ `bytes.len()`) at command boundaries.
+    pub checkpoints: Vec<usize>,
+    /// Characters that had no form in the printer's character set and were
+    /// printed as [`MISSING_GLYPH`] (empty on GB18030 printers).
+    pub substitutions: Vec<char>,
+    /// Elements left out (e.g. a QR payload the printer cannot hold).
+    pub omitted: Vec<&'static str>,
+}
+
+/// An `escpos::driver::Driver` that keeps what the crate's `Printer`
+/// writes, so the crate can generate command bytes for a job.
+#[derive(Clone, Default)]
+struct Capture(Rc<RefCell<Vec<u8>>>);
+
+impl escpos::driver::Driver for Capture {
+    fn name(&self) -> String {
+        "capture".to_string()
+    }
+    fn write(&self, data: &[u8]) -> escpos::errors::Result<()> {
+        self.0.borrow_mut().extend_from_slice(data);
+        Ok(())
+    }
+    fn read(&self, _buf: &mut [u8]) -> escpos::errors::Result<usize> {
+        Ok(0)
+    }
+    fn flush(&self) -> escpos::errors::Result<()> {
+        Ok(())
+    }
+}
+
+/// The `GS ( k` sequence (model 2, module size, level M, store, print) as
+/// the `escpos` crate builds it; `None` when the crate refuses the data.
+fn qr_commands(data: &str, module: u8) -> Option<Vec<u8>> {
+    use escpos::utils::{QRCodeCorrectionLevel, QRCodeModel, QRCodeOption};
+    let capture = Capture::default();
+    let mut printer =
+        escpos::printer::Printer::new(capture.clone(), escpos::utils::Protocol::default(), None);
+    printer
+        .qrcode_option(
+            data,
+            QRCodeOption::new(QRCodeModel::Model2, module, QRCodeCorrectionLevel::M),
+        )
+        .ok()?
+        .print()
+        .ok()?;
+    Some(capture.0.take())
 }
 
 /// Builds a job byte by byte.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct EscPos {
-    bytes: Vec<u8>,
+    charset: Charset,
+    job: Job,
+}
+
+impl Default for EscPos {
+    fn default() -> Self {
+        EscPos::new()
+    }
 }
 
 impl EscPos {
-    /// A job that starts with `ESC @` and enters Chinese mode.
+    /// A GB18030 job that starts with `ESC @` and enters Chinese mode.
     pub fn new() -> EscPos {
-        let mut job = EscPos { bytes: Vec::new() };
-        job.bytes.extend_from_slice(&[0x1B, 0x40, 0x1C, 0x26]);
+        EscPos::with_charset(Charset::Gb18030)
+    }
+
+    /// A job for a printer with `charset`.
+    pub fn with_charset(charset: Charset) -> EscPos {
+        let mut job = EscPos {
+            charset,
+            job: Job::default(),
+        };
+        job.init();
         job
+    }
+
+    fn checkpoint(&mut self) {
+        let at = self.job.bytes.len();
+        if self.job.checkpoints.last() != Some(&at) {
+            self.job.checkpoints.push(at);
+        }
+    }
+
+    fn command(&mut self, parts: &[&[u8]]) -> &mut Self {
+        for p in parts {
+            self.job.bytes.extend_from_slice(p);
+        }
+        self.checkpoint();
+        self
+    }
+
+    /// `ESC @` then `FS &`: after every initialisation the printer leaves
+    /// Chinese mode, so it is entered again explicitly.
+    pub fn init(&mut self) -> &mut Self {
+        self.command(&[cmd::ESC_HARDWARE_INIT, &[0x1C, 0x26]])
     }
 
     /// `ESC a n`.
     pub fn align(&mut self, align: Align) -> &mut Self {
-        let n = match align {
-            Align::Left => 0,
-            Align::Centre => 1,
-            Align::Right => 2,
+        let c = match align {
+            Align::Left => cmd::ESC_TEXT_JUSTIFY_LEFT,
+            Align::Centre => cmd::ESC_TEXT_JUSTIFY_CENTER,
+            Align::Right => cmd::ESC_TEXT_JUSTIFY_RIGHT,
         };
-        self.bytes.extend_from_slice(&[0x1B, 0x61, n]);
-        self
+        self.command(&[c])
     }
 
     /// `ESC E n`.
     pub fn bold(&mut self, on: bool) -> &mut Self {
-        self.bytes.extend_from_slice(&[0x1B, 0x45, u8::from(on)]);
-        self
+        let c = if on {
+            cmd::ESC_TEXT_EMPHASIS_ON
+        } else {
+            cmd::ESC_TEXT_EMPHASIS_OFF
+        };
+        self.command(&[c])
     }
 
     /// `GS ! n`: width and height multipliers 1..=8.
     pub fn size(&mut self, width: u8, height: u8) -> &mut Self {
         let w = width.clamp(1, 8) - 1;
         let h = height.clamp(1, 8) - 1;
-        self.bytes.extend_from_slice(&[0x1D, 0x21, (w << 4) | h]);
-        self
+        self.command(&[cmd::GS_TEXT_SIZE_SELECT, &[(w << 4) | h]])
     }
 
-    /// Text in GB18030 (no line feed).
+    /// `text` as this printer will print it: on a GBK printer, characters
+    /// outside GBK replaced (see the module docs). Use it to measure.
+    pub fn printable(&self, text: &str) -> String {
+        match self.charset {
+            Charset::Gb18030 => text.to_string(),
+            Charset::Gbk => text
+                .chars()
+                .map(|c| {
+                    if gbk_encodes(c) {
+                        c.to_string()
+                    } else {
+                        gbk_replacement(c)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| MISSING_GLYPH.to_string())
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Text (no line feed), encoded for the printer's charset.
     pub fn text(&mut self, text: &str) -> &mut Self {
-        let (encoded, _, _) = GB18030.encode(text);
-        self.bytes.extend_from_slice(&encoded);
+        match self.charset {
+            Charset::Gb18030 => {
+                let (encoded, _, _) = GB18030.encode(text);
+                self.job.bytes.extend_from_slice(&encoded);
+            }
+            Charset::Gbk => {
+                for c in text.chars() {
+                    if gbk_encodes(c) {
+                        push_gbk(&mut self.job.bytes, c);
+                    } else if let Some(rep) = gbk_replacement(c) {
+                        for r in rep.chars() {
+                            push_gbk(&mut self.job.bytes, r);
+                        }
+                    } else {
+                        self.job.substitutions.push(c);
+                        push_gbk(&mut self.job.bytes, MISSING_GLYPH);
+                    }
+                }
+            }
+        }
         self
     }
 
     /// Text and a line feed.
     pub fn line(&mut self, text: &str) -> &mut Self {
         self.text(text);
-        self.bytes.push(0x0A);
+        self.job.bytes.push(0x0A);
+        self.checkpoint();
         self
     }
 
     /// `ESC d n`: print and feed n lines.
     pub fn feed(&mut self, lines: u8) -> &mut Self {
-        self.bytes.extend_from_slice(&[0x1B, 0x64, lines]);
-        self
+        self.command(&[cmd::ESC_PAPER_FEED, &[lines]])
     }
 
-    /// A QR code drawn by the printer (`GS ( k`): model 2, module size,
-    /// error level M, store, print.
+    /// A QR code drawn by the printer (`GS ( k`): model 2, `module` dots
+    /// per module (1..=16), error level M, store, print.
     pub fn qr(&mut self, data: &str, module: u8) -> &mut Self {
-        let payload = data.as_bytes();
-        let len = payload.len() + 3;
-        let (pl, ph) = ((len & 0xFF) as u8, ((len >> 8) & 0xFF) as u8);
-        self.bytes
-            .extend_from_slice(&[0x1D, 0x28, 0x6B, 0x04, 0x00, 0x31, 0x41, 0x32, 0x00]);
-        self.bytes.extend_from_slice(&[
-            0x1D,
-            0x28,
-            0x6B,
-            0x03,
-            0x00,
-            0x31,
-            0x43,
-            module.clamp(1, 16),
-        ]);
-        self.bytes
-            .extend_from_slice(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x45, 0x31]);
-        self.bytes
-            .extend_from_slice(&[0x1D, 0x28, 0x6B, pl, ph, 0x31, 0x50, 0x30]);
-        self.bytes.extend_from_slice(payload);
-        self.bytes
-            .extend_from_slice(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x51, 0x30]);
+        match qr_commands(data, module.clamp(1, 16)) {
+            Some(bytes) => self.command(&[&bytes]),
+            None => {
+                self.job.omitted.push("QR code");
+                self
+            }
+        }
+    }
+
+    /// A 1-bit image as `GS v 0` raster bands of at most 256 rows,
+    /// centred by the current alignment. Images wider than `max_dots` are
+    /// scaled down (nearest neighbour) to fit.
+    pub fn raster(&mut self, image: &Bitmap, max_dots: u32) -> &mut Self {
+        let scaled;
+        let image = if image.width() > max_dots && max_dots > 0 {
+            scaled = scale_to_width(image, max_dots);
+            &scaled
+        } else {
+            image
+        };
+        let row = image.row_bytes();
+        let Ok(xb) = u16::try_from(row) else {
+            self.job.omitted.push("image");
+            return self;
+        };
+        let height = image.height() as usize;
+        let mut y = 0;
+        while y < height {
+            let band = (height - y).min(256);
+            // band <= 256 fits u16.
+            let yb = band as u16;
+            let header = [
+                0x1D,
+                0x76,
+                0x30,
+                0x00,
+                (xb & 0xFF) as u8,
+                (xb >> 8) as u8,
+                (yb & 0xFF) as u8,
+                (yb >> 8) as u8,
+            ];
+            let data = image
+                .bits()
+                .get(y * row..(y + band) * row)
+                .unwrap_or_default();
+            self.command(&[&header, data]);
+            y += band;
+        }
         self
     }
 
-    /// `GS V B n`: feed n dots and partial cut.
+    /// `GS V B n`: feed to the cutter (n = 48 dots) and partial cut.
     pub fn cut(&mut self) -> &mut Self {
-        self.bytes.extend_from_slice(&[0x1D, 0x56, 0x42, 0x30]);
-        self
+        self.command(&[&[0x1D, 0x56, 0x42, 0x30]])
     }
 
     /// The finished job.
+    pub fn finish(mut self) -> Job {
+        self.checkpoint();
+        self.job
+    }
+
+    /// The finished job's bytes.
     pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
+        self.job.bytes
     }
 
     /// The bytes so far.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.job.bytes
+    }
+
+    /// The character set.
+    pub fn charset(&self) -> Charset {
+        self.charset
+    }
+}
+
+/// Whether `c` is ASCII or has a 2-byte GBK code (the `0x80` euro of
+/// Windows code page 936 is not accepted: GBK printers lack it).
+fn gbk_encodes(c: char) -> bool {
+    if c.is_ascii() {
+        return !c.is_ascii_control() || c == '\n';
+    }
+    let mut buf = [0u8; 4];
+    let (out, _, unmappable) = GBK.encode(c.encode_utf8(&mut buf));
+    !unmappable && out.len() == 2
+}
+
+fn push_gbk(out: &mut Vec<u8>, c: char) {
+    let mut buf = [0u8; 4];
+    let (bytes, _, _) = GBK.encode(c.encode_utf8(&mut buf));
+    out.extend_from_slice(&bytes);
+}
+
+/// Nearest-neighbour scaling of a bitmap to `width` dots.
+fn scale_to_width(image: &Bitmap, width: u32) -> Bitmap {
+    let height = (u64::from(image.height()) * u64::from(width) / u64::from(image.width().max(1)))
+        .max(1) as u32;
+    let mut out = Bitmap::blank(width, height)
+        .or_else(|| Bitmap::blank(1, 1))
+        .unwrap_or_else(|| image.clone());
+    for y in 0..out.height() {
+        let sy = (u64::from(y) * u64::from(image.height()) / u64::from(out.height())) as u32;
+        for x in 0..out.width() {
+            let sx = (u64::from(x) * u64::from(image.width()) / u64::from(out.width())) as u32;
+            if image.get(sx, sy) {
+                out.set(x, y, true);
+            }
+        }
+    }
+    out
+}
+
+/// Length of the element starting at `bytes[i]`: a command the builder
+/// emits (by its known length), a double-byte character, or one byte.
+fn element_len(bytes: &[u8], i: usize) -> (usize, bool) {
+    let at = |k: usize| usize::from(bytes.get(i + k).copied().unwrap_or(0));
+    let (len, is_command) = match bytes[i] {
+        0x1B => match bytes.get(i + 1) {
+            Some(b'@') => (2, true),
+            Some(b'a' | b'E' | b'd') => (3, true),
+            _ => (2, true),
+        },
+        0x1C => (2, true),
+        0x10 => (3, true),
+        0x1D => match bytes.get(i + 1) {
+            Some(b'!') => (3, true),
+            Some(b'V') => (4, true),
+            Some(b'(') => (5 + at(3) + at(4) * 256, true),
+            Some(b'v') => (8 + (at(4) + at(5) * 256) * (at(6) + at(7) * 256), true),
+            _ => (2, true),
+        },
+        0x81..=0xFE => match bytes.get(i + 1) {
+            Some(0x30..=0x39) => (4, false),
+            _ => (2, false),
+        },
+        0x0A => (1, true),
+        _ => (1, false),
+    };
+    (len.max(1), is_command)
+}
+
+/// Scans ESC/POS bytes for text runs and reports whether any 4-byte
+/// GB18030 sequence (or single byte 0x80) occurs in them. Commands the
+/// builder emits are skipped by their known lengths. For tests and for a
+/// paranoid check before sending to a GBK printer.
+pub fn has_non_gbk_text(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0x80 {
+            return true;
+        }
+        let (len, is_command) = element_len(bytes, i);
+        if !is_command && len == 4 {
+            return true;
+        }
+        i += len;
+    }
+    false
+}
+
+/// The command boundaries of a job built by [`EscPos`] (after each command
+/// and line feed), recovered from its bytes: what [`Job::checkpoints`]
+/// held, for a job read back from the print journal.
+pub fn checkpoints_of(bytes: &[u8]) -> Vec<usize> {
+    let mut points = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let (len, is_command) = element_len(bytes, i);
+        i = (i + len).min(bytes.len());
+        if is_command {
+            points.push(i);
+        }
+    }
+    if points.last() != Some(&bytes.len()) {
+        points.push(bytes.len());
+    }
+    points
+}
+
+impl Job {
+    /// A job from bytes stored earlier (checkpoints recovered, nothing
+    /// substituted or omitted on record).
+    pub fn from_bytes(bytes: Vec<u8>) -> Job {
+        Job {
+            checkpoints: checkpoints_of(&bytes),
+            bytes,
+            substitutions: Vec::new(),
+            omitted: Vec::new(),
+        }
     }
 }
 
@@ -172,6 +536,54 @@ mod tests {
     }
 
     #[test]
+    fn yen_is_four_bytes_in_gb18030_and_fullwidth_in_gbk() {
+        let mut job = EscPos::new();
+        job.text("¥");
+        assert_eq!(&job.as_bytes()[4..], &[0x81, 0x30, 0x84, 0x36]);
+        assert!(has_non_gbk_text(job.as_bytes()));
+        let mut job = EscPos::with_charset(Charset::Gbk);
+        job.text("¥");
+        assert_eq!(&job.as_bytes()[4..], &[0xA3, 0xA4]);
+        assert!(!has_non_gbk_text(job.as_bytes()));
+    }
+
+    #[test]
+    fn gbk_never_sends_four_byte_sequences_nor_question_marks() {
+        let text = "余额¥1,234.56 €5 • 𠮷野家 䶮 ✓ 人民币";
+        let mut job = EscPos::with_charset(Charset::Gbk);
+        job.line(text);
+        let bytes = job.as_bytes();
+        assert!(!has_non_gbk_text(bytes));
+        assert!(!bytes[4..].contains(&b'?'), "never a silent question mark");
+        let (decoded, _, bad) = GBK.decode(&bytes[4..]);
+        assert!(!bad);
+        assert!(decoded.contains("￥1,234.56"));
+        assert!(decoded.contains("欧元5"));
+        assert!(decoded.contains("〓野家"));
+        let job = job.finish();
+        assert_eq!(job.substitutions, vec!['𠮷', '✓']);
+    }
+
+    #[test]
+    fn every_replacement_is_gbk() {
+        for c in ['¥', '€', '£', '•', '−', '№', '™', '©', '®', '\u{3000}'] {
+            let rep = gbk_replacement(c).unwrap();
+            assert!(rep.chars().all(gbk_encodes), "{c} -> {rep}");
+        }
+        assert!(gbk_encodes(MISSING_GLYPH));
+    }
+
+    #[test]
+    fn gbk_characters_keep_their_bytes() {
+        // Ordinary CJK, full-width punctuation and ASCII are GBK.
+        let mut a = EscPos::new();
+        a.line("参保凭证（第0042号）：长春市");
+        let mut b = EscPos::with_charset(Charset::Gbk);
+        b.line("参保凭证（第0042号）：长春市");
+        assert_eq!(a.as_bytes(), b.as_bytes());
+    }
+
+    #[test]
     fn qr_length_counts_the_three_header_bytes() {
         let mut job = EscPos::new();
         job.qr("ABC", 6);
@@ -179,6 +591,58 @@ mod tests {
         let store = b.windows(3).position(|w| w == [0x31, 0x50, 0x30]).unwrap();
         assert_eq!(b[store - 2], 6); // pL = 3 data + 3
         assert_eq!(&b[store + 3..store + 6], b"ABC");
+        // Model 2, size 6, level M, print.
+        assert!(
+            b.windows(9)
+                .any(|w| w == [0x1D, 0x28, 0x6B, 4, 0, 0x31, 0x41, 0x32, 0])
+        );
+        assert!(
+            b.windows(8)
+                .any(|w| w == [0x1D, 0x28, 0x6B, 3, 0, 0x31, 0x43, 6])
+        );
+        assert!(
+            b.windows(8)
+                .any(|w| w == [0x1D, 0x28, 0x6B, 3, 0, 0x31, 0x51, 0x30])
+        );
+    }
+
+    #[test]
+    fn raster_bands_and_scaling() {
+        let mut img = Bitmap::blank(800, 300).unwrap();
+        img.set(0, 0, true);
+        let mut job = EscPos::new();
+        job.raster(&img, 384);
+        let b = job.as_bytes();
+        // 384 dots = 48 bytes per row; 300 * 384/800 = 144 rows: one band.
+        assert_eq!(&b[4..12], &[0x1D, 0x76, 0x30, 0, 48, 0, 144, 0]);
+        assert_eq!(b.len(), 4 + 8 + 48 * 144);
+        assert_eq!(b[12], 0x80);
+    }
+
+    #[test]
+    fn checkpoints_are_at_command_boundaries() {
+        let mut job = EscPos::new();
+        job.line("一").qr("X", 4).line("二").cut();
+        let job = job.finish();
+        assert_eq!(job.checkpoints.first(), Some(&4));
+        assert_eq!(job.checkpoints.last(), Some(&job.bytes.len()));
+        assert!(job.checkpoints.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn checkpoints_survive_the_journal() {
+        let mut job = EscPos::new();
+        job.align(Align::Centre)
+            .line("参保凭证¥")
+            .qr("KCV1|220100-2026-0042|abc", 5)
+            .raster(&Bitmap::blank(16, 4).unwrap(), 384)
+            .feed(2)
+            .cut();
+        let job = job.finish();
+        // Every boundary the builder knew is found again (the scan also
+        // finds the finer ones inside, e.g. between the QR sub-commands).
+        let recovered = checkpoints_of(&job.bytes);
+        assert!(job.checkpoints.iter().all(|p| recovered.contains(p)));
     }
 
     #[test]

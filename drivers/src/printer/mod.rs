@@ -1,10 +1,14 @@
 //! ESC/POS thermal printer: a command builder ([`escpos`]), document
-//! layouts that turn the core's documents into commands ([`layout`]), and
-//! the link to the printer ([`link`]).
+//! layouts that turn the core's documents into commands ([`layout`]), the
+//! link to the printer over TCP, serial or USB ([`link`]), real-time
+//! status ([`status`]), and the print journal's executor ([`spool`]).
 
 pub mod escpos;
 pub mod layout;
 pub mod link;
+pub mod spool;
+pub mod status;
 
-pub use escpos::{Align, EscPos, Paper};
-pub use link::PrinterLink;
+pub use escpos::{Align, Charset, EscPos, Job, Paper, PrinterProfile};
+pub use link::{PrinterLink, PrinterUri};
+pub use status::{PrinterState, PrinterStatus};
