@@ -263,6 +263,12 @@ impl EscPos {
         self.command(&[cmd::GS_TEXT_SIZE_SELECT, &[(w << 4) | h]])
     }
 
+    /// `ESC $ nL nH`: continue the line at `dots` from the left margin
+    /// (4 bytes instead of a run of spaces).
+    pub fn position(&mut self, dots: u16) -> &mut Self {
+        self.command(&[&[0x1B, 0x24, (dots & 0xFF) as u8, (dots >> 8) as u8]])
+    }
+
     /// `text` as this printer will print it: on a GBK printer, characters
     /// outside GBK replaced (see the module docs). Use it to measure.
     pub fn printable(&self, text: &str) -> String {
@@ -446,6 +452,7 @@ fn element_len(bytes: &[u8], i: usize) -> (usize, bool) {
         0x1B => match bytes.get(i + 1) {
             Some(b'@') => (2, true),
             Some(b'a' | b'E' | b'd') => (3, true),
+            Some(b'$') => (4, true),
             _ => (2, true),
         },
         0x1C => (2, true),
