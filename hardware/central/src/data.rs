@@ -12,6 +12,11 @@ use kiosk_core::identity::{IdNumber, parse_yyyymmdd};
 
 use crate::Error;
 
+/// Name of the built-in demo data file.
+pub const BUILTIN_NAME: &str = "data/demo/people.toml";
+/// Text of the built-in demo data file.
+pub const BUILTIN_TEXT: &str = include_str!("../../../data/demo/people.toml");
+
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +31,143 @@ pub struct DemoData {
     pub person_categories: BTreeMap<String, String>,
     /// The people.
     pub people: Vec<DemoPerson>,
+    /// Designated institutions (定点医药机构) accepting remote-care
+    /// settlement, per area: the `institutions` reference dataset.
+    #[serde(default)]
+    pub institutions: Vec<DemoInstitution>,
+    /// Service guides (办事指南): the `service_guides` reference dataset.
+    #[serde(default)]
+    pub guides: Vec<DemoGuide>,
+    /// Announcements (公告): the `announcements` reference dataset.
+    #[serde(default)]
+    pub announcements: Vec<DemoAnnouncement>,
+}
+
+/// A designated institution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoInstitution {
+    /// Institution code (fixmedins_code), unique.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Area code (must be in `[areas]`).
+    pub area: String,
+    /// Hospital level (三级甲等, ...).
+    #[serde(default)]
+    pub level: String,
+    /// Accepts direct settlement of remote care (default true).
+    #[serde(default = "yes")]
+    pub remote_settlement: bool,
+}
+
+/// A service guide.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoGuide {
+    /// Guide id, unique.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+}
+
+/// An announcement.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoAnnouncement {
+    /// Announcement id, unique.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// Date published.
+    pub published_on: NaiveDate,
+}
+
+/// An existing remote-care filing (异地就医备案) of a person.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoFiling {
+    /// Filing number, unique in the file.
+    pub filing_no: String,
+    /// Filing type: 1 resettled retiree, 2 long-term resident, 3 stationed
+    /// worker, 4 temporary trip, 5 referral.
+    pub filing_type: String,
+    /// Area of care (must be in `[areas]`).
+    pub destination: String,
+    /// Start date.
+    pub start: NaiveDate,
+    /// End date (none for open-ended long-term filings).
+    #[serde(default)]
+    pub end: Option<NaiveDate>,
+    /// Date the centre accepted it (the lock period counts from here).
+    pub filed_on: NaiveDate,
+    /// 1 valid, 3 cancelled (default 1).
+    #[serde(default = "valid")]
+    pub status: String,
+}
+
+/// A run of months with the same contribution (缴费), expanded month by
+/// month by the KS02 contribution history.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoContribution {
+    /// First month, `YYYY-MM`.
+    pub from: String,
+    /// Last month, `YYYY-MM`.
+    pub to: String,
+    /// Contribution base.
+    pub base: Decimal,
+    /// Paid by the person each month.
+    pub personal: Decimal,
+    /// Paid by the employer each month (default 0).
+    #[serde(default)]
+    pub employer: Decimal,
+    /// Credited to the personal account each month (default 0).
+    #[serde(default)]
+    pub account: Decimal,
+    /// The months are due and not paid (interrupted payment).
+    #[serde(default)]
+    pub unpaid: bool,
+}
+
+impl DemoContribution {
+    /// The months of the run as `(year, month)`, oldest first (bounded to 600).
+    pub fn months(&self) -> Vec<(i32, u32)> {
+        let (Some(from), Some(to)) = (year_month(&self.from), year_month(&self.to)) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let (mut y, mut m) = from;
+        while (y, m) <= to && out.len() < 600 {
+            out.push((y, m));
+            m += 1;
+            if m > 12 {
+                m = 1;
+                y += 1;
+            }
+        }
+        out
+    }
+}
+
+/// Parses `YYYY-MM`.
+pub fn year_month(text: &str) -> Option<(i32, u32)> {
+    let (y, m) = text.split_once('-')?;
+    let y: i32 = y.parse().ok()?;
+    let m: u32 = m.parse().ok()?;
+    ((1900..=2200).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn valid() -> String {
+    "1".to_string()
 }
 
 /// One synthetic insured person.
@@ -68,6 +210,9 @@ pub struct DemoPerson {
     /// One record per insurance type.
     #[serde(default)]
     pub insurance: Vec<DemoInsurance>,
+    /// Existing remote-care filings.
+    #[serde(default)]
+    pub filings: Vec<DemoFiling>,
 }
 
 impl std::fmt::Debug for DemoPerson {
@@ -125,6 +270,9 @@ pub struct DemoInsurance {
     pub balance: Decimal,
     /// Cumulative paid months.
     pub paid_months: u32,
+    /// Contribution history, as runs of equal months.
+    #[serde(default)]
+    pub contributions: Vec<DemoContribution>,
 }
 
 fn paid() -> String {
@@ -145,10 +293,7 @@ impl DemoData {
 
     /// The demo people shipped with the kiosk (data/demo/people.toml).
     pub fn builtin() -> Result<DemoData, Error> {
-        DemoData::parse(
-            "data/demo/people.toml",
-            include_str!("../../../data/demo/people.toml"),
-        )
+        DemoData::parse(BUILTIN_NAME, BUILTIN_TEXT)
     }
 
     fn check(&self, file: &str) -> Result<(), Error> {
@@ -167,6 +312,7 @@ impl DemoData {
         let mut numbers = HashSet::new();
         let mut documents = HashSet::new();
         let mut tokens = HashSet::new();
+        let mut filing_numbers = HashSet::new();
         for p in &self.people {
             let who = p.person_number.as_str();
             if !numbers.insert(p.person_number.clone()) {
@@ -212,6 +358,47 @@ impl DemoData {
                 if i.balance.scale() > 2 {
                     return Err(fail(who, "balance has more than 2 decimals".into()));
                 }
+                for c in &i.contributions {
+                    match (year_month(&c.from), year_month(&c.to)) {
+                        (Some(from), Some(to)) if from <= to => {}
+                        _ => {
+                            return Err(fail(
+                                who,
+                                "contribution from/to must be YYYY-MM, from <= to".into(),
+                            ));
+                        }
+                    }
+                }
+            }
+            for f in &p.filings {
+                if !filing_numbers.insert(f.filing_no.clone()) {
+                    return Err(fail(who, format!("filing {} appears twice", f.filing_no)));
+                }
+                if !matches!(f.filing_type.as_str(), "1" | "2" | "3" | "4" | "5") {
+                    return Err(fail(who, "filing_type must be 1-5".into()));
+                }
+                if !matches!(f.status.as_str(), "1" | "3") {
+                    return Err(fail(who, "filing status must be 1 or 3".into()));
+                }
+                if !self.areas.contains_key(&f.destination) {
+                    return Err(fail(
+                        who,
+                        format!("destination {} not in [areas]", f.destination),
+                    ));
+                }
+            }
+        }
+        let mut codes = HashSet::new();
+        for i in &self.institutions {
+            if !codes.insert(i.code.clone()) || !self.areas.contains_key(&i.area) {
+                return Err(Error::DemoData {
+                    file: file.to_string(),
+                    line: 0,
+                    reason: format!(
+                        "institution {}: duplicate code or area not in [areas]",
+                        i.code
+                    ),
+                });
             }
         }
         Ok(())

@@ -25,6 +25,9 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// The centre's database failed.
+    #[error("database: {0}")]
+    Database(String),
     /// Other I/O.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

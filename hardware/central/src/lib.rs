@@ -1,12 +1,16 @@
 //! Reference central service: the national envelope over HTTP on
-//! loopback, answering from the demo data file. The kiosk starts it
-//! in-process in simulation mode; demos and tests run against it; the
-//! `kiosk-central` binary runs it on its own.
+//! loopback, backed by SQLite and seeded from the demo data file. The
+//! kiosk starts it in-process in simulation mode; demos and tests run
+//! against it; the `kiosk-central` binary runs it on its own.
 //!
 //! Every message goes to `POST /fsi/api/{infno}` with the envelope of
-//! devices-and-protocols.md §5 as its body.
+//! devices-and-protocols.md §5 as its body. Commands are idempotent on
+//! `msgid`; the remote-care filing rules are applied with a lock period
+//! given in [`CentralOptions`]; [`Faults`] switches latency, HTTP errors,
+//! dropped connections and refused sign numbers for tests.
 
 pub mod data;
+mod db;
 mod error;
 mod service;
 
@@ -18,7 +22,7 @@ use kiosk_core::clock::Clock;
 
 pub use data::DemoData;
 pub use error::Error;
-pub use service::Central;
+pub use service::{Central, CentralOptions, Faults, MSGID_CONFLICT, RULE_REFUSED};
 
 /// A running central service on its own thread and runtime. Dropping it
 /// stops the server.
@@ -30,12 +34,19 @@ pub struct CentralServer {
 }
 
 impl CentralServer {
-    /// Binds `listen` (use port 0 for a free port) and serves in the background.
+    /// Binds `listen` (use port 0 for a free port) and serves `data` from
+    /// an in-memory database in the background.
     pub fn spawn(
         listen: SocketAddr,
         data: DemoData,
         clock: Arc<dyn Clock>,
     ) -> Result<CentralServer, Error> {
+        let central = Central::open(data, "builtin", None, clock, CentralOptions::default())?;
+        CentralServer::start(listen, Arc::new(central))
+    }
+
+    /// Binds `listen` and serves an opened [`Central`] in the background.
+    pub fn start(listen: SocketAddr, central: Arc<Central>) -> Result<CentralServer, Error> {
         let listener = std::net::TcpListener::bind(listen).map_err(|e| Error::Bind {
             addr: listen,
             source: e,
@@ -46,7 +57,6 @@ impl CentralServer {
             .enable_all()
             .build()?;
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let central = Arc::new(Central::new(data, clock));
         let shared = Arc::clone(&central);
         let thread = std::thread::Builder::new()
             .name("central".into())

@@ -1,76 +1,277 @@
-//! The transactions the reference central service answers.
+//! The transactions the reference central service answers, its
+//! idempotency on `msgid`, the remote-care filing rules and the fault
+//! switches tests use.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use chrono::{Datelike, NaiveDate};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use kiosk_core::clock::Clock;
+use kiosk_core::identity::mask_name;
 use kiosk_sync::envelope::{Request, Response, infcode};
+use kiosk_sync::transactions::{InfnoMap, Transaction};
 use kiosk_sync::wire::{
-    BaseInfo, EnrollmentDetailInput, EnrollmentDetailItem, EnrollmentDetailOutput, InsuInfo,
-    PersonQueryInput, PersonQueryOutput, SignInOutput, SignInResult,
+    AckOutput, AuditUploadInput, BaseInfo, CertificateIssueInput, CertificateIssueOutput,
+    CertificateVerifyInput, CertificateVerifyOutput, ContributionHistoryInput,
+    ContributionHistoryOutput, ContributionItem, EnrollmentDetailInput, EnrollmentDetailItem,
+    EnrollmentDetailOutput, FilingCancelInput, FilingChangeInput, FilingOutput, FilingQueryInput,
+    FilingQueryOutput, FilingRecord, FilingSubmitInput, HealthReportInput, InsuInfo,
+    PersonQueryInput, PersonQueryOutput, RatingInput, RatingOutput, ReferenceDataInput,
+    ReferenceDataItem, ReferenceDataOutput, SignInOutput, SignInResult, filing_type,
 };
 
+use crate::Error;
 use crate::data::{DemoData, DemoPerson};
+use crate::db::{self, db_error, fingerprint};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 256 * 1024;
+/// Reference items per KS41 page (a page never splits a version).
+const REFERENCE_PAGE: usize = 200;
+/// `infcode` for a refusal by a business rule.
+pub const RULE_REFUSED: i32 = -6;
+/// `infcode` for a `msgid` reused with another input.
+pub const MSGID_CONFLICT: i32 = -7;
 
-/// The service state: the people it knows and the sign numbers it issued.
+/// How the centre runs.
+#[derive(Debug, Clone)]
+pub struct CentralOptions {
+    /// Database file; `None` keeps everything in memory.
+    pub db: Option<PathBuf>,
+    /// Days after filing during which a long-term remote-care filing can be
+    /// neither changed nor cancelled.
+    pub filing_lock_days: u32,
+    /// The deployment's transaction codes.
+    pub infno: InfnoMap,
+}
+
+impl Default for CentralOptions {
+    fn default() -> Self {
+        CentralOptions {
+            db: None,
+            filing_lock_days: 180,
+            infno: InfnoMap::defaults(),
+        }
+    }
+}
+
+/// Fault switches for tests. Counters apply to the next N messages.
+#[derive(Debug, Default)]
+pub struct Faults {
+    latency_ms: AtomicU64,
+    fail_next: AtomicU32,
+    drop_next: AtomicU32,
+    drop_after_commit_next: AtomicU32,
+    refuse_sign_no: AtomicBool,
+    unreachable: AtomicBool,
+}
+
+fn take(counter: &AtomicU32) -> bool {
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+impl Faults {
+    /// Delays every answer.
+    pub fn set_latency(&self, latency: Duration) {
+        self.latency_ms
+            .store(latency.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// Answers the next `n` messages with HTTP 500, applying nothing.
+    pub fn fail_next(&self, n: u32) {
+        self.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Drops the connection of the next `n` messages before applying them.
+    pub fn drop_next(&self, n: u32) {
+        self.drop_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Applies the next `n` messages, then drops the connection instead of
+    /// answering: the answer is lost, the effect is not.
+    pub fn drop_after_commit_next(&self, n: u32) {
+        self.drop_after_commit_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Refuses every sign number (answers -2) while set.
+    pub fn set_refuse_sign_numbers(&self, on: bool) {
+        self.refuse_sign_no.store(on, Ordering::SeqCst);
+    }
+
+    /// Drops every connection while set: a network partition.
+    pub fn set_unreachable(&self, on: bool) {
+        self.unreachable.store(on, Ordering::SeqCst);
+    }
+
+    /// Clears every switch.
+    pub fn clear(&self) {
+        self.set_latency(Duration::ZERO);
+        self.fail_next(0);
+        self.drop_next(0);
+        self.drop_after_commit_next(0);
+        self.set_refuse_sign_numbers(false);
+        self.set_unreachable(false);
+    }
+}
+
+/// The service state: the people it knows, the sign numbers it issued,
+/// its database and its fault switches.
 pub struct Central {
     data: DemoData,
     clock: Arc<dyn Clock>,
     sign_nos: Mutex<HashSet<String>>,
     counter: AtomicU64,
+    db: Mutex<Connection>,
+    options: CentralOptions,
+    faults: Faults,
 }
 
 type Answer = (i32, Option<Value>, Option<String>);
 
+/// What a handler decided: an answer, or an internal failure (HTTP 500,
+/// nothing stored, the sender may repeat).
+type Handled = Result<Answer, Error>;
+
 impl Central {
-    /// A service answering from `data`, with time from `clock`.
-    pub fn new(data: DemoData, clock: Arc<dyn Clock>) -> Central {
-        Central {
+    /// A centre answering from `data` (already parsed; `seed_text` is
+    /// stored in the database when given), with time from `clock`.
+    pub fn open(
+        data: DemoData,
+        seed_name: &str,
+        seed_text: Option<&str>,
+        clock: Arc<dyn Clock>,
+        options: CentralOptions,
+    ) -> Result<Central, Error> {
+        let mut conn = db::open(options.db.as_deref())?;
+        let now = clock.now().format("%Y-%m-%d %H:%M:%S").to_string();
+        db::load_seed(&mut conn, seed_name, seed_text, &data, &now)?;
+        Ok(Central {
             data,
             clock,
             sign_nos: Mutex::new(HashSet::new()),
             counter: AtomicU64::new(0),
+            db: Mutex::new(conn),
+            options,
+            faults: Faults::default(),
+        })
+    }
+
+    /// Opens the centre with `options.db`: seeded from `seed` (file name,
+    /// text) when given, else from the seed stored in the database, else
+    /// from the built-in demo data. The seed used is stored.
+    pub fn open_seeded(
+        seed: Option<(String, String)>,
+        clock: Arc<dyn Clock>,
+        options: CentralOptions,
+    ) -> Result<Central, Error> {
+        let stored = match options.db.as_deref() {
+            Some(path) => db::stored_seed(&db::open(Some(path))?)?,
+            None => None,
+        };
+        let (name, text) = seed.or(stored).unwrap_or_else(|| {
+            (
+                crate::data::BUILTIN_NAME.to_string(),
+                crate::data::BUILTIN_TEXT.to_string(),
+            )
+        });
+        let data = DemoData::parse(&name, &text)?;
+        Central::open(data, &name, Some(&text), clock, options)
+    }
+
+    /// The fault switches.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The demo data in use.
+    pub fn data(&self) -> &DemoData {
+        &self.data
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        match self.db.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
         }
     }
 
-    /// Handles one envelope; `infno` is the one from the URL.
-    pub fn handle(&self, infno: &str, body: &[u8]) -> Value {
+    /// Runs a read-only query on the database (for tests and tools).
+    pub fn query_db<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, Error> {
+        f(&self.conn()).map_err(db_error)
+    }
+
+    /// Publishes (adds or changes) a reference item under a new version.
+    pub fn publish_reference(
+        &self,
+        dataset: &str,
+        key: &str,
+        area: &str,
+        data: &Value,
+    ) -> Result<i64, Error> {
+        db::publish_reference(&self.conn(), dataset, key, area, data)
+    }
+
+    /// Removes a reference item under a new version.
+    pub fn retract_reference(&self, dataset: &str, key: &str) -> Result<i64, Error> {
+        db::retract_reference(&self.conn(), dataset, key)
+    }
+
+    fn now_text(&self) -> String {
+        self.clock.now().format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
+    /// Handles one envelope; `infno` is the one from the URL. `None` is an
+    /// internal failure: answer HTTP 500, nothing was stored.
+    pub fn handle(&self, infno: &str, body: &[u8]) -> Option<Value> {
         let received = self.clock.now().format("%Y%m%d%H%M%S").to_string();
         let request: Request<Value> = match serde_json::from_slice(body) {
             Ok(r) => r,
-            Err(_) => return self.reply("", &received, bad("报文不是有效的JSON信封")),
+            Err(_) => return Some(self.reply("", &received, bad("报文不是有效的JSON信封"))),
         };
-        let answer = if request.infno != infno {
-            bad("交易编号与地址不一致")
-        } else if infno == "9001" {
-            self.sign_in()
-        } else if !self.sign_no_valid(&request.sign_no) {
-            (
-                infcode::SIGN_NO_INVALID,
-                None,
-                Some("签到编号无效或已过期，请重新签到".into()),
-            )
-        } else {
-            match infno {
-                "1101" => self.person_query(&request.input),
-                "KS01" => self.enrollment_detail(&request.input),
-                _ => bad("不支持的交易编号"),
+        let transaction = self.options.infno.resolve(infno);
+        let answer = match transaction {
+            _ if request.infno != infno => bad("交易编号与地址不一致"),
+            None => bad("不支持的交易编号"),
+            Some(Transaction::SignIn) => self.sign_in(),
+            Some(_)
+                if self.faults.refuse_sign_no.load(Ordering::SeqCst)
+                    || !self.sign_no_valid(&request.sign_no) =>
+            {
+                (
+                    infcode::SIGN_NO_INVALID,
+                    None,
+                    Some("签到编号无效或已过期，请重新签到".into()),
+                )
             }
+            Some(t) if t.is_idempotent_query() => match self.query(t, &request.input) {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!("central query failed: {e}");
+                    return None;
+                }
+            },
+            Some(t) => return self.command(t, &request, &received),
         };
-        self.reply(&request.msgid, &received, answer)
+        Some(self.reply(&request.msgid, &received, answer))
     }
 
     fn reply(&self, msgid: &str, received: &str, (code, output, err_msg): Answer) -> Value {
@@ -83,6 +284,76 @@ impl Central {
             output,
         };
         serde_json::to_value(response).unwrap_or(Value::Null)
+    }
+
+    /// A command: answered once per `msgid`; a repeat gets the stored
+    /// answer, a repeat with another input is refused.
+    fn command(&self, t: Transaction, request: &Request<Value>, received: &str) -> Option<Value> {
+        let hash = fingerprint(&request.input.to_string());
+        let mut conn = self.conn();
+        let result = (|| -> Result<Value, Error> {
+            let tx = conn.transaction().map_err(db_error)?;
+            let stored: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT input_hash, response FROM message WHERE msgid = ?1",
+                    [&request.msgid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db_error)?;
+            if let Some((stored_hash, response)) = stored {
+                if stored_hash == hash {
+                    return serde_json::from_str(&response)
+                        .map_err(|e| Error::Database(e.to_string()));
+                }
+                return Ok(self.reply(
+                    &request.msgid,
+                    received,
+                    (
+                        MSGID_CONFLICT,
+                        None,
+                        Some("报文编号已用于另一笔业务".into()),
+                    ),
+                ));
+            }
+            let answer = match t {
+                Transaction::FilingSubmit => self.filing_submit(&tx, request),
+                Transaction::FilingChange => self.filing_change(&tx, request),
+                Transaction::FilingCancel => self.filing_cancel(&tx, request),
+                Transaction::RatingUpload => self.rating(&tx, request),
+                Transaction::HealthReport => self.health(&tx, request),
+                Transaction::AuditUpload => self.audit(&tx, request),
+                Transaction::CertificateIssue => self.certificate_issue(&tx, request),
+                _ => Ok(bad("不支持的交易编号")),
+            }?;
+            let reply = self.reply(&request.msgid, received, answer);
+            tx.execute(
+                "INSERT INTO message (msgid, infno, input_hash, response, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![request.msgid, request.infno, hash, reply.to_string(), self.now_text()],
+            )
+            .map_err(db_error)?;
+            tx.commit().map_err(db_error)?;
+            Ok(reply)
+        })();
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::error!("central command failed: {e}");
+                None
+            }
+        }
+    }
+
+    fn query(&self, t: Transaction, input: &Value) -> Handled {
+        Ok(match t {
+            Transaction::PersonQuery => self.person_query(input),
+            Transaction::EnrollmentDetail => self.enrollment_detail(input),
+            Transaction::ContributionHistory => self.contribution_history(input),
+            Transaction::CertificateVerify => return self.certificate_verify(input),
+            Transaction::FilingQuery => return self.filing_query(input),
+            Transaction::ReferenceData => return self.reference_data(input),
+            _ => bad("不支持的交易编号"),
+        })
     }
 
     fn sign_in(&self) -> Answer {
@@ -112,6 +383,10 @@ impl Central {
             .lock()
             .map(|set| set.contains(sign_no))
             .unwrap_or(false)
+    }
+
+    fn person(&self, psn_no: &str) -> Option<&DemoPerson> {
+        self.data.people.iter().find(|p| p.person_number == psn_no)
     }
 
     fn person_query(&self, input: &Value) -> Answer {
@@ -151,11 +426,7 @@ impl Central {
         };
         match person {
             Some(p) => ok(self.person_output(p, now.date())),
-            None => (
-                infcode::PERSON_NOT_FOUND,
-                None,
-                Some("未查询到参保人员信息".into()),
-            ),
+            None => not_found(),
         }
     }
 
@@ -198,17 +469,8 @@ impl Central {
         let Ok(query) = serde_json::from_value::<EnrollmentDetailInput>(input.clone()) else {
             return bad("KS01 输入格式错误");
         };
-        let Some(p) = self
-            .data
-            .people
-            .iter()
-            .find(|p| p.person_number == query.psn_no)
-        else {
-            return (
-                infcode::PERSON_NOT_FOUND,
-                None,
-                Some("未查询到参保人员信息".into()),
-            );
+        let Some(p) = self.person(&query.psn_no) else {
+            return not_found();
         };
         ok(EnrollmentDetailOutput {
             items: p
@@ -234,6 +496,534 @@ impl Central {
                 .collect(),
         })
     }
+
+    fn contribution_history(&self, input: &Value) -> Answer {
+        let Ok(q) = serde_json::from_value::<ContributionHistoryInput>(input.clone()) else {
+            return bad("KS02 输入格式错误");
+        };
+        let ym = |t: &str| -> Option<(i32, u32)> {
+            let y = t.get(..4)?.parse().ok()?;
+            let m = t.get(4..6)?.parse().ok()?;
+            (t.len() == 6 && (1..=12).contains(&m)).then_some((y, m))
+        };
+        let (Some(from), Some(to)) = (ym(&q.begn_ym), ym(&q.end_ym)) else {
+            return bad("起止年月应为yyyyMM");
+        };
+        let Some(p) = self.person(&q.psn_no) else {
+            return not_found();
+        };
+        let mut items = Vec::new();
+        for i in &p.insurance {
+            if !q.insutype.is_empty() && q.insutype != i.insutype {
+                continue;
+            }
+            for c in &i.contributions {
+                for (y, m) in c.months() {
+                    if (y, m) < from || (y, m) > to {
+                        continue;
+                    }
+                    items.push(ContributionItem {
+                        ym: format!("{y:04}{m:02}"),
+                        insutype: i.insutype.clone(),
+                        clct_base: c.base,
+                        psn_amt: c.personal,
+                        emp_amt: c.employer,
+                        acct_amt: if c.unpaid {
+                            Default::default()
+                        } else {
+                            c.account
+                        },
+                        clct_stas: if c.unpaid { "0" } else { "1" }.into(),
+                    });
+                }
+            }
+        }
+        items.sort_by(|a, b| (&a.ym, &a.insutype).cmp(&(&b.ym, &b.insutype)));
+        ok(ContributionHistoryOutput { items })
+    }
+
+    fn certificate_issue(&self, tx: &Connection, request: &Request<Value>) -> Handled {
+        let Some(q) = parse::<CertificateIssueInput>(&request.input) else {
+            return Ok(bad("KS03 输入格式错误"));
+        };
+        let Some(p) = self.person(&q.psn_no) else {
+            return Ok(not_found());
+        };
+        if p.insurance.is_empty() {
+            return Ok(rule("无参保记录，不能开具参保凭证"));
+        }
+        let today = self.clock.today();
+        let count: i64 = tx
+            .query_row("SELECT COUNT(*) FROM certificate", [], |r| r.get(0))
+            .map_err(db_error)?;
+        let cert_no = format!("PZ{}{:06}", today.format("%Y%m%d"), count + 1);
+        let verify_code = fingerprint(&format!("{cert_no}/{}", request.msgid))[..8].to_uppercase();
+        let issued_at = self.now_text();
+        let valid_until = (today + chrono::Days::new(90))
+            .format("%Y-%m-%d")
+            .to_string();
+        tx.execute(
+            "INSERT INTO certificate (cert_no, verify_code, psn_no, psn_name, cert_kind, insutype, issued_at, valid_until, msgid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![cert_no, verify_code, p.person_number, p.name, q.cert_kind, q.insutype, issued_at, valid_until, request.msgid],
+        )
+        .map_err(db_error)?;
+        Ok(ok(CertificateIssueOutput {
+            cert_no,
+            verify_code,
+            issued_at,
+            valid_until,
+        }))
+    }
+
+    fn certificate_verify(&self, input: &Value) -> Handled {
+        let Some(q) = parse::<CertificateVerifyInput>(input) else {
+            return Ok(bad("KS04 输入格式错误"));
+        };
+        let found: Option<(String, String, String, String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT verify_code, cert_kind, issued_at, valid_until, psn_name FROM certificate WHERE cert_no = ?1",
+                [&q.cert_no],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(db_error)?;
+        let out = match found {
+            Some((code, kind, issued_at, valid_until, name))
+                if code.eq_ignore_ascii_case(q.verify_code.trim()) =>
+            {
+                let expired = NaiveDate::parse_from_str(&valid_until, "%Y-%m-%d")
+                    .map(|d| self.clock.today() > d)
+                    .unwrap_or(true);
+                CertificateVerifyOutput {
+                    status: if expired { "expired" } else { "valid" }.into(),
+                    cert_kind: kind,
+                    issued_at,
+                    valid_until,
+                    psn_name_masked: mask_name(&name),
+                }
+            }
+            _ => CertificateVerifyOutput {
+                status: "unknown".into(),
+                cert_kind: String::new(),
+                issued_at: String::new(),
+                valid_until: String::new(),
+                psn_name_masked: String::new(),
+            },
+        };
+        Ok(ok(out))
+    }
+
+    fn lock_until(&self, filing_type_code: &str, filed_on: &str) -> String {
+        if !filing_type::is_long_term(filing_type_code) {
+            return String::new();
+        }
+        NaiveDate::parse_from_str(filed_on, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| {
+                d.checked_add_days(chrono::Days::new(self.options.filing_lock_days.into()))
+            })
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    }
+
+    fn insured_area(p: &DemoPerson) -> Option<&str> {
+        p.insurance
+            .iter()
+            .find(|i| matches!(i.insutype.as_str(), "310" | "390"))
+            .map(|i| i.pooling_area.as_str())
+    }
+
+    fn filing_submit(&self, tx: &Connection, request: &Request<Value>) -> Handled {
+        let Some(q) = parse::<FilingSubmitInput>(&request.input) else {
+            return Ok(bad("KS11 输入格式错误"));
+        };
+        let Some(p) = self.person(&q.psn_no) else {
+            return Ok(not_found());
+        };
+        if !q.certno.is_empty() && q.certno != p.id_number {
+            return Ok(rule("证件号码与参保人员不一致"));
+        }
+        let normal_basic = p
+            .insurance
+            .iter()
+            .any(|i| matches!(i.insutype.as_str(), "310" | "390") && i.status == "1");
+        if !normal_basic {
+            return Ok(rule("参保状态非正常参保，不能办理异地就医备案"));
+        }
+        let insured = Central::insured_area(p).unwrap_or_default().to_string();
+        if !self.data.areas.contains_key(&q.mdtrtarea_admdvs) {
+            return Ok(rule("就医地区划代码无效"));
+        }
+        if q.mdtrtarea_admdvs == insured {
+            return Ok(rule("就医地与参保地相同，无需备案"));
+        }
+        if !q.commitment {
+            return Ok(rule("请先签署个人承诺书"));
+        }
+        if !matches!(q.filing_type.as_str(), "1" | "2" | "3" | "4" | "5") {
+            return Ok(bad("备案类型无效"));
+        }
+        let Ok(begin) = NaiveDate::parse_from_str(&q.begndate, "%Y-%m-%d") else {
+            return Ok(bad("开始日期格式错误"));
+        };
+        let end = if q.enddate.is_empty() {
+            None
+        } else {
+            match NaiveDate::parse_from_str(&q.enddate, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => return Ok(bad("结束日期格式错误")),
+            }
+        };
+        if end.is_some_and(|e| e < begin) {
+            return Ok(rule("结束日期早于开始日期"));
+        }
+        if filing_type::is_long_term(&q.filing_type) {
+            let active: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM filing WHERE psn_no = ?1 AND status = '1' AND filing_type IN ('1','2','3')",
+                    [&q.psn_no],
+                    |r| r.get(0),
+                )
+                .map_err(db_error)?;
+            if active > 0 {
+                return Ok(rule("已有有效的长期异地就医备案，如需更改请办理备案变更"));
+            }
+        } else {
+            match end {
+                None => return Ok(rule("临时外出就医和转诊备案须填写结束日期")),
+                Some(e) if (e - begin).num_days() > 180 => {
+                    return Ok(rule("临时外出就医和转诊备案有效期不超过180天"));
+                }
+                Some(_) => {}
+            }
+        }
+        let today = self.clock.today();
+        let count: i64 = tx
+            .query_row("SELECT COUNT(*) FROM filing", [], |r| r.get(0))
+            .map_err(db_error)?;
+        let filing_no = format!("BA{}{:06}", today.format("%Y%m%d"), count + 1);
+        let filed_on = today.format("%Y-%m-%d").to_string();
+        tx.execute(
+            "INSERT INTO filing (filing_no, psn_no, filing_type, insuplc_admdvs, mdtrtarea_admdvs,
+                 begndate, enddate, tel, fixmedins_code, status, filed_on, msgid, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '1', ?10, ?11, ?12)",
+            params![
+                filing_no,
+                q.psn_no,
+                q.filing_type,
+                insured,
+                q.mdtrtarea_admdvs,
+                q.begndate,
+                q.enddate,
+                q.tel,
+                q.fixmedins_code,
+                filed_on,
+                request.msgid,
+                self.now_text()
+            ],
+        )
+        .map_err(db_error)?;
+        Ok(ok(FilingOutput {
+            lock_until: self.lock_until(&q.filing_type, &filed_on),
+            filing_no,
+            status: "1".into(),
+            begndate: q.begndate,
+            enddate: q.enddate,
+        }))
+    }
+
+    /// Loads a filing of `psn_no` for change or cancel and applies the
+    /// rules common to both. `Err(answer)` when refused.
+    fn open_filing(
+        &self,
+        tx: &Connection,
+        psn_no: &str,
+        filing_no: &str,
+        action: &str,
+    ) -> Result<Result<FilingRecord, Answer>, Error> {
+        let record = self.filing_record(tx, filing_no)?;
+        let Some((owner, record)) = record else {
+            return Ok(Err(rule("未找到该备案")));
+        };
+        if owner != psn_no {
+            return Ok(Err(rule("未找到该备案")));
+        }
+        if record.status != "1" {
+            return Ok(Err(rule(&format!("备案已取消，不能{action}"))));
+        }
+        if !record.lock_until.is_empty() {
+            let locked = NaiveDate::parse_from_str(&record.lock_until, "%Y-%m-%d")
+                .map(|until| self.clock.today() < until)
+                .unwrap_or(false);
+            if locked {
+                return Ok(Err(rule(&format!(
+                    "长期备案{}天内不能{action}，{}起可办理",
+                    self.options.filing_lock_days, record.lock_until
+                ))));
+            }
+        }
+        Ok(Ok(record))
+    }
+
+    fn filing_record(
+        &self,
+        conn: &Connection,
+        filing_no: &str,
+    ) -> Result<Option<(String, FilingRecord)>, Error> {
+        let row: Option<(String, String, String, String, String, String, String)> = conn
+            .query_row(
+                "SELECT psn_no, filing_type, mdtrtarea_admdvs, begndate, enddate, status, filed_on
+                 FROM filing WHERE filing_no = ?1",
+                [filing_no],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db_error)?;
+        Ok(row.map(|(psn, ftype, area, begin, end, status, filed_on)| {
+            (
+                psn,
+                FilingRecord {
+                    filing_no: filing_no.to_string(),
+                    lock_until: if status == "1" {
+                        self.lock_until(&ftype, &filed_on)
+                    } else {
+                        String::new()
+                    },
+                    filing_type: ftype,
+                    mdtrtarea_admdvs: area,
+                    begndate: begin,
+                    enddate: end,
+                    status,
+                    filed_on,
+                },
+            )
+        }))
+    }
+
+    fn filing_change(&self, tx: &Connection, request: &Request<Value>) -> Handled {
+        let Some(q) = parse::<FilingChangeInput>(&request.input) else {
+            return Ok(bad("KS13 输入格式错误"));
+        };
+        let Some(p) = self.person(&q.psn_no) else {
+            return Ok(not_found());
+        };
+        let record = match self.open_filing(tx, &q.psn_no, &q.filing_no, "变更")? {
+            Ok(r) => r,
+            Err(answer) => return Ok(answer),
+        };
+        let area = if q.mdtrtarea_admdvs.is_empty() {
+            record.mdtrtarea_admdvs.clone()
+        } else {
+            if !self.data.areas.contains_key(&q.mdtrtarea_admdvs) {
+                return Ok(rule("就医地区划代码无效"));
+            }
+            if Some(q.mdtrtarea_admdvs.as_str()) == Central::insured_area(p) {
+                return Ok(rule("就医地与参保地相同，无需备案"));
+            }
+            q.mdtrtarea_admdvs.clone()
+        };
+        let end = if q.enddate.is_empty() {
+            record.enddate.clone()
+        } else {
+            if NaiveDate::parse_from_str(&q.enddate, "%Y-%m-%d").is_err() {
+                return Ok(bad("结束日期格式错误"));
+            }
+            if q.enddate < record.begndate {
+                return Ok(rule("结束日期早于开始日期"));
+            }
+            q.enddate.clone()
+        };
+        tx.execute(
+            "UPDATE filing SET mdtrtarea_admdvs = ?2, enddate = ?3,
+                 tel = CASE WHEN ?4 = '' THEN tel ELSE ?4 END, updated_at = ?5
+             WHERE filing_no = ?1",
+            params![q.filing_no, area, end, q.tel, self.now_text()],
+        )
+        .map_err(db_error)?;
+        Ok(ok(FilingOutput {
+            filing_no: q.filing_no,
+            status: "1".into(),
+            begndate: record.begndate,
+            enddate: end,
+            lock_until: record.lock_until,
+        }))
+    }
+
+    fn filing_cancel(&self, tx: &Connection, request: &Request<Value>) -> Handled {
+        let Some(q) = parse::<FilingCancelInput>(&request.input) else {
+            return Ok(bad("KS14 输入格式错误"));
+        };
+        if self.person(&q.psn_no).is_none() {
+            return Ok(not_found());
+        }
+        let record = match self.open_filing(tx, &q.psn_no, &q.filing_no, "取消")? {
+            Ok(r) => r,
+            Err(answer) => return Ok(answer),
+        };
+        tx.execute(
+            "UPDATE filing SET status = '3', updated_at = ?2 WHERE filing_no = ?1",
+            params![q.filing_no, self.now_text()],
+        )
+        .map_err(db_error)?;
+        Ok(ok(FilingOutput {
+            filing_no: q.filing_no,
+            status: "3".into(),
+            begndate: record.begndate,
+            enddate: record.enddate,
+            lock_until: String::new(),
+        }))
+    }
+
+    fn filing_query(&self, input: &Value) -> Handled {
+        let Some(q) = parse::<FilingQueryInput>(input) else {
+            return Ok(bad("KS12 输入格式错误"));
+        };
+        if self.person(&q.psn_no).is_none() {
+            return Ok(not_found());
+        }
+        let conn = self.conn();
+        let numbers: Vec<String> = {
+            let mut stmt = conn
+                .prepare("SELECT filing_no FROM filing WHERE psn_no = ?1 ORDER BY filed_on DESC, filing_no DESC")
+                .map_err(db_error)?;
+            stmt.query_map([&q.psn_no], |r| r.get(0))
+                .map_err(db_error)?
+                .collect::<Result<_, _>>()
+                .map_err(db_error)?
+        };
+        let mut filings = Vec::new();
+        for n in numbers {
+            if let Some((_, record)) = self.filing_record(&conn, &n)? {
+                filings.push(record);
+            }
+        }
+        Ok(ok(FilingQueryOutput { filings }))
+    }
+
+    fn rating(&self, tx: &Connection, request: &Request<Value>) -> Handled {
+        let Some(q) = parse::<RatingInput>(&request.input) else {
+            return Ok(bad("KS21 输入格式错误"));
+        };
+        if !(1..=5).contains(&q.score) {
+            return Ok(bad("评价分值应为1至5"));
+        }
+        tx.execute(
+            "INSERT INTO rating (rating_id, msgid, terminal, service, score, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![q.rating_id, request.msgid, request.opter, q.service, q.score, self.now_text()],
+        )
+        .map_err(db_error)?;
+        let id = tx.last_insert_rowid();
+        Ok(ok(RatingOutput {
+            rating_no: format!("PJ{id:010}"),
+        }))
+    }
+
+    fn health(&self, tx: &Connection, request: &Request<Value>) -> Handled {
+        let Some(q) = parse::<HealthReportInput>(&request.input) else {
+            return Ok(bad("KS31 输入格式错误"));
+        };
+        tx.execute(
+            "INSERT INTO health_report (terminal, msgid, body, at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                q.terminal_id,
+                request.msgid,
+                request.input.to_string(),
+                self.now_text()
+            ],
+        )
+        .map_err(db_error)?;
+        Ok(ok(AckOutput { received: 1 }))
+    }
+
+    fn audit(&self, tx: &Connection, request: &Request<Value>) -> Handled {
+        let Some(q) = parse::<AuditUploadInput>(&request.input) else {
+            return Ok(bad("KS32 输入格式错误"));
+        };
+        for e in &q.entries {
+            tx.execute(
+                "INSERT INTO audit_entry (terminal, msgid, entry_id, at, event, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![q.terminal_id, request.msgid, e.id, e.at, e.event, e.detail],
+            )
+            .map_err(db_error)?;
+        }
+        Ok(ok(AckOutput {
+            received: q.entries.len() as u64,
+        }))
+    }
+
+    fn reference_data(&self, input: &Value) -> Handled {
+        let Some(q) = parse::<ReferenceDataInput>(input) else {
+            return Ok(bad("KS41 输入格式错误"));
+        };
+        let since: i64 = if q.since_version.is_empty() {
+            0
+        } else {
+            match q.since_version.parse() {
+                Ok(v) => v,
+                Err(_) => return Ok(bad("版本号无效")),
+            }
+        };
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT key, area, data, version, deleted FROM ref_item
+                 WHERE dataset = ?1 AND version > ?2 ORDER BY version, key",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map(params![q.dataset, since], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(db_error)?;
+        let mut out = ReferenceDataOutput {
+            version: since.to_string(),
+            items: Vec::new(),
+            deleted: Vec::new(),
+            more: false,
+        };
+        let mut last_version = since;
+        for (count, row) in rows.enumerate() {
+            let (key, area, data, version, deleted) = row.map_err(db_error)?;
+            if count >= REFERENCE_PAGE && version != last_version {
+                out.more = true;
+                break;
+            }
+            last_version = version;
+            if deleted != 0 {
+                out.deleted.push(key);
+            } else {
+                out.items.push(ReferenceDataItem {
+                    key,
+                    area,
+                    data: serde_json::from_str(&data).unwrap_or(Value::Null),
+                });
+            }
+        }
+        out.version = last_version.to_string();
+        Ok(ok(out))
+    }
+}
+
+fn parse<T: DeserializeOwned>(input: &Value) -> Option<T> {
+    T::deserialize(input).ok()
 }
 
 fn ok<T: Serialize>(output: T) -> Answer {
@@ -247,6 +1037,18 @@ fn bad(message: &str) -> Answer {
     (infcode::BAD_REQUEST, None, Some(message.to_string()))
 }
 
+fn rule(message: &str) -> Answer {
+    (RULE_REFUSED, None, Some(message.to_string()))
+}
+
+fn not_found() -> Answer {
+    (
+        infcode::PERSON_NOT_FOUND,
+        None,
+        Some("未查询到参保人员信息".into()),
+    )
+}
+
 /// The HTTP routes.
 pub fn router(central: Arc<Central>) -> Router {
     Router::new()
@@ -255,10 +1057,41 @@ pub fn router(central: Arc<Central>) -> Router {
         .with_state(central)
 }
 
+/// A 200 whose body fails at once: the server closes the connection
+/// without a complete answer.
+fn dropped() -> HttpResponse {
+    let failing = futures_util::stream::iter([Err::<Bytes, std::io::Error>(
+        std::io::Error::other("connection dropped by fault switch"),
+    )]);
+    HttpResponse::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(failing))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
 async fn handle(
     State(central): State<Arc<Central>>,
     Path(infno): Path<String>,
     body: Bytes,
-) -> Json<Value> {
-    Json(central.handle(&infno, &body))
+) -> HttpResponse {
+    let faults = &central.faults;
+    let latency = faults.latency_ms.load(Ordering::SeqCst);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if faults.unreachable.load(Ordering::SeqCst) || take(&faults.drop_next) {
+        return dropped();
+    }
+    if take(&faults.fail_next) {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let answer = central.handle(&infno, &body);
+    if take(&faults.drop_after_commit_next) {
+        return dropped();
+    }
+    match answer {
+        Some(value) => axum::Json(value).into_response(),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

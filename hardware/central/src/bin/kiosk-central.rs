@@ -1,8 +1,11 @@
 //! `kiosk-central`: the reference central service on its own.
 //!
 //! ```text
-//! kiosk-central --listen 127.0.0.1:8080 [--seed data/demo/people.toml]
+//! kiosk-central --listen 127.0.0.1:8080 --db central.db [--seed data/demo/people.toml] [--lock-days 180]
 //! ```
+//!
+//! Without `--db` everything is kept in memory. Without `--seed` the seed
+//! stored in the database is used, or the built-in demo data the first time.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +13,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use kiosk_central::{CentralServer, DemoData};
+use kiosk_central::{Central, CentralOptions, CentralServer};
 use kiosk_sync::clock::SystemClock;
 
 /// Reference central service for medical-insurance kiosks (demo data only).
@@ -20,30 +23,44 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Demo data file (default: the built-in demo people).
+    /// SQLite database file (created if missing); in memory when absent.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Demo data file to (re)seed from.
     #[arg(long)]
     seed: Option<PathBuf>,
+    /// Days after filing during which a long-term remote-care filing can
+    /// be neither changed nor cancelled.
+    #[arg(long, default_value_t = 180)]
+    lock_days: u32,
 }
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let data = match &args.seed {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: {e}", path.display()))
-            .and_then(|text| {
-                DemoData::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())
-            }),
-        None => DemoData::builtin().map_err(|e| e.to_string()),
+    let seed = match &args.seed {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => Some((path.display().to_string(), text)),
+            Err(e) => {
+                eprintln!("kiosk-central: {}: {e}", path.display());
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        None => None,
     };
-    let data = match data {
-        Ok(d) => d,
+    let options = CentralOptions {
+        db: args.db.clone(),
+        filing_lock_days: args.lock_days,
+        ..CentralOptions::default()
+    };
+    let central = match Central::open_seeded(seed, Arc::new(SystemClock), options) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("kiosk-central: {e}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    let people = data.people.len();
-    match CentralServer::spawn(args.listen, data, Arc::new(SystemClock)) {
+    let people = central.data().people.len();
+    match CentralServer::start(args.listen, Arc::new(central)) {
         Ok(server) => {
             println!(
                 "kiosk-central: {people} demo people, listening on {}",
