@@ -282,6 +282,11 @@ fn status_replies_for_each_fault() {
         ..Default::default()
     });
     assert_eq!(statuses(&mut s), [0x1A, 0x36, 0x12, 0x7E]);
+    sim.set_faults(PrinterFaults {
+        cutter_error: true,
+        ..Default::default()
+    });
+    assert_eq!(statuses(&mut s), [0x1A, 0x52, 0x1A, 0x12]);
     sim.set_faults(PrinterFaults::default());
     assert_eq!(statuses(&mut s), [0x12, 0x12, 0x12, 0x12]);
     // GS a is accepted and recorded without a reply.

@@ -818,19 +818,24 @@ fn parse_gs(d: &[u8]) -> Parsed<'_> {
 ///
 /// Every reply has bits 1 and 4 set and bits 0 and 7 clear.
 pub(crate) fn status_byte(n: u8, faults: &PrinterFaults) -> u8 {
-    let offline = faults.paper_out || faults.cover_open;
+    let offline = faults.offline();
     let bit = |on: bool, mask: u8| if on { mask } else { 0 };
     let variable = match n {
         // Printer status: bit 3 offline.
         1 => bit(offline, 0x08),
         // Offline cause: bit 2 cover open, bit 5 printing stopped by paper
         // end (bit 6, error occurred, stays clear).
-        2 => bit(faults.cover_open, 0x04) | bit(faults.paper_out, 0x20),
+        2 => {
+            bit(faults.cover_open, 0x04)
+                | bit(faults.paper_out, 0x20)
+                | bit(faults.cutter_error, 0x40)
+        }
         // Roll paper sensor: bits 2-3 near end, bits 5-6 paper end. An
         // empty roll also trips the near-end sensor.
         4 => bit(faults.paper_near_end || faults.paper_out, 0x0C) | bit(faults.paper_out, 0x60),
-        // Error cause (n = 3): bit 3 cutter, bit 5 unrecoverable, bit 6
-        // auto-recoverable; the simulator has none of these.
+        // Error cause (n = 3): bit 3 cutter (the only error simulated),
+        // bit 5 unrecoverable, bit 6 auto-recoverable.
+        3 => bit(faults.cutter_error, 0x08),
         _ => 0,
     };
     0x12 | variable
@@ -1019,7 +1024,8 @@ impl Interpreter {
             let cause = match (faults.paper_out, faults.cover_open) {
                 (true, true) => "paper out, cover open",
                 (true, false) => "paper out",
-                _ => "cover open",
+                (false, true) => "cover open",
+                (false, false) => "cutter error",
             };
             self.warn(format!(
                 "printer offline ({cause}): print data received meanwhile was discarded"
@@ -1028,7 +1034,7 @@ impl Interpreter {
     }
 
     fn exec(&mut self, cmd: Cmd<'_>, len: usize, faults: &PrinterFaults, out: &mut Vec<Event>) {
-        let offline = faults.paper_out || faults.cover_open;
+        let offline = faults.offline();
         if !offline {
             self.offline_warned = false;
         }
@@ -1630,6 +1636,14 @@ mod tests {
         assert_eq!(status_byte(1, &cover), 0x1A);
         assert_eq!(status_byte(2, &cover), 0x16);
         assert_eq!(status_byte(3, &cover), 0x12);
+        let cutter = PrinterFaults {
+            cutter_error: true,
+            ..Default::default()
+        };
+        assert_eq!(status_byte(1, &cutter), 0x1A);
+        assert_eq!(status_byte(2, &cutter), 0x52);
+        assert_eq!(status_byte(3, &cutter), 0x1A);
+        assert_eq!(status_byte(4, &cutter), 0x12);
     }
 
     #[test]

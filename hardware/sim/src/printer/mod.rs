@@ -41,6 +41,8 @@
 //!   reprint afterwards, the simulator models the data as lost, so a driver
 //!   that prints blind produces a missing receipt a test can see.
 //!   [`PrinterSimHandle::discarded_bytes`] counts what was dropped.
+//! - `cutter_error` (auto-cutter jam) also takes the printer offline:
+//!   `DLE EOT 1` bit 3, `DLE EOT 2` bit 6, `DLE EOT 3` bit 3.
 //! - `paper_near_end` only changes the roll sensor status; printing goes
 //!   on. An empty roll (`paper_out`) also reports near-end.
 //! - `drop_link_after_bytes: Some(n)` closes every connection after its
@@ -49,8 +51,9 @@
 //!
 //! Status bytes (bits 1 and 4 always set, 0 and 7 clear): `DLE EOT 1`
 //! bit 3 offline; `DLE EOT 2` bit 2 cover open, bit 5 stopped by paper end;
-//! `DLE EOT 3` always `0x12` (no cutter or unrecoverable errors are
-//! simulated); `DLE EOT 4` bits 2-3 near end, bits 5-6 paper end.
+//! bit 6 error occurred (cutter); `DLE EOT 3` bit 3 cutter error (no
+//! unrecoverable errors are simulated); `DLE EOT 4` bits 2-3 near end,
+//! bits 5-6 paper end.
 
 mod escpos;
 mod font;
@@ -126,6 +129,16 @@ pub struct PrinterFaults {
     pub cover_open: bool,
     /// Close each connection after this many bytes of it.
     pub drop_link_after_bytes: Option<usize>,
+    /// The auto-cutter jammed: offline (like `cover_open`), `DLE EOT 2`
+    /// bit 6 (error occurred) and `DLE EOT 3` bit 3 (cutter error).
+    pub cutter_error: bool,
+}
+
+impl PrinterFaults {
+    /// Whether the faults take the printer offline (nothing prints).
+    pub fn offline(&self) -> bool {
+        self.paper_out || self.cover_open || self.cutter_error
+    }
 }
 
 /// How to run the simulator.
