@@ -14,6 +14,8 @@ use kiosk_core::session::{Action, Event, Session, SessionConfig, TerminalInfo};
 use kiosk_drivers::printer::Paper;
 use kiosk_sim::idcard::{CardSlot, IdReaderSim, IdReaderSimHandle};
 use kiosk_sim::printer::{PaperWidth, PrinterSim, PrinterSimConfig, PrinterSimHandle};
+use kiosk_sim::scanner::{ScannerSim, ScannerSimHandle};
+use kiosk_sim::sscard::{SimCcidReader, SsCardSlot};
 use kiosk_sync::clock::SystemClock;
 use kiosk_sync::{CentralClient, ClientConfig};
 use kiosk_ui::{Chrome, KioskWindow, Orientation, UiHandle};
@@ -24,6 +26,8 @@ use crate::config::Config;
 use crate::controller::Controller;
 use crate::error::Error;
 use crate::idreader::{self, ReaderSettings};
+use crate::qrscanner::{self, ScannerSettings};
+use crate::sscardreader::{self, ReaderSource, SsCardSettings};
 
 /// How the kiosk was asked to run.
 #[derive(Debug, Clone, Default)]
@@ -88,6 +92,8 @@ struct Simulation {
     id_card_slot: Option<CardSlot>,
     printer: Option<Arc<PrinterSimHandle>>,
     central: Option<CentralServer>,
+    ss_card_reader: Option<SimCcidReader>,
+    scanner: Option<Arc<ScannerSimHandle>>,
 }
 
 /// Runs the kiosk until the window is closed or the process is stopped.
@@ -100,6 +106,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         id_card_slot: None,
         printer: None,
         central: None,
+        ss_card_reader: None,
+        scanner: None,
     };
     let simulated = config.simulates_anything();
     if simulated {
@@ -117,6 +125,41 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             println!("kiosk: ID card reader: simulated on {path}");
             sim.id_card_slot = Some(slot);
             sim.id_reader = Some(Arc::new(handle));
+            path
+        }
+    };
+
+    // Social security card reader.
+    let ss_card_source = match &config.devices.ss_card_reader {
+        Some(setting) => {
+            let source = ReaderSource::parse(setting).ok_or_else(|| Error::Config {
+                file: "kiosk.toml".into(),
+                reason: format!(
+                    "devices.ss_card_reader {setting:?}: use \"usb\" or \"usb:VID:PID\" (hex)"
+                ),
+            })?;
+            println!("kiosk: social security card reader: {source:?}");
+            source
+        }
+        None => {
+            let reader = SimCcidReader::new(SsCardSlot::new());
+            println!("kiosk: social security card reader: simulated (CCID)");
+            sim.ss_card_reader = Some(reader.clone());
+            ReaderSource::Sim(reader)
+        }
+    };
+
+    // QR scanner.
+    let scanner_path = match &config.devices.scanner {
+        Some(path) => {
+            println!("kiosk: QR scanner: {path}");
+            path.clone()
+        }
+        None => {
+            let handle = ScannerSim::spawn(None)?;
+            let path = handle.path().display().to_string();
+            println!("kiosk: QR scanner: simulated on {path}");
+            sim.scanner = Some(Arc::new(handle));
             path
         }
     };
@@ -283,6 +326,36 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             .name("id-reader".into())
             .spawn(move || idreader::run(settings, tx, reader_stop_rx))?;
     }
+    // Social security card loop.
+    let (ss_stop_tx, ss_stop_rx) = crossbeam_channel::bounded::<()>(1);
+    {
+        let settings = SsCardSettings {
+            source: ss_card_source,
+            poll: Duration::from_millis(config.devices.ss_card_poll_ms.max(50)),
+        };
+        let tx = events_tx.clone();
+        std::thread::Builder::new()
+            .name("ss-card".into())
+            .spawn(move || sscardreader::run(settings, tx, ss_stop_rx))?;
+    }
+
+    // QR scanner loop.
+    let (scanner_stop_tx, scanner_stop_rx) = crossbeam_channel::bounded::<()>(1);
+    {
+        let settings = ScannerSettings {
+            path: scanner_path,
+            baud: config.devices.scanner_baud,
+            debounce: Duration::from_millis(config.devices.scanner_debounce_ms),
+            rule: kiosk_drivers::scanner::TokenRule {
+                prefixes: config.devices.evoucher_prefixes.clone(),
+                ..kiosk_drivers::scanner::TokenRule::default()
+            },
+        };
+        let tx = events_tx.clone();
+        std::thread::Builder::new()
+            .name("qr-scanner".into())
+            .spawn(move || qrscanner::run(settings, tx, scanner_stop_rx))?;
+    }
     drop(events_tx);
 
     // Automation API.
@@ -295,6 +368,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 id_card_slot: sim.id_card_slot.clone(),
                 id_reader: sim.id_reader.clone(),
                 printer: sim.printer.clone(),
+                ss_card_reader: sim.ss_card_reader.clone(),
+                scanner: sim.scanner.clone(),
             },
         )?;
         println!("kiosk: automation API: http://{}", server.addr());
@@ -310,6 +385,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     );
     let result = slint::run_event_loop_until_quit().map_err(kiosk_ui::Error::from);
     let _ = reader_stop_tx.send(());
+    let _ = ss_stop_tx.send(());
+    let _ = scanner_stop_tx.send(());
     drop(sim);
     result.map_err(Error::from)
 }

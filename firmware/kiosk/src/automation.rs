@@ -11,6 +11,10 @@
 //! | POST | /v1/sim/idcard | place an ID card on the simulated reader (card JSON: fields or `text_hex`) |
 //! | DELETE | /v1/sim/idcard | take the card away |
 //! | POST | /v1/sim/idcard/fault | make the simulated reader misbehave (see [`FaultRequest`]) |
+//! | POST | /v1/sim/sscard | insert a social security card (card JSON: fields or raw `atr_hex` + `ef05`/`ef06`; empty body: the demo card of 王建国) |
+//! | DELETE | /v1/sim/sscard | pull the card out |
+//! | POST | /v1/sim/sscard/fault | make the simulated CCID reader misbehave (see [`SsFaultRequest`]) |
+//! | POST | /v1/sim/scan | `{"text": ...}` (+ `terminator`, `repeats`, `truncate`): scan a code on the simulated QR scanner |
 //! | GET | /v1/sim/receipts | receipts the simulated printer printed, with decoded text |
 //! | GET | /v1/sim/receipts/{id}/png | a receipt's paper as PNG |
 
@@ -31,6 +35,8 @@ use serde_json::json;
 
 use kiosk_sim::idcard::{CardSlot, IdReaderSimHandle, SimCard, SimFaults};
 use kiosk_sim::printer::PrinterSimHandle;
+use kiosk_sim::scanner::{ScanFaults, ScannerSimHandle, Terminator};
+use kiosk_sim::sscard::{SimCcidReader, SsCardImage, SsSimFaults};
 use kiosk_ui::UiHandle;
 
 use crate::error::Error;
@@ -48,6 +54,10 @@ pub struct ApiState {
     pub id_reader: Option<Arc<IdReaderSimHandle>>,
     /// The simulated printer (simulation only).
     pub printer: Option<Arc<PrinterSimHandle>>,
+    /// The simulated social security card reader (simulation only).
+    pub ss_card_reader: Option<SimCcidReader>,
+    /// The simulated QR scanner (simulation only).
+    pub scanner: Option<Arc<ScannerSimHandle>>,
 }
 
 /// The running API server.
@@ -100,6 +110,12 @@ fn router(state: ApiState) -> Router {
         .route("/v1/screenshot", get(screenshot))
         .route("/v1/sim/idcard", post(place_id_card).delete(remove_id_card))
         .route("/v1/sim/idcard/fault", post(id_reader_fault))
+        .route(
+            "/v1/sim/sscard",
+            post(insert_ss_card).delete(remove_ss_card),
+        )
+        .route("/v1/sim/sscard/fault", post(ss_card_fault))
+        .route("/v1/sim/scan", post(scan))
         .route("/v1/sim/receipts", get(receipts))
         .route("/v1/sim/receipts/{id}/png", get(receipt_png))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
@@ -259,6 +275,139 @@ async fn id_reader_fault(
         reader.set_faults(faults);
     }
     Json(json!({ "ok": true })).into_response()
+}
+
+async fn insert_ss_card(State(state): State<ApiState>, body: Bytes) -> Response {
+    let Some(reader) = &state.ss_card_reader else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the social security card reader is not simulated",
+        );
+    };
+    let text = String::from_utf8_lossy(&body);
+    let card = if matches!(text.trim(), "" | "{}" | "null") {
+        Ok(SsCardImage::demo())
+    } else {
+        SsCardImage::from_json(&text)
+    };
+    match card {
+        Ok(card) => {
+            reader.slot().insert(card);
+            Json(json!({ "ok": true })).into_response()
+        }
+        Err(e) => problem(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn remove_ss_card(State(state): State<ApiState>) -> Response {
+    let Some(reader) = &state.ss_card_reader else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the social security card reader is not simulated",
+        );
+    };
+    let removed = reader.slot().remove().is_some();
+    Json(json!({ "ok": true, "removed": removed })).into_response()
+}
+
+/// A fault for the simulated CCID reader. With `once`, it applies to the
+/// next matching reply only; otherwise to every reply until changed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SsFaultRequest {
+    /// Reply with the wrong bSeq.
+    pub wrong_seq: bool,
+    /// Time-extension replies before each answer.
+    pub time_extensions: u32,
+    /// Pull the card out after this many APDUs.
+    pub pull_card_after_apdus: Option<u32>,
+    /// Reply with a 5-byte header only.
+    pub short_header: bool,
+    /// No reply.
+    pub no_reply: bool,
+    /// Only replies to this CCID message type (111 = 0x6F XfrBlock).
+    pub only_message: Option<u8>,
+    /// Unplug (true) or re-plug (false) the reader.
+    pub unplugged: Option<bool>,
+    /// One reply only.
+    pub once: bool,
+}
+
+async fn ss_card_fault(
+    State(state): State<ApiState>,
+    Json(request): Json<SsFaultRequest>,
+) -> Response {
+    let Some(reader) = &state.ss_card_reader else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the social security card reader is not simulated",
+        );
+    };
+    if let Some(unplugged) = request.unplugged {
+        reader.set_unplugged(unplugged);
+    }
+    let faults = SsSimFaults {
+        wrong_seq: request.wrong_seq,
+        time_extensions: request.time_extensions,
+        pull_card_after_apdus: request.pull_card_after_apdus,
+        short_header: request.short_header,
+        no_reply: request.no_reply,
+        only_message: request.only_message,
+    };
+    if request.once {
+        reader.fault_next_reply(faults);
+    } else {
+        reader.set_faults(faults);
+    }
+    Json(json!({ "ok": true })).into_response()
+}
+
+/// A code to scan on the simulated QR scanner.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanRequest {
+    /// The code's text.
+    pub text: String,
+    /// `cr` (default), `crlf`, `lf` or `none`.
+    #[serde(default)]
+    pub terminator: Option<String>,
+    /// Extra copies (a scanner repeating).
+    #[serde(default)]
+    pub repeats: u32,
+    /// Keep only this many bytes (a partial read).
+    #[serde(default)]
+    pub truncate: Option<usize>,
+}
+
+async fn scan(State(state): State<ApiState>, Json(request): Json<ScanRequest>) -> Response {
+    let Some(scanner) = state.scanner.clone() else {
+        return problem(StatusCode::NOT_FOUND, "the QR scanner is not simulated");
+    };
+    let terminator = match request.terminator.as_deref() {
+        None | Some("cr") => Terminator::Cr,
+        Some("crlf") => Terminator::CrLf,
+        Some("lf") => Terminator::Lf,
+        Some("none") => Terminator::None,
+        Some(other) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                format!("terminator {other:?}: use cr, crlf, lf or none"),
+            );
+        }
+    };
+    let faults = ScanFaults {
+        terminator,
+        repeats: request.repeats.min(100),
+        truncate: request.truncate,
+        noise_before: Vec::new(),
+    };
+    let result =
+        tokio::task::spawn_blocking(move || scanner.scan_with(&request.text, &faults)).await;
+    match result {
+        Ok(Ok(())) => Json(json!({ "ok": true })).into_response(),
+        Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 #[derive(Serialize)]

@@ -78,6 +78,21 @@ pub struct DevicesConfig {
     pub printer: Option<String>,
     /// Paper width in mm: 58 or 80.
     pub paper_mm: u32,
+    /// Social security card reader: `usb` (the first USB CCID reader,
+    /// interface class 0B) or `usb:VID:PID` in hex (absent: simulated).
+    pub ss_card_reader: Option<String>,
+    /// How often the card slot is polled.
+    pub ss_card_poll_ms: u64,
+    /// Serial port of the e-voucher QR scanner (absent: simulated).
+    pub scanner: Option<String>,
+    /// Its baud rate.
+    pub scanner_baud: u32,
+    /// The same code scanned again within this window is one scan.
+    pub scanner_debounce_ms: u64,
+    /// Prefixes an e-voucher token must start with (empty: any opaque
+    /// token). Provisional: the default accepts the demo tokens; see
+    /// `kiosk_drivers::scanner::TokenRule`.
+    pub evoucher_prefixes: Vec<String>,
 }
 
 impl Default for DevicesConfig {
@@ -88,6 +103,12 @@ impl Default for DevicesConfig {
             id_reader_poll_ms: 300,
             printer: None,
             paper_mm: 58,
+            ss_card_reader: None,
+            ss_card_poll_ms: 300,
+            scanner: None,
+            scanner_baud: 9600,
+            scanner_debounce_ms: 3000,
+            evoucher_prefixes: kiosk_drivers::scanner::TokenRule::default().prefixes,
         }
     }
 }
@@ -166,6 +187,8 @@ impl Config {
     pub fn simulates_anything(&self) -> bool {
         self.devices.id_reader.is_none()
             || self.devices.printer.is_none()
+            || self.devices.ss_card_reader.is_none()
+            || self.devices.scanner.is_none()
             || self.central.url.is_none()
     }
 

@@ -9,6 +9,8 @@ pub mod config;
 pub mod controller;
 pub mod error;
 pub mod idreader;
+pub mod qrscanner;
+pub mod sscardreader;
 pub mod tools;
 
 pub use error::Error;

@@ -41,6 +41,18 @@ struct Cli {
 enum Command {
     /// List the service guides (办事指南) of a region, or print one.
     Guides(tools::GuidesArgs),
+    /// Read one ID card from a GA 467 reader and print it.
+    ReadId(tools::ReadIdArgs),
+    /// Read one social security card (USB CCID reader, or a card image) and print it.
+    ReadCard(tools::ReadCardArgs),
+    /// Print each code the QR scanner sends, with the e-voucher verdict.
+    Scan(tools::ScanArgs),
+    /// Check every configured device once and report its state.
+    Doctor {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -60,8 +72,37 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let tool = match &cli.command {
+        Some(Command::ReadId(args)) => Some((tools::read_id(args), args.json)),
+        Some(Command::ReadCard(args)) => Some((tools::read_card(args), args.json)),
+        Some(Command::Scan(args)) => {
+            let rule = kiosk_drivers::scanner::TokenRule {
+                prefixes: config.devices.evoucher_prefixes.clone(),
+                ..kiosk_drivers::scanner::TokenRule::default()
+            };
+            Some((tools::scan(args, rule), false))
+        }
+        Some(Command::Doctor { json }) => {
+            return if tools::doctor(&config, *json) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+        _ => None,
+    };
+    if let Some((result, json)) = tool {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => {
+                failure.report(json);
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = match cli.command {
         Some(Command::Guides(args)) => tools::guides(&config, &args),
+        Some(_) => Ok(()),
         None => app::run(
             config,
             RunOptions {

@@ -124,3 +124,366 @@ pub fn guides(config: &Config, args: &GuidesArgs) -> Result<(), Error> {
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
+
+/// `kiosk read-id`.
+#[derive(Debug, Args)]
+pub struct ReadIdArgs {
+    /// Serial port of the ID card reader (e.g. /dev/ttyUSB0).
+    #[arg(long)]
+    pub port: String,
+    /// Baud rate.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// How long to wait for a card, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub wait: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How often the field tools ask a reader whether a card is there.
+const TOOL_POLL: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Polls `read` until it yields a card or `wait` runs out.
+fn poll_for<T>(
+    wait: std::time::Duration,
+    mut read: impl FnMut() -> Result<Option<T>, kiosk_drivers::Error>,
+) -> Result<T, ToolFailure> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        if let Some(value) = read().map_err(ToolFailure::Device)? {
+            return Ok(value);
+        }
+        if std::time::Instant::now() + TOOL_POLL > deadline {
+            return Err(ToolFailure::NoCard);
+        }
+        std::thread::sleep(TOOL_POLL);
+    }
+}
+
+/// Why a field tool failed (printed with a Chinese explanation).
+#[derive(Debug)]
+pub enum ToolFailure {
+    /// The device failed.
+    Device(kiosk_drivers::Error),
+    /// No card arrived within the wait.
+    NoCard,
+    /// Anything else.
+    Other(Error),
+}
+
+impl ToolFailure {
+    /// Prints the failure for the technician (technical detail and the
+    /// Chinese explanation) on standard error, or as JSON on standard output.
+    pub fn report(&self, json: bool) {
+        let (technical, chinese) = match self {
+            ToolFailure::Device(e) => (e.to_string(), e.user_message()),
+            ToolFailure::NoCard => (
+                "no card within the wait".to_string(),
+                "等待期间未检测到卡片，请放好（插好）卡片后重试。".to_string(),
+            ),
+            ToolFailure::Other(e) => (e.to_string(), "操作失败，请检查参数和设备连接。".into()),
+        };
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({ "ok": false, "error": technical, "message": chinese })
+            );
+        } else {
+            eprintln!("kiosk: {technical}\n{chinese}");
+        }
+    }
+}
+
+/// Reads one ID card and prints it.
+pub fn read_id(args: &ReadIdArgs) -> Result<(), ToolFailure> {
+    use kiosk_core::identity::Expiry;
+    let mut reader = kiosk_drivers::idcard::open_serial(
+        &args.port,
+        args.baud,
+        std::time::Duration::from_millis(1500),
+    )
+    .map_err(ToolFailure::Device)?;
+    let doc = poll_for(std::time::Duration::from_secs(args.wait), || {
+        reader.read_document()
+    })?;
+    let valid_to = match doc.valid_to {
+        Expiry::Until(d) => d.format("%Y%m%d").to_string(),
+        Expiry::LongTerm => "长期".to_string(),
+    };
+    let record = serde_json::json!({
+        "kind": doc.kind,
+        "name": doc.name,
+        "name_en": doc.name_en,
+        "sex": doc.sex.code().to_string(),
+        "nation": doc.nation,
+        "nationality": doc.nationality,
+        "birth": doc.birth_date.format("%Y%m%d").to_string(),
+        "address": doc.address,
+        "id_number": doc.number,
+        "issuer": doc.issuer,
+        "valid_from": doc.valid_from.format("%Y%m%d").to_string(),
+        "valid_to": valid_to,
+        "pass_number": doc.pass_number,
+        "photo_bytes": doc.photo_wlt.len(),
+    });
+    print_record(&record, args.json);
+    Ok(())
+}
+
+fn print_record(record: &serde_json::Value, as_json: bool) {
+    if as_json {
+        println!("{}", json(record));
+    } else if let Some(map) = record.as_object() {
+        for (k, v) in map {
+            match v {
+                serde_json::Value::Null => {}
+                serde_json::Value::String(s) => println!("{k}: {s}"),
+                other => println!("{k}: {other}"),
+            }
+        }
+    }
+}
+
+/// `kiosk read-card`.
+#[derive(Debug, Args)]
+pub struct ReadCardArgs {
+    /// USB reader by VID:PID in hex (default: the first CCID reader, class 0B).
+    #[arg(long, value_name = "VID:PID", conflicts_with = "sim_image")]
+    pub usb: Option<String>,
+    /// Read a simulated card from this card image file (JSON) instead.
+    #[arg(long, value_name = "FILE")]
+    pub sim_image: Option<std::path::PathBuf>,
+    /// How long to wait for a card, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub wait: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads one social security card and prints it.
+pub fn read_card(args: &ReadCardArgs) -> Result<(), ToolFailure> {
+    use crate::sscardreader::{COMMAND_TIMEOUT, ReaderSource, parse_vid_pid};
+    use kiosk_sim::sscard::{SimCcidReader, SsCardImage, SsCardSlot};
+    let source = match (&args.sim_image, &args.usb) {
+        (Some(path), _) => {
+            let image = SsCardImage::load(path).map_err(|e| ToolFailure::Other(e.into()))?;
+            let slot = SsCardSlot::new();
+            slot.insert(image);
+            ReaderSource::Sim(SimCcidReader::new(slot))
+        }
+        (None, Some(ids)) => ReaderSource::Usb(Some(parse_vid_pid(ids).ok_or_else(|| {
+            ToolFailure::Other(Error::Config {
+                file: "--usb".into(),
+                reason: format!("{ids:?} is not VID:PID in hex (e.g. 076b:3031)"),
+            })
+        })?)),
+        (None, None) => ReaderSource::Usb(None),
+    };
+    let pipe = source.open().map_err(ToolFailure::Device)?;
+    let mut reader = kiosk_drivers::sscard::SsCardReader::new(pipe, COMMAND_TIMEOUT);
+    let record = poll_for(std::time::Duration::from_secs(args.wait), || {
+        reader.read_card()
+    })?;
+    let value = serde_json::to_value(&record).unwrap_or_default();
+    print_record(&value, args.json);
+    Ok(())
+}
+
+/// `kiosk scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Serial port of the QR scanner.
+    #[arg(long)]
+    pub port: String,
+    /// Baud rate.
+    #[arg(long, default_value_t = 9600)]
+    pub baud: u32,
+    /// Stop after this many codes (default: run until interrupted).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    pub seconds: Option<u64>,
+}
+
+/// Prints each scanned code with its verdict.
+pub fn scan(args: &ScanArgs, rule: kiosk_drivers::scanner::TokenRule) -> Result<(), ToolFailure> {
+    use kiosk_drivers::scanner::{Debouncer, LineDecoder};
+    use std::io::Read;
+    let mut port =
+        kiosk_drivers::scanner::open_serial(&args.port, args.baud).map_err(ToolFailure::Device)?;
+    let deadline = args
+        .seconds
+        .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+    let mut decoder = LineDecoder::new(rule.max_len);
+    // No debouncing beyond exact repeats within half a second: a technician
+    // wants to see every scan.
+    let mut debouncer = Debouncer::new(std::time::Duration::from_millis(500));
+    let mut seen = 0usize;
+    let mut buf = [0u8; 512];
+    loop {
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Ok(());
+        }
+        match port.read(&mut buf) {
+            Ok(n) => decoder.push(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) => {}
+            Err(e) => return Err(ToolFailure::Device(kiosk_drivers::Error::Io(e))),
+        }
+        while let Some(line) = decoder.next_line() {
+            let now = std::time::Instant::now();
+            match line {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    if !debouncer.accept(&text, now) {
+                        continue;
+                    }
+                    match rule.classify(&bytes) {
+                        Ok(token) => println!("e-voucher\t{token}"),
+                        Err(r) => println!("rejected ({r})\t{text}\t{}", r.user_message()),
+                    }
+                }
+                Err(r) => println!("rejected ({r})\t\t{}", r.user_message()),
+            }
+            seen += 1;
+            if args.count.is_some_and(|c| seen >= c) {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One device's state in `kiosk doctor`.
+#[derive(Debug, serde::Serialize)]
+pub struct DeviceReport {
+    /// Device name.
+    pub device: &'static str,
+    /// Where it is configured (or "simulated").
+    pub at: String,
+    /// ok / simulated / failed.
+    pub state: &'static str,
+    /// Detail.
+    pub detail: String,
+}
+
+/// `kiosk doctor`: checks every configured device once; simulated ones are
+/// listed as such. Returns whether every configured device answered.
+pub fn doctor(config: &Config, as_json: bool) -> bool {
+    let d = &config.devices;
+    let mut reports = Vec::new();
+    let failed = |device, at: &str, e: &dyn std::fmt::Display| DeviceReport {
+        device,
+        at: at.to_string(),
+        state: "failed",
+        detail: e.to_string(),
+    };
+    let simulated = |device| DeviceReport {
+        device,
+        at: "simulated".into(),
+        state: "simulated",
+        detail: "not configured: the kiosk starts a simulator".into(),
+    };
+    reports.push(match &d.id_reader {
+        None => simulated("id_card_reader"),
+        Some(path) => {
+            match kiosk_drivers::idcard::open_serial(
+                path,
+                d.id_reader_baud,
+                std::time::Duration::from_millis(1500),
+            )
+            .and_then(|mut r| {
+                r.sam_status()?;
+                let card = r.find_card()?;
+                Ok(card)
+            }) {
+                Ok(card) => DeviceReport {
+                    device: "id_card_reader",
+                    at: path.clone(),
+                    state: "ok",
+                    detail: format!(
+                        "SAM self-check passed; {}",
+                        if card {
+                            "a card is on the reader"
+                        } else {
+                            "no card"
+                        }
+                    ),
+                },
+                Err(e) => failed("id_card_reader", path, &e),
+            }
+        }
+    });
+    reports.push(match &d.ss_card_reader {
+        None => simulated("ss_card_reader"),
+        Some(setting) => match crate::sscardreader::ReaderSource::parse(setting) {
+            None => failed("ss_card_reader", setting, &"not usb or usb:VID:PID"),
+            Some(source) => match source.open().and_then(|pipe| {
+                let mut r = kiosk_drivers::sscard::SsCardReader::new(
+                    pipe,
+                    crate::sscardreader::COMMAND_TIMEOUT,
+                );
+                r.card_present()
+            }) {
+                Ok(present) => DeviceReport {
+                    device: "ss_card_reader",
+                    at: setting.clone(),
+                    state: "ok",
+                    detail: format!(
+                        "slot status answered; {}",
+                        if present {
+                            "a card is inserted"
+                        } else {
+                            "no card"
+                        }
+                    ),
+                },
+                Err(e) => failed("ss_card_reader", setting, &e),
+            },
+        },
+    });
+    reports.push(match &d.scanner {
+        None => simulated("qr_scanner"),
+        Some(path) => match kiosk_drivers::scanner::open_serial(path, d.scanner_baud) {
+            Ok(_) => DeviceReport {
+                device: "qr_scanner",
+                at: path.clone(),
+                state: "ok",
+                detail:
+                    "port opens (a scanner only talks when it scans: scan a code with `kiosk scan`)"
+                        .into(),
+            },
+            Err(e) => failed("qr_scanner", path, &e),
+        },
+    });
+    reports.push(match &d.printer {
+        None => simulated("printer"),
+        Some(uri) => {
+            match kiosk_drivers::printer::PrinterLink::open(uri, std::time::Duration::from_secs(3))
+            {
+                Ok(_) => DeviceReport {
+                    device: "printer",
+                    at: uri.clone(),
+                    state: "ok",
+                    detail: "link opens".into(),
+                },
+                Err(e) => failed("printer", uri, &e),
+            }
+        }
+    });
+    let all_ok = reports.iter().all(|r| r.state != "failed");
+    if as_json {
+        println!("{}", json(&reports));
+    } else {
+        for r in &reports {
+            println!("{:<16} {:<10} {:<24} {}", r.device, r.state, r.at, r.detail);
+        }
+    }
+    all_ok
+}
