@@ -226,7 +226,11 @@ impl Error {
                 Some(cause) => cause.user_message().to_string(),
                 None => "打印机暂时无法使用，已通知工作人员。请稍候。".to_string(),
             },
-            Error::PrinterLinkLost | Error::PrinterBadStatus { .. } | Error::PrinterUsb(_) => {
+            Error::PrinterUsb(_) => {
+                "打印机未连接或无法识别，已通知工作人员。您可以先查看信息，或到人工窗口打印。"
+                    .to_string()
+            }
+            Error::PrinterLinkLost | Error::PrinterBadStatus { .. } => {
                 "打印机连接中断，已通知工作人员。恢复后将重新完整打印，您也可以到人工窗口打印。"
                     .to_string()
             }

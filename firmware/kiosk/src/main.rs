@@ -47,6 +47,8 @@ enum Command {
     ReadCard(tools::ReadCardArgs),
     /// Print each code the QR scanner sends, with the e-voucher verdict.
     Scan(tools::ScanArgs),
+    /// Print the technicians' test page (ruler, alignment, Chinese, QR, cut).
+    PrintTest(tools::PrintTestArgs),
     /// Check every configured device once and report its state.
     Doctor {
         /// Print JSON.
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
             };
             Some((tools::scan(args, rule), false))
         }
+        Some(Command::PrintTest(args)) => Some((tools::print_test(&config, args), false)),
         Some(Command::Doctor { json }) => {
             return if tools::doctor(&config, *json) {
                 ExitCode::SUCCESS

@@ -487,3 +487,65 @@ pub fn doctor(config: &Config, as_json: bool) -> bool {
     }
     all_ok
 }
+
+/// `kiosk print-test`.
+#[derive(Debug, Args)]
+pub struct PrintTestArgs {
+    /// Printer URI: tcp://host:9100, serial:///dev/ttyUSB0?baud=115200 or usb://VID:PID.
+    #[arg(long)]
+    pub printer: String,
+    /// Paper width in mm: 58 (32 cells) or 80 (48 cells).
+    #[arg(long, default_value = "58", value_parser = parse_paper)]
+    pub paper: kiosk_drivers::printer::Paper,
+    /// The printer knows GBK only (no 4-byte GB18030 sequences are sent).
+    #[arg(long)]
+    pub gbk: bool,
+}
+
+fn parse_paper(text: &str) -> Result<kiosk_drivers::printer::Paper, String> {
+    kiosk_drivers::printer::Paper::parse(text)
+        .ok_or_else(|| format!("paper must be 58 or 80 (mm), not {text:?}"))
+}
+
+/// Prints the technicians' test page (ruler, alignment, Chinese, QR, cut)
+/// with a status check before, during and after, and reports the state.
+pub fn print_test(config: &Config, args: &PrintTestArgs) -> Result<(), ToolFailure> {
+    use kiosk_core::clock::Clock as _;
+    use kiosk_drivers::printer::{Charset, PrinterLink, PrinterProfile, layout};
+    let profile = PrinterProfile {
+        paper: args.paper,
+        charset: if args.gbk {
+            Charset::Gbk
+        } else {
+            Charset::Gb18030
+        },
+    };
+    let now = kiosk_sync::clock::SystemClock.now();
+    let job = layout::test_page(
+        &profile,
+        &layout::TestPageInfo {
+            terminal_id: config.terminal.id.clone(),
+            printed_at: now.format("%Y-%m-%d %H:%M:%S").to_string(),
+            printer: args.printer.clone(),
+        },
+    );
+    let mut link = PrinterLink::open(&args.printer, std::time::Duration::from_secs(5))
+        .map_err(ToolFailure::Device)?;
+    let before = link.state().map_err(ToolFailure::Device)?;
+    println!("打印机状态: {} ({before:?})", before.label());
+    let report = link.print(&job).map_err(ToolFailure::Device)?;
+    println!(
+        "测试页已发送: {} 字节, 状态查询 {} 次, 打印后状态: {} ({:?})",
+        report.bytes,
+        report.status_checks,
+        report.state.label(),
+        report.state
+    );
+    if !job.substitutions.is_empty() {
+        println!(
+            "GBK 打印机无法打印的字符已以〓代替: {}",
+            job.substitutions.iter().collect::<String>()
+        );
+    }
+    Ok(())
+}
