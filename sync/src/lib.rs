@@ -11,6 +11,7 @@ pub mod clock;
 pub mod envelope;
 pub mod error;
 pub mod mapping;
+pub mod outbox;
 pub mod platform;
 pub mod store;
 pub mod transactions;
@@ -18,4 +19,5 @@ pub mod wire;
 
 pub use client::{CentralClient, ClientConfig};
 pub use error::Error;
+pub use outbox::{Outbox, Receipt, SubmissionKind, SyncEngine, SyncEngineHandle};
 pub use store::{Store, StoreKey};
