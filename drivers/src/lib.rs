@@ -3,6 +3,8 @@
 //! checksums and timeouts, and returns typed values or a typed [`Error`].
 
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod idcard;
 pub mod printer;
 pub mod scanner;
