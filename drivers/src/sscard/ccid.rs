@@ -47,6 +47,12 @@ pub const ERR_CMD_ABORTED: u8 = 0xFF;
 /// of around a second; 60 is a generous bound that still ends).
 pub const MAX_TIME_EXTENSIONS: u32 = 60;
 
+/// How far behind the current bSeq a reply may be to count as the late
+/// answer of an earlier, abandoned command (dropped, not an error).
+const MAX_STALE_BEHIND: u8 = 4;
+/// How many such late answers one command skips at most.
+const MAX_STALE_REPLIES: usize = 4;
+
 /// A short English description of a CCID bError, for logs.
 pub fn error_description(error: u8) -> &'static str {
     match error {
@@ -431,10 +437,18 @@ impl<P: BulkPipe> CcidReader<P> {
         let msg = encode_message(message_type, self.slot, seq, specific, data);
         self.pipe.write_bulk(&msg, self.timeout)?;
         let mut extensions = 0u32;
+        let mut stale = 0usize;
         loop {
             let bytes = self.read_message(deadline)?;
             let reply = parse_reply(&bytes)?;
             if reply.seq != seq {
+                // The late answer of an earlier command that timed out is
+                // dropped (a few at most); any other bSeq is an error.
+                let behind = seq.wrapping_sub(reply.seq);
+                if (1..=MAX_STALE_BEHIND).contains(&behind) && stale < MAX_STALE_REPLIES {
+                    stale += 1;
+                    continue;
+                }
                 return Err(Error::CcidSequence {
                     expected: seq,
                     received: reply.seq,
@@ -652,6 +666,21 @@ mod tests {
             Err(Error::CcidProtocol { .. })
         ));
         assert!(matches!(r.slot_status(), Err(Error::CcidProtocol { .. })));
+    }
+
+    #[test]
+    fn a_late_reply_of_an_abandoned_command_is_skipped() {
+        let mut r = reader(vec![
+            vec![],
+            vec![
+                reply(0x81, 0, 0x00, 0, &[]),
+                reply(0x81, 1, 0x01, 0, &[]),
+            ],
+        ]);
+        // First command: the reader is slow, the driver gives up.
+        assert!(matches!(r.slot_status(), Err(Error::Timeout { .. })));
+        // Second: the late answer to the first (bSeq 0) comes first.
+        assert_eq!(r.slot_status().unwrap(), IccStatus::PresentInactive);
     }
 
     #[test]
