@@ -9,6 +9,8 @@
 //! serial link. The raster image is the simulator's own render of the text
 //! job, thresholded to 1 bit, so both variants show the same paper.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -2,6 +2,8 @@
 //! 58 mm and 80 mm paper, GBK profiles scanned byte by byte, and (ignored
 //! test) PNG renders written to docs/screenshots/print-*.png.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -3,6 +3,8 @@
 //! them stays pending and is printed again whole when the printer is
 //! ready; after a restart nothing is printed without confirmation.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{ErrorKind, Read, Write};

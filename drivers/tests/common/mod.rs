@@ -1,7 +1,7 @@
 //! Sample documents (synthetic people) for the printer tests, the PNG
 //! renders and the print benchmark.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use chrono::{NaiveDate, NaiveDateTime};
 use kiosk_core::documents::{
@@ -169,8 +169,8 @@ pub fn signature() -> Bitmap {
     stroke(&|t| (20.0 + 80.0 * t, 70.0 - 50.0 * t + 10.0 * (t * 12.0).sin()));
     stroke(&|t| {
         (
-            60.0 + 20.0 * (t * 6.28).cos() + 40.0 * t,
-            45.0 + 25.0 * (t * 6.28).sin(),
+            60.0 + 20.0 * (t * std::f64::consts::TAU).cos() + 40.0 * t,
+            45.0 + 25.0 * (t * std::f64::consts::TAU).sin(),
         )
     });
     stroke(&|t| (120.0 + 90.0 * t, 50.0 + 20.0 * (t * 18.0).sin() * (1.0 - t)));

@@ -656,3 +656,151 @@ impl CommitmentLetterCopy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::RegionProfile;
+
+    const KEY: &[u8] = b"0123456789abcdef-test-key";
+
+    fn texts(layout: CertificateLayout) -> CertificateTexts {
+        let profile = RegionProfile::parse(
+            "jilin.toml",
+            include_str!("../../../data/regions/jilin.toml"),
+        )
+        .unwrap();
+        profile.documents().certificate(layout).unwrap().clone()
+    }
+
+    fn facts(agency: bool) -> CertificateFacts {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        CertificateFacts {
+            number: CertificateNumber {
+                province: "吉林省".into(),
+                pooling_area: "长春市".into(),
+                pooling_area_code: "220100".into(),
+                year: 2026,
+                serial: 7,
+            },
+            generated_on: d(2026, 11, 22),
+            name: "李秀兰".into(),
+            id_number: "220203198508232046".into(),
+            hukou_place: "吉林省吉林市".into(),
+            hukou_type: "非农业户口".into(),
+            insurance_type: "职工基本医疗保险".into(),
+            area: "长春市".into(),
+            from: d(2012, 7, 1),
+            to: None,
+            paid_months: 172,
+            balance: "1680.32".parse().unwrap(),
+            agency: agency.then(|| AgencyBlock {
+                name: "长春市社会医疗保险管理局".into(),
+                address: "长春市".into(),
+                area_code: "220100".into(),
+                postcode: "130022".into(),
+                contact: "窗口".into(),
+                phone: "0431-12393".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn certificate_number_forms() {
+        let n = facts(false).number;
+        assert_eq!(n.printed(), "（吉林省）（长春市）（2026）（第0007号）");
+        assert_eq!(n.machine(), "220100-2026-0007");
+    }
+
+    #[test]
+    fn transfer_layout_needs_the_agency_block() {
+        let err = EnrollmentCertificate::issue(
+            &texts(CertificateLayout::Transfer),
+            "吉林省社会医疗保险管理局",
+            facts(false),
+            KEY,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::DocumentIncomplete { .. }));
+        assert!(!err.user_message().is_empty());
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        let err = EnrollmentCertificate::issue(
+            &texts(CertificateLayout::Simple),
+            "x",
+            facts(false),
+            b"short",
+        )
+        .unwrap_err();
+        assert_eq!(err, Error::SigningKey);
+    }
+
+    #[test]
+    fn the_verification_payload_verifies_and_detects_tampering() {
+        let cert = EnrollmentCertificate::issue(
+            &texts(CertificateLayout::Transfer),
+            "吉林省社会医疗保险管理局",
+            facts(true),
+            KEY,
+        )
+        .unwrap();
+        assert_eq!(cert.notes.len(), 4);
+        let payload = &cert.verification;
+        assert!(payload.starts_with("KCV1|220100-2026-0007|"));
+        assert_eq!(payload.len(), "KCV1|220100-2026-0007|".len() + 43);
+        let content = cert.signed_content();
+        assert!(verify(KEY, payload, "220100-2026-0007", &content));
+        // Another balance, another number, another key: refused.
+        let mut other = cert.clone();
+        other.facts.balance = "1680.33".parse().unwrap();
+        assert!(!verify(
+            KEY,
+            payload,
+            "220100-2026-0007",
+            &other.signed_content()
+        ));
+        assert!(!verify(KEY, payload, "220100-2026-0008", &content));
+        assert!(!verify(
+            b"another-key-0123456789",
+            payload,
+            "220100-2026-0007",
+            &content
+        ));
+        assert!(!verify(
+            KEY,
+            "KCV1|220100-2026-0007|!!",
+            "220100-2026-0007",
+            &content
+        ));
+        // Money and dates as on screen; capital numerals.
+        assert_eq!(cert.balance_digits(), "¥1,680.32");
+        assert_eq!(cert.balance_capital(), "壹仟陆佰捌拾元零叁角贰分");
+        assert_eq!(cert.from_text(), "2012-07");
+        assert_eq!(cert.to_text(), "至今");
+    }
+
+    #[test]
+    fn debug_output_masks_personal_data() {
+        let cert =
+            EnrollmentCertificate::issue(&texts(CertificateLayout::Simple), "x", facts(false), KEY)
+                .unwrap();
+        let debug = format!("{cert:?}");
+        assert!(!debug.contains("李秀兰"));
+        assert!(!debug.contains("220203198508232046"));
+        assert!(!debug.contains(&cert.verification));
+    }
+
+    #[test]
+    fn phones_and_bitmaps() {
+        assert_eq!(mask_phone("13904310123"), "139****0123");
+        assert_eq!(mask_phone("12393"), "*****");
+        assert!(Bitmap::from_packed(9, 2, vec![0; 3]).is_none());
+        let mut b = Bitmap::from_packed(9, 2, vec![0; 4]).unwrap();
+        b.set(8, 1, true);
+        assert!(b.get(8, 1));
+        assert_eq!(b.bits()[3], 0x80);
+        assert!(!b.get(9, 1));
+    }
+}

@@ -479,6 +479,27 @@ impl<S: JournalStore> PrintJournal<S> {
     }
 }
 
+/// A journal over a borrowed store (e.g. to "restart" over the same store
+/// in tests).
+impl<S: JournalStore> JournalStore for &mut S {
+    type Error = S::Error;
+    fn next_id(&mut self) -> Result<JobId, Self::Error> {
+        (**self).next_id()
+    }
+    fn insert(&mut self, job: &PrintJob) -> Result<(), Self::Error> {
+        (**self).insert(job)
+    }
+    fn update(&mut self, job: &PrintJob) -> Result<(), Self::Error> {
+        (**self).update(job)
+    }
+    fn get(&self, id: JobId) -> Result<Option<PrintJob>, Self::Error> {
+        (**self).get(id)
+    }
+    fn unfinished(&self) -> Result<Vec<PrintJob>, Self::Error> {
+        (**self).unfinished()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -609,24 +630,5 @@ mod tests {
             DocumentKind::from_code("certificate_transfer"),
             Some(DocumentKind::CertificateTransfer)
         );
-    }
-}
-
-impl<S: JournalStore> JournalStore for &mut S {
-    type Error = S::Error;
-    fn next_id(&mut self) -> Result<JobId, Self::Error> {
-        (**self).next_id()
-    }
-    fn insert(&mut self, job: &PrintJob) -> Result<(), Self::Error> {
-        (**self).insert(job)
-    }
-    fn update(&mut self, job: &PrintJob) -> Result<(), Self::Error> {
-        (**self).update(job)
-    }
-    fn get(&self, id: JobId) -> Result<Option<PrintJob>, Self::Error> {
-        (**self).get(id)
-    }
-    fn unfinished(&self) -> Result<Vec<PrintJob>, Self::Error> {
-        (**self).unfinished()
     }
 }
