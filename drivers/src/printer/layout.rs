@@ -251,7 +251,9 @@ pub fn business_slip_job(slip: &BusinessSlip, profile: &PrinterProfile) -> Job {
         }
         d.pair("缴费状态", &e.payment);
         d.pair("累计缴费", &format!("{}个月", e.paid_months));
-        d.pair("个人账户余额", &format!("¥{}", e.balance.display_digits()));
+        // Digits with 元, as this slip has always printed them (the e2e
+        // journey checks it); needs no replacement on GBK printers.
+        d.pair("个人账户余额", &format!("{}元", e.balance.display_digits()));
     }
     d.rule('=');
     for note in &slip.notes {
@@ -404,7 +406,7 @@ pub fn commitment_letter(c: &CommitmentLetterCopy, profile: &PrinterProfile) -> 
     d.rule('-');
     d.job.line("本人签字：");
     d.job.align(Align::Centre);
-    // The signature at most half the paper wide, as on a form.
+    // The signature at most three quarters of the paper wide.
     d.job.raster(&c.signature, d.paper.dots() * 3 / 4);
     d.job.align(Align::Left);
     d.pair("签字日期", &format_date(c.signed_on));

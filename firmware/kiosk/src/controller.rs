@@ -121,8 +121,12 @@ impl Controller {
                 let uri = self.printer_uri.clone();
                 let job = layout::business_slip(&slip, self.paper);
                 spawn_worker("print", move || {
-                    let result = PrinterLink::open(&uri, PRINTER_TIMEOUT)
-                        .and_then(|mut link| link.send(&job));
+                    // `print` checks the printer's status before, during
+                    // and after the job (paper out, cover open, …).
+                    let result = PrinterLink::open(&uri, PRINTER_TIMEOUT).and_then(|mut link| {
+                        link.print(&kiosk_drivers::printer::Job::from_bytes(job.clone()))
+                            .map(|_| ())
+                    });
                     let event = match result {
                         Ok(()) => {
                             tracing::info!(bytes = job.len(), "business slip printed");
