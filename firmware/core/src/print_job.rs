@@ -207,7 +207,53 @@ impl JobState {
     pub fn is_final(self) -> bool {
         matches!(self, JobState::Done | JobState::Failed { .. })
     }
+
+    /// The state as a row of a store that keeps only four states and a
+    /// cause (the `print_job` table of `kiosk-sync`, migration v2:
+    /// `state IN ('queued','sending','done','failed')`, `cause TEXT`):
+    ///
+    /// | state | row |
+    /// |---|---|
+    /// | `Queued` | `queued`, no cause |
+    /// | `Pending { cause }` | `queued`, cause code |
+    /// | `AwaitingConfirmation` | `queued`, `awaiting_confirmation` |
+    /// | `Sending { .. }` | `sending`, no cause (the attempt number is [`PrintJob::attempts`]) |
+    /// | `Done` | `done`, no cause |
+    /// | `Failed { cause }` | `failed`, cause code |
+    pub fn to_row(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            JobState::Queued => ("queued", None),
+            JobState::Pending { cause } => ("queued", Some(cause.code())),
+            JobState::AwaitingConfirmation => ("queued", Some(AWAITING_CONFIRMATION)),
+            JobState::Sending { .. } => ("sending", None),
+            JobState::Done => ("done", None),
+            JobState::Failed { cause } => ("failed", Some(cause.code())),
+        }
+    }
+
+    /// The state from a row written by [`JobState::to_row`]; `attempts`
+    /// restores the attempt number of a `sending` row. `None` for a row
+    /// this version does not know.
+    pub fn from_row(state: &str, cause: Option<&str>, attempts: u32) -> Option<JobState> {
+        match (state, cause) {
+            ("queued", None) => Some(JobState::Queued),
+            ("queued", Some(AWAITING_CONFIRMATION)) => Some(JobState::AwaitingConfirmation),
+            ("queued", Some(c)) => FailCause::from_code(c).map(|cause| JobState::Pending { cause }),
+            ("sending", _) => Some(JobState::Sending {
+                attempt: attempts.max(1),
+            }),
+            ("done", _) => Some(JobState::Done),
+            ("failed", Some(c)) => FailCause::from_code(c).map(|cause| JobState::Failed { cause }),
+            ("failed", None) => Some(JobState::Failed {
+                cause: FailCause::Abandoned,
+            }),
+            _ => None,
+        }
+    }
 }
+
+/// The cause column of a job offered again after a restart.
+const AWAITING_CONFIRMATION: &str = "awaiting_confirmation";
 
 /// One print job as the journal stores it.
 #[derive(Clone, PartialEq, Eq)]
@@ -243,7 +289,10 @@ impl fmt::Debug for PrintJob {
 
 /// Persistent storage of the journal. Implemented by the kiosk's SQLite
 /// store; [`MemoryJournal`] for tests. Every call must be durable when it
-/// returns (the journal relies on "written before sent").
+/// returns (the journal relies on "written before sent"). A store with a
+/// four-state table keeps the state with [`JobState::to_row`] /
+/// [`JobState::from_row`] and the id as text (`id.to_string()`);
+/// `unfinished` is then every `queued` or `sending` row.
 pub trait JournalStore {
     /// Store error.
     type Error: fmt::Display;
@@ -595,6 +644,30 @@ mod tests {
         );
         // A second restart offers only the one still unfinished.
         assert_eq!(j.recover(t(20)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn states_round_trip_through_a_four_state_row() {
+        let states = [
+            JobState::Queued,
+            JobState::Sending { attempt: 3 },
+            JobState::Done,
+            JobState::Pending {
+                cause: FailCause::CoverOpen,
+            },
+            JobState::AwaitingConfirmation,
+            JobState::Failed {
+                cause: FailCause::Declined,
+            },
+        ];
+        for state in states {
+            let (row, cause) = state.to_row();
+            assert!(["queued", "sending", "done", "failed"].contains(&row));
+            assert_eq!(JobState::from_row(row, cause, 3), Some(state));
+            // Unfinished in the journal = unfinished in a four-state store.
+            assert_eq!(state.is_final(), row == "done" || row == "failed");
+        }
+        assert_eq!(JobState::from_row("printing", None, 1), None);
     }
 
     #[test]
