@@ -288,3 +288,37 @@ fn after_a_restart_nothing_prints_without_confirmation() {
     // A second restart offers nothing.
     assert!(journal.recover(now()).expect("recover").is_empty());
 }
+
+#[test]
+fn serial_link_prints_with_status_checks() {
+    let sim = PrinterSim::start_pty(PaperWidth::Mm58, None).expect("pty simulator");
+    let path = sim.pty_path().expect("pty").display().to_string();
+    let uri = format!("serial://{path}?baud=115200");
+    let mut journal = PrintJournal::new(MemoryJournal::new());
+    let id = journal
+        .enqueue(
+            DocumentKind::CertificateTransfer,
+            certificate_job().bytes,
+            now(),
+        )
+        .expect("enqueue");
+    // Cover open: pending, nothing printed.
+    sim.set_faults(PrinterFaults {
+        cover_open: true,
+        ..Default::default()
+    });
+    let mut link = PrinterLink::open(&uri, TIMEOUT).expect("serial link");
+    let after = print_job(&mut journal, id, &mut link, now).expect("journal");
+    assert_eq!(
+        after.state,
+        JobState::Pending {
+            cause: FailCause::CoverOpen
+        }
+    );
+    sim.set_faults(PrinterFaults::default());
+    let done = retry_when_ready(&mut journal, id, &mut link, now).expect("journal");
+    assert_eq!(done.state, JobState::Done);
+    // The cut ended the receipt before the final status reply came back.
+    assert_eq!(sim.receipts().len(), 1);
+    assert_eq!(complete_receipts(&sim), 1);
+}

@@ -1,4 +1,6 @@
-//! Simulated ESC/POS printer on TCP that renders the paper roll to PNG.
+//! Simulated ESC/POS printer on TCP (or, with [`PrinterSim::start_pty`],
+//! on a pseudo-terminal as a serial printer) that renders the paper roll
+//! to PNG.
 //!
 //! [`PrinterSim::start`] listens like a network receipt printer on a raw
 //! port (9100 on the real device), interprets the ESC/POS subset a kiosk
@@ -189,6 +191,24 @@ impl PrinterSim {
             shared: server.shared,
             local_addr: server.local_addr,
             thread: Some(server.thread),
+            pty: None,
+        })
+    }
+
+    /// The same printer on a pseudo-terminal: a serial printer. Open
+    /// [`PrinterSimHandle::pty_path`] (e.g. `serial://<path>?baud=115200`).
+    /// Receipts end at cuts (a serial line does not close);
+    /// `drop_link_after_bytes` does not apply. `local_addr` is unspecified.
+    pub fn start_pty(
+        paper: PaperWidth,
+        out_dir: Option<PathBuf>,
+    ) -> Result<PrinterSimHandle, Error> {
+        let server = server::start_pty(paper.dots(), out_dir)?;
+        Ok(PrinterSimHandle {
+            shared: server.shared,
+            local_addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            thread: Some(server.thread),
+            pty: Some((server.path, server.slave)),
         })
     }
 }
@@ -198,12 +218,20 @@ pub struct PrinterSimHandle {
     shared: Arc<server::Shared>,
     local_addr: SocketAddr,
     thread: Option<JoinHandle<()>>,
+    /// Serial mode: the pty slave path, and the slave kept open so the
+    /// line stays up while drivers open and close it.
+    pty: Option<(PathBuf, std::os::fd::OwnedFd)>,
 }
 
 impl PrinterSimHandle {
     /// The address the printer listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Serial mode: the pty path a driver opens.
+    pub fn pty_path(&self) -> Option<&std::path::Path> {
+        self.pty.as_ref().map(|(p, _)| p.as_path())
     }
 
     /// All receipts so far, oldest first.
@@ -287,6 +315,10 @@ pub struct PrinterArgs {
     /// Paper roll width in mm: 58 (384 dots) or 80 (576 dots).
     #[arg(long, value_name = "58|80", default_value = "58")]
     pub paper: PaperWidth,
+    /// Be a serial printer on a pseudo-terminal instead of listening on
+    /// TCP (the pty path is printed; open it as serial://PATH?baud=115200).
+    #[arg(long)]
+    pub pty: bool,
 }
 
 /// Runs the printer until the process is killed, printing the path of
@@ -294,16 +326,23 @@ pub struct PrinterArgs {
 pub fn cli(args: PrinterArgs) -> Result<(), Error> {
     use std::io::Write as _;
 
-    let handle = PrinterSim::start(PrinterSimConfig {
-        listen: args.listen,
-        out_dir: Some(args.out.clone()),
-        paper: args.paper,
-    })?;
+    let handle = if args.pty {
+        PrinterSim::start_pty(args.paper, Some(args.out.clone()))?
+    } else {
+        PrinterSim::start(PrinterSimConfig {
+            listen: args.listen,
+            out_dir: Some(args.out.clone()),
+            paper: args.paper,
+        })?
+    };
+    let at = match handle.pty_path() {
+        Some(path) => format!("serial://{}", path.display()),
+        None => format!("tcp://{}", handle.local_addr()),
+    };
     eprintln!(
-        "ESC/POS printer ({} mm, {} dots) listening on {}, receipts in {}, font {}",
+        "ESC/POS printer ({} mm, {} dots) on {at}, receipts in {}, font {}",
         args.paper,
         args.paper.dots(),
-        handle.local_addr(),
         args.out.display(),
         font::fonts()?.description
     );

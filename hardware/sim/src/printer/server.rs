@@ -207,43 +207,143 @@ impl Worker {
 
     /// Renders a finished page, writes its files and publishes the receipt.
     fn finish_receipt(&mut self, page: Page) {
-        let mut text = page.text();
-        let png = match render_png(&page, self.fonts) {
-            Ok(png) => png,
-            Err(e) => {
-                text.push_str(&format!("[WARNING: rendering failed: {e}]\n"));
-                Vec::new()
-            }
-        };
-        let id = {
-            let mut state = self.shared.lock();
-            let id = state.next_id;
-            state.next_id += 1;
-            id
-        };
-        let mut png_path = None;
-        let mut text_path = None;
-        if let Some(dir) = &self.out_dir {
-            let p = dir.join(format!("receipt-{id:04}.png"));
-            let t = dir.join(format!("receipt-{id:04}.txt"));
-            match std::fs::write(&p, &png) {
-                Ok(()) => png_path = Some(p),
-                Err(e) => text.push_str(&format!("[WARNING: writing {}: {e}]\n", p.display())),
-            }
-            match std::fs::write(&t, &text) {
-                Ok(()) => text_path = Some(t),
-                Err(e) => text.push_str(&format!("[WARNING: writing {}: {e}]\n", t.display())),
-            }
-        }
-        let receipt = Receipt {
-            id,
-            text,
-            png,
-            png_path,
-            text_path,
-            bytes_received: page.bytes,
-        };
-        self.shared.lock().receipts.push(receipt);
-        self.shared.changed.notify_all();
+        publish(&self.shared, self.fonts, self.out_dir.as_deref(), page);
     }
+}
+
+/// Renders a finished page, writes its files and publishes the receipt.
+fn publish(shared: &Shared, fonts: &Fonts, out_dir: Option<&std::path::Path>, page: Page) {
+    let mut text = page.text();
+    let png = match render_png(&page, fonts) {
+        Ok(png) => png,
+        Err(e) => {
+            text.push_str(&format!("[WARNING: rendering failed: {e}]\n"));
+            Vec::new()
+        }
+    };
+    let id = {
+        let mut state = shared.lock();
+        let id = state.next_id;
+        state.next_id += 1;
+        id
+    };
+    let mut png_path = None;
+    let mut text_path = None;
+    if let Some(dir) = out_dir {
+        let p = dir.join(format!("receipt-{id:04}.png"));
+        let t = dir.join(format!("receipt-{id:04}.txt"));
+        match std::fs::write(&p, &png) {
+            Ok(()) => png_path = Some(p),
+            Err(e) => text.push_str(&format!("[WARNING: writing {}: {e}]\n", p.display())),
+        }
+        match std::fs::write(&t, &text) {
+            Ok(()) => text_path = Some(t),
+            Err(e) => text.push_str(&format!("[WARNING: writing {}: {e}]\n", t.display())),
+        }
+    }
+    let receipt = Receipt {
+        id,
+        text,
+        png,
+        png_path,
+        text_path,
+        bytes_received: page.bytes,
+    };
+    shared.lock().receipts.push(receipt);
+    shared.changed.notify_all();
+}
+
+/// The serial side: the printer on a pseudo-terminal (a serial printer
+/// at any baud rate). A serial line does not close, so receipts end at
+/// cuts; `drop_link_after_bytes` does not apply.
+pub(super) struct PtyServer {
+    pub shared: Arc<Shared>,
+    pub path: PathBuf,
+    pub slave: std::os::fd::OwnedFd,
+    pub thread: JoinHandle<()>,
+}
+
+pub(super) fn start_pty(paper_dots: u32, out_dir: Option<PathBuf>) -> Result<PtyServer, Error> {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+    let fonts = fonts()?;
+    if let Some(dir) = &out_dir {
+        std::fs::create_dir_all(dir)?;
+    }
+    let pty = nix::pty::openpty(None, None).map_err(Error::Pty)?;
+    let mut termios = tcgetattr(&pty.slave).map_err(Error::Pty)?;
+    cfmakeraw(&mut termios);
+    tcsetattr(&pty.slave, SetArg::TCSANOW, &termios).map_err(Error::Pty)?;
+    let path = match nix::unistd::ttyname(&pty.slave) {
+        Ok(p) => p,
+        Err(e) => return Err(Error::Pty(e)),
+    };
+    let flags = fcntl(&pty.master, FcntlArg::F_GETFL).map_err(Error::Pty)?;
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(&pty.master, FcntlArg::F_SETFL(flags)).map_err(Error::Pty)?;
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            next_id: 1,
+            ..State::default()
+        }),
+        changed: Condvar::new(),
+        stop: AtomicBool::new(false),
+    });
+    let worker_shared = Arc::clone(&shared);
+    let master = pty.master;
+    let thread = std::thread::Builder::new()
+        .name("printer-sim pty".to_string())
+        .spawn(move || {
+            let mut interpreter = Interpreter::new(paper_dots);
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut events = Vec::new();
+            while !worker_shared.stop.load(Ordering::SeqCst) {
+                let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
+                match poll(&mut fds, PollTimeout::from(TICK_MS)) {
+                    Ok(n) if n > 0 => {}
+                    _ => continue,
+                }
+                let n = match nix::unistd::read(&master, &mut buf) {
+                    Ok(n) if n > 0 => n,
+                    // EAGAIN, EIO (no slave open): wait for the next tick.
+                    _ => {
+                        let guard = worker_shared.lock();
+                        let _ = worker_shared
+                            .changed
+                            .wait_timeout(guard, Duration::from_millis(u64::from(TICK_MS)));
+                        continue;
+                    }
+                };
+                let faults = worker_shared.lock().faults.clone();
+                interpreter.feed(&buf[..n], &faults, &mut events);
+                let discarded = interpreter.take_discarded();
+                if discarded > 0 {
+                    worker_shared.lock().discarded += discarded;
+                }
+                let mut replies = Vec::new();
+                for event in events.drain(..) {
+                    match event {
+                        Event::Reply(b) => replies.push(b),
+                        Event::Page(page) => {
+                            publish(&worker_shared, fonts, out_dir.as_deref(), page)
+                        }
+                        Event::AutoStatusBack(n) => worker_shared.lock().asb = Some(n),
+                    }
+                }
+                let mut sent = 0;
+                // Each round writes at least one byte or gives up.
+                while sent < replies.len() {
+                    match nix::unistd::write(&master, &replies[sent..]) {
+                        Ok(n) if n > 0 => sent += n,
+                        _ => break,
+                    }
+                }
+            }
+        })?;
+    Ok(PtyServer {
+        shared,
+        path,
+        slave: pty.slave,
+        thread,
+    })
 }
