@@ -269,11 +269,16 @@ impl EscPos {
         self.command(&[&[0x1B, 0x24, (dots & 0xFF) as u8, (dots >> 8) as u8]])
     }
 
-    /// `text` as this printer will print it: on a GBK printer, characters
-    /// outside GBK replaced (see the module docs). Use it to measure.
+    /// `text` as this printer will print it: control characters as spaces
+    /// and, on a GBK printer, characters outside GBK replaced (see the
+    /// module docs). Use it to measure.
     pub fn printable(&self, text: &str) -> String {
+        let text: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         match self.charset {
-            Charset::Gb18030 => text.to_string(),
+            Charset::Gb18030 => text,
             Charset::Gbk => text
                 .chars()
                 .map(|c| {
@@ -289,8 +294,34 @@ impl EscPos {
         }
     }
 
-    /// Text (no line feed), encoded for the printer's charset.
+    /// `text` as this printer will print it ([`EscPos::printable`]), and
+    /// the characters printed as [`MISSING_GLYPH`] recorded in
+    /// [`Job::substitutions`]: for layouts that measure before they print.
+    pub fn prepare(&mut self, text: &str) -> String {
+        if self.charset == Charset::Gbk {
+            for c in text.chars() {
+                if !c.is_control() && !gbk_encodes(c) && gbk_replacement(c).is_none() {
+                    self.job.substitutions.push(c);
+                }
+            }
+        }
+        self.printable(text)
+    }
+
+    /// Text (no line feed), encoded for the printer's charset. Control
+    /// characters (line feeds, ESC, …) in the text become spaces, so data
+    /// from a card or the centre can never inject printer commands.
     pub fn text(&mut self, text: &str) -> &mut Self {
+        let cleaned;
+        let text = if text.chars().any(char::is_control) {
+            cleaned = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>();
+            cleaned.as_str()
+        } else {
+            text
+        };
         match self.charset {
             Charset::Gb18030 => {
                 let (encoded, _, _) = GB18030.encode(text);
@@ -569,6 +600,17 @@ mod tests {
         assert!(decoded.contains("〓野家"));
         let job = job.finish();
         assert_eq!(job.substitutions, vec!['𠮷', '✓']);
+    }
+
+    #[test]
+    fn control_characters_cannot_inject_commands() {
+        for charset in [Charset::Gb18030, Charset::Gbk] {
+            let mut job = EscPos::with_charset(charset);
+            job.text("李\u{1b}@秀\n兰\u{1d}V\u{0}");
+            let body = &job.as_bytes()[4..];
+            assert!(!body.iter().any(|b| *b < 0x20), "{charset:?}: {body:02X?}");
+            assert_eq!(job.printable("a\nb"), "a b");
+        }
     }
 
     #[test]

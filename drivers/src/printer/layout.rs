@@ -39,8 +39,8 @@ impl Doc {
     /// it, each line flush right.
     fn pair(&mut self, label: &str, value: &str) {
         let width = self.cells();
-        let label = self.job.printable(label);
-        let value = self.job.printable(value);
+        let label = self.job.prepare(label);
+        let value = self.job.prepare(value);
         let used = cell_width(&label) + cell_width(&value);
         if used < width {
             self.job.text(&label);
@@ -64,6 +64,7 @@ impl Doc {
     fn pair_tight(&mut self, label: &str, value: &str) {
         let printable = self.job.printable(&format!("{label}{value}"));
         if cell_width(&printable) == self.cells() {
+            let printable = self.job.prepare(&format!("{label}{value}"));
             self.job.line(&printable);
         } else {
             self.pair(label, value);
@@ -86,7 +87,7 @@ impl Doc {
     /// `indent` cells (a hanging indent for numbered notes).
     fn paragraph(&mut self, text: &str, indent: usize) {
         let width = self.cells();
-        let text = self.job.printable(text);
+        let text = self.job.prepare(text);
         let mut first = true;
         let mut rest: &str = &text;
         // Each round consumes at least one character: bounded.
