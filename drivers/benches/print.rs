@@ -74,7 +74,11 @@ fn first_byte_printer() -> (String, mpsc::Receiver<Instant>) {
     (format!("tcp://{addr}"), rx)
 }
 
-fn time_to_first_byte(uri: &str, rx: &mpsc::Receiver<Instant>, build: &dyn Fn() -> Job) -> Duration {
+fn time_to_first_byte(
+    uri: &str,
+    rx: &mpsc::Receiver<Instant>,
+    build: &dyn Fn() -> Job,
+) -> Duration {
     let mut samples = Vec::new();
     for _ in 0..30 {
         let mut link = PrinterLink::open(uri, Duration::from_secs(5)).expect("link");
@@ -97,9 +101,11 @@ fn send_to_simulator(paper: Paper, job: &Job) -> (Duration, Vec<u8>) {
         },
     })
     .expect("simulator (needs fonts-noto-cjk)");
-    let mut link =
-        PrinterLink::open(&format!("tcp://{}", sim.local_addr()), Duration::from_secs(30))
-            .expect("link");
+    let mut link = PrinterLink::open(
+        &format!("tcp://{}", sim.local_addr()),
+        Duration::from_secs(30),
+    )
+    .expect("link");
     let start = Instant::now();
     link.print(job).expect("print");
     let took = start.elapsed();
