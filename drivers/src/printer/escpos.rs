@@ -134,7 +134,9 @@ pub const MISSING_GLYPH: char = '〓';
 /// A finished job: the bytes, the offsets where a real-time status query
 /// may be inserted without splitting a command (after each line feed,
 /// mode command, image band or QR code), and what was replaced.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// `Debug` shows sizes only: the bytes hold personal data.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Job {
     /// The ESC/POS bytes.
     pub bytes: Vec<u8>,
@@ -145,6 +147,17 @@ pub struct Job {
     pub substitutions: Vec<char>,
     /// Elements left out (e.g. a QR payload the printer cannot hold).
     pub omitted: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("bytes", &self.bytes.len())
+            .field("checkpoints", &self.checkpoints.len())
+            .field("substitutions", &self.substitutions.len())
+            .field("omitted", &self.omitted)
+            .finish()
+    }
 }
 
 /// An `escpos::driver::Driver` that keeps what the crate's `Printer`
@@ -611,6 +624,15 @@ mod tests {
             assert!(!body.iter().any(|b| *b < 0x20), "{charset:?}: {body:02X?}");
             assert_eq!(job.printable("a\nb"), "a b");
         }
+    }
+
+    #[test]
+    fn debug_shows_no_text() {
+        let mut job = EscPos::new();
+        job.line("李秀兰 220203198508232046");
+        let debug = format!("{job:?} {:?}", job.clone().finish());
+        assert!(!debug.contains("220203"), "{debug}");
+        assert!(!debug.contains("178"), "no byte values: {debug}");
     }
 
     #[test]
