@@ -157,6 +157,48 @@ fn transfer_certificate_has_every_field_of_the_seed_layout() {
     ));
 }
 
+/// The QR codes found on a rendered receipt, decoded.
+fn qr_codes_on_paper(png_bytes: &[u8]) -> Vec<String> {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().expect("png");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("frame");
+    let channels = info.color_type.samples();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[(y * w + x) * channels]);
+    prepared
+        .detect_grids()
+        .iter()
+        .filter_map(|g| g.decode().ok().map(|(_, content)| content))
+        .collect()
+}
+
+#[test]
+fn the_printed_qr_code_scans_and_verifies_on_both_papers() {
+    for layout_kind in [CertificateLayout::Transfer, CertificateLayout::Simple] {
+        let cert = common::certificate(layout_kind);
+        for paper in [Paper::Mm58, Paper::Mm80] {
+            let receipt = print(
+                paper,
+                &layout::certificate(&cert, &PrinterProfile::new(paper)),
+            );
+            let codes = qr_codes_on_paper(&receipt.png);
+            assert_eq!(
+                codes,
+                vec![cert.verification.clone()],
+                "{layout_kind:?} {paper:?}"
+            );
+            assert!(verify(
+                common::KEY,
+                &codes[0],
+                "220100-2026-0042",
+                &cert.signed_content()
+            ));
+        }
+    }
+}
+
 #[test]
 fn simple_certificate_has_no_number_agency_or_notes() {
     let cert = common::certificate(CertificateLayout::Simple);
