@@ -465,14 +465,21 @@ pub fn doctor(config: &Config, as_json: bool) -> bool {
     reports.push(match &d.printer {
         None => simulated("printer"),
         Some(uri) => {
+            // The real-time status (DLE EOT 1-4) as a typed state.
             match kiosk_drivers::printer::PrinterLink::open(uri, std::time::Duration::from_secs(3))
+                .and_then(|mut link| link.state())
             {
-                Ok(_) => DeviceReport {
+                Ok(printer_state) if printer_state.can_print() => DeviceReport {
                     device: "printer",
                     at: uri.clone(),
                     state: "ok",
-                    detail: "link opens".into(),
+                    detail: format!("status {} ({printer_state:?})", printer_state.label()),
                 },
+                Ok(printer_state) => failed(
+                    "printer",
+                    uri,
+                    &format!("status {} ({printer_state:?})", printer_state.label()),
+                ),
                 Err(e) => failed("printer", uri, &e),
             }
         }
