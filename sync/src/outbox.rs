@@ -471,6 +471,19 @@ impl SyncEngine {
                         report.rejected += 1;
                         settled.push((id, Settlement::Rejected { code, reason }));
                     }
+                    Err(Error::Store(reason)) => {
+                        // The record itself is unusable (not JSON): resending
+                        // cannot help; set it aside, visible by tracking number.
+                        tracing::error!(id, "outbox record unusable: {reason}");
+                        report.rejected += 1;
+                        settled.push((
+                            id,
+                            Settlement::Rejected {
+                                code: LOCAL_UNREADABLE,
+                                reason: "本机记录格式错误，请到人工窗口重新办理".into(),
+                            },
+                        ));
+                    }
                     Err(e) => {
                         self.store()
                             .outbox_note_failure(id, &e.to_string(), self.now())?;

@@ -138,9 +138,10 @@ fn kill_9_at_random_points_loses_nothing_and_duplicates_nothing() {
     }
     assert!(!in_outbox.is_empty());
     eprintln!(
-        "kill -9: {RUNS} runs, {} records committed, {} confirmed before the kill, all delivered once",
+        "kill -9: {RUNS} runs, {} records committed, {} confirmed before the kill, {} resends answered from the centre's record, all delivered once",
         in_outbox.len(),
-        printed.len()
+        printed.len(),
+        server.central().repeats_answered()
     );
     server.stop();
 }

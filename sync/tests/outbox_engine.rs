@@ -172,6 +172,8 @@ fn a_partition_ends_with_every_submission_delivered_once() {
     server.central().faults().drop_after_commit_next(4);
     k.engine.sync_now();
     assert!(k.engine.wait_until_drained(WAIT));
+    // The four lost answers were resent and answered from the record.
+    assert!(server.central().repeats_answered() >= 4);
     let ratings = centre_msgids(&server, "rating");
     assert_eq!(ratings.len(), 30);
     assert!(ratings.values().all(|n| *n == 1), "{ratings:?}");
@@ -349,5 +351,44 @@ fn audit_entries_and_health_reports_go_through_the_outbox() {
         .unwrap();
     assert_eq!(entries, 3);
     assert_eq!(centre_msgids(&server, "health_report").len(), 1);
+    k.engine.stop();
+}
+
+#[test]
+fn unusable_records_are_set_aside_instead_of_blocking_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = centre(&dir.path().join("central.db"), "127.0.0.1:0");
+    let path = dir.path().join("kiosk.db");
+    let now = clock().0;
+    let (garbled, foreign) = {
+        let store = Store::open(&path, StoreKey::from_bytes([3; 32])).unwrap();
+        let garbled = store
+            .outbox_enqueue("rating", "KS21", b"not json", "K220100001", now)
+            .unwrap();
+        drop(store);
+        // A record sealed under another key (a replaced key file).
+        let other = Store::open(&path, StoreKey::from_bytes([4; 32])).unwrap();
+        let foreign = other
+            .outbox_enqueue("rating", "KS21", b"{}", "K220100001", now)
+            .unwrap();
+        (garbled, foreign)
+    };
+    let k = kiosk(dir.path(), &server.url(), Vec::new());
+    let good = k.outbox.submit_rating(&rating("fine")).unwrap();
+    assert!(k.engine.wait_until_drained(WAIT));
+    let store = k.outbox.store();
+    for e in [&garbled, &foreign] {
+        let s = store.outbox_status(&e.tracking_no).unwrap().unwrap();
+        assert_eq!(s.state, SubmissionState::Rejected);
+        assert!(s.reason.unwrap().contains("人工窗口"));
+    }
+    assert_eq!(
+        store
+            .outbox_status(&good.tracking_no)
+            .unwrap()
+            .unwrap()
+            .state,
+        SubmissionState::Accepted
+    );
     k.engine.stop();
 }

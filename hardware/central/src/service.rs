@@ -103,8 +103,9 @@ impl Faults {
         self.drop_next.store(n, Ordering::SeqCst);
     }
 
-    /// Applies the next `n` messages, then drops the connection instead of
-    /// answering: the answer is lost, the effect is not.
+    /// Applies the next `n` command messages (sign-in and queries do not
+    /// count), then drops the connection instead of answering: the answer
+    /// is lost, the effect is not.
     pub fn drop_after_commit_next(&self, n: u32) {
         self.drop_after_commit_next.store(n, Ordering::SeqCst);
     }
@@ -140,6 +141,7 @@ pub struct Central {
     db: Mutex<Connection>,
     options: CentralOptions,
     faults: Faults,
+    repeats: AtomicU64,
 }
 
 type Answer = (i32, Option<Value>, Option<String>);
@@ -169,6 +171,7 @@ impl Central {
             db: Mutex::new(conn),
             options,
             faults: Faults::default(),
+            repeats: AtomicU64::new(0),
         })
     }
 
@@ -197,6 +200,12 @@ impl Central {
     /// The fault switches.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Repeated command messages answered from the stored answer (not
+    /// applied again) since start.
+    pub fn repeats_answered(&self) -> u64 {
+        self.repeats.load(Ordering::Relaxed)
     }
 
     /// The demo data in use.
@@ -303,6 +312,7 @@ impl Central {
                 .map_err(db_error)?;
             if let Some((stored_hash, response)) = stored {
                 if stored_hash == hash {
+                    self.repeats.fetch_add(1, Ordering::Relaxed);
                     return serde_json::from_str(&response)
                         .map_err(|e| Error::Database(e.to_string()));
                 }
@@ -1087,7 +1097,12 @@ async fn handle(
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     let answer = central.handle(&infno, &body);
-    if take(&faults.drop_after_commit_next) {
+    let is_command = central
+        .options
+        .infno
+        .resolve(&infno)
+        .is_some_and(|t| !t.is_idempotent_query());
+    if is_command && take(&faults.drop_after_commit_next) {
         return dropped();
     }
     match answer {
