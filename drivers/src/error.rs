@@ -222,10 +222,21 @@ impl Error {
                 device: Device::Printer,
             } => "打印机暂时无法使用，已通知工作人员。您可以先查看信息，或到人工窗口打印。"
                 .to_string(),
-            Error::PrinterNotReady(state) => match state.fail_cause() {
-                Some(cause) => cause.user_message().to_string(),
-                None => "打印机暂时无法使用，已通知工作人员。请稍候。".to_string(),
-            },
+            // What happened and what to do; whether the job is printed
+            // again automatically is the print journal's message
+            // (`kiosk_core::print_job::FailCause::user_message`).
+            Error::PrinterNotReady(state) => {
+                use crate::printer::PrinterState as S;
+                match state {
+                    S::PaperOut => "打印机缺纸，本次未能打印完整。请联系工作人员换纸后重新打印，或到人工窗口打印。",
+                    S::CoverOpen => "打印机机盖未关好，本次未能打印完整。请联系工作人员处理后重新打印。",
+                    S::CutterError => "打印机切纸故障，本次未能打印完整。请联系工作人员处理，或到人工窗口打印。",
+                    S::Offline | S::Ready | S::PaperNearEnd => {
+                        "打印机暂时无法使用，已通知工作人员。您可以先查看信息，或到人工窗口打印。"
+                    }
+                }
+                .to_string()
+            }
             Error::PrinterUsb(_) => {
                 "打印机未连接或无法识别，已通知工作人员。您可以先查看信息，或到人工窗口打印。"
                     .to_string()
