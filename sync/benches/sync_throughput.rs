@@ -3,7 +3,7 @@
 //! on loopback. Prints figures; BENCHMARKS.md records them.
 //!
 //! Environment: `SYNC_BENCH_BACKLOG` (default 10000), `SYNC_BENCH_QUERIES`
-//! (default 20000), `SYNC_BENCH_DIR` (where the databases go; default the
+//! (default 20000), `SYNC_BENCH_SENDERS` (default `1,4,8`), `SYNC_BENCH_DIR` (where the databases go; default the
 //! system temporary directory).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -154,8 +154,14 @@ fn person_queries(queries: usize, threads: usize) {
 fn main() {
     let backlog = env_usize("SYNC_BENCH_BACKLOG", 10_000);
     let queries = env_usize("SYNC_BENCH_QUERIES", 20_000);
-    drain(backlog, 1);
-    drain(backlog, 4);
+    let senders: Vec<usize> = std::env::var("SYNC_BENCH_SENDERS")
+        .unwrap_or_else(|_| "1,4,8".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    for s in senders {
+        drain(backlog, s);
+    }
     person_queries(queries, 1);
     person_queries(queries, 4);
 }

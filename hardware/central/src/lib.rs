@@ -41,7 +41,12 @@ impl CentralServer {
         data: DemoData,
         clock: Arc<dyn Clock>,
     ) -> Result<CentralServer, Error> {
-        let central = Central::open(data, "builtin", None, clock, CentralOptions::default())?;
+        // In-process (the kiosk's simulation mode): one thread is plenty.
+        let options = CentralOptions {
+            worker_threads: 1,
+            ..CentralOptions::default()
+        };
+        let central = Central::open(data, "builtin", None, clock, options)?;
         CentralServer::start(listen, Arc::new(central))
     }
 
@@ -53,9 +58,16 @@ impl CentralServer {
         })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = match central.options().worker_threads {
+            0 | 1 => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+            n => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(n.min(16))
+                .thread_name("central-worker")
+                .enable_all()
+                .build()?,
+        };
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let shared = Arc::clone(&central);
         let thread = std::thread::Builder::new()

@@ -57,6 +57,8 @@ pub struct CentralOptions {
     pub filing_lock_days: u32,
     /// The deployment's transaction codes.
     pub infno: InfnoMap,
+    /// HTTP worker threads (1: one thread serves everything).
+    pub worker_threads: usize,
 }
 
 impl Default for CentralOptions {
@@ -65,6 +67,7 @@ impl Default for CentralOptions {
             db: None,
             filing_lock_days: 180,
             infno: InfnoMap::defaults(),
+            worker_threads: 2,
         }
     }
 }
@@ -197,6 +200,11 @@ impl Central {
         Central::open(data, &name, Some(&text), clock, options)
     }
 
+    /// The options it runs with.
+    pub fn options(&self) -> &CentralOptions {
+        &self.options
+    }
+
     /// The fault switches.
     pub fn faults(&self) -> &Faults {
         &self.faults
@@ -303,12 +311,11 @@ impl Central {
         let result = (|| -> Result<Value, Error> {
             let tx = conn.transaction().map_err(db_error)?;
             let stored: Option<(String, String)> = tx
-                .query_row(
-                    "SELECT input_hash, response FROM message WHERE msgid = ?1",
-                    [&request.msgid],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
+                .prepare_cached("SELECT input_hash, response FROM message WHERE msgid = ?1")
+                .and_then(|mut stmt| {
+                    stmt.query_row([&request.msgid], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
                 .map_err(db_error)?;
             if let Some((stored_hash, response)) = stored {
                 if stored_hash == hash {
@@ -337,10 +344,18 @@ impl Central {
                 _ => Ok(bad("不支持的交易编号")),
             }?;
             let reply = self.reply(&request.msgid, received, answer);
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO message (msgid, infno, input_hash, response, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![request.msgid, request.infno, hash, reply.to_string(), self.now_text()],
             )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    request.msgid,
+                    request.infno,
+                    hash,
+                    reply.to_string(),
+                    self.now_text()
+                ])
+            })
             .map_err(db_error)?;
             tx.commit().map_err(db_error)?;
             Ok(reply)
@@ -929,10 +944,19 @@ impl Central {
         if !(1..=5).contains(&q.score) {
             return Ok(bad("评价分值应为1至5"));
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO rating (rating_id, msgid, terminal, service, score, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![q.rating_id, request.msgid, request.opter, q.service, q.score, self.now_text()],
         )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                q.rating_id,
+                request.msgid,
+                request.opter,
+                q.service,
+                q.score,
+                self.now_text()
+            ])
+        })
         .map_err(db_error)?;
         let id = tx.last_insert_rowid();
         Ok(ok(RatingOutput {
