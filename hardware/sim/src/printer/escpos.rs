@@ -140,6 +140,9 @@ pub(crate) struct Page {
     /// Bytes of the stream that made this receipt.
     pub bytes: usize,
     pub end: PageEnd,
+    /// User-defined Chinese characters (`FS 2`) in force, by the character
+    /// their code decodes to: 24 columns of 3 bytes, top bit first.
+    pub user_glyphs: std::collections::HashMap<char, Vec<u8>>,
 }
 
 impl Page {
@@ -221,6 +224,8 @@ pub(crate) struct Interpreter {
     overflow_warned: bool,
     offline_warned: bool,
     discarded: usize,
+    /// `FS 2` definitions (kept across receipts, like the printer's RAM).
+    user_glyphs: std::collections::HashMap<char, Vec<u8>>,
 }
 
 /// A parsed command, borrowing its payload from the input.
@@ -265,6 +270,12 @@ enum Cmd<'a> {
     Status(u8),
     Asb(u8),
     ClearBuffer,
+    /// `FS 2 c1 c2 d1..d72`: a user-defined 24×24 Chinese character.
+    UserChinese {
+        c1: u8,
+        c2: u8,
+        data: &'a [u8],
+    },
     /// Accepted, no visible effect.
     Silent,
     /// Skipped, with a warning.
@@ -634,7 +645,11 @@ fn parse_fs(d: &[u8]) -> Parsed<'_> {
         b'2' => {
             need!(d, 76);
             Parsed::Cmd(
-                Cmd::Warn("user-defined Chinese character (FS 2) ignored".to_owned()),
+                Cmd::UserChinese {
+                    c1: d[2],
+                    c2: d[3],
+                    data: &d[4..76],
+                },
                 76,
             )
         }
@@ -886,6 +901,7 @@ impl Interpreter {
             overflow_warned: false,
             offline_warned: false,
             discarded: 0,
+            user_glyphs: std::collections::HashMap::new(),
         }
     }
 
@@ -1011,6 +1027,7 @@ impl Interpreter {
             warnings,
             bytes: self.bytes,
             end,
+            user_glyphs: self.user_glyphs.clone(),
         };
         self.reset_page();
         page
@@ -1191,6 +1208,17 @@ impl Interpreter {
                 self.line_x = 0;
             }
             Cmd::Silent => {}
+            Cmd::UserChinese { c1, c2, data } => {
+                // The user area FE A1..FE FE of the Chinese character set.
+                match gb_char(&[c1, c2]) {
+                    Some(ch) if c1 == 0xFE && (0xA1..=0xFE).contains(&c2) => {
+                        self.user_glyphs.insert(ch, data.to_vec());
+                    }
+                    _ => self.warn(format!(
+                        "FS 2 code {c1:02X} {c2:02X} outside the user area FE A1-FE FE ignored"
+                    )),
+                }
+            }
             Cmd::Warn(w) => self.warn(w),
             Cmd::SkipPayload { warn, remaining } => {
                 self.warn(warn);

@@ -17,6 +17,7 @@
 //!   system's Noto Sans CJK SC (Debian package `fonts-noto-cjk`).
 //! - Commands: `ESC @`, `FS &`/`FS .`, `ESC a`, `ESC E`/`ESC G`, `ESC -`,
 //!   `ESC !`, `GS !`, `GS B`, `ESC d`, `ESC J`, `LF`, `HT`, `ESC 2`/`ESC 3`,
+//!   `FS 2` (user-defined 24×24 Chinese characters at FE A1..FE FE),
 //!   `ESC $`/`ESC \`, `GS ( k` (QR: model, module size, error level, store,
 //!   print), `GS v 0` (raster image), `GS V` (cut), `DLE EOT n` (real-time
 //!   status, answered in stream order), `GS a` (automatic status back:

@@ -179,6 +179,23 @@ fn draw_glyph(
     }
 }
 
+/// Draws a user-defined 24×24 character (`FS 2`: 24 columns of 3 bytes,
+/// top bit first), scaled by the glyph's size.
+fn draw_user_glyph(canvas: &mut Canvas, data: &[u8], g: &Glyph, top: i64) {
+    let (wm, hm) = (i64::from(g.style.wmul), i64::from(g.style.hmul));
+    let x0 = i64::from(g.x);
+    for col in 0..24usize {
+        for row in 0..24usize {
+            let on = data
+                .get(col * 3 + row / 8)
+                .is_some_and(|b| b & (0x80 >> (row % 8)) != 0);
+            if on {
+                canvas.fill(x0 + col as i64 * wm, top + row as i64 * hm, wm, hm, INK);
+            }
+        }
+    }
+}
+
 /// Renders `page` to PNG bytes.
 pub(crate) fn render_png(page: &Page, fonts: &Fonts) -> Result<Vec<u8>, Error> {
     let w = page.width;
@@ -201,7 +218,10 @@ pub(crate) fn render_png(page: &Page, fonts: &Fonts) -> Result<Vec<u8>, Error> {
             BlockKind::Text { glyphs, height } => {
                 for g in glyphs {
                     let gt = top + i64::from(*height) - i64::from(g.height());
-                    draw_glyph(&mut canvas, &mut cache, fonts, g, gt);
+                    match page.user_glyphs.get(&g.ch) {
+                        Some(data) => draw_user_glyph(&mut canvas, data, g, gt),
+                        None => draw_glyph(&mut canvas, &mut cache, fonts, g, gt),
+                    }
                 }
             }
             BlockKind::Image { x, bitmap } => {
@@ -298,6 +318,33 @@ mod tests {
             })
             .or_else(|| it.finish())
             .expect("a page")
+    }
+
+    #[test]
+    fn user_defined_chinese_character_is_drawn_from_its_bitmap() {
+        let fonts = super::super::font::fonts().expect("fonts");
+        // A hollow square: columns 0 and 23 full, the others top and bottom.
+        let mut data = Vec::new();
+        for col in 0..24 {
+            if col == 0 || col == 23 {
+                data.extend([0xFF, 0xFF, 0xFF]);
+            } else {
+                data.extend([0x80, 0x00, 0x01]);
+            }
+        }
+        let mut job = b"\x1c&\x1c\x32\xfe\xa1".to_vec();
+        job.extend(&data);
+        job.extend(b"\xfe\xa1\n\x1dV\x00");
+        let p = page(&job, 384);
+        assert_eq!(p.user_glyphs.len(), 1);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        let (w, h, px) = decode(&render_png(&p, fonts).expect("png"));
+        let top = TOP_TABLE + TOP_MARGIN;
+        let black = |x: u32, y: u32| px[(y * w + x) as usize] < 128;
+        assert!(h > top + 24);
+        assert!((0..24).all(|y| black(0, top + y) && black(23, top + y)));
+        assert!((1..23).all(|x| black(x, top) && black(x, top + 23)));
+        assert!(!black(12, top + 12), "hollow inside");
     }
 
     #[test]
