@@ -448,6 +448,34 @@ mod tests {
     }
 
     #[test]
+    fn builtin_data_has_contributions_filings_and_reference_data() {
+        let data = DemoData::builtin().unwrap();
+        let contributions: Vec<&DemoContribution> = data
+            .people
+            .iter()
+            .flat_map(|p| p.insurance.iter().flat_map(|i| i.contributions.iter()))
+            .collect();
+        assert!(contributions.iter().any(|c| c.unpaid));
+        assert_eq!(contributions[0].months().len(), 12);
+        let filings: Vec<&DemoFiling> = data.people.iter().flat_map(|p| p.filings.iter()).collect();
+        assert!(filings.len() >= 2);
+        assert!(!data.institutions.is_empty() && !data.guides.is_empty());
+        assert!(!data.announcements.is_empty());
+    }
+
+    #[test]
+    fn bad_filings_and_contributions_are_refused() {
+        let text = BUILTIN_TEXT.replace("destination = \"460100\"", "destination = \"999999\"");
+        let err = DemoData::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(err.contains("destination 999999"), "{err}");
+        let text = BUILTIN_TEXT.replace("from = \"2025-01\"", "from = \"2025-13\"");
+        let err = DemoData::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(err.contains("YYYY-MM"), "{err}");
+        assert_eq!(year_month("2026-02"), Some((2026, 2)));
+        assert_eq!(year_month("2026-2x"), None);
+    }
+
+    #[test]
     fn a_bad_id_number_names_the_person() {
         let text = include_str!("../../../data/demo/people.toml")
             .replace("220102196205141234", "220102196205141235");
