@@ -12,7 +12,7 @@ use kiosk_core::documents::verify;
 use kiosk_core::region::CertificateLayout;
 use kiosk_drivers::printer::escpos::has_non_gbk_text;
 use kiosk_drivers::printer::layout::{self, TestPageInfo};
-use kiosk_drivers::printer::{Charset, Job, Paper, PrinterLink, PrinterProfile};
+use kiosk_drivers::printer::{Job, Paper, PrinterLink, PrinterProfile};
 use kiosk_sim::printer::{PaperWidth, PrinterSim, PrinterSimConfig, Receipt};
 
 fn documents(profile: &PrinterProfile) -> Vec<(&'static str, Job)> {
@@ -218,10 +218,7 @@ fn simple_certificate_has_no_number_agency_or_notes() {
 #[test]
 fn gbk_profile_never_sends_four_byte_sequences() {
     for paper in [Paper::Mm58, Paper::Mm80] {
-        let profile = PrinterProfile {
-            paper,
-            charset: Charset::Gbk,
-        };
+        let profile = PrinterProfile::gbk(paper);
         for (name, job) in documents(&profile) {
             assert!(!has_non_gbk_text(&job.bytes), "{name}");
             let receipt = print(paper, &job);
@@ -262,4 +259,70 @@ fn render_documents_to_png() {
             eprintln!("{} ({} bytes sent)", path.display(), job.bytes.len());
         }
     }
+    // A GBK-only printer and a name with a character outside GBK, printed
+    // as a user-defined character from a (test) glyph source.
+    let mut cert = common::certificate(CertificateLayout::Simple);
+    cert.facts.name = "李𠮷".into();
+    let profile = PrinterProfile {
+        glyphs: Some(&RARE_BOX),
+        ..PrinterProfile::gbk(Paper::Mm58)
+    };
+    let receipt = print(Paper::Mm58, &layout::certificate(&cert, &profile));
+    let path = dir.join("print-certificate-simple-gbk-user-glyph-58.png");
+    std::fs::write(&path, &receipt.png).expect("write png");
+}
+
+/// A glyph source for the test: a hollow box for the rare character.
+struct RareBox;
+
+impl kiosk_drivers::printer::escpos::GlyphSource for RareBox {
+    fn glyph(&self, c: char) -> Option<[u8; 72]> {
+        (c == '𠮷').then(|| {
+            let mut g = [0u8; 72];
+            for col in 0..24 {
+                let bits: [u8; 3] = if col == 2 || col == 21 {
+                    [0x3F, 0xFF, 0xFC]
+                } else if (2..22).contains(&col) {
+                    [0x20, 0x00, 0x04]
+                } else {
+                    [0, 0, 0]
+                };
+                g[col * 3..col * 3 + 3].copy_from_slice(&bits);
+            }
+            g
+        })
+    }
+}
+
+static RARE_BOX: RareBox = RareBox;
+
+#[test]
+fn a_rare_character_in_a_name_prints_on_a_gbk_printer() {
+    let mut cert = common::certificate(CertificateLayout::Simple);
+    cert.facts.name = "李𠮷".into();
+    // Without a glyph source: the missing-glyph mark, reported.
+    let plain = layout::certificate(&cert, &PrinterProfile::gbk(Paper::Mm58));
+    assert_eq!(plain.substitutions, vec!['𠮷']);
+    assert!(print(Paper::Mm58, &plain).text.contains("李〓"));
+    // With one: a user-defined character (FS 2), in line with the text.
+    let profile = PrinterProfile {
+        glyphs: Some(&RARE_BOX),
+        ..PrinterProfile::gbk(Paper::Mm58)
+    };
+    let job = layout::certificate(&cert, &profile);
+    assert!(job.substitutions.is_empty());
+    assert_eq!(job.user_glyphs, vec!['𠮷']);
+    assert!(!has_non_gbk_text(&job.bytes));
+    let receipt = print(Paper::Mm58, &job);
+    assert!(!receipt.text.contains("[WARNING"), "{}", receipt.text);
+    assert!(!receipt.text.contains('〓'), "{}", receipt.text);
+    let name_line = receipt
+        .text
+        .lines()
+        .find(|l| l.starts_with("参保人姓名"))
+        .expect("name line");
+    assert!(
+        name_line.trim_end().ends_with(|c: char| !c.is_ascii()),
+        "{name_line}"
+    );
 }

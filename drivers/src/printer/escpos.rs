@@ -70,13 +70,36 @@ pub enum Charset {
     Gbk,
 }
 
+/// Bitmaps for characters a GBK printer cannot print (rare characters in
+/// names, 生僻字): a 24×24 glyph as `FS 2` wants it, 24 columns of 3
+/// bytes, top bit first. The kiosk implements it with its CJK font.
+pub trait GlyphSource: Send + Sync {
+    /// The glyph of `c`, if the source has one.
+    fn glyph(&self, c: char) -> Option<[u8; 72]>;
+}
+
 /// What the kiosk knows about its printer (from the configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct PrinterProfile {
     /// Paper width.
     pub paper: Paper,
     /// Character set of Chinese mode.
     pub charset: Charset,
+    /// On a GBK printer: where to get bitmaps for characters outside GBK,
+    /// sent as user-defined characters (`FS 2`, codes FE A1..FE FE, up to
+    /// 94 per job) and printed in line with the text. `None`: they are
+    /// printed as 〓 and reported in [`Job::substitutions`].
+    pub glyphs: Option<&'static dyn GlyphSource>,
+}
+
+impl std::fmt::Debug for PrinterProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrinterProfile")
+            .field("paper", &self.paper)
+            .field("charset", &self.charset)
+            .field("glyphs", &self.glyphs.is_some())
+            .finish()
+    }
 }
 
 impl PrinterProfile {
@@ -85,6 +108,16 @@ impl PrinterProfile {
         PrinterProfile {
             paper,
             charset: Charset::Gb18030,
+            glyphs: None,
+        }
+    }
+
+    /// A GBK-only profile on `paper`.
+    pub fn gbk(paper: Paper) -> PrinterProfile {
+        PrinterProfile {
+            paper,
+            charset: Charset::Gbk,
+            glyphs: None,
         }
     }
 }
@@ -147,6 +180,9 @@ pub struct Job {
     pub substitutions: Vec<char>,
     /// Elements left out (e.g. a QR payload the printer cannot hold).
     pub omitted: Vec<&'static str>,
+    /// Characters outside GBK sent as user-defined characters (`FS 2`),
+    /// in code order from FE A1.
+    pub user_glyphs: Vec<char>,
 }
 
 impl std::fmt::Debug for Job {
@@ -156,6 +192,7 @@ impl std::fmt::Debug for Job {
             .field("checkpoints", &self.checkpoints.len())
             .field("substitutions", &self.substitutions.len())
             .field("omitted", &self.omitted)
+            .field("user_glyphs", &self.user_glyphs.len())
             .finish()
     }
 }
@@ -200,10 +237,20 @@ fn qr_commands(data: &str, module: u8) -> Option<Vec<u8>> {
 }
 
 /// Builds a job byte by byte.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EscPos {
     charset: Charset,
+    glyphs: Option<&'static dyn GlyphSource>,
     job: Job,
+}
+
+impl std::fmt::Debug for EscPos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EscPos")
+            .field("charset", &self.charset)
+            .field("job", &self.job)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for EscPos {
@@ -222,10 +269,41 @@ impl EscPos {
     pub fn with_charset(charset: Charset) -> EscPos {
         let mut job = EscPos {
             charset,
+            glyphs: None,
             job: Job::default(),
         };
         job.init();
         job
+    }
+
+    /// A job for the printer of `profile` (charset and glyph source).
+    pub fn for_profile(profile: &PrinterProfile) -> EscPos {
+        let mut job = EscPos::with_charset(profile.charset);
+        job.glyphs = profile.glyphs;
+        job
+    }
+
+    /// The user-defined code (FE A1 + n) for `c`, defining it with `FS 2`
+    /// the first time; `None` when there is no glyph or no free code.
+    fn user_code(&mut self, c: char) -> Option<[u8; 2]> {
+        let code = |i: usize| [0xFE, 0xA1 + i as u8];
+        if let Some(i) = self.job.user_glyphs.iter().position(|&u| u == c) {
+            return Some(code(i));
+        }
+        let i = self.job.user_glyphs.len();
+        if i >= 94 {
+            return None;
+        }
+        let glyph = self.glyphs?.glyph(c)?;
+        let [c1, c2] = code(i);
+        self.job.bytes.extend_from_slice(&[0x1C, 0x32, c1, c2]);
+        self.job.bytes.extend_from_slice(&glyph);
+        self.job.user_glyphs.push(c);
+        Some([c1, c2])
+    }
+
+    fn has_glyph(&self, c: char) -> bool {
+        self.job.user_glyphs.contains(&c) || self.glyphs.is_some_and(|g| g.glyph(c).is_some())
     }
 
     fn checkpoint(&mut self) {
@@ -295,7 +373,7 @@ impl EscPos {
             Charset::Gbk => text
                 .chars()
                 .map(|c| {
-                    if gbk_encodes(c) {
+                    if gbk_encodes(c) || (gbk_replacement(c).is_none() && self.has_glyph(c)) {
                         c.to_string()
                     } else {
                         gbk_replacement(c)
@@ -313,7 +391,11 @@ impl EscPos {
     pub fn prepare(&mut self, text: &str) -> String {
         if self.charset == Charset::Gbk {
             for c in text.chars() {
-                if !c.is_control() && !gbk_encodes(c) && gbk_replacement(c).is_none() {
+                if !c.is_control()
+                    && !gbk_encodes(c)
+                    && gbk_replacement(c).is_none()
+                    && !self.has_glyph(c)
+                {
                     self.job.substitutions.push(c);
                 }
             }
@@ -348,6 +430,8 @@ impl EscPos {
                         for r in rep.chars() {
                             push_gbk(&mut self.job.bytes, r);
                         }
+                    } else if let Some(code) = self.user_code(c) {
+                        self.job.bytes.extend_from_slice(&code);
                     } else {
                         self.job.substitutions.push(c);
                         push_gbk(&mut self.job.bytes, MISSING_GLYPH);
@@ -499,7 +583,10 @@ fn element_len(bytes: &[u8], i: usize) -> (usize, bool) {
             Some(b'$') => (4, true),
             _ => (2, true),
         },
-        0x1C => (2, true),
+        0x1C => match bytes.get(i + 1) {
+            Some(b'2') => (76, true),
+            _ => (2, true),
+        },
         0x10 => (3, true),
         0x1D => match bytes.get(i + 1) {
             Some(b'!') => (3, true),
@@ -563,8 +650,7 @@ impl Job {
         Job {
             checkpoints: checkpoints_of(&bytes),
             bytes,
-            substitutions: Vec::new(),
-            omitted: Vec::new(),
+            ..Job::default()
         }
     }
 }
@@ -633,6 +719,41 @@ mod tests {
         let debug = format!("{job:?} {:?}", job.clone().finish());
         assert!(!debug.contains("220203"), "{debug}");
         assert!(!debug.contains("178"), "no byte values: {debug}");
+    }
+
+    struct Boxes;
+
+    impl GlyphSource for Boxes {
+        fn glyph(&self, c: char) -> Option<[u8; 72]> {
+            (c == '𠮷' || c == '𪚥').then_some([0xFF; 72])
+        }
+    }
+
+    static BOXES: Boxes = Boxes;
+
+    #[test]
+    fn rare_characters_become_user_defined_characters_on_gbk() {
+        let profile = PrinterProfile {
+            glyphs: Some(&BOXES),
+            ..PrinterProfile::gbk(Paper::Mm58)
+        };
+        let mut job = EscPos::for_profile(&profile);
+        assert_eq!(job.printable("吉𠮷"), "吉𠮷");
+        job.line("𠮷野 𪚥 𠮷 ✓");
+        let job = job.finish();
+        assert!(!has_non_gbk_text(&job.bytes));
+        assert_eq!(job.user_glyphs, vec!['𠮷', '𪚥']);
+        assert_eq!(job.substitutions, vec!['✓']);
+        // Defined once each, used by code.
+        let defs = job
+            .bytes
+            .windows(4)
+            .filter(|w| w[..2] == [0x1C, 0x32])
+            .count();
+        assert_eq!(defs, 2);
+        assert_eq!(&job.bytes[4..8], &[0x1C, 0x32, 0xFE, 0xA1]);
+        assert_eq!(&job.bytes[80..82], &[0xFE, 0xA1]);
+        assert!(checkpoints_of(&job.bytes).contains(&80));
     }
 
     #[test]

@@ -25,7 +25,7 @@ struct Doc {
 impl Doc {
     fn new(profile: &PrinterProfile) -> Doc {
         Doc {
-            job: EscPos::with_charset(profile.charset),
+            job: EscPos::for_profile(profile),
             paper: profile.paper,
         }
     }
@@ -511,7 +511,7 @@ pub fn test_page(profile: &PrinterProfile, info: &TestPageInfo) -> Job {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::printer::escpos::{Charset, has_non_gbk_text};
+    use crate::printer::escpos::has_non_gbk_text;
 
     #[test]
     fn wrap_respects_cells() {
@@ -581,13 +581,7 @@ mod tests {
             printed_at: "2026-11-22 09:30".into(),
             printer: "tcp://127.0.0.1:9100".into(),
         };
-        let gbk = test_page(
-            &PrinterProfile {
-                paper: Paper::Mm58,
-                charset: Charset::Gbk,
-            },
-            &info,
-        );
+        let gbk = test_page(&PrinterProfile::gbk(Paper::Mm58), &info);
         assert!(!has_non_gbk_text(&gbk.bytes));
         assert_eq!(gbk.substitutions, vec!['𠮷']);
         let gb = test_page(&PrinterProfile::new(Paper::Mm80), &info);

@@ -646,7 +646,11 @@ mod tests {
             Duration::from_secs(1),
         );
         let err = link.print(&job(3)).unwrap_err();
-        assert!(err.user_message().contains("缺纸"), "{}", err.user_message());
+        assert!(
+            err.user_message().contains("缺纸"),
+            "{}",
+            err.user_message()
+        );
         assert!(matches!(
             err,
             Error::PrinterNotReady(PrinterState::PaperOut)

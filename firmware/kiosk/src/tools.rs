@@ -518,14 +518,11 @@ fn parse_paper(text: &str) -> Result<kiosk_drivers::printer::Paper, String> {
 /// with a status check before, during and after, and reports the state.
 pub fn print_test(config: &Config, args: &PrintTestArgs) -> Result<(), ToolFailure> {
     use kiosk_core::clock::Clock as _;
-    use kiosk_drivers::printer::{Charset, PrinterLink, PrinterProfile, layout};
-    let profile = PrinterProfile {
-        paper: args.paper,
-        charset: if args.gbk {
-            Charset::Gbk
-        } else {
-            Charset::Gb18030
-        },
+    use kiosk_drivers::printer::{PrinterLink, PrinterProfile, layout};
+    let profile = if args.gbk {
+        PrinterProfile::gbk(args.paper)
+    } else {
+        PrinterProfile::new(args.paper)
     };
     let now = kiosk_sync::clock::SystemClock.now();
     let job = layout::test_page(
