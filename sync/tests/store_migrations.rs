@@ -12,6 +12,7 @@ use kiosk_sync::store::{Dataset, MIGRATIONS, SCHEMA_VERSION, Settlement, Store, 
 const FIXTURES: &[(u32, &str)] = &[
     (1, include_str!("fixtures/store/v1.sql")),
     (2, include_str!("fixtures/store/v2.sql")),
+    (3, include_str!("fixtures/store/v3.sql")),
 ];
 
 fn schema_of(path: &Path) -> Vec<(String, String)> {

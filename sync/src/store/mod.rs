@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/v1.sql"),
     include_str!("migrations/v2.sql"),
     include_str!("migrations/v3.sql"),
+    include_str!("migrations/v4.sql"),
 ];
 
 /// The schema version this program writes.
@@ -794,12 +795,128 @@ impl Store {
         Ok(out)
     }
 
+    /// Writes or replaces a whole print-job row (used by [`journal::StoreJournal`]).
+    /// The document is sealed; `None` keeps the stored document.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn print_put_row(
+        &self,
+        job_id: &str,
+        kind: &str,
+        document: Option<&[u8]>,
+        state: &str,
+        cause: Option<&str>,
+        attempts: u32,
+        created_at: NaiveDateTime,
+        updated_at: NaiveDateTime,
+    ) -> Result<(), Error> {
+        let conn = self.conn();
+        match document {
+            Some(doc) => {
+                let (nonce, sealed) =
+                    self.key
+                        .seal(format!("print:{job_id}").as_bytes(), doc, &*self.random)?;
+                conn.execute(
+                    "INSERT INTO print_job (job_id, kind, nonce, document, state, cause, created_at, updated_at, attempts)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![job_id, kind, &nonce[..], sealed, state, cause, fmt_time(created_at), fmt_time(updated_at), attempts],
+                )?;
+            }
+            None => {
+                let n = conn.execute(
+                    "UPDATE print_job SET state = ?2, cause = ?3, attempts = ?4, updated_at = ?5 WHERE job_id = ?1",
+                    params![job_id, state, cause, attempts, fmt_time(updated_at)],
+                )?;
+                if n != 1 {
+                    return Err(Error::Store(format!("print job {job_id} not found")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Raw print-job rows (document opened) matching `condition`, oldest
+    /// first: (job_id, kind, document, state, cause, attempts, created, updated).
+    pub(crate) fn print_rows(
+        &self,
+        condition: &str,
+        arg: &str,
+    ) -> Result<Vec<journal::Row>, Error> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT job_id, kind, nonce, document, state, cause, attempts, created_at, updated_at, rowid
+             FROM print_job WHERE {condition} ORDER BY created_at, rowid"
+        ))?;
+        let rows = stmt.query_map([arg], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, u32>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, i64>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (job_id, kind, nonce, sealed, state, cause, attempts, created, updated, rowid) =
+                row?;
+            let document =
+                self.key
+                    .open(format!("print:{job_id}").as_bytes(), &nonce, &sealed, rowid)?;
+            out.push(journal::Row {
+                job_id,
+                kind,
+                document,
+                state,
+                cause,
+                attempts,
+                created_at: parse_time(&created),
+                updated_at: parse_time(&updated),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The largest numeric print-job id ever used (kept across purges).
+    pub(crate) fn print_max_id(&self) -> Result<u64, Error> {
+        let conn = self.conn();
+        let in_table: i64 = conn.query_row(
+            "SELECT COALESCE(MAX(CAST(job_id AS INTEGER)), 0) FROM print_job",
+            [],
+            |r| r.get(0),
+        )?;
+        let remembered: i64 = conn
+            .query_row(
+                "SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'print_job_seq'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        Ok(in_table.max(remembered).max(0) as u64)
+    }
+
     /// Deletes finished jobs (done or failed) last changed before `before`.
     pub fn print_purge(&self, before: NaiveDateTime) -> Result<usize, Error> {
-        Ok(self.conn().execute(
+        let max = self.print_max_id()?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Remember the highest id so that purged ids are never reused.
+        tx.execute(
+            "INSERT INTO sync_state (key, value) VALUES ('print_job_seq', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [max.to_string()],
+        )?;
+        let n = tx.execute(
             "DELETE FROM print_job WHERE state IN ('done', 'failed') AND updated_at < ?1",
             [fmt_time(before)],
-        )?)
+        )?;
+        tx.commit()?;
+        Ok(n)
     }
 
     // ---- audit log ------------------------------------------------------
@@ -912,6 +1029,8 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
     }
     Ok(())
 }
+
+pub mod journal;
 
 #[cfg(test)]
 mod tests;
