@@ -68,6 +68,9 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Largest delay (before jitter).
     pub max_delay: Duration,
+    /// No retry starts once this much time has passed since the first
+    /// attempt (with the delay before it): bounds how long a tap waits.
+    pub budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -76,6 +79,7 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(2),
+            budget: Duration::from_secs(5),
         }
     }
 }
@@ -543,14 +547,17 @@ impl CentralClient {
             1
         };
         let mut retry = 0;
+        let started = self.options.ticker.elapsed();
         loop {
             self.admit()?;
             let result = attempt();
             let failed = matches!(&result, Err(e) if is_centre_failure(e));
             self.record(!failed);
+            let delay = self.options.retry.delay(retry, &*self.options.random);
+            let within_budget = self.options.ticker.elapsed().saturating_sub(started) + delay
+                <= self.options.retry.budget;
             match result {
-                Err(e) if is_transient(&e) && retry + 1 < attempts => {
-                    let delay = self.options.retry.delay(retry, &*self.options.random);
+                Err(e) if is_transient(&e) && retry + 1 < attempts && within_budget => {
                     tracing::debug!(infno = transaction.infno(), retry, ?delay, "retrying");
                     self.options.sleeper.sleep(delay);
                     retry += 1;

@@ -286,6 +286,48 @@ pub struct SyncStatus {
     pub breaker: BreakerState,
 }
 
+impl std::fmt::Display for SyncStatus {
+    /// The text `kiosk sync status` prints (no personal data).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let o = &self.outbox;
+        write!(f, "outbox: {} pending", o.pending)?;
+        if let Some(oldest) = o.oldest_pending_at {
+            write!(f, " (oldest {})", oldest.format("%Y-%m-%d %H:%M:%S"))?;
+        }
+        writeln!(f, ", {} accepted, {} rejected", o.accepted, o.rejected)?;
+        writeln!(
+            f,
+            "last contact: {}",
+            self.last_contact_at.as_deref().unwrap_or("never")
+        )?;
+        if let Some(e) = &self.last_error {
+            writeln!(f, "last error: {e}")?;
+        }
+        match self.breaker {
+            BreakerState::Closed { failures } => {
+                writeln!(f, "circuit breaker: closed ({failures} recent failures)")?
+            }
+            BreakerState::Open { retry_in } => writeln!(
+                f,
+                "circuit breaker: open, next probe in {} ms",
+                retry_in.as_millis()
+            )?,
+            BreakerState::HalfOpen => writeln!(f, "circuit breaker: half-open (probing)")?,
+        }
+        if self.datasets.is_empty() {
+            writeln!(f, "reference data: none pulled yet")?;
+        }
+        for d in &self.datasets {
+            write!(f, "dataset {}: version {}", d.dataset.name(), d.version)?;
+            match d.pulled_at {
+                Some(t) => writeln!(f, " (pulled {})", t.format("%Y-%m-%d %H:%M:%S"))?,
+                None => writeln!(f)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The sync engine: sends the outbox and pulls reference data. Use
 /// [`SyncEngine::run_cycle`] directly, or [`SyncEngine::start`] it on its
 /// own thread.

@@ -365,6 +365,29 @@ fn retries_are_bounded_and_http_errors_typed() {
 }
 
 #[test]
+fn retries_stop_when_the_budget_is_spent() {
+    let server = Server::start(vec![Reply::Drop, Reply::Drop, Reply::Drop]);
+    let r = rig(
+        &server,
+        RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(400),
+            max_delay: Duration::from_secs(2),
+            budget: Duration::from_millis(1000),
+        },
+        BreakerPolicy::default(),
+    );
+    assert!(matches!(
+        r.client.query_filings("P1"),
+        Err(Error::Unreachable(_))
+    ));
+    // 200-400 ms, then 400-800 ms; a third wait would pass the budget.
+    let waited: Duration = r.ticker.sleeps().iter().sum();
+    assert!(waited <= Duration::from_millis(1000), "{waited:?}");
+    assert!(server.business().len() <= 3);
+}
+
+#[test]
 fn commands_are_not_retried_by_the_client() {
     let server = Server::start(vec![Reply::Drop, Reply::Output(json!({"rating_no": "R1"}))]);
     let r = default_rig(&server);

@@ -192,6 +192,13 @@ fn a_partition_ends_with_every_submission_delivered_once() {
     let status = k.engine.status().unwrap();
     assert_eq!(status.outbox.accepted, 31);
     assert!(status.last_contact_at.is_some());
+    let text = status.to_string();
+    assert!(
+        text.starts_with("outbox: 0 pending, 31 accepted, 0 rejected"),
+        "{text}"
+    );
+    assert!(text.contains("last contact: 2026-11-22 09:30:00"), "{text}");
+    assert!(!text.contains("李秀兰") && !text.contains("2202031985"));
     k.engine.stop();
 }
 
