@@ -175,13 +175,25 @@ impl Outbox {
     /// Writes a submission (fsync'd) and wakes the engine. The receipt's
     /// tracking number is valid at once, whether the centre is up or not.
     pub fn submit<T: Serialize>(&self, kind: SubmissionKind, input: &T) -> Result<Receipt, Error> {
+        self.submit_for(kind, input, None)
+    }
+
+    /// As [`Outbox::submit`], for a submission about the person with
+    /// number `person_number` (found again by [`Outbox::submissions_of`]).
+    pub fn submit_for<T: Serialize>(
+        &self,
+        kind: SubmissionKind,
+        input: &T,
+        person_number: Option<&str>,
+    ) -> Result<Receipt, Error> {
         let payload = serde_json::to_vec(input).map_err(|e| Error::Store(e.to_string()))?;
         let now = self.clock.now();
-        let enqueued = self.store.outbox_enqueue(
+        let enqueued = self.store.outbox_enqueue_for(
             kind.name(),
             kind.transaction().infno(),
             &payload,
             &self.terminal_id,
+            person_number,
             now,
         )?;
         self.signal.wake(false);
@@ -195,17 +207,24 @@ impl Outbox {
 
     /// A remote-care filing.
     pub fn submit_filing(&self, input: &FilingSubmitInput) -> Result<Receipt, Error> {
-        self.submit(SubmissionKind::FilingSubmit, input)
+        self.submit_for(SubmissionKind::FilingSubmit, input, Some(&input.psn_no))
     }
 
     /// A change of a remote-care filing.
     pub fn submit_filing_change(&self, input: &FilingChangeInput) -> Result<Receipt, Error> {
-        self.submit(SubmissionKind::FilingChange, input)
+        self.submit_for(SubmissionKind::FilingChange, input, Some(&input.psn_no))
     }
 
     /// A cancellation of a remote-care filing.
     pub fn submit_filing_cancel(&self, input: &FilingCancelInput) -> Result<Receipt, Error> {
-        self.submit(SubmissionKind::FilingCancel, input)
+        self.submit_for(SubmissionKind::FilingCancel, input, Some(&input.psn_no))
+    }
+
+    /// The person's filing submissions still in the store (pending,
+    /// accepted, rejected with reason), newest first: shown in the filing
+    /// status query beside what the centre holds (KS12).
+    pub fn submissions_of(&self, person_number: &str) -> Result<Vec<SubmissionStatus>, Error> {
+        self.store.outbox_of_person(person_number)
     }
 
     /// A satisfaction rating.

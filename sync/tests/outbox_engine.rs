@@ -257,8 +257,26 @@ fn a_rejection_is_visible_by_tracking_number_and_the_payload_is_erased() {
     assert!(k.engine.wait_until_drained(WAIT));
     let status = k.outbox.status(&r.tracking_no).unwrap().unwrap();
     assert_eq!(status.state, SubmissionState::Rejected);
-    assert!(status.reason.unwrap().contains("相同"));
+    assert!(status.reason.clone().unwrap().contains("相同"));
+    // The filing status query finds it by person, without the person
+    // number stored in clear.
+    let of_person = k.outbox.submissions_of("22020000000002").unwrap();
+    assert_eq!(of_person, vec![status]);
+    assert!(
+        k.outbox
+            .submissions_of("22010000000001")
+            .unwrap()
+            .is_empty()
+    );
     let conn = rusqlite::Connection::open(dir.path().join("kiosk.db")).unwrap();
+    let in_clear: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE CAST(subject AS TEXT) LIKE '%2202%'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(in_clear, 0);
     let sealed: Option<Vec<u8>> = conn
         .query_row(
             "SELECT sealed FROM outbox WHERE tracking_no = ?1",

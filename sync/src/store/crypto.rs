@@ -77,6 +77,26 @@ impl StoreKey {
         Ok(StoreKey(bytes))
     }
 
+    /// A keyed hash (HMAC-SHA256, under a key derived from this one for
+    /// this purpose only) of a person number: finds a person's records
+    /// without storing the number in clear.
+    pub fn subject_tag(&self, person_number: &str) -> Vec<u8> {
+        type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+        use hmac::{KeyInit, Mac};
+        let derive = |key: &[u8], data: &[u8]| -> Vec<u8> {
+            match HmacSha256::new_from_slice(key) {
+                Ok(mut mac) => {
+                    mac.update(data);
+                    mac.finalize().into_bytes().to_vec()
+                }
+                // HMAC takes keys of any length; this branch is unreachable.
+                Err(_) => Vec::new(),
+            }
+        };
+        let subkey = derive(&self.0, b"kiosk-store/outbox-subject/v1");
+        derive(&subkey, person_number.as_bytes())
+    }
+
     fn cipher(&self) -> ChaCha20Poly1305 {
         ChaCha20Poly1305::new(Key::from_slice(&self.0))
     }

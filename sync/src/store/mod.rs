@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/v2.sql"),
     include_str!("migrations/v3.sql"),
     include_str!("migrations/v4.sql"),
+    include_str!("migrations/v5.sql"),
 ];
 
 /// The schema version this program writes.
@@ -498,11 +499,54 @@ impl Store {
         terminal_id: &str,
         now: NaiveDateTime,
     ) -> Result<Enqueued, Error> {
+        self.outbox_enqueue_for(kind, infno, payload, terminal_id, None, now)
+    }
+
+    /// As [`Store::outbox_enqueue`], for a submission about the person
+    /// with number `person_number` (stored only as a keyed hash), so that
+    /// [`Store::outbox_of_person`] finds it.
+    pub fn outbox_enqueue_for(
+        &self,
+        kind: &str,
+        infno: &str,
+        payload: &[u8],
+        terminal_id: &str,
+        person_number: Option<&str>,
+        now: NaiveDateTime,
+    ) -> Result<Enqueued, Error> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let enqueued = self.enqueue_in(&tx, kind, infno, payload, terminal_id, now)?;
+        if let Some(p) = person_number {
+            tx.execute(
+                "UPDATE outbox SET subject = ?2 WHERE id = ?1",
+                params![enqueued.id, self.key.subject_tag(p)],
+            )?;
+        }
         tx.commit()?;
         Ok(enqueued)
+    }
+
+    /// Every submission about a person still in the store (pending,
+    /// accepted or rejected), newest first: what the filing status query
+    /// shows beside the centre's records.
+    pub fn outbox_of_person(&self, person_number: &str) -> Result<Vec<SubmissionStatus>, Error> {
+        let tag = self.key.subject_tag(person_number);
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT tracking_no FROM outbox WHERE subject = ?1 ORDER BY id DESC")?;
+        let numbers: Vec<String> = stmt
+            .query_map([tag], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        drop(conn);
+        let mut out = Vec::new();
+        for n in numbers {
+            if let Some(s) = self.outbox_status(&n)? {
+                out.push(s);
+            }
+        }
+        Ok(out)
     }
 
     fn enqueue_in(
