@@ -84,6 +84,12 @@ impl BulkPipe for Transfers {
 pub fn ccid(data: &[u8]) {
     let _ = parse_reply(data);
     let _ = parse_notify_slot_change(data);
+    let _ = ccid_read(data);
+}
+
+/// The card read of [`ccid`]: the first transfer goes to the interrupt
+/// endpoint, the rest answer slot status, power on, the APDUs and power off.
+pub fn ccid_read(data: &[u8]) -> Result<Option<crate::sscard::SsCardRecord>, Error> {
     let mut transfers = VecDeque::new();
     let mut start = 0;
     let mut i = 0;
@@ -99,8 +105,9 @@ pub fn ccid(data: &[u8]) {
     transfers.push_back(data[start.min(data.len())..].to_vec());
     let mut reader = SsCardReader::new(Transfers(transfers), Duration::from_secs(1));
     let _ = reader.wait_slot_change(Duration::ZERO);
-    let _ = reader.read_card();
+    let read = reader.card_present().and_then(|_| reader.read_card());
     let _ = reader.card_present();
+    read
 }
 
 struct Answers(VecDeque<Vec<u8>>);

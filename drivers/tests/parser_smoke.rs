@@ -59,3 +59,18 @@ fn committed_regression_inputs() {
         }
     }
 }
+
+/// The committed CCID seed (fuzz/seeds/ccid/demo-card-read) is a complete,
+/// valid exchange, so the fuzzer starts from inputs that reach the APDU
+/// layer through CCID.
+#[test]
+fn ccid_seed_reads_the_demo_card() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/ccid/demo-card-read");
+    let data = std::fs::read(path).unwrap_or_default();
+    let record = fuzzing::ccid_read(&data);
+    assert!(
+        matches!(&record, Ok(Some(r)) if r.card_number == "220100001" && r.name == "王建国"),
+        "{record:?}"
+    );
+}

@@ -672,10 +672,7 @@ mod tests {
     fn a_late_reply_of_an_abandoned_command_is_skipped() {
         let mut r = reader(vec![
             vec![],
-            vec![
-                reply(0x81, 0, 0x00, 0, &[]),
-                reply(0x81, 1, 0x01, 0, &[]),
-            ],
+            vec![reply(0x81, 0, 0x00, 0, &[]), reply(0x81, 1, 0x01, 0, &[])],
         ]);
         // First command: the reader is slow, the driver gives up.
         assert!(matches!(r.slot_status(), Err(Error::Timeout { .. })));
