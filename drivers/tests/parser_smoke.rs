@@ -6,7 +6,10 @@ use proptest::prelude::*;
 
 use kiosk_drivers::fuzzing;
 
-const TARGETS: [(&str, fn(&[u8])); 5] = [
+/// A fuzz harness: never panics, whatever the bytes.
+type Harness = fn(&[u8]);
+
+const TARGETS: [(&str, Harness); 5] = [
     ("idcard_frame", fuzzing::idcard_frame),
     ("idcard_text", fuzzing::idcard_text),
     ("ccid", fuzzing::ccid),
