@@ -35,6 +35,23 @@ fn actions(item: &ServiceItem) -> String {
         .join("、")
 }
 
+/// Appends a line to a text being built (writing to a `String` cannot fail).
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// Writes a tool's output; a closed pipe (`kiosk guides | head`) is not an error.
+fn emit(text: &str) -> Result<(), Error> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io(e)),
+        _ => Ok(()),
+    }
+}
+
 /// Lists or prints service guides.
 pub fn guides(config: &Config, args: &GuidesArgs) -> Result<(), Error> {
     let mut config = config.clone();
@@ -43,6 +60,7 @@ pub fn guides(config: &Config, args: &GuidesArgs) -> Result<(), Error> {
         config.terminal.region_file = None;
     }
     let profile = load_region(&config)?;
+    let mut out = String::new();
     match &args.item {
         Some(code) => {
             let item = profile.item(code).ok_or_else(|| Error::Config {
@@ -50,36 +68,37 @@ pub fn guides(config: &Config, args: &GuidesArgs) -> Result<(), Error> {
                 reason: format!("no service item {code:?} in region {}", profile.id()),
             })?;
             if args.json {
-                println!("{}", json(item));
-                return Ok(());
+                outln!(out, "{}", json(item));
+                return emit(&out);
             }
-            println!("{}  {}", item.code, item.name);
-            println!("办理方式: {}", actions(item));
-            println!("服务对象: {}", item.service_object);
+            outln!(out, "{}  {}", item.code, item.name);
+            outln!(out, "办理方式: {}", actions(item));
+            outln!(out, "服务对象: {}", item.service_object);
             if let Some(p) = item.processing {
-                println!("办件类型: {}", p.label());
+                outln!(out, "办件类型: {}", p.label());
             }
-            println!("办理时限: {}", item.time_limit);
+            outln!(out, "办理时限: {}", item.time_limit);
             if let Some(c) = &item.conditions {
-                println!("受理条件: {c}");
+                outln!(out, "受理条件: {c}");
             }
-            println!("申请材料:");
+            outln!(out, "申请材料:");
             for m in &item.materials {
-                println!("  - {m}");
+                outln!(out, "  - {m}");
             }
             for case in &item.material_cases {
-                println!("  [{}]", case.case);
+                outln!(out, "  [{}]", case.case);
                 for m in &case.materials {
-                    println!("    - {m}");
+                    outln!(out, "    - {m}");
                 }
             }
             if let Some(proxy) = &item.proxy {
-                println!("代办: {proxy}");
+                outln!(out, "代办: {proxy}");
             }
             if !item.process.is_empty() {
-                println!("办理流程:");
+                outln!(out, "办理流程:");
                 for s in &item.process {
-                    println!(
+                    outln!(
+                        out,
                         "  {}{}",
                         s.step,
                         s.text
@@ -90,35 +109,36 @@ pub fn guides(config: &Config, args: &GuidesArgs) -> Result<(), Error> {
                 }
             }
             if !item.channels.is_empty() {
-                println!("办理渠道: {}", item.channels.join("；"));
+                outln!(out, "办理渠道: {}", item.channels.join("；"));
             }
             if let Some(fees) = &item.fees {
-                println!("收费: {fees}");
+                outln!(out, "收费: {fees}");
             }
             for office in profile.offices_for(item) {
-                println!("办理地点: {} {}", office.area, office.address);
+                outln!(out, "办理地点: {} {}", office.area, office.address);
             }
             for basis in &item.legal_basis {
-                println!("设定依据: {basis}");
+                outln!(out, "设定依据: {basis}");
             }
-            println!("来源: {}", item.source);
+            outln!(out, "来源: {}", item.source);
         }
         None => {
             if args.json {
-                println!("{}", json(profile.items()));
-                return Ok(());
+                outln!(out, "{}", json(profile.items()));
+                return emit(&out);
             }
-            println!(
+            outln!(
+                out,
                 "{} 办事指南，共 {} 项",
                 profile.name(),
                 profile.items().len()
             );
             for item in profile.items() {
-                println!("{:<8} {}  [{}]", item.code, item.name, actions(item));
+                outln!(out, "{:<8} {}  [{}]", item.code, item.name, actions(item));
             }
         }
     }
-    Ok(())
+    emit(&out)
 }
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
