@@ -49,7 +49,7 @@ fn id_card_to_enrollment_to_slip_and_back_home() {
 
     kiosk.tap("打印业务办理单");
     let printed = kiosk.wait_for_screen("printed");
-    assert!(texts(&printed).contains("请取回您的证件"));
+    assert!(texts(&printed).contains("请取回您的身份证件"));
     let receipts = kiosk.wait_for_receipts(1);
     let slip = receipts[0]["text"].as_str().unwrap();
     for expected in [
@@ -122,9 +122,11 @@ fn bad_input_on_the_path_gives_a_clear_chinese_message() {
         "{}",
         texts(&error)
     );
+    // Ending the session with the card still on the reader asks to take it.
     kiosk.tap("返回首页");
-    kiosk.wait_for_screen("home");
+    kiosk.wait_for_screen("take-card");
     kiosk.remove_id_card_and_wait();
+    kiosk.wait_for_screen("home");
 
     // A read answered with a wrong checksum, then with a truncated frame.
     for fault in [

@@ -25,7 +25,7 @@ use kiosk_core::identity::Sex;
 use kiosk_core::money::Yuan;
 
 use crate::error::Error;
-use crate::wire::{EnrollmentDetailOutput, PersonQueryOutput};
+use crate::wire::{CertificateFactsWire, EnrollmentDetailOutput, PersonQueryOutput};
 
 /// The document kind for a `psn_cert_type` code (inverse of [`psn_cert_type`]).
 pub fn document_kind(code: &str) -> Option<IdDocumentKind> {
@@ -113,5 +113,49 @@ pub fn insured_person(
         sex,
         birth_date: date("brdy", &base.brdy)?,
         enrollments,
+    })
+}
+
+/// The certificate facts the centre signed, as the domain type.
+pub fn certificate_facts(
+    w: &CertificateFactsWire,
+) -> Result<kiosk_core::documents::CertificateFacts, Error> {
+    use kiosk_core::documents::{AgencyBlock, CertificateFacts, CertificateNumber};
+    let month = |field: &str, text: &str| {
+        NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+            .map_err(|_| Error::Malformed(format!("{field} is not a year-month")))
+    };
+    Ok(CertificateFacts {
+        number: CertificateNumber {
+            province: w.prov_name.clone(),
+            pooling_area: w.poolarea_name.clone(),
+            pooling_area_code: w.poolarea_code.clone(),
+            year: w.year,
+            serial: w.serial,
+        },
+        generated_on: NaiveDate::parse_from_str(&w.gen_date, "%Y-%m-%d")
+            .map_err(|_| Error::Malformed("gen_date is not a date".into()))?,
+        name: w.psn_name.clone(),
+        id_number: w.certno.clone(),
+        hukou_place: w.hsreg_addr.clone(),
+        hukou_type: w.hsreg_type.clone(),
+        insurance_type: w.insutype_name.clone(),
+        area: w.area_name.clone(),
+        from: month("begn_ym", &w.begn_ym)?,
+        to: if w.end_ym.is_empty() {
+            None
+        } else {
+            Some(month("end_ym", &w.end_ym)?)
+        },
+        paid_months: w.paid_mons,
+        balance: Yuan::new(w.balc).map_err(|_| Error::Malformed("balc is out of range".into()))?,
+        agency: w.agency.as_ref().map(|a| AgencyBlock {
+            name: a.name.clone(),
+            address: a.addr.clone(),
+            area_code: a.admdvs.clone(),
+            postcode: a.poscode.clone(),
+            contact: a.cont.clone(),
+            phone: a.tel.clone(),
+        }),
     })
 }

@@ -270,19 +270,104 @@ pub struct CertificateIssueInput {
     /// Insurance types the certificate covers ('' for all).
     #[serde(default)]
     pub insutype: String,
+    /// Layout: `simple` or `transfer` (the signature covers it).
+    #[serde(default = "simple_layout")]
+    pub layout: String,
 }
 
-/// KS03 output: the centre's number for the certificate.
+fn simple_layout() -> String {
+    "simple".to_string()
+}
+
+/// KS03 output: the centre's number for the certificate, the facts it
+/// stands behind, and its signature over them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CertificateIssueOutput {
-    /// Certificate number printed on the document.
+    /// Certificate number, machine form `<area>-<year>-<serial>`.
     pub cert_no: String,
-    /// Verification code printed beside it (and in the QR code).
+    /// The centre's signature over the certificate content (the third
+    /// part of the `KCV1|number|signature` QR payload).
     pub verify_code: String,
     /// When issued, `yyyy-MM-dd HH:mm:ss`.
     pub issued_at: String,
     /// Valid until, `yyyy-MM-dd`.
     pub valid_until: String,
+    /// What the certificate says (absent from centres that only number
+    /// certificates: the kiosk then cannot print one).
+    #[serde(default)]
+    pub facts: Option<CertificateFactsWire>,
+}
+
+/// The printed facts of a certificate, as the centre signed them.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateFactsWire {
+    /// 省份 of the number.
+    pub prov_name: String,
+    /// 统筹区 name of the number.
+    pub poolarea_name: String,
+    /// 统筹区 code.
+    pub poolarea_code: String,
+    /// Year of the number.
+    pub year: i32,
+    /// Running number within area and year.
+    pub serial: u32,
+    /// 生成日期 `yyyy-MM-dd`.
+    pub gen_date: String,
+    /// 姓名.
+    pub psn_name: String,
+    /// 身份证件号码.
+    pub certno: String,
+    /// 户籍所在地.
+    #[serde(default)]
+    pub hsreg_addr: String,
+    /// 户籍类型.
+    #[serde(default)]
+    pub hsreg_type: String,
+    /// 基本医疗保险类型 (name).
+    pub insutype_name: String,
+    /// 统筹区 / 转出地 name.
+    pub area_name: String,
+    /// 参保时间 起 `yyyy-MM`.
+    pub begn_ym: String,
+    /// 参保时间 止 `yyyy-MM`, empty while enrolled.
+    #[serde(default)]
+    pub end_ym: String,
+    /// 累计实际缴费月数.
+    pub paid_mons: u32,
+    /// 个人账户余额.
+    pub balc: Decimal,
+    /// 转出地经办机构 (transfer layout).
+    #[serde(default)]
+    pub agency: Option<AgencyWire>,
+}
+
+impl fmt::Debug for CertificateFactsWire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertificateFactsWire")
+            .field("poolarea_code", &self.poolarea_code)
+            .field("year", &self.year)
+            .field("serial", &self.serial)
+            .field("certno", &mask_number(&self.certno))
+            .field("psn_name", &mask_name(&self.psn_name))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The issuing agency block of a transfer certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgencyWire {
+    /// 机构名称.
+    pub name: String,
+    /// 地址.
+    pub addr: String,
+    /// 行政区划代码.
+    pub admdvs: String,
+    /// 邮政编码.
+    pub poscode: String,
+    /// 联系人.
+    pub cont: String,
+    /// 联系电话.
+    pub tel: String,
 }
 
 /// KS04 certificate verification input.

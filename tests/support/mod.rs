@@ -160,6 +160,23 @@ impl Kiosk {
         }
     }
 
+    /// Waits (bounded) until `needle` is among the visible texts; returns
+    /// that screen.
+    pub fn wait_for_text(&self, needle: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if texts(&screen).contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} did not appear; last screen: {screen}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
     /// Taps by accessible label; panics unless the kiosk accepted the tap.
     pub fn tap(&self, label: &str) {
         let (status, body) = self.post("/v1/tap", json!({ "label": label }));
@@ -249,4 +266,27 @@ pub fn stranger_card() -> Value {
         "id_number": "11010519491231002X", "issuer": "北京市公安局西城分局",
         "valid_from": "20200101", "valid_to": "长期"
     })
+}
+
+/// The resident ID card of 杨丽华: Yunnan employee, coverage suspended
+/// since 2026-09-01 (data/demo/people.toml).
+pub fn yang_lihua_card() -> Value {
+    json!({
+        "kind": "resident", "name": "杨丽华", "sex": "2", "nation": 7,
+        "birth": "19880909", "address": "云南省昆明市五华区青年路201号",
+        "id_number": "530102198809094522", "issuer": "昆明市公安局五华分局",
+        "valid_from": "20180214", "valid_to": "20380214"
+    })
+}
+
+/// The labels of the actionable elements of a screen.
+pub fn actions(screen: &Value) -> Vec<String> {
+    screen["actions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["label"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -22,7 +22,7 @@ use serde::Serialize;
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Model, ModelRc, SharedString, VecModel};
 
-use kiosk_core::view::View;
+use kiosk_core::view::{CertificateView, View};
 
 pub use error::Error;
 
@@ -68,8 +68,24 @@ pub fn apply_chrome(window: &KioskWindow, chrome: &Chrome) {
 
 /// Shows a view. Call on the UI thread.
 pub fn apply_view(window: &KioskWindow, view: &View) {
+    let screen_changed = window.get_screen().as_str() != view.screen.id();
     window.set_screen(view.screen.id().into());
+    window.set_title_text(view.title.as_str().into());
     window.set_message(view.message.as_str().into());
+    window.set_note(view.note.as_str().into());
+    window.set_countdown(
+        view.countdown
+            .map(|s| i32::try_from(s).unwrap_or(i32::MAX))
+            .unwrap_or(-1),
+    );
+    window.set_card_to_take(view.card_to_take.as_str().into());
+    window.set_offers_certificate(view.offers_certificate);
+    window.set_printed(view.printed.as_str().into());
+    window.set_rating_state(view.rating.state.as_str().into());
+    window.set_rating_levels(strings(&view.rating.levels));
+    window.set_rating_reasons(strings(&view.rating.reasons));
+    apply_certificate(window, view.certificate.as_ref());
+    apply_guides(window, view);
     let (person, enrollments) = match &view.person {
         Some(p) => (
             PersonData {
@@ -101,31 +117,189 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
         // Personal data leaves the window's properties, not only the screen.
         None => (PersonData::default(), Vec::new()),
     };
+    let same_person = window.get_person() == person;
     window.set_person(person);
     window.set_all_enrollments(ModelRc::new(VecModel::from(enrollments)));
-    show_page(window, 0);
-}
-
-/// How many enrollment cards fit on one page of the screen.
-fn cards_per_page(window: &KioskWindow) -> usize {
-    let size = window.window().size();
-    let landscape = size.width > size.height;
-    let elderly = window.global::<Theme>().get_elderly();
-    match (landscape, elderly) {
-        (false, false) => 3,
-        (false, true) => 1,
-        (true, _) => 1,
+    // Timer-driven refreshes (the countdown) keep the page the citizen is on.
+    if screen_changed || !same_person {
+        show_page(window, 0);
+    } else {
+        let page = usize::try_from(window.get_page_index()).unwrap_or(0);
+        show_page(window, page);
     }
 }
 
-/// Shows page `page` of the enrollments (clamped to the pages there are).
+fn strings(items: &[String]) -> ModelRc<SharedString> {
+    ModelRc::new(VecModel::from(
+        items
+            .iter()
+            .map(|s| SharedString::from(s.as_str()))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+thread_local! {
+    /// The decoded preview of the certificate on screen, by PNG identity:
+    /// the view is re-applied every second during the countdown.
+    static PREVIEW: std::cell::RefCell<Option<(usize, slint::Image)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn apply_certificate(window: &KioskWindow, certificate: Option<&CertificateView>) {
+    let Some(c) = certificate else {
+        PREVIEW.with(|p| p.borrow_mut().take());
+        window.set_certificate_preview(slint::Image::default());
+        window.set_certificate_layouts(ModelRc::default());
+        window.set_certificate_number(SharedString::default());
+        return;
+    };
+    let key = std::sync::Arc::as_ptr(&c.preview_png) as usize;
+    let image = PREVIEW.with(|p| {
+        let mut cached = p.borrow_mut();
+        if let Some((k, image)) = cached.as_ref()
+            && *k == key
+        {
+            return image.clone();
+        }
+        let image = decode_png(&c.preview_png).unwrap_or_default();
+        *cached = Some((key, image.clone()));
+        image
+    });
+    window.set_certificate_preview(image);
+    window.set_certificate_layouts(ModelRc::new(VecModel::from(
+        c.layouts
+            .iter()
+            .map(|l| LayoutChoice {
+                action: l.action.as_str().into(),
+                label: l.label.as_str().into(),
+                selected: l.selected,
+            })
+            .collect::<Vec<_>>(),
+    )));
+    window.set_certificate_number(c.number.as_str().into());
+}
+
+/// Decodes a PNG (grey or RGB(A), 8 bit) into an image for the screen.
+pub fn decode_png(bytes: &[u8]) -> Option<slint::Image> {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    if info.bit_depth != png::BitDepth::Eight {
+        return None;
+    }
+    let pixels = &buf[..info.buffer_size()];
+    let rgba: Vec<u8> = match info.color_type {
+        png::ColorType::Grayscale => pixels.iter().flat_map(|g| [*g, *g, *g, 255]).collect(),
+        png::ColorType::GrayscaleAlpha => pixels
+            .chunks_exact(2)
+            .flat_map(|p| [p[0], p[0], p[0], p[1]])
+            .collect(),
+        png::ColorType::Rgb => pixels
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        png::ColorType::Rgba => pixels.to_vec(),
+        png::ColorType::Indexed => return None,
+    };
+    let buffer = slint::SharedPixelBuffer::<slint::Rgba8Pixel>::clone_from_slice(
+        &rgba,
+        info.width,
+        info.height,
+    );
+    Some(slint::Image::from_rgba8(buffer))
+}
+
+fn apply_guides(window: &KioskWindow, view: &View) {
+    window.set_guide_query(view.guide_query.as_str().into());
+    let rows: Vec<GuideRow> = view
+        .guides
+        .iter()
+        .map(|g| GuideRow {
+            code: g.code.as_str().into(),
+            name: g.name.as_str().into(),
+            summary: g.summary.as_str().into(),
+            kiosk: g.kiosk.as_str().into(),
+        })
+        .collect();
+    let changed = window.get_all_guide_rows().row_count() != rows.len()
+        || window
+            .get_all_guide_rows()
+            .iter()
+            .zip(rows.iter())
+            .any(|(a, b)| a.code != b.code);
+    if changed {
+        window.set_all_guide_rows(ModelRc::new(VecModel::from(rows)));
+    }
+    match &view.guide {
+        Some(g) => {
+            window.set_guide_name(g.name.as_str().into());
+            window.set_guide_code(g.code.as_str().into());
+            window.set_guide_kiosk(g.kiosk.as_str().into());
+            window.set_guide_sections(ModelRc::new(VecModel::from(
+                g.sections
+                    .iter()
+                    .map(|(h, b)| GuideSection {
+                        heading: h.as_str().into(),
+                        body: b.as_str().into(),
+                    })
+                    .collect::<Vec<_>>(),
+            )));
+        }
+        None => {
+            window.set_guide_name(SharedString::default());
+            window.set_guide_code(SharedString::default());
+            window.set_guide_kiosk(SharedString::default());
+            window.set_guide_sections(ModelRc::default());
+        }
+    }
+}
+
+/// How many enrollment cards, or guide rows, fit on one page of the screen.
+fn per_page(window: &KioskWindow, guides: bool) -> usize {
+    let size = window.window().size();
+    let landscape = size.width > size.height;
+    let elderly = window.global::<Theme>().get_elderly();
+    match (guides, landscape, elderly) {
+        (false, false, false) => 3,
+        (false, false, true) => 1,
+        (false, true, _) => 1,
+        (true, false, false) => 8,
+        (true, false, true) => 5,
+        (true, true, false) => 4,
+        (true, true, true) => 2,
+    }
+}
+
+/// Shows page `page` of the list on screen (enrollments or guides),
+/// clamped to the pages there are.
 pub fn show_page(window: &KioskWindow, page: usize) {
-    let all = window.get_all_enrollments();
-    let per_page = cards_per_page(window);
-    let count = all.row_count().div_ceil(per_page).max(1);
+    let guides = window.get_screen().as_str() == "guides";
+    let per_page = per_page(window, guides);
+    let rows = if guides {
+        window.get_all_guide_rows().row_count()
+    } else {
+        window.get_all_enrollments().row_count()
+    };
+    let count = rows.div_ceil(per_page).max(1);
     let page = page.min(count - 1);
-    let slice: Vec<EnrollmentData> = all.iter().skip(page * per_page).take(per_page).collect();
-    window.set_enrollments(ModelRc::new(VecModel::from(slice)));
+    if guides {
+        let slice: Vec<GuideRow> = window
+            .get_all_guide_rows()
+            .iter()
+            .skip(page * per_page)
+            .take(per_page)
+            .collect();
+        window.set_guide_rows(ModelRc::new(VecModel::from(slice)));
+    } else {
+        let slice: Vec<EnrollmentData> = window
+            .get_all_enrollments()
+            .iter()
+            .skip(page * per_page)
+            .take(per_page)
+            .collect();
+        window.set_enrollments(ModelRc::new(VecModel::from(slice)));
+    }
     window.set_page_index(page as i32);
     window.set_page_count(count as i32);
 }
@@ -138,6 +312,7 @@ pub fn handle_presentation_action(window: &KioskWindow, id: &str) -> bool {
         "next-page" => show_page(window, page + 1),
         "prev-page" => show_page(window, page.saturating_sub(1)),
         "toggle-elderly" => show_page(window, 0),
+        "scroll" => {}
         _ => return false,
     }
     true
@@ -172,7 +347,9 @@ pub fn inspect(window: &KioskWindow) -> ScreenInfo {
     for element in ElementQuery::from_root(window).find_all() {
         let label = element.accessible_label().unwrap_or_default().to_string();
         match element.accessible_role() {
-            Some(AccessibleRole::Text) if !label.is_empty() => texts.push(label),
+            Some(AccessibleRole::Text) | Some(AccessibleRole::Image) if !label.is_empty() => {
+                texts.push(label)
+            }
             Some(AccessibleRole::Button) | Some(AccessibleRole::Checkbox) => {
                 actions.push(ActionInfo {
                     label,

@@ -261,6 +261,46 @@ impl fmt::Debug for CertificateFacts {
     }
 }
 
+impl CertificateFacts {
+    /// The content the verification signature covers, for `layout` (see
+    /// [`EnrollmentCertificate`]). The central service builds the same
+    /// content from its own record when it signs or verifies.
+    pub fn signed_content(&self, layout: CertificateLayout) -> String {
+        let f = self;
+        let layout = match layout {
+            CertificateLayout::Simple => "simple",
+            CertificateLayout::Transfer => "transfer",
+        };
+        [
+            VERIFICATION_TAG.to_string(),
+            f.number.machine(),
+            layout.to_string(),
+            format_date(f.generated_on),
+            f.name.clone(),
+            f.id_number.clone(),
+            f.hukou_place.clone(),
+            f.hukou_type.clone(),
+            f.insurance_type.clone(),
+            f.area.clone(),
+            format_month(f.from),
+            f.to.map(format_month).unwrap_or_default(),
+            f.paid_months.to_string(),
+            f.balance.fen().to_string(),
+        ]
+        .join("\n")
+    }
+
+    /// The verification payload `KCV1|<number>|<signature>` signed with
+    /// `key` (what the central service does when it issues a number).
+    pub fn verification(&self, layout: CertificateLayout, key: &[u8]) -> Result<String, Error> {
+        let signature = sign(key, &self.signed_content(layout))?;
+        Ok(format!(
+            "{VERIFICATION_TAG}|{}|{signature}",
+            self.number.machine()
+        ))
+    }
+}
+
 /// Version tag of the verification payload.
 pub const VERIFICATION_TAG: &str = "KCV1";
 
@@ -376,7 +416,35 @@ impl EnrollmentCertificate {
                 field: "agency block",
             });
         }
-        let mut cert = EnrollmentCertificate {
+        let verification = facts.verification(texts.layout, key)?;
+        EnrollmentCertificate::assemble(texts, issuer, facts, verification)
+    }
+
+    /// The certificate in the layout of `texts`, with the verification
+    /// payload the central service signed (the kiosk never holds the key).
+    ///
+    /// Errors: [`Error::DocumentIncomplete`] when the transfer layout has
+    /// no agency block or the payload does not name this certificate.
+    pub fn assemble(
+        texts: &CertificateTexts,
+        issuer: &str,
+        facts: CertificateFacts,
+        verification: String,
+    ) -> Result<EnrollmentCertificate, Error> {
+        if texts.layout == CertificateLayout::Transfer && facts.agency.is_none() {
+            return Err(Error::DocumentIncomplete {
+                document: "transfer certificate",
+                field: "agency block",
+            });
+        }
+        let expected = format!("{VERIFICATION_TAG}|{}|", facts.number.machine());
+        if !verification.starts_with(&expected) || verification.len() <= expected.len() {
+            return Err(Error::DocumentIncomplete {
+                document: "certificate",
+                field: "verification code",
+            });
+        }
+        Ok(EnrollmentCertificate {
             layout: texts.layout,
             title: texts.title.clone(),
             agency_heading: texts
@@ -387,40 +455,13 @@ impl EnrollmentCertificate {
             notes: texts.notes.clone(),
             facts,
             issuer: issuer.to_string(),
-            verification: String::new(),
-        };
-        let signature = sign(key, &cert.signed_content())?;
-        cert.verification = format!(
-            "{VERIFICATION_TAG}|{}|{signature}",
-            cert.facts.number.machine()
-        );
-        Ok(cert)
+            verification,
+        })
     }
 
     /// The content the verification signature covers (see the type docs).
     pub fn signed_content(&self) -> String {
-        let f = &self.facts;
-        let layout = match self.layout {
-            CertificateLayout::Simple => "simple",
-            CertificateLayout::Transfer => "transfer",
-        };
-        [
-            VERIFICATION_TAG.to_string(),
-            f.number.machine(),
-            layout.to_string(),
-            format_date(f.generated_on),
-            f.name.clone(),
-            f.id_number.clone(),
-            f.hukou_place.clone(),
-            f.hukou_type.clone(),
-            f.insurance_type.clone(),
-            f.area.clone(),
-            format_month(f.from),
-            f.to.map(format_month).unwrap_or_default(),
-            f.paid_months.to_string(),
-            f.balance.fen().to_string(),
-        ]
-        .join("\n")
+        self.facts.signed_content(self.layout)
     }
 
     /// 参保时间 起 as printed.
@@ -802,5 +843,53 @@ mod tests {
         assert!(b.get(8, 1));
         assert_eq!(b.bits()[3], 0x80);
         assert!(!b.get(9, 1));
+    }
+}
+
+/// Certificates for the tests of other modules.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use crate::region::RegionProfile;
+
+    /// A signed demo certificate in `layout` (Jilin's texts).
+    pub(crate) fn certificate(layout: CertificateLayout) -> EnrollmentCertificate {
+        let profile = RegionProfile::parse(
+            "jilin.toml",
+            include_str!("../../../data/regions/jilin.toml"),
+        )
+        .unwrap();
+        let texts = profile.documents().certificate(layout).unwrap();
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let facts = CertificateFacts {
+            number: CertificateNumber {
+                province: "吉林省".into(),
+                pooling_area: "吉林市".into(),
+                pooling_area_code: "220200".into(),
+                year: 2026,
+                serial: 1,
+            },
+            generated_on: d(2026, 11, 22),
+            name: "李秀兰".into(),
+            id_number: "220203198508232046".into(),
+            hukou_place: "吉林省吉林市".into(),
+            hukou_type: "居民户口".into(),
+            insurance_type: "职工基本医疗保险".into(),
+            area: "吉林市".into(),
+            from: d(2008, 7, 1),
+            to: None,
+            paid_months: 219,
+            balance: "3521.40".parse().unwrap(),
+            agency: Some(AgencyBlock {
+                name: "吉林市医疗保障事业管理中心".into(),
+                address: "吉林市".into(),
+                area_code: "220200".into(),
+                postcode: "132000".into(),
+                contact: "窗口".into(),
+                phone: "12393".into(),
+            }),
+        };
+        EnrollmentCertificate::issue(texts, "吉林市医疗保障局", facts, b"0123456789abcdef-test")
+            .unwrap()
     }
 }

@@ -1,37 +1,59 @@
 //! The session state machine: the one place that decides what the kiosk
 //! does next. Device events, answers from the central service and taps come
 //! in as [`Event`]s; the machine changes its state and returns
-//! [`Command`]s for the edges to carry out (query the centre, print).
-//! It never performs I/O and never reads a clock: time comes in with every
-//! call.
+//! [`Command`]s for the edges to carry out (query the centre, issue a
+//! certificate, print, queue a rating, play a voice prompt). It never
+//! performs I/O and never reads a clock: time comes in with every call.
 //!
-//! Invariant: personal data lives only in `Session::person` and
-//! `Session::credential`; both are cleared whenever the session returns to
-//! the home screen, and answers to an earlier request (a slow centre after
-//! the card was removed) are dropped by request number.
+//! Invariants:
+//! - Personal data lives only in `Session::person`, `Session::credential`
+//!   and `Session::certificates`; all are cleared whenever the session ends
+//!   (home, card removed, idle timeout), and answers to an earlier request
+//!   (a slow centre after the card was removed) are dropped by request
+//!   number.
+//! - The region's rules come from the [`RegionProfile`] given at start;
+//!   nothing here names a region.
+//! - The session ends by itself after [`SessionConfig::idle_after`] without
+//!   a touch, with a visible countdown of [`SessionConfig::countdown`]
+//!   first; it never ends while the kiosk is working for the citizen
+//!   (querying, issuing, printing).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
-use crate::documents::BusinessSlip;
-use crate::enrollment::InsuredPerson;
-use crate::identity::Credential;
+use crate::documents::{BusinessSlip, EnrollmentCertificate};
+use crate::enrollment::{Enrollment, EnrollmentStatus, InsuranceType, InsuredPerson};
+use crate::identity::{Credential, CredentialKind};
+use crate::region::{CertificateApplicant, CertificateLayout, RegionProfile};
 
 /// Which screen is showing. The id strings are what the UI and the
 /// automation API use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
-    /// Invitation to present a credential.
+    /// Invitation to present a credential (and the service guides).
     Home,
     /// A credential was presented; the centre is being asked.
     Querying,
-    /// The person's enrollment.
+    /// The person's enrollment, with what they can do next.
     Enrollment,
-    /// The business slip is being printed.
+    /// The region's rule does not allow a certificate now: why, and what to do.
+    CertificateRefused,
+    /// The centre is issuing the certificate.
+    Issuing,
+    /// The certificate preview, exactly as it will print.
+    Certificate,
+    /// A document is being printed.
     Printing,
-    /// The slip is printed: take it (and the card).
+    /// The document is printed: take it (and the card); rate the service.
     Printed,
+    /// The service guides (办事指南): list and search.
+    Guides,
+    /// One service guide.
+    Guide,
+    /// The session is over but the card is still in the reader.
+    TakeCard,
     /// Something went wrong: what happened and what to do next.
     Error,
 }
@@ -43,15 +65,26 @@ impl Screen {
             Screen::Home => "home",
             Screen::Querying => "querying",
             Screen::Enrollment => "enrollment",
+            Screen::CertificateRefused => "certificate-refused",
+            Screen::Issuing => "issuing",
+            Screen::Certificate => "certificate",
             Screen::Printing => "printing",
             Screen::Printed => "printed",
+            Screen::Guides => "guides",
+            Screen::Guide => "guide",
+            Screen::TakeCard => "take-card",
             Screen::Error => "error",
         }
+    }
+
+    /// Whether the kiosk is working for the citizen (no idle timeout).
+    fn busy(self) -> bool {
+        matches!(self, Screen::Querying | Screen::Issuing | Screen::Printing)
     }
 }
 
 /// A tap on an actionable element, by meaning rather than by label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Print the business slip of the enrollment on screen.
     PrintSlip,
@@ -59,18 +92,157 @@ pub enum Action {
     Home,
     /// Show the full ID number for a few seconds.
     RevealIdNumber,
+    /// Ask for the enrollment certificate (参保凭证).
+    Certificate,
+    /// Show the certificate in another layout.
+    ChooseLayout(CertificateLayout),
+    /// Print the certificate on screen.
+    PrintCertificate,
+    /// Print the last document again.
+    Reprint,
+    /// One step back (certificate → enrollment, guide → guide list).
+    Back,
+    /// Open the service guides.
+    Guides,
+    /// Open one service guide by item code.
+    OpenGuide(String),
+    /// Filter the guide list ("" shows every item).
+    SearchGuides(String),
+    /// Rate the service: index into the rating levels.
+    Rate(usize),
+    /// Give a reason with a rating: index into [`RATING_REASONS`], or
+    /// `None` to skip.
+    RateReason(Option<usize>),
+    /// Keep the session going (the idle countdown's button).
+    Continue,
 }
 
 impl Action {
     /// Decodes the action id the UI sends.
     pub fn from_id(id: &str) -> Option<Action> {
+        if let Some(code) = id.strip_prefix("guide:") {
+            return Some(Action::OpenGuide(code.to_string()));
+        }
+        if let Some(query) = id.strip_prefix("search:") {
+            return Some(Action::SearchGuides(query.to_string()));
+        }
+        if let Some(n) = id.strip_prefix("rate:") {
+            return n.parse().ok().map(Action::Rate);
+        }
+        if let Some(n) = id.strip_prefix("reason:") {
+            return Some(Action::RateReason(n.parse().ok()));
+        }
         match id {
             "print-slip" => Some(Action::PrintSlip),
             "home" => Some(Action::Home),
             "reveal-id" => Some(Action::RevealIdNumber),
+            "certificate" => Some(Action::Certificate),
+            "layout:simple" => Some(Action::ChooseLayout(CertificateLayout::Simple)),
+            "layout:transfer" => Some(Action::ChooseLayout(CertificateLayout::Transfer)),
+            "print-certificate" => Some(Action::PrintCertificate),
+            "reprint" => Some(Action::Reprint),
+            "back" => Some(Action::Back),
+            "guides" => Some(Action::Guides),
+            "continue" => Some(Action::Continue),
             _ => None,
         }
     }
+}
+
+/// Reasons offered after a 一般 / 不满意 rating (optional).
+pub const RATING_REASONS: [&str; 4] = ["等候时间长", "操作不方便", "信息有误", "打印有问题"];
+
+/// The rating levels when the region profile names none (好差评, 003).
+pub const DEFAULT_RATING_LEVELS: [&str; 4] = ["非常满意", "满意", "一般", "不满意"];
+
+/// A document the kiosk prints.
+#[derive(Debug, Clone)]
+pub enum Document {
+    /// 业务办理单 of an enrollment query.
+    Slip(Box<BusinessSlip>),
+    /// 参保凭证.
+    Certificate(Box<EnrollmentCertificate>),
+}
+
+impl Document {
+    /// What the citizen calls it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Document::Slip(_) => "业务办理单",
+            Document::Certificate(_) => "参保凭证",
+        }
+    }
+
+    /// The transaction it completes (for the rating).
+    pub fn transaction(&self) -> &'static str {
+        match self {
+            Document::Slip(_) => "enrollment_query",
+            Document::Certificate(_) => "certificate",
+        }
+    }
+}
+
+/// A voice prompt (played when voice prompts are on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// 请出示社保卡、身份证或医保电子凭证.
+    PresentCredential,
+    /// 正在查询，请稍候.
+    Querying,
+    /// 查询完成，请选择要办理的业务.
+    ChooseService,
+    /// 正在打印，请稍候.
+    Printing,
+    /// 打印完成，请取走单据.
+    TakeDocument,
+    /// 请取走您的卡.
+    TakeCard,
+    /// 操作即将超时.
+    IdleWarning,
+    /// 暂时无法办理.
+    Problem,
+}
+
+impl Prompt {
+    /// The prompt's id (file name of its recording).
+    pub fn id(self) -> &'static str {
+        match self {
+            Prompt::PresentCredential => "present-credential",
+            Prompt::Querying => "querying",
+            Prompt::ChooseService => "choose-service",
+            Prompt::Printing => "printing",
+            Prompt::TakeDocument => "take-document",
+            Prompt::TakeCard => "take-card",
+            Prompt::IdleWarning => "idle-warning",
+            Prompt::Problem => "problem",
+        }
+    }
+
+    /// What the prompt says.
+    pub fn text(self) -> &'static str {
+        match self {
+            Prompt::PresentCredential => "请插入社保卡，或放置身份证，或出示医保电子凭证",
+            Prompt::Querying => "正在查询，请稍候",
+            Prompt::ChooseService => "查询完成，请选择您要办理的业务",
+            Prompt::Printing => "正在打印，请稍候",
+            Prompt::TakeDocument => "打印完成，请从出纸口取走单据",
+            Prompt::TakeCard => "请取走您的卡，以免遗失",
+            Prompt::IdleWarning => "您还在办理吗？如需继续，请点击继续办理",
+            Prompt::Problem => "暂时无法办理，请查看屏幕提示",
+        }
+    }
+
+    /// Every prompt.
+    pub const ALL: [Prompt; 8] = [
+        Prompt::PresentCredential,
+        Prompt::Querying,
+        Prompt::ChooseService,
+        Prompt::Printing,
+        Prompt::TakeDocument,
+        Prompt::TakeCard,
+        Prompt::IdleWarning,
+        Prompt::Problem,
+    ];
 }
 
 /// Something that happened.
@@ -99,8 +271,27 @@ pub enum Event {
         /// Chinese message for the citizen.
         message: String,
     },
-    /// The citizen tapped something.
+    /// The centre issued a certificate; `preview` is a PNG of the paper.
+    CertificateIssued {
+        /// The request number from [`Command::IssueCertificate`].
+        request: u64,
+        /// The certificate.
+        certificate: Box<EnrollmentCertificate>,
+        /// PNG of the certificate as the printer will print it.
+        preview: Arc<Vec<u8>>,
+    },
+    /// The certificate could not be issued.
+    CertificateFailed {
+        /// The request number from [`Command::IssueCertificate`].
+        request: u64,
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// The citizen tapped something the session decides.
     Action(Action),
+    /// The citizen touched the screen for something the UI handled by
+    /// itself (paging, elderly mode): it keeps the session alive.
+    Touched,
     /// The print job finished.
     PrintFinished,
     /// The print job failed.
@@ -122,8 +313,35 @@ pub enum Command {
         /// The credential.
         credential: Credential,
     },
-    /// Print a business slip.
-    PrintSlip(Box<BusinessSlip>),
+    /// Ask the centre for a certificate number and signature, then build
+    /// the certificate and its preview.
+    IssueCertificate {
+        /// Request number; the answer must carry it back.
+        request: u64,
+        /// 人员编号.
+        person_number: String,
+        /// The insurance type the certificate covers.
+        insurance_type: InsuranceType,
+        /// The layout.
+        layout: CertificateLayout,
+    },
+    /// Print a document.
+    Print(Box<Document>),
+    /// Queue a satisfaction rating for the centre.
+    SubmitRating {
+        /// 人员编号 (may be empty when no person was identified).
+        person_number: String,
+        /// What was rated (`enrollment_query`, `certificate`).
+        transaction: &'static str,
+        /// The level's label (非常满意 …).
+        level: String,
+        /// The level on the centre's scale: 5 (best) to 1.
+        score: u8,
+        /// The optional reason.
+        reason: Option<String>,
+    },
+    /// Play a voice prompt.
+    Say(Prompt),
 }
 
 /// Timings of a session.
@@ -131,12 +349,21 @@ pub enum Command {
 pub struct SessionConfig {
     /// How long the full ID number stays visible after a tap.
     pub reveal_for: Duration,
+    /// A session with no touch for this long ends.
+    pub idle_after: Duration,
+    /// The last part of `idle_after` shows a countdown with a button to continue.
+    pub countdown: Duration,
+    /// How often the take-card reminder repeats its sound.
+    pub take_card_repeat: Duration,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             reveal_for: Duration::from_secs(5),
+            idle_after: Duration::from_secs(60),
+            countdown: Duration::from_secs(10),
+            take_card_repeat: Duration::from_secs(15),
         }
     }
 }
@@ -150,32 +377,74 @@ pub struct TerminalInfo {
     pub hall_name: String,
 }
 
+/// A rating in progress or given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RatingState {
+    /// Not rated yet.
+    Open,
+    /// A level was chosen that asks for an optional reason.
+    AskReason(usize),
+    /// Rated: thank the citizen.
+    Done,
+}
+
 /// The session.
 #[derive(Debug)]
 pub struct Session {
     config: SessionConfig,
     terminal: TerminalInfo,
+    region: Arc<RegionProfile>,
     screen: Screen,
     credential: Option<Credential>,
+    card_inserted: Option<CredentialKind>,
     person: Option<InsuredPerson>,
+    certificates: Vec<(EnrollmentCertificate, Arc<Vec<u8>>)>,
+    layout: Option<CertificateLayout>,
+    last_document: Option<Document>,
+    rating: RatingState,
+    title: String,
     message: String,
+    note: String,
     request: u64,
     reveal_until: Option<Instant>,
+    last_touch: Instant,
+    warned: bool,
+    take_card_next: Option<Instant>,
+    guide_query: String,
+    guide_code: Option<String>,
     slips_printed: u64,
 }
 
 impl Session {
-    /// A session on the home screen.
-    pub fn new(config: SessionConfig, terminal: TerminalInfo) -> Session {
+    /// A session on the home screen at `now`.
+    pub fn new(
+        config: SessionConfig,
+        terminal: TerminalInfo,
+        region: Arc<RegionProfile>,
+        now: Instant,
+    ) -> Session {
         Session {
             config,
             terminal,
+            region,
             screen: Screen::Home,
             credential: None,
+            card_inserted: None,
             person: None,
+            certificates: Vec::new(),
+            layout: None,
+            last_document: None,
+            rating: RatingState::Open,
+            title: String::new(),
             message: String::new(),
+            note: String::new(),
             request: 0,
             reveal_until: None,
+            last_touch: now,
+            warned: false,
+            take_card_next: None,
+            guide_query: String::new(),
+            guide_code: None,
             slips_printed: 0,
         }
     }
@@ -185,9 +454,19 @@ impl Session {
         self.screen
     }
 
+    /// The region profile.
+    pub fn region(&self) -> &RegionProfile {
+        &self.region
+    }
+
     /// The person on screen, if any.
     pub fn person(&self) -> Option<&InsuredPerson> {
         self.person.as_ref()
+    }
+
+    /// The title of the error (or refusal) screen.
+    pub fn title(&self) -> &str {
+        &self.title
     }
 
     /// The message of the error (or status) screen.
@@ -195,68 +474,256 @@ impl Session {
         &self.message
     }
 
+    /// A note under the message (e.g. the region rule's own wording).
+    pub fn note(&self) -> &str {
+        &self.note
+    }
+
     /// Whether the full ID number is showing at `now`.
     pub fn id_revealed(&self, now: Instant) -> bool {
         self.reveal_until.is_some_and(|until| now < until)
     }
 
-    /// When the next [`Event::Tick`] matters (a timeout runs out), if ever.
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.reveal_until
+    /// The physical card (ID card, social security card) in a reader, if any.
+    pub fn card_inserted(&self) -> Option<CredentialKind> {
+        self.card_inserted
+    }
+
+    /// The kind of the credential of this session, if any.
+    pub fn credential_kind(&self) -> Option<CredentialKind> {
+        self.credential.as_ref().map(Credential::kind)
+    }
+
+    /// The certificate on screen and its preview PNG.
+    pub fn certificate(&self) -> Option<(&EnrollmentCertificate, &Arc<Vec<u8>>)> {
+        let layout = self.layout?;
+        self.certificates
+            .iter()
+            .find(|(c, _)| c.layout == layout)
+            .map(|(c, p)| (c, p))
+    }
+
+    /// The last printed document.
+    pub fn last_document(&self) -> Option<&Document> {
+        self.last_document.as_ref()
+    }
+
+    /// The rating state of the printed screen.
+    pub fn rating(&self) -> RatingState {
+        self.rating
+    }
+
+    /// The rating levels (region profile, else the national four).
+    pub fn rating_levels(&self) -> Vec<String> {
+        self.region
+            .documents()
+            .rating_levels
+            .as_ref()
+            .map(|p| p.value.clone())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| {
+                DEFAULT_RATING_LEVELS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            })
+    }
+
+    /// The guide search text.
+    pub fn guide_query(&self) -> &str {
+        &self.guide_query
+    }
+
+    /// The guide on screen.
+    pub fn guide_code(&self) -> Option<&str> {
+        self.guide_code.as_deref()
+    }
+
+    /// Seconds left on the idle countdown at `now`, when it is showing.
+    pub fn countdown(&self, now: Instant) -> Option<u64> {
+        if !self.idle_applies() {
+            return None;
+        }
+        let end = self.last_touch + self.config.idle_after;
+        let warn = end.checked_sub(self.config.countdown)?;
+        if now < warn {
+            return None;
+        }
+        let left = end.saturating_duration_since(now);
+        Some(left.as_millis().div_ceil(1000) as u64)
+    }
+
+    /// When the next [`Event::Tick`] matters (a timeout runs out, the
+    /// countdown changes), if ever.
+    pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
+        let mut deadlines = Vec::with_capacity(3);
+        deadlines.extend(self.reveal_until);
+        deadlines.extend(self.take_card_next);
+        if self.idle_applies() {
+            let end = self.last_touch + self.config.idle_after;
+            let warn = end
+                .checked_sub(self.config.countdown)
+                .unwrap_or(self.last_touch);
+            if now < warn {
+                deadlines.push(warn);
+            } else {
+                // The countdown changes every whole second before `end`.
+                let left = end.saturating_duration_since(now);
+                let frac = Duration::from_nanos((left.as_nanos() % 1_000_000_000) as u64);
+                let step = if frac.is_zero() {
+                    Duration::from_secs(1)
+                } else {
+                    frac
+                };
+                deadlines.push((now + step).min(end));
+            }
+        }
+        deadlines.into_iter().min()
+    }
+
+    fn idle_applies(&self) -> bool {
+        !matches!(self.screen, Screen::Home | Screen::TakeCard) && !self.screen.busy()
     }
 
     /// Handles one event at `now` (monotonic) and `wall` (local time, for
-    /// documents). Returns what the edges must do.
+    /// documents and rules). Returns what the edges must do.
     pub fn handle(&mut self, event: Event, now: Instant, wall: NaiveDateTime) -> Vec<Command> {
         match event {
             Event::CredentialPresented(credential) => {
-                if matches!(self.screen, Screen::Printing) {
+                if self.screen.busy() {
                     return Vec::new();
                 }
+                self.touch(now);
                 self.clear_personal_data();
                 self.request += 1;
+                let kind = credential.kind();
+                if kind != CredentialKind::EVoucher {
+                    self.card_inserted = Some(kind);
+                }
+                self.take_card_next = None;
                 self.credential = Some(credential.clone());
                 self.screen = Screen::Querying;
-                vec![Command::QueryPerson {
-                    request: self.request,
-                    credential,
-                }]
+                vec![
+                    Command::QueryPerson {
+                        request: self.request,
+                        credential,
+                    },
+                    Command::Say(Prompt::Querying),
+                ]
             }
             Event::CredentialReadFailed { message } => {
-                if matches!(self.screen, Screen::Home | Screen::Error) {
+                if matches!(self.screen, Screen::Home | Screen::Error | Screen::Guides) {
+                    self.touch(now);
                     self.show_error(message);
+                    return vec![Command::Say(Prompt::Problem)];
                 }
                 Vec::new()
             }
             Event::CredentialRemoved => {
+                self.card_inserted = None;
+                if self.screen == Screen::Printing {
+                    // The job finishes; the session ends when it does.
+                    self.clear_personal_data();
+                    return Vec::new();
+                }
+                let was_home = self.screen == Screen::Home;
                 self.go_home();
-                Vec::new()
+                if was_home {
+                    Vec::new()
+                } else {
+                    vec![Command::Say(Prompt::PresentCredential)]
+                }
             }
             Event::PersonLoaded { request, person } => {
                 if request == self.request && self.screen == Screen::Querying {
+                    self.touch(now);
                     self.person = Some(*person);
                     self.screen = Screen::Enrollment;
+                    return vec![Command::Say(Prompt::ChooseService)];
                 }
                 Vec::new()
             }
             Event::PersonFailed { request, message } => {
                 if request == self.request && self.screen == Screen::Querying {
+                    self.touch(now);
                     self.credential = None;
                     self.show_error(message);
+                    return vec![Command::Say(Prompt::Problem)];
                 }
                 Vec::new()
             }
-            Event::Action(Action::Home) => {
-                self.go_home();
+            Event::CertificateIssued {
+                request,
+                certificate,
+                preview,
+            } => {
+                if request == self.request && self.screen == Screen::Issuing {
+                    self.touch(now);
+                    self.layout = Some(certificate.layout);
+                    self.certificates
+                        .retain(|(c, _)| c.layout != certificate.layout);
+                    self.certificates.push((*certificate, preview));
+                    self.screen = Screen::Certificate;
+                }
                 Vec::new()
             }
-            Event::Action(Action::RevealIdNumber) => {
+            Event::CertificateFailed { request, message } => {
+                if request == self.request && self.screen == Screen::Issuing {
+                    self.touch(now);
+                    self.show_error(message);
+                    return vec![Command::Say(Prompt::Problem)];
+                }
+                Vec::new()
+            }
+            Event::Action(action) => {
+                self.touch(now);
+                self.act(action, now, wall)
+            }
+            Event::Touched => {
+                self.touch(now);
+                Vec::new()
+            }
+            Event::PrintFinished => {
+                if self.screen != Screen::Printing {
+                    return Vec::new();
+                }
+                if self.person.is_none() {
+                    // The card was taken during printing: the session is over.
+                    self.go_home();
+                    return vec![Command::Say(Prompt::TakeDocument)];
+                }
+                self.touch(now);
+                self.screen = Screen::Printed;
+                self.rating = RatingState::Open;
+                let mut commands = vec![Command::Say(Prompt::TakeDocument)];
+                if self.card_inserted.is_some() {
+                    commands.push(Command::Say(Prompt::TakeCard));
+                }
+                commands
+            }
+            Event::PrintFailed { message } => {
+                if self.screen == Screen::Printing {
+                    self.touch(now);
+                    self.show_error(message);
+                    return vec![Command::Say(Prompt::Problem)];
+                }
+                Vec::new()
+            }
+            Event::Tick => self.tick(now),
+        }
+    }
+
+    fn act(&mut self, action: Action, now: Instant, wall: NaiveDateTime) -> Vec<Command> {
+        match action {
+            Action::Home => self.end_session(now),
+            Action::Continue => Vec::new(),
+            Action::RevealIdNumber => {
                 if self.person.is_some() {
                     self.reveal_until = Some(now + self.config.reveal_for);
                 }
                 Vec::new()
             }
-            Event::Action(Action::PrintSlip) => match (&self.person, self.screen) {
+            Action::PrintSlip => match (&self.person, self.screen) {
                 (Some(person), Screen::Enrollment | Screen::Printed) => {
                     self.slips_printed += 1;
                     let slip = BusinessSlip::enrollment_query(
@@ -265,190 +732,288 @@ impl Session {
                         wall,
                         self.slips_printed,
                     );
-                    self.screen = Screen::Printing;
-                    vec![Command::PrintSlip(Box::new(slip))]
+                    self.print(Document::Slip(Box::new(slip)))
                 }
                 _ => Vec::new(),
             },
-            Event::PrintFinished => {
-                if self.screen == Screen::Printing {
-                    self.screen = Screen::Printed;
+            Action::Certificate => {
+                if self.screen != Screen::Enrollment {
+                    return Vec::new();
+                }
+                self.ask_certificate(wall)
+            }
+            Action::ChooseLayout(layout) => {
+                if self.screen != Screen::Certificate
+                    || !self.region.certificate_rule().allows_layout(layout)
+                {
+                    return Vec::new();
+                }
+                if self.certificates.iter().any(|(c, _)| c.layout == layout) {
+                    self.layout = Some(layout);
+                    return Vec::new();
+                }
+                self.issue(layout)
+            }
+            Action::PrintCertificate => match (self.screen, self.certificate()) {
+                (Screen::Certificate, Some((cert, _))) => {
+                    let cert = cert.clone();
+                    self.print(Document::Certificate(Box::new(cert)))
+                }
+                _ => Vec::new(),
+            },
+            Action::Reprint => match (self.screen, self.last_document.clone()) {
+                (Screen::Printed, Some(doc)) => self.print(doc),
+                _ => Vec::new(),
+            },
+            Action::Back => {
+                match self.screen {
+                    Screen::Certificate | Screen::CertificateRefused | Screen::Printed
+                        if self.person.is_some() =>
+                    {
+                        self.screen = Screen::Enrollment;
+                    }
+                    Screen::Guide => {
+                        self.guide_code = None;
+                        self.screen = Screen::Guides;
+                    }
+                    Screen::Guides => self.screen = Screen::Home,
+                    _ => {}
                 }
                 Vec::new()
             }
-            Event::PrintFailed { message } => {
-                if self.screen == Screen::Printing {
-                    self.show_error(message);
+            Action::Guides => {
+                if matches!(self.screen, Screen::Home | Screen::Error) {
+                    self.message.clear();
+                    self.guide_query.clear();
+                    self.guide_code = None;
+                    self.screen = Screen::Guides;
                 }
                 Vec::new()
             }
-            Event::Tick => {
-                if self.reveal_until.is_some_and(|until| now >= until) {
-                    self.reveal_until = None;
+            Action::SearchGuides(query) => {
+                if matches!(self.screen, Screen::Guides | Screen::Guide) {
+                    self.guide_query = query.trim().chars().take(32).collect();
+                    self.guide_code = None;
+                    self.screen = Screen::Guides;
                 }
                 Vec::new()
+            }
+            Action::OpenGuide(code) => {
+                if matches!(self.screen, Screen::Guides | Screen::Guide)
+                    && self.region.item(&code).is_some()
+                {
+                    self.guide_code = Some(code);
+                    self.screen = Screen::Guide;
+                }
+                Vec::new()
+            }
+            Action::Rate(level) => {
+                if self.screen != Screen::Printed || self.rating != RatingState::Open {
+                    return Vec::new();
+                }
+                let levels = self.rating_levels();
+                if level >= levels.len() {
+                    return Vec::new();
+                }
+                // The lower half of the scale asks why (optional).
+                if level >= levels.len().div_ceil(2) {
+                    self.rating = RatingState::AskReason(level);
+                    return Vec::new();
+                }
+                self.submit_rating(level, None)
+            }
+            Action::RateReason(reason) => match self.rating {
+                RatingState::AskReason(level) if self.screen == Screen::Printed => {
+                    let reason = reason
+                        .and_then(|i| RATING_REASONS.get(i))
+                        .map(|s| s.to_string());
+                    self.submit_rating(level, reason)
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    fn ask_certificate(&mut self, wall: NaiveDateTime) -> Vec<Command> {
+        let Some(person) = &self.person else {
+            return Vec::new();
+        };
+        let rule = self.region.certificate_rule();
+        let Some(enrollment) = certificate_enrollment(person) else {
+            self.refuse(
+                "您没有基本医疗保险参保记录，无法出具《参保凭证》。如有疑问，请到人工窗口咨询。"
+                    .to_string(),
+            );
+            return vec![Command::Say(Prompt::Problem)];
+        };
+        let applicant = CertificateApplicant {
+            employee: person.enrollment(InsuranceType::EmployeeBasic).is_some(),
+            suspended_on: match enrollment.status {
+                EnrollmentStatus::Suspended => enrollment.suspended_from,
+                _ => None,
+            },
+        };
+        if let Err(refusal) = rule.check(&applicant, wall.date()) {
+            self.refuse(refusal.user_message());
+            return vec![Command::Say(Prompt::Problem)];
+        }
+        let layout = [CertificateLayout::Simple, CertificateLayout::Transfer]
+            .into_iter()
+            .find(|l| rule.allows_layout(*l) && self.region.documents().certificate(*l).is_some());
+        match layout {
+            Some(layout) => self.issue(layout),
+            None => {
+                self.refuse("本终端暂不能打印《参保凭证》，请到人工窗口办理。".to_string());
+                vec![Command::Say(Prompt::Problem)]
             }
         }
     }
 
-    fn show_error(&mut self, message: String) {
+    fn refuse(&mut self, message: String) {
+        self.title = "暂不能出具《参保凭证》".to_string();
         self.message = message;
+        self.note = self.region.certificate_rule().explanation.text.clone();
+        self.screen = Screen::CertificateRefused;
+    }
+
+    fn issue(&mut self, layout: CertificateLayout) -> Vec<Command> {
+        let Some(person) = &self.person else {
+            return Vec::new();
+        };
+        let Some(enrollment) = certificate_enrollment(person) else {
+            return Vec::new();
+        };
+        self.request += 1;
+        self.screen = Screen::Issuing;
+        vec![Command::IssueCertificate {
+            request: self.request,
+            person_number: person.person_number.clone(),
+            insurance_type: enrollment.insurance_type,
+            layout,
+        }]
+    }
+
+    fn print(&mut self, document: Document) -> Vec<Command> {
+        self.last_document = Some(document.clone());
+        self.screen = Screen::Printing;
+        vec![
+            Command::Print(Box::new(document)),
+            Command::Say(Prompt::Printing),
+        ]
+    }
+
+    fn submit_rating(&mut self, level: usize, reason: Option<String>) -> Vec<Command> {
+        let levels = self.rating_levels();
+        let Some(label) = levels.get(level) else {
+            return Vec::new();
+        };
+        self.rating = RatingState::Done;
+        vec![Command::SubmitRating {
+            person_number: self
+                .person
+                .as_ref()
+                .map(|p| p.person_number.clone())
+                .unwrap_or_default(),
+            transaction: self
+                .last_document
+                .as_ref()
+                .map(Document::transaction)
+                .unwrap_or("enrollment_query"),
+            level: label.clone(),
+            score: score_of(level, levels.len()),
+            reason,
+        }]
+    }
+
+    fn tick(&mut self, now: Instant) -> Vec<Command> {
+        let mut commands = Vec::new();
+        if self.reveal_until.is_some_and(|until| now >= until) {
+            self.reveal_until = None;
+        }
+        if self.screen == Screen::TakeCard
+            && let Some(next) = self.take_card_next
+            && now >= next
+        {
+            self.take_card_next = Some(now + self.config.take_card_repeat);
+            commands.push(Command::Say(Prompt::TakeCard));
+        }
+        if self.idle_applies() {
+            let end = self.last_touch + self.config.idle_after;
+            if now >= end {
+                commands.extend(self.end_session(now));
+            } else if !self.warned && self.countdown(now).is_some() {
+                self.warned = true;
+                commands.push(Command::Say(Prompt::IdleWarning));
+            }
+        }
+        commands
+    }
+
+    fn touch(&mut self, now: Instant) {
+        self.last_touch = now;
+        self.warned = false;
+    }
+
+    /// Ends the session: personal data leaves at once; with a card still in
+    /// the reader the take-card reminder shows until it is removed.
+    fn end_session(&mut self, now: Instant) -> Vec<Command> {
+        let card = self.card_inserted.is_some();
+        self.go_home();
+        if card {
+            self.screen = Screen::TakeCard;
+            self.take_card_next = Some(now + self.config.take_card_repeat);
+            vec![Command::Say(Prompt::TakeCard)]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn show_error(&mut self, message: String) {
+        self.title = "暂时无法办理".to_string();
+        self.message = message;
+        self.note.clear();
         self.screen = Screen::Error;
     }
 
     fn go_home(&mut self) {
         self.clear_personal_data();
+        self.title.clear();
         self.message.clear();
+        self.note.clear();
+        self.guide_query.clear();
+        self.guide_code = None;
+        self.take_card_next = None;
         self.screen = Screen::Home;
     }
 
     fn clear_personal_data(&mut self) {
         self.person = None;
         self.credential = None;
+        self.certificates.clear();
+        self.layout = None;
+        self.last_document = None;
+        self.rating = RatingState::Open;
         self.reveal_until = None;
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::enrollment::{Enrollment, EnrollmentStatus, InsuranceType, PaymentStatus};
-    use crate::identity::{IdDocumentKind, Sex};
-    use crate::money::Yuan;
-    use chrono::NaiveDate;
-
-    fn wall() -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 11, 22)
-            .unwrap()
-            .and_hms_opt(10, 0, 0)
-            .unwrap()
+/// Level `index` of `count` (best first) on the centre's 5-to-1 scale,
+/// spread evenly: of four levels 5, 4, 2, 1.
+pub fn score_of(index: usize, count: usize) -> u8 {
+    if count <= 1 {
+        return 5;
     }
-
-    fn person() -> InsuredPerson {
-        InsuredPerson {
-            person_number: "22020000000002".into(),
-            id_kind: IdDocumentKind::ResidentIdCard,
-            id_number: "220203198508232046".into(),
-            name: "李秀兰".into(),
-            sex: Sex::Female,
-            birth_date: NaiveDate::from_ymd_opt(1985, 8, 23).unwrap(),
-            enrollments: vec![Enrollment {
-                insurance_type: InsuranceType::EmployeeBasic,
-                person_category_code: "11".into(),
-                person_category: "在职".into(),
-                status: EnrollmentStatus::Normal,
-                payment: PaymentStatus::Paid,
-                enrolled_from: NaiveDate::from_ymd_opt(2008, 7, 1).unwrap(),
-                suspended_from: None,
-                pooling_area_code: "220200".into(),
-                pooling_area: "吉林市".into(),
-                employer: Some("吉林市松江化工有限公司".into()),
-                account_balance: "3521.40".parse::<Yuan>().unwrap(),
-                paid_months: 219,
-            }],
-        }
-    }
-
-    fn card() -> Credential {
-        Credential::IdDocument {
-            kind: IdDocumentKind::ResidentIdCard,
-            number: "220203198508232046".into(),
-            name: "李秀兰".into(),
-        }
-    }
-
-    fn session() -> Session {
-        Session::new(
-            SessionConfig::default(),
-            TerminalInfo {
-                terminal_id: "K1".into(),
-                hall_name: "大厅".into(),
-            },
-        )
-    }
-
-    fn loaded(s: &mut Session, t: Instant) {
-        let cmds = s.handle(Event::CredentialPresented(card()), t, wall());
-        let Command::QueryPerson { request, .. } = &cmds[0] else {
-            panic!("expected a query")
-        };
-        s.handle(
-            Event::PersonLoaded {
-                request: *request,
-                person: Box::new(person()),
-            },
-            t,
-            wall(),
-        );
-    }
-
-    #[test]
-    fn card_query_print_and_removal() {
-        let t = Instant::now();
-        let mut s = session();
-        loaded(&mut s, t);
-        assert_eq!(s.screen(), Screen::Enrollment);
-        let cmds = s.handle(Event::Action(Action::PrintSlip), t, wall());
-        assert!(matches!(cmds.as_slice(), [Command::PrintSlip(_)]));
-        assert_eq!(s.screen(), Screen::Printing);
-        s.handle(Event::PrintFinished, t, wall());
-        assert_eq!(s.screen(), Screen::Printed);
-        s.handle(Event::CredentialRemoved, t, wall());
-        assert_eq!(s.screen(), Screen::Home);
-        assert!(s.person().is_none());
-    }
-
-    #[test]
-    fn a_late_answer_after_removal_is_dropped() {
-        let t = Instant::now();
-        let mut s = session();
-        let cmds = s.handle(Event::CredentialPresented(card()), t, wall());
-        let Command::QueryPerson { request, .. } = &cmds[0] else {
-            panic!()
-        };
-        s.handle(Event::CredentialRemoved, t, wall());
-        s.handle(
-            Event::PersonLoaded {
-                request: *request,
-                person: Box::new(person()),
-            },
-            t,
-            wall(),
-        );
-        assert_eq!(s.screen(), Screen::Home);
-        assert!(s.person().is_none());
-    }
-
-    #[test]
-    fn reveal_lasts_five_seconds() {
-        let t = Instant::now();
-        let mut s = session();
-        loaded(&mut s, t);
-        assert!(!s.id_revealed(t));
-        s.handle(Event::Action(Action::RevealIdNumber), t, wall());
-        assert!(s.id_revealed(t + Duration::from_secs(4)));
-        assert!(!s.id_revealed(t + Duration::from_secs(5)));
-        s.handle(Event::Tick, t + Duration::from_secs(6), wall());
-        assert_eq!(s.next_deadline(), None);
-    }
-
-    #[test]
-    fn failure_shows_the_message_and_home_clears_it() {
-        let t = Instant::now();
-        let mut s = session();
-        s.handle(Event::CredentialPresented(card()), t, wall());
-        s.handle(
-            Event::PersonFailed {
-                request: 1,
-                message: "未查询到您的参保信息".into(),
-            },
-            t,
-            wall(),
-        );
-        assert_eq!(s.screen(), Screen::Error);
-        assert!(s.message().contains("未查询到"));
-        s.handle(Event::Action(Action::Home), t, wall());
-        assert_eq!(s.screen(), Screen::Home);
-        assert!(s.message().is_empty());
-    }
+    let step = (index.min(count - 1) * 4 * 2 + (count - 1)) / (2 * (count - 1));
+    5 - step as u8
 }
+
+/// The enrollment a certificate covers: the employee basic insurance when
+/// there is one, else the resident basic insurance.
+pub fn certificate_enrollment(person: &InsuredPerson) -> Option<&Enrollment> {
+    person
+        .enrollment(InsuranceType::EmployeeBasic)
+        .or_else(|| person.enrollment(InsuranceType::ResidentBasic))
+}
+
+#[cfg(test)]
+mod tests;

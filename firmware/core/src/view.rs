@@ -2,22 +2,106 @@
 //! the UI, with masking, dates and money formatted here (and in
 //! [`crate::documents`]) so that screen and paper agree.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::documents::format_date;
 use crate::enrollment::{EnrollmentStatus, InsuredPerson};
-use crate::identity::mask_number;
-use crate::session::{Screen, Session};
+use crate::identity::{CredentialKind, mask_number};
+use crate::region::{CertificateLayout, KioskAction, RegionProfile, ServiceItem};
+use crate::session::{RATING_REASONS, RatingState, Screen, Session};
 
 /// The whole screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct View {
     /// Which screen.
     pub screen: Screen,
+    /// Title of the error or refusal screen.
+    pub title: String,
     /// Status or error message.
     pub message: String,
+    /// A note under the message (a rule's own wording).
+    pub note: String,
     /// The person on screen, if any.
     pub person: Option<PersonView>,
+    /// Seconds left before the session ends for lack of touches, while the
+    /// countdown shows.
+    pub countdown: Option<u64>,
+    /// What to take out of the reader (社保卡 / 身份证件), empty when nothing.
+    pub card_to_take: String,
+    /// The certificate preview, on the certificate screen.
+    pub certificate: Option<CertificateView>,
+    /// The document just printed (业务办理单 / 参保凭证).
+    pub printed: String,
+    /// The satisfaction rating on the printed screen.
+    pub rating: RatingView,
+    /// Whether the region lets the kiosk print certificates at all.
+    pub offers_certificate: bool,
+    /// The guide list (filtered by `guide_query`).
+    pub guides: Vec<GuideRow>,
+    /// The guide search text.
+    pub guide_query: String,
+    /// The guide on screen.
+    pub guide: Option<GuideView>,
+}
+
+/// The certificate screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateView {
+    /// Layouts the region allows, with the one showing marked.
+    pub layouts: Vec<LayoutChoice>,
+    /// PNG of the paper as the printer will print it.
+    pub preview_png: Arc<Vec<u8>>,
+    /// Certificate number as printed (transfer) or its machine form.
+    pub number: String,
+}
+
+/// One layout button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayoutChoice {
+    /// Action id (`layout:simple`).
+    pub action: String,
+    /// Label (简易版 / 转移接续版).
+    pub label: String,
+    /// Whether it is the one showing.
+    pub selected: bool,
+}
+
+/// The rating block.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RatingView {
+    /// `open`, `reason` or `done`.
+    pub state: String,
+    /// The levels, best first.
+    pub levels: Vec<String>,
+    /// The optional reasons (shown in the `reason` state).
+    pub reasons: Vec<String>,
+}
+
+/// One line of the guide list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuideRow {
+    /// Item code (`JL18`).
+    pub code: String,
+    /// Item name.
+    pub name: String,
+    /// 即办件 / 承诺件 and the time limit.
+    pub summary: String,
+    /// What the kiosk can do for it ("可在本机办理"), empty when only the guide.
+    pub kiosk: String,
+}
+
+/// One service guide, in sections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuideView {
+    /// Item code.
+    pub code: String,
+    /// Item name.
+    pub name: String,
+    /// What the kiosk can do for it.
+    pub kiosk: String,
+    /// Sections (heading, body), in reading order; empty ones left out.
+    pub sections: Vec<(String, String)>,
 }
 
 /// The person's identity and enrollments, formatted.
@@ -79,12 +163,198 @@ pub struct EnrollmentView {
 impl View {
     /// The view of `session` at `now`.
     pub fn of(session: &Session, now: Instant) -> View {
+        let region = session.region();
+        let rule = region.certificate_rule();
+        let screen = session.screen();
         View {
-            screen: session.screen(),
+            screen,
+            title: session.title().to_string(),
             message: session.message().to_string(),
+            note: session.note().to_string(),
             person: session
                 .person()
                 .map(|p| PersonView::of(p, session.id_revealed(now))),
+            countdown: session.countdown(now),
+            card_to_take: match session.card_inserted() {
+                Some(CredentialKind::SocialSecurityCard) => "社保卡",
+                Some(_) => "身份证件",
+                None => "",
+            }
+            .to_string(),
+            certificate: session.certificate().map(|(cert, png)| CertificateView {
+                layouts: [CertificateLayout::Simple, CertificateLayout::Transfer]
+                    .into_iter()
+                    .filter(|l| rule.allows_layout(*l))
+                    .map(|l| LayoutChoice {
+                        action: match l {
+                            CertificateLayout::Simple => "layout:simple",
+                            CertificateLayout::Transfer => "layout:transfer",
+                        }
+                        .to_string(),
+                        label: layout_label(l).to_string(),
+                        selected: l == cert.layout,
+                    })
+                    .collect(),
+                preview_png: Arc::clone(png),
+                number: match cert.layout {
+                    CertificateLayout::Transfer => cert.facts.number.printed(),
+                    CertificateLayout::Simple => cert.facts.number.machine(),
+                },
+            }),
+            printed: session
+                .last_document()
+                .map(|d| d.label().to_string())
+                .unwrap_or_default(),
+            rating: RatingView {
+                state: match session.rating() {
+                    RatingState::Open => "open",
+                    RatingState::AskReason(_) => "reason",
+                    RatingState::Done => "done",
+                }
+                .to_string(),
+                levels: session.rating_levels(),
+                reasons: RATING_REASONS.iter().map(|s| s.to_string()).collect(),
+            },
+            offers_certificate: !rule.layouts.value.is_empty(),
+            guides: if matches!(screen, Screen::Guides | Screen::Guide) {
+                guide_rows(region, session.guide_query())
+            } else {
+                Vec::new()
+            },
+            guide_query: session.guide_query().to_string(),
+            guide: session
+                .guide_code()
+                .and_then(|code| region.item(code))
+                .map(|item| GuideView::of(region, item)),
+        }
+    }
+}
+
+/// What the citizen calls a certificate layout.
+pub fn layout_label(layout: CertificateLayout) -> &'static str {
+    match layout {
+        CertificateLayout::Simple => "简易版",
+        CertificateLayout::Transfer => "转移接续版",
+    }
+}
+
+/// The guide list for `query` (every item when empty), kiosk items first.
+pub fn guide_rows(region: &RegionProfile, query: &str) -> Vec<GuideRow> {
+    let mut items: Vec<&ServiceItem> = if query.trim().is_empty() {
+        region.items().iter().collect()
+    } else {
+        region.search(query)
+    };
+    // Stable: within each group the seed's order stays.
+    items.sort_by_key(|i| kiosk_label(i).is_empty());
+    items
+        .into_iter()
+        .map(|i| GuideRow {
+            code: i.code.clone(),
+            name: i.name.clone(),
+            summary: format!("{}　{}", i.effective_processing().label(), i.time_limit),
+            kiosk: kiosk_label(i).to_string(),
+        })
+        .collect()
+}
+
+fn kiosk_label(item: &ServiceItem) -> &'static str {
+    if item.kiosk_can(KioskAction::File) {
+        "可在本机办理"
+    } else if item.kiosk_can(KioskAction::Print) {
+        "可在本机打印"
+    } else if item.kiosk_can(KioskAction::Query) {
+        "可在本机查询"
+    } else {
+        ""
+    }
+}
+
+impl GuideView {
+    /// The guide of `item`.
+    pub fn of(region: &RegionProfile, item: &ServiceItem) -> GuideView {
+        let mut sections: Vec<(String, String)> = Vec::new();
+        let mut add = |heading: &str, body: String| {
+            if !body.trim().is_empty() {
+                sections.push((heading.to_string(), body));
+            }
+        };
+        add(
+            "办件类型与时限",
+            format!(
+                "{}，{}",
+                item.effective_processing().label(),
+                item.time_limit
+            ),
+        );
+        add("服务对象", item.service_object.clone());
+        add("办理条件", item.conditions.clone().unwrap_or_default());
+        let mut materials: Vec<String> = item
+            .materials
+            .iter()
+            .enumerate()
+            .map(|(n, m)| format!("{}. {m}", n + 1))
+            .collect();
+        for case in &item.material_cases {
+            materials.push(format!("【{}】", case.case));
+            materials.extend(
+                case.materials
+                    .iter()
+                    .enumerate()
+                    .map(|(n, m)| format!("{}. {m}", n + 1)),
+            );
+        }
+        add("申请材料", materials.join("\n"));
+        add("代办", item.proxy.clone().unwrap_or_default());
+        add("办理渠道", item.channels.join("、"));
+        add(
+            "办理流程",
+            item.process
+                .iter()
+                .map(|p| match &p.text {
+                    Some(text) => format!("{}：{text}", p.step),
+                    None => p.step.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        add("收费", item.fees.clone().unwrap_or_default());
+        let offices = region
+            .offices_for(item)
+            .into_iter()
+            .map(|o| {
+                let mut lines = vec![format!(
+                    "{}　{}",
+                    o.agency.clone().unwrap_or_else(|| o.area.clone()),
+                    o.address
+                )];
+                if let Some(h) = &o.hours {
+                    lines.push(format!("办公时间：{}", h.text));
+                }
+                if !o.phones.is_empty() {
+                    lines.push(format!(
+                        "电话：{}",
+                        o.phones
+                            .iter()
+                            .map(|p| p.number.as_str())
+                            .collect::<Vec<_>>()
+                            .join("，")
+                    ));
+                }
+                lines.join("\n")
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        add("办理地点", offices);
+        let phones = item.phones.join("，");
+        add("咨询电话", phones);
+        add("设定依据", item.legal_basis.join("\n"));
+        add("说明", item.notes.join("\n"));
+        GuideView {
+            code: item.code.clone(),
+            name: item.name.clone(),
+            kiosk: kiosk_label(item).to_string(),
+            sections,
         }
     }
 }

@@ -276,6 +276,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             if let Some(window) = weak.upgrade()
                 && kiosk_ui::handle_presentation_action(&window, id.as_str())
             {
+                let _ = tx.send(Event::Touched);
                 return;
             }
             if let Some(action) = Action::from_id(id.as_str()) {
@@ -283,14 +284,30 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             }
         });
     }
+    let region = Arc::new(region);
+    let voice = if config.ui.voice {
+        crate::voice::Voice::new(Some(config.ui.voice_dir.clone()), &config.ui.voice_player)
+    } else {
+        crate::voice::Voice::off()
+    };
     let controller = Controller {
         session: Session::new(
-            SessionConfig::default(),
+            SessionConfig {
+                idle_after: Duration::from_secs(config.ui.idle_timeout_s.max(3)),
+                countdown: Duration::from_secs(
+                    config.ui.countdown_s.min(config.ui.idle_timeout_s.max(3)),
+                ),
+                ..SessionConfig::default()
+            },
             TerminalInfo {
                 terminal_id: config.terminal.id.clone(),
                 hall_name: config.terminal.hall_name.clone(),
             },
+            Arc::clone(&region),
+            Instant::now(),
         ),
+        region: Arc::clone(&region),
+        voice,
         ui: ui.clone(),
         client: Arc::clone(&client),
         printer_uri,

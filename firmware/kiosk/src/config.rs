@@ -160,12 +160,28 @@ impl Default for AutomationConfig {
 pub struct UiConfig {
     /// `portrait` (1080×1920) or `landscape` (1920×1080).
     pub orientation: String,
+    /// Seconds without a touch before a session ends (the last
+    /// `countdown_s` show a countdown with a button to continue).
+    pub idle_timeout_s: u64,
+    /// Length of the visible countdown.
+    pub countdown_s: u64,
+    /// Voice prompts on or off.
+    pub voice: bool,
+    /// Folder of the prompt recordings (`<prompt id>.wav`).
+    pub voice_dir: PathBuf,
+    /// The program that plays a WAV file.
+    pub voice_player: String,
 }
 
 impl Default for UiConfig {
     fn default() -> Self {
         UiConfig {
             orientation: "portrait".into(),
+            idle_timeout_s: 60,
+            countdown_s: 10,
+            voice: true,
+            voice_dir: PathBuf::from("data/voice"),
+            voice_player: "aplay".into(),
         }
     }
 }

@@ -9,11 +9,17 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use kiosk_core::clock::Clock;
-use kiosk_core::session::{Command, Event, Session};
+use kiosk_core::documents::{EnrollmentCertificate, VERIFICATION_TAG};
+use kiosk_core::region::{CertificateLayout, RegionProfile};
+use kiosk_core::session::{Command, Document, Event, Session};
 use kiosk_core::view::View;
-use kiosk_drivers::printer::{Paper, PrinterLink, layout};
+use kiosk_drivers::printer::{Job, Paper, PrinterLink, PrinterProfile, layout};
+use kiosk_sim::printer::PaperWidth;
 use kiosk_sync::CentralClient;
+use kiosk_sync::wire::CertificateIssueInput;
 use kiosk_ui::UiHandle;
+
+use crate::voice::Voice;
 
 /// How long the loop waits for an event when no timeout is pending; the
 /// header clock is refreshed at this pace.
@@ -37,6 +43,10 @@ pub struct Controller {
     pub clock: Arc<dyn Clock>,
     /// Where worker threads post their results.
     pub events: Sender<Event>,
+    /// The region profile (document texts).
+    pub region: Arc<RegionProfile>,
+    /// Voice prompts.
+    pub voice: Voice,
 }
 
 impl Controller {
@@ -48,7 +58,7 @@ impl Controller {
             let now = Instant::now();
             let wait = self
                 .session
-                .next_deadline()
+                .next_deadline(now)
                 .map(|d| d.saturating_duration_since(now))
                 .unwrap_or(IDLE_WAKE)
                 .min(IDLE_WAKE);
@@ -117,19 +127,57 @@ impl Controller {
                     let _ = events.send(event);
                 });
             }
-            Command::PrintSlip(slip) => {
+            Command::IssueCertificate {
+                request,
+                person_number,
+                insurance_type,
+                layout,
+            } => {
+                let client = Arc::clone(&self.client);
+                let region = Arc::clone(&self.region);
+                let paper = self.paper;
+                spawn_worker("certificate", move || {
+                    let event = match issue_certificate(
+                        &client,
+                        &region,
+                        paper,
+                        &person_number,
+                        insurance_type.code(),
+                        layout,
+                    ) {
+                        Ok((certificate, preview)) => {
+                            tracing::info!(request, "certificate issued");
+                            Event::CertificateIssued {
+                                request,
+                                certificate: Box::new(certificate),
+                                preview: Arc::new(preview),
+                            }
+                        }
+                        Err(message) => Event::CertificateFailed { request, message },
+                    };
+                    let _ = events.send(event);
+                });
+            }
+            Command::Print(document) => {
                 let uri = self.printer_uri.clone();
-                let job = layout::business_slip(&slip, self.paper);
+                let profile = PrinterProfile::new(self.paper);
+                let (job, what) = match document.as_ref() {
+                    Document::Slip(slip) => (
+                        Job::from_bytes(layout::business_slip(slip, self.paper)),
+                        "business slip",
+                    ),
+                    Document::Certificate(cert) => {
+                        (layout::certificate(cert, &profile), "certificate")
+                    }
+                };
                 spawn_worker("print", move || {
                     // `print` checks the printer's status before, during
                     // and after the job (paper out, cover open, …).
-                    let result = PrinterLink::open(&uri, PRINTER_TIMEOUT).and_then(|mut link| {
-                        link.print(&kiosk_drivers::printer::Job::from_bytes(job.clone()))
-                            .map(|_| ())
-                    });
+                    let result = PrinterLink::open(&uri, PRINTER_TIMEOUT)
+                        .and_then(|mut link| link.print(&job).map(|_| ()));
                     let event = match result {
                         Ok(()) => {
-                            tracing::info!(bytes = job.len(), "business slip printed");
+                            tracing::info!(bytes = job.bytes.len(), "{what} printed");
                             Event::PrintFinished
                         }
                         Err(e) => {
@@ -142,8 +190,86 @@ impl Controller {
                     let _ = events.send(event);
                 });
             }
+            Command::SubmitRating {
+                transaction, score, ..
+            } => {
+                tracing::info!(transaction, score, "rating given");
+            }
+            Command::Say(prompt) => self.voice.say(prompt),
         }
     }
+}
+
+/// Asks the centre for the certificate (number, facts, signature), builds
+/// it with the region's texts and renders its preview from the very bytes
+/// the printer will get. Errors are the citizen's message.
+fn issue_certificate(
+    client: &CentralClient,
+    region: &RegionProfile,
+    paper: Paper,
+    person_number: &str,
+    insutype: &str,
+    layout: CertificateLayout,
+) -> Result<(EnrollmentCertificate, Vec<u8>), String> {
+    let answer = client
+        .issue_certificate(&CertificateIssueInput {
+            psn_no: person_number.to_string(),
+            cert_kind: "enrollment".into(),
+            insutype: insutype.to_string(),
+            layout: match layout {
+                CertificateLayout::Simple => "simple",
+                CertificateLayout::Transfer => "transfer",
+            }
+            .into(),
+        })
+        .map_err(|e| {
+            tracing::warn!("certificate issue failed: {e}");
+            e.user_message()
+        })?;
+    let cannot_print = || "参保凭证暂时无法生成，请稍后再试或到人工窗口办理。".to_string();
+    let facts = answer
+        .facts
+        .as_ref()
+        .ok_or_else(|| {
+            tracing::warn!("the centre issued a certificate number without its facts");
+            cannot_print()
+        })
+        .and_then(|w| {
+            kiosk_sync::mapping::certificate_facts(w).map_err(|e| {
+                tracing::warn!("certificate facts unusable: {e}");
+                cannot_print()
+            })
+        })?;
+    let texts = region
+        .documents()
+        .certificate(layout)
+        .ok_or_else(cannot_print)?;
+    let certificate = EnrollmentCertificate::assemble(
+        texts,
+        &region.documents().agency_name.text,
+        facts,
+        format!(
+            "{VERIFICATION_TAG}|{}|{}",
+            answer.cert_no, answer.verify_code
+        ),
+    )
+    .map_err(|e| {
+        tracing::warn!("certificate incomplete: {e}");
+        cannot_print()
+    })?;
+    let job = layout::certificate(&certificate, &PrinterProfile::new(paper));
+    let preview = kiosk_sim::printer::render_preview(
+        &job.bytes,
+        match paper {
+            Paper::Mm58 => PaperWidth::Mm58,
+            Paper::Mm80 => PaperWidth::Mm80,
+        },
+    )
+    .map_err(|e| {
+        tracing::warn!("certificate preview failed: {e}");
+        cannot_print()
+    })?;
+    Ok((certificate, preview))
 }
 
 fn spawn_worker(name: &str, work: impl FnOnce() + Send + 'static) {
@@ -167,6 +293,11 @@ fn log_event(event: &Event) {
         Event::Action(a) => tracing::info!(action = ?a, "tap"),
         Event::PrintFinished => tracing::debug!("print finished"),
         Event::PrintFailed { .. } => tracing::debug!("print failed"),
+        Event::CertificateIssued { request, .. } => tracing::debug!(request, "certificate ready"),
+        Event::CertificateFailed { request, .. } => {
+            tracing::debug!(request, "certificate failed")
+        }
+        Event::Touched => {}
         Event::Tick => {}
     }
 }

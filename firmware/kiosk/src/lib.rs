@@ -12,5 +12,6 @@ pub mod idreader;
 pub mod qrscanner;
 pub mod sscardreader;
 pub mod tools;
+pub mod voice;
 
 pub use error::Error;

@@ -41,6 +41,27 @@ pub struct DemoData {
     /// Announcements (公告): the `announcements` reference dataset.
     #[serde(default)]
     pub announcements: Vec<DemoAnnouncement>,
+    /// Pooling-area code → the agency (经办机构) that issues transfer
+    /// certificates there.
+    #[serde(default)]
+    pub agencies: BTreeMap<String, DemoAgency>,
+}
+
+/// A medical-insurance agency (经办机构): the issuing block of the transfer
+/// certificate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoAgency {
+    /// 机构名称.
+    pub name: String,
+    /// 地址.
+    pub address: String,
+    /// 邮政编码.
+    pub postcode: String,
+    /// 联系人 (a desk, not a private person).
+    pub contact: String,
+    /// 联系电话.
+    pub phone: String,
 }
 
 /// A designated institution.
@@ -195,6 +216,12 @@ pub struct DemoPerson {
     /// Issuing authority of the ID card.
     #[serde(default)]
     pub issuer: String,
+    /// 户籍所在地 (default: the ID card address).
+    #[serde(default)]
+    pub hukou_place: Option<String>,
+    /// 户籍类型 (居民户口, 农业户口, …).
+    #[serde(default)]
+    pub hukou_type: String,
     /// ID card valid from (`YYYY-MM-DD`).
     #[serde(default)]
     pub id_valid_from: Option<NaiveDate>,

@@ -25,13 +25,14 @@ use kiosk_core::identity::mask_name;
 use kiosk_sync::envelope::{Request, Response, infcode};
 use kiosk_sync::transactions::{InfnoMap, Transaction};
 use kiosk_sync::wire::{
-    AckOutput, AuditUploadInput, BaseInfo, CertificateIssueInput, CertificateIssueOutput,
-    CertificateVerifyInput, CertificateVerifyOutput, ContributionHistoryInput,
-    ContributionHistoryOutput, ContributionItem, EnrollmentDetailInput, EnrollmentDetailItem,
-    EnrollmentDetailOutput, FilingCancelInput, FilingChangeInput, FilingOutput, FilingQueryInput,
-    FilingQueryOutput, FilingRecord, FilingSubmitInput, HealthReportInput, InsuInfo,
-    PersonQueryInput, PersonQueryOutput, RatingInput, RatingOutput, ReferenceDataInput,
-    ReferenceDataItem, ReferenceDataOutput, SignInOutput, SignInResult, filing_type,
+    AckOutput, AgencyWire, AuditUploadInput, BaseInfo, CertificateFactsWire, CertificateIssueInput,
+    CertificateIssueOutput, CertificateVerifyInput, CertificateVerifyOutput,
+    ContributionHistoryInput, ContributionHistoryOutput, ContributionItem, EnrollmentDetailInput,
+    EnrollmentDetailItem, EnrollmentDetailOutput, FilingCancelInput, FilingChangeInput,
+    FilingOutput, FilingQueryInput, FilingQueryOutput, FilingRecord, FilingSubmitInput,
+    HealthReportInput, InsuInfo, PersonQueryInput, PersonQueryOutput, RatingInput, RatingOutput,
+    ReferenceDataInput, ReferenceDataItem, ReferenceDataOutput, SignInOutput, SignInResult,
+    filing_type,
 };
 
 use crate::Error;
@@ -59,7 +60,14 @@ pub struct CentralOptions {
     pub infno: InfnoMap,
     /// HTTP worker threads (1: one thread serves everything).
     pub worker_threads: usize,
+    /// Key of the certificate signatures (HMAC-SHA256; only the centre
+    /// holds it).
+    pub certificate_key: Vec<u8>,
 }
+
+/// The reference centre's certificate key. Demo only: a real centre keeps
+/// its key in its own key store.
+pub const DEMO_CERTIFICATE_KEY: &[u8] = b"kiosk-central-demo-certificate-key";
 
 impl Default for CentralOptions {
     fn default() -> Self {
@@ -68,6 +76,7 @@ impl Default for CentralOptions {
             filing_lock_days: 180,
             infno: InfnoMap::defaults(),
             worker_threads: 2,
+            certificate_key: DEMO_CERTIFICATE_KEY.to_vec(),
         }
     }
 }
@@ -568,21 +577,102 @@ impl Central {
     }
 
     fn certificate_issue(&self, tx: &Connection, request: &Request<Value>) -> Handled {
+        use kiosk_core::documents::{AgencyBlock, CertificateFacts, CertificateNumber};
+        use kiosk_core::region::CertificateLayout;
         let Some(q) = parse::<CertificateIssueInput>(&request.input) else {
             return Ok(bad("KS03 输入格式错误"));
         };
         let Some(p) = self.person(&q.psn_no) else {
             return Ok(not_found());
         };
-        if p.insurance.is_empty() {
-            return Ok(rule("无参保记录，不能开具参保凭证"));
+        let layout = match q.layout.as_str() {
+            "simple" => CertificateLayout::Simple,
+            "transfer" => CertificateLayout::Transfer,
+            _ => return Ok(bad("KS03 layout 只能是 simple 或 transfer")),
+        };
+        // The basic insurance the certificate covers: the one asked for,
+        // else employee basic, else resident basic.
+        let wanted: Vec<&str> = if q.insutype.is_empty() {
+            vec!["310", "390"]
+        } else {
+            vec![q.insutype.as_str()]
+        };
+        let Some(ins) = wanted
+            .iter()
+            .find_map(|t| p.insurance.iter().find(|i| i.insutype == *t))
+        else {
+            return Ok(rule("无基本医疗保险参保记录，不能开具参保凭证"));
+        };
+        let area_name = self
+            .data
+            .areas
+            .get(&ins.pooling_area)
+            .cloned()
+            .unwrap_or_default();
+        let agency = self.data.agencies.get(&ins.pooling_area);
+        if layout == CertificateLayout::Transfer && agency.is_none() {
+            return Ok(rule(
+                "该统筹区经办机构信息未登记，不能开具转移接续版参保凭证，请到人工窗口办理",
+            ));
         }
         let today = self.clock.today();
+        let year = today.year();
+        let prefix = format!("{}-{year}-", ins.pooling_area);
         let count: i64 = tx
-            .query_row("SELECT COUNT(*) FROM certificate", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM certificate WHERE cert_no LIKE ?1 || '%'",
+                [&prefix],
+                |r| r.get(0),
+            )
             .map_err(db_error)?;
-        let cert_no = format!("PZ{}{:06}", today.format("%Y%m%d"), count + 1);
-        let verify_code = fingerprint(&format!("{cert_no}/{}", request.msgid))[..8].to_uppercase();
+        let serial = u32::try_from(count + 1).unwrap_or(u32::MAX);
+        let insurance_name = kiosk_core::enrollment::InsuranceType::from_code(&ins.insutype)
+            .map(|t| t.label().to_string())
+            .unwrap_or_default();
+        let to = match (ins.status.as_str(), ins.suspended_from) {
+            ("1", _) | (_, None) => None,
+            (_, Some(d)) => Some(d),
+        };
+        let facts = CertificateFacts {
+            number: CertificateNumber {
+                province: kiosk_core::identity::province_name(
+                    ins.pooling_area.get(..2).unwrap_or_default(),
+                )
+                .unwrap_or_default()
+                .to_string(),
+                pooling_area: area_name.clone(),
+                pooling_area_code: ins.pooling_area.clone(),
+                year,
+                serial,
+            },
+            generated_on: today,
+            name: p.name.clone(),
+            id_number: p.id_number.clone(),
+            hukou_place: p.hukou_place.clone().unwrap_or_else(|| p.address.clone()),
+            hukou_type: p.hukou_type.clone(),
+            insurance_type: insurance_name.clone(),
+            area: area_name.clone(),
+            from: ins.enrolled_from,
+            to,
+            paid_months: ins.paid_months,
+            balance: match kiosk_core::money::Yuan::new(ins.balance) {
+                Ok(y) => y,
+                Err(_) => return Ok(bad("账户余额超出范围")),
+            },
+            agency: agency.map(|a| AgencyBlock {
+                name: a.name.clone(),
+                address: a.address.clone(),
+                area_code: ins.pooling_area.clone(),
+                postcode: a.postcode.clone(),
+                contact: a.contact.clone(),
+                phone: a.phone.clone(),
+            }),
+        };
+        let Ok(payload) = facts.verification(layout, &self.options.certificate_key) else {
+            return Ok(bad("证书签名密钥无效"));
+        };
+        let cert_no = facts.number.machine();
+        let verify_code = payload.rsplit('|').next().unwrap_or_default().to_string();
         let issued_at = self.now_text();
         let valid_until = (today + chrono::Days::new(90))
             .format("%Y-%m-%d")
@@ -590,7 +680,7 @@ impl Central {
         tx.execute(
             "INSERT INTO certificate (cert_no, verify_code, psn_no, psn_name, cert_kind, insutype, issued_at, valid_until, msgid)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![cert_no, verify_code, p.person_number, p.name, q.cert_kind, q.insutype, issued_at, valid_until, request.msgid],
+            params![cert_no, verify_code, p.person_number, p.name, q.cert_kind, ins.insutype, issued_at, valid_until, request.msgid],
         )
         .map_err(db_error)?;
         Ok(ok(CertificateIssueOutput {
@@ -598,6 +688,35 @@ impl Central {
             verify_code,
             issued_at,
             valid_until,
+            facts: Some(CertificateFactsWire {
+                prov_name: facts.number.province.clone(),
+                poolarea_name: area_name.clone(),
+                poolarea_code: ins.pooling_area.clone(),
+                year,
+                serial,
+                gen_date: today.format("%Y-%m-%d").to_string(),
+                psn_name: facts.name.clone(),
+                certno: facts.id_number.clone(),
+                hsreg_addr: facts.hukou_place.clone(),
+                hsreg_type: facts.hukou_type.clone(),
+                insutype_name: insurance_name,
+                area_name,
+                begn_ym: facts.from.format("%Y-%m").to_string(),
+                end_ym: facts
+                    .to
+                    .map(|d| d.format("%Y-%m").to_string())
+                    .unwrap_or_default(),
+                paid_mons: facts.paid_months,
+                balc: ins.balance,
+                agency: facts.agency.as_ref().map(|a| AgencyWire {
+                    name: a.name.clone(),
+                    addr: a.address.clone(),
+                    admdvs: a.area_code.clone(),
+                    poscode: a.postcode.clone(),
+                    cont: a.contact.clone(),
+                    tel: a.phone.clone(),
+                }),
+            }),
         }))
     }
 
@@ -616,7 +735,7 @@ impl Central {
             .map_err(db_error)?;
         let out = match found {
             Some((code, kind, issued_at, valid_until, name))
-                if code.eq_ignore_ascii_case(q.verify_code.trim()) =>
+                if code == q.verify_code.trim().rsplit('|').next().unwrap_or_default() =>
             {
                 let expired = NaiveDate::parse_from_str(&valid_until, "%Y-%m-%d")
                     .map(|d| self.clock.today() > d)

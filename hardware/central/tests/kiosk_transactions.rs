@@ -123,22 +123,54 @@ fn contribution_history_expands_months_and_shows_unpaid_ones() {
 }
 
 #[test]
-fn certificates_are_issued_once_per_msgid_and_verify() {
+fn certificates_are_numbered_per_area_signed_and_verify() {
+    use kiosk_core::region::CertificateLayout;
     let server = central(CentralOptions::default());
     let c = client(&server.url(), InfnoMap::defaults());
-    let cert = c
-        .issue_certificate(&CertificateIssueInput {
+    let issue = |layout: &str| {
+        c.issue_certificate(&CertificateIssueInput {
             psn_no: WANG.into(),
             cert_kind: "enrollment".into(),
             insutype: String::new(),
+            layout: layout.into(),
         })
-        .unwrap();
-    assert!(cert.cert_no.starts_with("PZ20261122"));
+        .unwrap()
+    };
+    let cert = issue("simple");
+    assert_eq!(cert.cert_no, "220100-2026-0001");
     assert_eq!(cert.valid_until, "2027-02-20");
+    let facts = kiosk_sync::mapping::certificate_facts(cert.facts.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        facts.number.printed(),
+        "（吉林省）（长春市）（2026）（第0001号）"
+    );
+    assert_eq!(facts.insurance_type, "职工基本医疗保险");
+    assert_eq!(facts.hukou_type, "非农业户口");
+    // The signature covers the content: anyone holding the key can check it.
+    let payload = format!("KCV1|{}|{}", cert.cert_no, cert.verify_code);
+    let key = kiosk_central::DEMO_CERTIFICATE_KEY;
+    assert!(kiosk_core::documents::verify(
+        key,
+        &payload,
+        &cert.cert_no,
+        &facts.signed_content(CertificateLayout::Simple)
+    ));
+    assert!(!kiosk_core::documents::verify(
+        key,
+        &payload,
+        &cert.cert_no,
+        &facts.signed_content(CertificateLayout::Transfer)
+    ));
+    // The transfer layout carries the agency block; the next serial.
+    let transfer = issue("transfer");
+    assert_eq!(transfer.cert_no, "220100-2026-0002");
+    let tf = transfer.facts.as_ref().unwrap();
+    assert!(tf.agency.as_ref().unwrap().name.contains("长春"));
+    // Verification by number and the QR payload (or its signature part).
     let verified = c
         .verify_certificate(&CertificateVerifyInput {
             cert_no: cert.cert_no.clone(),
-            verify_code: cert.verify_code.to_lowercase(),
+            verify_code: payload.clone(),
         })
         .unwrap();
     assert_eq!(verified.status, "valid");
@@ -146,11 +178,23 @@ fn certificates_are_issued_once_per_msgid_and_verify() {
     let forged = c
         .verify_certificate(&CertificateVerifyInput {
             cert_no: cert.cert_no.clone(),
-            verify_code: "00000000".into(),
+            verify_code: transfer.verify_code.clone(),
         })
         .unwrap();
     assert_eq!(forged.status, "unknown");
     assert!(forged.psn_name_masked.is_empty());
+    let unknown_layout = c
+        .issue_certificate(&CertificateIssueInput {
+            psn_no: WANG.into(),
+            cert_kind: "enrollment".into(),
+            insutype: String::new(),
+            layout: "poster".into(),
+        })
+        .unwrap_err();
+    assert!(
+        matches!(unknown_layout, Error::Refused { .. }),
+        "{unknown_layout:?}"
+    );
 }
 
 #[test]

@@ -76,4 +76,8 @@ pub enum Error {
     /// Encoding a rendered receipt as PNG failed.
     #[error("PNG encoding failed: {0}")]
     Png(#[from] png::EncodingError),
+
+    /// A print preview could not be rendered.
+    #[error("print preview: {0}")]
+    Preview(String),
 }

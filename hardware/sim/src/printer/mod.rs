@@ -365,9 +365,41 @@ pub fn cli(args: PrinterArgs) -> Result<(), Error> {
     }
 }
 
+/// Renders the ESC/POS bytes of one job to a PNG of the paper, with the same
+/// interpreter and renderer the simulated printer uses: what a screen
+/// preview shows is what those bytes print. Only the first cut page is
+/// rendered (a job is one document).
+pub fn render_preview(job: &[u8], paper: PaperWidth) -> Result<Vec<u8>, Error> {
+    let mut interpreter = escpos::Interpreter::new(paper.dots());
+    let mut events = Vec::new();
+    interpreter.feed(job, &PrinterFaults::default(), &mut events);
+    let page = events
+        .into_iter()
+        .find_map(|e| match e {
+            escpos::Event::Page(p) => Some(p),
+            _ => None,
+        })
+        .or_else(|| interpreter.finish())
+        .ok_or_else(|| Error::Preview("the job printed nothing".into()))?;
+    render::render_png(&page, font::fonts()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_preview_is_the_paper_the_bytes_print() {
+        // ESC @, FS & (Chinese mode), "参保" in GB18030, LF, GS V 0 (cut).
+        let mut job = vec![0x1b, 0x40, 0x1c, 0x26];
+        job.extend_from_slice(&[0xb2, 0xce, 0xb1, 0xa3, b'\n', 0x1d, 0x56, 0x00]);
+        let png = render_preview(&job, PaperWidth::Mm80).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        // IHDR width: the 80 mm paper plus the table beyond its edges.
+        let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+        assert!(width >= 576, "{width}");
+        assert!(render_preview(&[], PaperWidth::Mm58).is_err());
+    }
 
     #[test]
     fn paper_width_parses() {

@@ -1,0 +1,425 @@
+use super::*;
+use crate::enrollment::{Enrollment, EnrollmentStatus, InsuranceType, PaymentStatus};
+use crate::identity::{IdDocumentKind, Sex};
+use crate::money::Yuan;
+use chrono::NaiveDate;
+
+fn wall() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 11, 22)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+}
+
+fn region(id: &str) -> Arc<RegionProfile> {
+    let text = match id {
+        "jilin" => include_str!("../../../../data/regions/jilin.toml"),
+        "yunnan" => include_str!("../../../../data/regions/yunnan.toml"),
+        _ => include_str!("../../../../data/regions/linkou.toml"),
+    };
+    Arc::new(RegionProfile::parse(id, text).unwrap())
+}
+
+fn person(status: EnrollmentStatus, suspended: Option<NaiveDate>) -> InsuredPerson {
+    InsuredPerson {
+        person_number: "22020000000002".into(),
+        id_kind: IdDocumentKind::ResidentIdCard,
+        id_number: "220203198508232046".into(),
+        name: "李秀兰".into(),
+        sex: Sex::Female,
+        birth_date: NaiveDate::from_ymd_opt(1985, 8, 23).unwrap(),
+        enrollments: vec![Enrollment {
+            insurance_type: InsuranceType::EmployeeBasic,
+            person_category_code: "11".into(),
+            person_category: "在职".into(),
+            status,
+            payment: PaymentStatus::Paid,
+            enrolled_from: NaiveDate::from_ymd_opt(2008, 7, 1).unwrap(),
+            suspended_from: suspended,
+            pooling_area_code: "220200".into(),
+            pooling_area: "吉林市".into(),
+            employer: Some("吉林市松江化工有限公司".into()),
+            account_balance: "3521.40".parse::<Yuan>().unwrap(),
+            paid_months: 219,
+        }],
+    }
+}
+
+fn card() -> Credential {
+    Credential::IdDocument {
+        kind: IdDocumentKind::ResidentIdCard,
+        number: "220203198508232046".into(),
+        name: "李秀兰".into(),
+    }
+}
+
+fn session_in(region_id: &str, t: Instant) -> Session {
+    Session::new(
+        SessionConfig::default(),
+        TerminalInfo {
+            terminal_id: "K1".into(),
+            hall_name: "大厅".into(),
+        },
+        region(region_id),
+        t,
+    )
+}
+
+fn loaded_with(s: &mut Session, t: Instant, p: InsuredPerson) {
+    let cmds = s.handle(Event::CredentialPresented(card()), t, wall());
+    let Command::QueryPerson { request, .. } = &cmds[0] else {
+        panic!("expected a query")
+    };
+    s.handle(
+        Event::PersonLoaded {
+            request: *request,
+            person: Box::new(p),
+        },
+        t,
+        wall(),
+    );
+}
+
+fn loaded(s: &mut Session, t: Instant) {
+    loaded_with(s, t, person(EnrollmentStatus::Normal, None));
+}
+
+fn tap(s: &mut Session, id: &str, t: Instant) -> Vec<Command> {
+    s.handle(Event::Action(Action::from_id(id).unwrap()), t, wall())
+}
+
+#[test]
+fn card_query_print_and_removal() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    assert_eq!(s.screen(), Screen::Enrollment);
+    let cmds = tap(&mut s, "print-slip", t);
+    assert!(matches!(cmds.first(), Some(Command::Print(d)) if matches!(**d, Document::Slip(_))));
+    assert_eq!(s.screen(), Screen::Printing);
+    s.handle(Event::PrintFinished, t, wall());
+    assert_eq!(s.screen(), Screen::Printed);
+    s.handle(Event::CredentialRemoved, t, wall());
+    assert_eq!(s.screen(), Screen::Home);
+    assert!(s.person().is_none());
+}
+
+#[test]
+fn a_late_answer_after_removal_is_dropped() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    let cmds = s.handle(Event::CredentialPresented(card()), t, wall());
+    let Command::QueryPerson { request, .. } = &cmds[0] else {
+        panic!()
+    };
+    s.handle(Event::CredentialRemoved, t, wall());
+    s.handle(
+        Event::PersonLoaded {
+            request: *request,
+            person: Box::new(person(EnrollmentStatus::Normal, None)),
+        },
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::Home);
+    assert!(s.person().is_none());
+}
+
+#[test]
+fn reveal_lasts_five_seconds() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    assert!(!s.id_revealed(t));
+    tap(&mut s, "reveal-id", t);
+    assert!(s.id_revealed(t + Duration::from_secs(4)));
+    assert!(!s.id_revealed(t + Duration::from_secs(5)));
+    s.handle(Event::Tick, t + Duration::from_secs(6), wall());
+    assert!(!s.id_revealed(t + Duration::from_secs(6)));
+}
+
+#[test]
+fn failure_shows_the_message_and_home_clears_it() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    s.handle(Event::CredentialPresented(card()), t, wall());
+    s.handle(
+        Event::PersonFailed {
+            request: 1,
+            message: "未查询到您的参保信息".into(),
+        },
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::Error);
+    assert!(s.message().contains("未查询到"));
+    // The ID card is still on the reader: ending asks to take it.
+    tap(&mut s, "home", t);
+    assert_eq!(s.screen(), Screen::TakeCard);
+    assert!(s.message().is_empty());
+    s.handle(Event::CredentialRemoved, t, wall());
+    assert_eq!(s.screen(), Screen::Home);
+}
+
+#[test]
+fn idle_countdown_then_timeout_clears_personal_data() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    // No countdown for the first 50 s; the next deadline is when it starts.
+    assert_eq!(s.countdown(t + Duration::from_secs(49)), None);
+    assert_eq!(s.next_deadline(t), Some(t + Duration::from_secs(50)));
+    let cmds = s.handle(Event::Tick, t + Duration::from_secs(50), wall());
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Say(Prompt::IdleWarning)))
+    );
+    assert_eq!(s.countdown(t + Duration::from_secs(50)), Some(10));
+    assert_eq!(s.countdown(t + Duration::from_millis(55_500)), Some(5));
+    assert_eq!(
+        s.next_deadline(t + Duration::from_millis(55_500)),
+        Some(t + Duration::from_secs(56))
+    );
+    // Tapping 继续办理 restarts the 60 s.
+    tap(&mut s, "continue", t + Duration::from_secs(55));
+    assert_eq!(s.countdown(t + Duration::from_secs(60)), None);
+    assert_eq!(s.screen(), Screen::Enrollment);
+    // Then nobody touches: at 115 s the session ends; the card is still in.
+    let cmds = s.handle(Event::Tick, t + Duration::from_secs(115), wall());
+    assert_eq!(s.screen(), Screen::TakeCard);
+    assert!(s.person().is_none());
+    assert!(s.credential_kind().is_none());
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Say(Prompt::TakeCard)))
+    );
+    // The reminder repeats until the card is taken.
+    let cmds = s.handle(Event::Tick, t + Duration::from_secs(130), wall());
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Say(Prompt::TakeCard)))
+    );
+    s.handle(
+        Event::CredentialRemoved,
+        t + Duration::from_secs(131),
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::Home);
+    assert_eq!(s.next_deadline(t + Duration::from_secs(131)), None);
+}
+
+#[test]
+fn no_idle_timeout_while_the_kiosk_works() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    s.handle(Event::CredentialPresented(card()), t, wall());
+    assert_eq!(s.screen(), Screen::Querying);
+    s.handle(Event::Tick, t + Duration::from_secs(120), wall());
+    assert_eq!(s.screen(), Screen::Querying);
+    assert_eq!(s.countdown(t + Duration::from_secs(120)), None);
+}
+
+#[test]
+fn an_evoucher_session_ends_straight_home() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    let cmds = s.handle(
+        Event::CredentialPresented(Credential::EVoucher {
+            token: "ECV1-ABC".into(),
+        }),
+        t,
+        wall(),
+    );
+    let Command::QueryPerson { request, .. } = &cmds[0] else {
+        panic!()
+    };
+    s.handle(
+        Event::PersonLoaded {
+            request: *request,
+            person: Box::new(person(EnrollmentStatus::Normal, None)),
+        },
+        t,
+        wall(),
+    );
+    s.handle(Event::Tick, t + Duration::from_secs(60), wall());
+    assert_eq!(s.screen(), Screen::Home);
+    assert!(s.person().is_none());
+}
+
+fn issued(s: &mut Session, cmds: &[Command], t: Instant) -> CertificateLayout {
+    let Some(Command::IssueCertificate {
+        request, layout, ..
+    }) = cmds.first()
+    else {
+        panic!("expected an issue command, got {cmds:?}")
+    };
+    let cert = crate::documents::tests_support::certificate(*layout);
+    s.handle(
+        Event::CertificateIssued {
+            request: *request,
+            certificate: Box::new(cert),
+            preview: Arc::new(vec![1, 2, 3]),
+        },
+        t,
+        wall(),
+    );
+    *layout
+}
+
+#[test]
+fn jilin_issues_both_layouts_on_request() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    let cmds = tap(&mut s, "certificate", t);
+    assert_eq!(s.screen(), Screen::Issuing);
+    assert_eq!(issued(&mut s, &cmds, t), CertificateLayout::Simple);
+    assert_eq!(s.screen(), Screen::Certificate);
+    let cmds = tap(&mut s, "layout:transfer", t);
+    assert_eq!(issued(&mut s, &cmds, t), CertificateLayout::Transfer);
+    // Back to the simple one: already issued, no second number.
+    assert!(tap(&mut s, "layout:simple", t).is_empty());
+    assert_eq!(s.certificate().unwrap().0.layout, CertificateLayout::Simple);
+    let cmds = tap(&mut s, "print-certificate", t);
+    assert!(
+        matches!(cmds.first(), Some(Command::Print(d)) if matches!(**d, Document::Certificate(_)))
+    );
+}
+
+#[test]
+fn yunnan_refuses_a_certificate_while_coverage_is_normal() {
+    let t = Instant::now();
+    let mut s = session_in("yunnan", t);
+    loaded(&mut s, t);
+    let cmds = tap(&mut s, "certificate", t);
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Command::IssueCertificate { .. }))
+    );
+    assert_eq!(s.screen(), Screen::CertificateRefused);
+    assert!(s.message().contains("停保"), "{}", s.message());
+    assert!(!s.note().is_empty());
+    tap(&mut s, "back", t);
+    assert_eq!(s.screen(), Screen::Enrollment);
+}
+
+#[test]
+fn yunnan_issues_the_transfer_layout_the_month_after_suspension() {
+    let t = Instant::now();
+    let mut s = session_in("yunnan", t);
+    // Suspended this month: too early.
+    loaded_with(
+        &mut s,
+        t,
+        person(
+            EnrollmentStatus::Suspended,
+            NaiveDate::from_ymd_opt(2026, 11, 3),
+        ),
+    );
+    tap(&mut s, "certificate", t);
+    assert_eq!(s.screen(), Screen::CertificateRefused);
+    assert!(s.message().contains("2026年12月01日"), "{}", s.message());
+    // Suspended in September: issued, transfer layout only.
+    tap(&mut s, "home", t);
+    s.handle(Event::CredentialRemoved, t, wall());
+    loaded_with(
+        &mut s,
+        t,
+        person(
+            EnrollmentStatus::Suspended,
+            NaiveDate::from_ymd_opt(2026, 9, 1),
+        ),
+    );
+    let cmds = tap(&mut s, "certificate", t);
+    assert_eq!(issued(&mut s, &cmds, t), CertificateLayout::Transfer);
+    assert!(tap(&mut s, "layout:simple", t).is_empty());
+    assert_eq!(
+        s.certificate().unwrap().0.layout,
+        CertificateLayout::Transfer
+    );
+}
+
+#[test]
+fn rating_after_printing_is_queued_once() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    tap(&mut s, "print-slip", t);
+    s.handle(Event::PrintFinished, t, wall());
+    let cmds = tap(&mut s, "rate:0", t);
+    let Some(Command::SubmitRating {
+        level, transaction, ..
+    }) = cmds.first()
+    else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(level, "非常满意");
+    assert_eq!(*transaction, "enrollment_query");
+    assert_eq!(s.rating(), RatingState::Done);
+    assert!(tap(&mut s, "rate:1", t).is_empty());
+}
+
+#[test]
+fn a_low_rating_asks_an_optional_reason() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    tap(&mut s, "print-slip", t);
+    s.handle(Event::PrintFinished, t, wall());
+    assert!(tap(&mut s, "rate:3", t).is_empty());
+    assert_eq!(s.rating(), RatingState::AskReason(3));
+    let cmds = tap(&mut s, "reason:0", t);
+    let Some(Command::SubmitRating { level, reason, .. }) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(level, "不满意");
+    assert_eq!(reason.as_deref(), Some(RATING_REASONS[0]));
+}
+
+#[test]
+fn guides_browse_search_and_open_without_a_credential() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    tap(&mut s, "guides", t);
+    assert_eq!(s.screen(), Screen::Guides);
+    tap(&mut s, "search:异地", t);
+    assert_eq!(s.guide_query(), "异地");
+    let first = s.region().search("异地")[0].code.clone();
+    tap(&mut s, &format!("guide:{first}"), t);
+    assert_eq!(s.screen(), Screen::Guide);
+    assert_eq!(s.guide_code(), Some(first.as_str()));
+    assert!(tap(&mut s, "guide:NOPE", t).is_empty());
+    assert_eq!(s.screen(), Screen::Guide);
+    tap(&mut s, "back", t);
+    assert_eq!(s.screen(), Screen::Guides);
+    // Idle on the guides returns home.
+    s.handle(Event::Tick, t + Duration::from_secs(61), wall());
+    assert_eq!(s.screen(), Screen::Home);
+}
+
+#[test]
+fn removing_the_card_while_printing_lets_the_job_finish_then_ends() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    tap(&mut s, "print-slip", t);
+    s.handle(Event::CredentialRemoved, t, wall());
+    assert_eq!(s.screen(), Screen::Printing);
+    assert!(s.person().is_none());
+    s.handle(Event::PrintFinished, t, wall());
+    assert_eq!(s.screen(), Screen::Home);
+}
+
+#[test]
+fn rating_levels_spread_over_the_centres_scale() {
+    assert_eq!(
+        (0..4).map(|i| score_of(i, 4)).collect::<Vec<_>>(),
+        [5, 4, 2, 1]
+    );
+    assert_eq!(
+        (0..5).map(|i| score_of(i, 5)).collect::<Vec<_>>(),
+        [5, 4, 3, 2, 1]
+    );
+    assert_eq!(score_of(0, 1), 5);
+}

@@ -1,0 +1,183 @@
+//! The journeys after the enrollment query, end to end through the real
+//! `kiosk` binary in simulation mode: the enrollment certificate (preview,
+//! layouts, the region's issuance rule), the satisfaction rating, the
+//! service guides, and the session rules (idle timeout with countdown,
+//! card-left-behind reminder, personal data cleared).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use support::{Kiosk, actions, li_xiulan_card, texts, yang_lihua_card};
+
+#[test]
+fn certificate_preview_layouts_print_and_rating_in_jilin() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("开具参保凭证");
+    let preview = kiosk.wait_for_screen("certificate");
+    let labels = actions(&preview);
+    // Jilin (seed 000) allows both personal layouts.
+    assert!(labels.contains(&"简易版".to_string()), "{labels:?}");
+    assert!(labels.contains(&"转移接续版".to_string()), "{labels:?}");
+
+    // The simple one is numbered in machine form on screen; the transfer
+    // one shows its printed number.
+    assert!(
+        texts(&preview).contains("参保凭证 220200-2026-0001"),
+        "{preview}"
+    );
+    kiosk.tap("转移接续版");
+    kiosk.wait_for_text("（吉林省）（吉林市）（2026）（第0002号）");
+    kiosk.tap("打印参保凭证");
+    let printed = kiosk.wait_for_screen("printed");
+    let shown = texts(&printed);
+    assert!(shown.contains("请从出纸口取走参保凭证"), "{shown}");
+    assert!(shown.contains("请取回您的身份证件"), "{shown}");
+
+    let receipts = kiosk.wait_for_receipts(1);
+    let paper = receipts[0]["text"].as_str().unwrap();
+    for expected in [
+        "基本医疗保险参保凭证",
+        "（吉林省）（吉林市）（2026）",
+        "（第0002号）",
+        "李秀兰",
+        "220203198508232046",
+        "职工基本医疗保险",
+        "叁仟伍佰贰拾壹元肆角",
+        "吉林市医疗保险经办中心（演示）",
+        "注意事项",
+    ] {
+        assert!(
+            paper.contains(expected),
+            "{expected:?} not on the certificate:\n{paper}"
+        );
+    }
+
+    // Rating: a low level asks an optional reason, then thanks.
+    kiosk.tap("不满意");
+    kiosk.wait_for_text("请选择不满意的原因");
+    kiosk.tap("不填写原因");
+    let thanked = kiosk.wait_for_text("感谢您的评价");
+    assert!(!actions(&thanked).contains(&"满意".to_string()));
+
+    // Ending with the card still on the reader asks to take it.
+    kiosk.tap("返回首页");
+    let reminder = kiosk.wait_for_screen("take-card");
+    let shown = texts(&reminder);
+    assert!(shown.contains("请取走您的身份证件"), "{shown}");
+    assert!(!shown.contains("李秀兰"));
+    kiosk.remove_id_card();
+    kiosk.wait_for_screen("home");
+
+    let logs = kiosk.logs();
+    assert!(logs.contains("certificate issued"), "{logs}");
+    for secret in ["李秀兰", "220203198508232046", "遵义东路"] {
+        assert!(!logs.contains(secret), "{secret:?} leaked:\n{logs}");
+    }
+}
+
+/// One journey under two regions: the same person asks for the
+/// certificate; Jilin issues it on request, Yunnan (seed 003) only from the
+/// month after coverage is suspended, and only the transfer layout.
+#[test]
+fn the_certificate_rule_comes_from_the_region_profile() {
+    let yunnan = Kiosk::start("[terminal]\nregion = \"yunnan\"\n");
+    yunnan.wait_for_screen("home");
+    yunnan.place_id_card(li_xiulan_card());
+    yunnan.wait_for_screen("enrollment");
+    yunnan.tap("开具参保凭证");
+    let refused = yunnan.wait_for_screen("certificate-refused");
+    let shown = texts(&refused);
+    assert!(shown.contains("暂不能出具《参保凭证》"), "{shown}");
+    assert!(shown.contains("停保"), "{shown}");
+    yunnan.tap("返回");
+    yunnan.wait_for_screen("enrollment");
+    yunnan.remove_id_card_and_wait();
+    yunnan.wait_for_screen("home");
+
+    // 杨丽华: suspended since September, so December's rule allows it.
+    yunnan.place_id_card(yang_lihua_card());
+    yunnan.wait_for_screen("enrollment");
+    yunnan.tap("开具参保凭证");
+    let preview = yunnan.wait_for_screen("certificate");
+    let labels = actions(&preview);
+    assert!(
+        !labels.contains(&"简易版".to_string()),
+        "Yunnan offers the transfer layout only: {labels:?}"
+    );
+
+    let jilin = Kiosk::start("[terminal]\nregion = \"jilin\"\n");
+    jilin.wait_for_screen("home");
+    jilin.place_id_card(li_xiulan_card());
+    jilin.wait_for_screen("enrollment");
+    jilin.tap("开具参保凭证");
+    jilin.wait_for_screen("certificate");
+}
+
+#[test]
+fn service_guides_browse_search_and_open_offline_from_the_profile() {
+    // No centre needed: point the kiosk at a closed port.
+    let kiosk = Kiosk::start("[central]\nurl = \"http://127.0.0.1:9\"\ntimeout_ms = 300\n");
+    kiosk.wait_for_screen("home");
+    kiosk.tap("办事指南");
+    let all = kiosk.wait_for_screen("guides");
+    assert!(texts(&all).contains("共 59 项"), "{}", texts(&all));
+    kiosk.tap("异地");
+    let found = kiosk.wait_for_text("“异地” 相关事项");
+    let labels = actions(&found);
+    assert!(
+        labels.contains(&"异地长期居住人员备案".to_string()),
+        "{labels:?}"
+    );
+    kiosk.tap("异地长期居住人员备案");
+    let guide = kiosk.wait_for_screen("guide");
+    // The guide is longer than the screen: read it a screenful at a time.
+    let mut shown = texts(&guide);
+    for _ in 0..12 {
+        let screen = kiosk.screen();
+        let can_scroll = screen["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["label"] == "下一屏" && a["enabled"] == true);
+        if !can_scroll {
+            break;
+        }
+        kiosk.tap("下一屏");
+        shown.push_str(&texts(&kiosk.screen()));
+    }
+    for expected in ["申请材料", "居住证或居住证明", "办理地点", "办公时间"] {
+        assert!(shown.contains(expected), "{expected:?} not in:\n{shown}");
+    }
+    kiosk.tap("返回列表");
+    kiosk.wait_for_screen("guides");
+    kiosk.tap("返回首页");
+    kiosk.wait_for_screen("home");
+}
+
+#[test]
+fn idle_session_counts_down_then_clears_and_asks_to_take_the_card() {
+    let kiosk = Kiosk::start("[ui]\nidle_timeout_s = 4\ncountdown_s = 3\n");
+    kiosk.wait_for_screen("home");
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    // The countdown appears and 继续办理 keeps the session.
+    let countdown = kiosk.wait_for_text("秒后将返回首页");
+    assert_eq!(countdown["screen"], "enrollment");
+    kiosk.tap("继续办理");
+    let kept = kiosk.screen();
+    assert_eq!(kept["screen"], "enrollment");
+    assert!(texts(&kept).contains("李秀兰"));
+    // Nobody touches again: the session ends, the data leaves the screen.
+    let reminder = kiosk.wait_for_screen("take-card");
+    let shown = texts(&reminder);
+    assert!(
+        !shown.contains("李秀兰") && !shown.contains("2046"),
+        "{shown}"
+    );
+    kiosk.remove_id_card();
+    kiosk.wait_for_screen("home");
+}
