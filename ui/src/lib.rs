@@ -266,7 +266,7 @@ fn per_page(window: &KioskWindow, guides: bool) -> usize {
         (false, true, _) => 1,
         (true, false, false) => 8,
         (true, false, true) => 5,
-        (true, true, false) => 4,
+        (true, true, false) => 3,
         (true, true, true) => 2,
     }
 }

@@ -253,6 +253,9 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     }
     let window = KioskWindow::new().map_err(kiosk_ui::Error::from)?;
     window.window().set_size(orientation.size());
+    window
+        .global::<kiosk_ui::Theme>()
+        .set_landscape(orientation == Orientation::Landscape);
     kiosk_ui::apply_chrome(
         &window,
         &Chrome {
