@@ -181,3 +181,43 @@ fn idle_session_counts_down_then_clears_and_asks_to_take_the_card() {
     kiosk.remove_id_card();
     kiosk.wait_for_screen("home");
 }
+
+#[test]
+fn proxy_path_asks_for_the_proxys_id_after_the_insured_persons_credential() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    kiosk.tap("代他人办理");
+    kiosk.wait_for_screen("proxy-start");
+    // The insured person shows the e-voucher; then the proxy's own ID card.
+    let (status, _) = kiosk.post(
+        "/v1/sim/scan",
+        serde_json::json!({ "text": "ECV1-7Q2M4K9T3W8R5Y1B6N0P2D4F" }),
+    );
+    assert_eq!(status, 200);
+    let step2 = kiosk.wait_for_screen("proxy-id");
+    assert!(
+        texts(&step2).contains("被代办人：王**"),
+        "{}",
+        texts(&step2)
+    );
+    kiosk.place_id_card(li_xiulan_card());
+    let enrollment = kiosk.wait_for_screen("enrollment");
+    let shown = texts(&enrollment);
+    assert!(shown.contains("王建国"), "{shown}");
+    assert!(
+        shown.contains("代办人：李**（220203********2046）"),
+        "{shown}"
+    );
+    kiosk.tap("打印业务办理单");
+    kiosk.wait_for_screen("printed");
+    let slip = kiosk.wait_for_receipts(1)[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(slip.contains("王建国") && slip.contains("代办人"), "{slip}");
+    assert!(slip.contains("李**（220203********2046）"), "{slip}");
+    // The proxy's card leaving ends the session.
+    kiosk.remove_id_card();
+    kiosk.wait_for_screen("home");
+    assert!(kiosk.logs().contains("proxy recorded"));
+}

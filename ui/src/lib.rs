@@ -80,6 +80,8 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
     );
     window.set_card_to_take(view.card_to_take.as_str().into());
     window.set_offers_certificate(view.offers_certificate);
+    window.set_proxy(view.proxy.as_str().into());
+    window.set_principal(view.principal.as_str().into());
     window.set_printed(view.printed.as_str().into());
     window.set_rating_state(view.rating.state.as_str().into());
     window.set_rating_levels(strings(&view.rating.levels));
@@ -472,6 +474,11 @@ impl UiHandle {
     /// Reads the screen.
     pub fn screen(&self) -> Result<ScreenInfo, Error> {
         self.run(inspect)
+    }
+
+    /// The id of the screen showing.
+    pub fn screen_id(&self) -> Result<String, Error> {
+        self.run(|w| w.get_screen().to_string())
     }
 
     /// Taps by accessible label.

@@ -237,6 +237,9 @@ pub fn business_slip_job(slip: &BusinessSlip, profile: &PrinterProfile) -> Job {
     d.rule('-');
     d.pair("姓名", &slip.name);
     d.pair("证件号码", &slip.id_number_masked);
+    if let Some(proxy) = &slip.proxy {
+        d.pair("代办人", proxy);
+    }
     for e in &slip.enrollments {
         d.rule('-');
         d.heading(&e.insurance_type);

@@ -91,6 +91,7 @@ pub fn slip() -> BusinessSlip {
         hall_name: "长春市医疗保障服务大厅".into(),
         name: "李秀兰".into(),
         id_number_masked: "220203********2046".into(),
+        proxy: None,
         enrollments: vec![SlipEnrollment {
             insurance_type: "职工基本医疗保险".into(),
             status: "正常参保".into(),

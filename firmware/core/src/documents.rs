@@ -32,6 +32,8 @@ pub struct BusinessSlip {
     pub name: String,
     /// The ID number, masked as on screen.
     pub id_number_masked: String,
+    /// The proxy (代办人) who did the business, masked: name and ID number.
+    pub proxy: Option<String>,
     /// One block per insurance type.
     pub enrollments: Vec<SlipEnrollment>,
     /// Notes printed at the bottom.
@@ -90,6 +92,7 @@ impl BusinessSlip {
             hall_name: terminal.hall_name.clone(),
             name: person.name.clone(),
             id_number_masked: mask_number(&person.id_number),
+            proxy: None,
             enrollments: person
                 .enrollments
                 .iter()
@@ -111,6 +114,15 @@ impl BusinessSlip {
                 "缴费信息以税务部门确认为准。".into(),
             ],
         }
+    }
+}
+
+impl BusinessSlip {
+    /// The same slip, done by a proxy (代办人) with `name` and `id_number`
+    /// (printed masked).
+    pub fn with_proxy(mut self, name: &str, id_number: &str) -> BusinessSlip {
+        self.proxy = Some(format!("{}（{}）", mask_name(name), mask_number(id_number)));
+        self
     }
 }
 

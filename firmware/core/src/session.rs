@@ -48,6 +48,10 @@ pub enum Screen {
     Printing,
     /// The document is printed: take it (and the card); rate the service.
     Printed,
+    /// Proxy path (代办), step 1: present the insured person's credential.
+    ProxyStart,
+    /// Proxy path, step 2: the proxy places their own ID card.
+    ProxyId,
     /// The service guides (办事指南): list and search.
     Guides,
     /// One service guide.
@@ -70,6 +74,8 @@ impl Screen {
             Screen::Certificate => "certificate",
             Screen::Printing => "printing",
             Screen::Printed => "printed",
+            Screen::ProxyStart => "proxy-start",
+            Screen::ProxyId => "proxy-id",
             Screen::Guides => "guides",
             Screen::Guide => "guide",
             Screen::TakeCard => "take-card",
@@ -115,6 +121,8 @@ pub enum Action {
     RateReason(Option<usize>),
     /// Keep the session going (the idle countdown's button).
     Continue,
+    /// Start the proxy path (代办).
+    Proxy,
 }
 
 impl Action {
@@ -144,6 +152,7 @@ impl Action {
             "back" => Some(Action::Back),
             "guides" => Some(Action::Guides),
             "continue" => Some(Action::Continue),
+            "proxy" => Some(Action::Proxy),
             _ => None,
         }
     }
@@ -201,6 +210,8 @@ pub enum Prompt {
     IdleWarning,
     /// 暂时无法办理.
     Problem,
+    /// 请代办人放置本人身份证.
+    ProxyId,
 }
 
 impl Prompt {
@@ -215,6 +226,7 @@ impl Prompt {
             Prompt::TakeCard => "take-card",
             Prompt::IdleWarning => "idle-warning",
             Prompt::Problem => "problem",
+            Prompt::ProxyId => "proxy-id",
         }
     }
 
@@ -229,11 +241,12 @@ impl Prompt {
             Prompt::TakeCard => "请取走您的卡，以免遗失",
             Prompt::IdleWarning => "您还在办理吗？如需继续，请点击继续办理",
             Prompt::Problem => "暂时无法办理，请查看屏幕提示",
+            Prompt::ProxyId => "请代办人将本人身份证放在感应区",
         }
     }
 
     /// Every prompt.
-    pub const ALL: [Prompt; 8] = [
+    pub const ALL: [Prompt; 9] = [
         Prompt::PresentCredential,
         Prompt::Querying,
         Prompt::ChooseService,
@@ -242,6 +255,7 @@ impl Prompt {
         Prompt::TakeCard,
         Prompt::IdleWarning,
         Prompt::Problem,
+        Prompt::ProxyId,
     ];
 }
 
@@ -342,6 +356,33 @@ pub enum Command {
     },
     /// Play a voice prompt.
     Say(Prompt),
+    /// Record that a proxy acts for the insured person (both identities,
+    /// kept encrypted in the store's outbox as an audit record).
+    RecordProxy {
+        /// The insured person's 人员编号.
+        person_number: String,
+        /// The proxy's document.
+        proxy: Proxy,
+    },
+}
+
+/// The proxy (代办人) of a session: their own identity document.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Proxy {
+    /// Name on the document.
+    pub name: String,
+    /// Document number.
+    pub id_number: String,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Proxy({})",
+            crate::identity::mask_number(&self.id_number)
+        )
+    }
 }
 
 /// Timings of a session.
@@ -412,6 +453,8 @@ pub struct Session {
     take_card_next: Option<Instant>,
     guide_query: String,
     guide_code: Option<String>,
+    proxy_mode: bool,
+    proxy: Option<Proxy>,
     slips_printed: u64,
 }
 
@@ -445,6 +488,8 @@ impl Session {
             take_card_next: None,
             guide_query: String::new(),
             guide_code: None,
+            proxy_mode: false,
+            proxy: None,
             slips_printed: 0,
         }
     }
@@ -529,6 +574,11 @@ impl Session {
             })
     }
 
+    /// The proxy acting in this session, if any.
+    pub fn proxy(&self) -> Option<&Proxy> {
+        self.proxy.as_ref()
+    }
+
     /// The guide search text.
     pub fn guide_query(&self) -> &str {
         &self.guide_query
@@ -594,7 +644,12 @@ impl Session {
                     return Vec::new();
                 }
                 self.touch(now);
+                if self.screen == Screen::ProxyId {
+                    return self.proxy_presented(credential);
+                }
+                let proxy_mode = self.screen == Screen::ProxyStart;
                 self.clear_personal_data();
+                self.proxy_mode = proxy_mode;
                 self.request += 1;
                 let kind = credential.kind();
                 if kind != CredentialKind::EVoucher {
@@ -621,6 +676,11 @@ impl Session {
             }
             Event::CredentialRemoved => {
                 self.card_inserted = None;
+                if self.screen == Screen::ProxyId {
+                    // The insured person's card leaves to make room for the
+                    // proxy's: the session goes on.
+                    return Vec::new();
+                }
                 if self.screen == Screen::Printing {
                     // The job finishes; the session ends when it does.
                     self.clear_personal_data();
@@ -638,6 +698,10 @@ impl Session {
                 if request == self.request && self.screen == Screen::Querying {
                     self.touch(now);
                     self.person = Some(*person);
+                    if self.proxy_mode {
+                        self.screen = Screen::ProxyId;
+                        return vec![Command::Say(Prompt::ProxyId)];
+                    }
                     self.screen = Screen::Enrollment;
                     return vec![Command::Say(Prompt::ChooseService)];
                 }
@@ -717,6 +781,12 @@ impl Session {
         match action {
             Action::Home => self.end_session(now),
             Action::Continue => Vec::new(),
+            Action::Proxy => {
+                if self.screen == Screen::Home {
+                    self.screen = Screen::ProxyStart;
+                }
+                Vec::new()
+            }
             Action::RevealIdNumber => {
                 if self.person.is_some() {
                     self.reveal_until = Some(now + self.config.reveal_for);
@@ -726,12 +796,15 @@ impl Session {
             Action::PrintSlip => match (&self.person, self.screen) {
                 (Some(person), Screen::Enrollment | Screen::Printed) => {
                     self.slips_printed += 1;
-                    let slip = BusinessSlip::enrollment_query(
+                    let mut slip = BusinessSlip::enrollment_query(
                         person,
                         &self.terminal,
                         wall,
                         self.slips_printed,
                     );
+                    if let Some(proxy) = &self.proxy {
+                        slip = slip.with_proxy(&proxy.name, &proxy.id_number);
+                    }
                     self.print(Document::Slip(Box::new(slip)))
                 }
                 _ => Vec::new(),
@@ -776,7 +849,7 @@ impl Session {
                         self.guide_code = None;
                         self.screen = Screen::Guides;
                     }
-                    Screen::Guides => self.screen = Screen::Home,
+                    Screen::Guides | Screen::ProxyStart => self.screen = Screen::Home,
                     _ => {}
                 }
                 Vec::new()
@@ -865,6 +938,42 @@ impl Session {
             None => {
                 self.refuse("本终端暂不能打印《参保凭证》，请到人工窗口办理。".to_string());
                 vec![Command::Say(Prompt::Problem)]
+            }
+        }
+    }
+
+    /// A credential on the proxy step: it must be an identity document of
+    /// someone other than the insured person.
+    fn proxy_presented(&mut self, credential: Credential) -> Vec<Command> {
+        let Some(person) = &self.person else {
+            return Vec::new();
+        };
+        match credential {
+            Credential::IdDocument { number, name, .. } if number != person.id_number => {
+                self.card_inserted = Some(CredentialKind::IdDocument);
+                let proxy = Proxy {
+                    name,
+                    id_number: number,
+                };
+                self.proxy = Some(proxy.clone());
+                self.note.clear();
+                self.screen = Screen::Enrollment;
+                vec![
+                    Command::RecordProxy {
+                        person_number: person.person_number.clone(),
+                        proxy,
+                    },
+                    Command::Say(Prompt::ChooseService),
+                ]
+            }
+            Credential::IdDocument { .. } => {
+                self.card_inserted = Some(CredentialKind::IdDocument);
+                self.note = "这是被代办人的身份证。请取走，再放置代办人本人的身份证。".into();
+                vec![Command::Say(Prompt::ProxyId)]
+            }
+            _ => {
+                self.note = "代办人请使用本人的居民身份证，放在感应区。".into();
+                vec![Command::Say(Prompt::ProxyId)]
             }
         }
     }
@@ -987,6 +1096,8 @@ impl Session {
     }
 
     fn clear_personal_data(&mut self) {
+        self.proxy_mode = false;
+        self.proxy = None;
         self.person = None;
         self.credential = None;
         self.certificates.clear();

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::documents::format_date;
 use crate::enrollment::{EnrollmentStatus, InsuredPerson};
-use crate::identity::{CredentialKind, mask_number};
+use crate::identity::{CredentialKind, mask_name, mask_number};
 use crate::region::{CertificateLayout, KioskAction, RegionProfile, ServiceItem};
 use crate::session::{RATING_REASONS, RatingState, Screen, Session};
 
@@ -37,6 +37,10 @@ pub struct View {
     pub rating: RatingView,
     /// Whether the region lets the kiosk print certificates at all.
     pub offers_certificate: bool,
+    /// The proxy (代办人) of the session, masked; empty when none.
+    pub proxy: String,
+    /// The insured person being served by a proxy, masked name (proxy step).
+    pub principal: String,
     /// The guide list (filtered by `guide_query`).
     pub guides: Vec<GuideRow>,
     /// The guide search text.
@@ -216,6 +220,18 @@ impl View {
                 reasons: RATING_REASONS.iter().map(|s| s.to_string()).collect(),
             },
             offers_certificate: !rule.layouts.value.is_empty(),
+            proxy: session
+                .proxy()
+                .map(|p| format!("{}（{}）", mask_name(&p.name), mask_number(&p.id_number)))
+                .unwrap_or_default(),
+            principal: if screen == Screen::ProxyId {
+                session
+                    .person()
+                    .map(|p| p.masked_name())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            },
             guides: if matches!(screen, Screen::Guides | Screen::Guide) {
                 guide_rows(region, session.guide_query())
             } else {

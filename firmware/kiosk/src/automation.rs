@@ -5,6 +5,7 @@
 //! | method | path | what |
 //! |---|---|---|
 //! | GET | /v1/screen | screen id, visible texts, actionable elements by accessible label |
+//! | GET | /v1/screen/id | the screen id only (cheap to poll) |
 //! | POST | /v1/tap | `{"label": ...}`: tap the element with that accessible label |
 //! | POST | /v1/input | `{"label": ..., "text": ...}`: type into an input |
 //! | GET | /v1/screenshot | PNG of the current screen (software renderer) |
@@ -105,6 +106,7 @@ impl AutomationServer {
 fn router(state: ApiState) -> Router {
     Router::new()
         .route("/v1/screen", get(screen))
+        .route("/v1/screen/id", get(screen_id))
         .route("/v1/tap", post(tap))
         .route("/v1/input", post(input))
         .route("/v1/screenshot", get(screenshot))
@@ -170,6 +172,15 @@ async fn screen(State(state): State<ApiState>) -> Response {
     let ui = state.ui.clone();
     match on_ui(move || ui.screen()).await {
         Ok(info) => Json(info).into_response(),
+        Err(r) => *r,
+    }
+}
+
+/// Only the screen id: cheap enough to poll at millisecond pace (benchmarks).
+async fn screen_id(State(state): State<ApiState>) -> Response {
+    let ui = state.ui.clone();
+    match on_ui(move || ui.screen_id()).await {
+        Ok(id) => Json(serde_json::json!({ "screen": id })).into_response(),
         Err(r) => *r,
     }
 }

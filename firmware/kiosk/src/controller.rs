@@ -196,6 +196,9 @@ impl Controller {
                 tracing::info!(transaction, score, "rating given");
             }
             Command::Say(prompt) => self.voice.say(prompt),
+            Command::RecordProxy { .. } => {
+                tracing::info!("proxy recorded for this session");
+            }
         }
     }
 }

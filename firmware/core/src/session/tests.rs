@@ -423,3 +423,48 @@ fn rating_levels_spread_over_the_centres_scale() {
     );
     assert_eq!(score_of(0, 1), 5);
 }
+
+#[test]
+fn proxy_path_records_the_proxy_after_the_insured_persons_credential() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    tap(&mut s, "proxy", t);
+    assert_eq!(s.screen(), Screen::ProxyStart);
+    loaded(&mut s, t);
+    assert_eq!(s.screen(), Screen::ProxyId);
+    // The insured person's card leaves the reader: the session goes on.
+    s.handle(Event::CredentialRemoved, t, wall());
+    assert_eq!(s.screen(), Screen::ProxyId);
+    // Their own card again is refused with a hint.
+    s.handle(Event::CredentialPresented(card()), t, wall());
+    assert_eq!(s.screen(), Screen::ProxyId);
+    assert!(s.note().contains("代办人"));
+    s.handle(Event::CredentialRemoved, t, wall());
+    let cmds = s.handle(
+        Event::CredentialPresented(Credential::IdDocument {
+            kind: IdDocumentKind::ResidentIdCard,
+            number: "220102196205141234".into(),
+            name: "王建国".into(),
+        }),
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::Enrollment);
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::RecordProxy { proxy, .. } if proxy.name == "王建国"))
+    );
+    let cmds = tap(&mut s, "print-slip", t);
+    let Some(Command::Print(doc)) = cmds.first() else {
+        panic!()
+    };
+    let Document::Slip(slip) = doc.as_ref() else {
+        panic!()
+    };
+    assert_eq!(slip.proxy.as_deref(), Some("王**（220102********1234）"));
+    // Removing the proxy's card ends the session as usual.
+    s.handle(Event::PrintFinished, t, wall());
+    s.handle(Event::CredentialRemoved, t, wall());
+    assert_eq!(s.screen(), Screen::Home);
+    assert!(s.proxy().is_none());
+}
