@@ -34,7 +34,9 @@ fn dead_port() -> u16 {
 }
 
 fn config_for(url: &str) -> String {
-    format!("[central]\nurl = \"{url}\"\ntimeout_ms = 1000\n\n[automation]\nenabled = true\nport = 0\n")
+    format!(
+        "[central]\nurl = \"{url}\"\ntimeout_ms = 1000\n\n[automation]\nenabled = true\nport = 0\n"
+    )
 }
 
 #[test]
@@ -63,7 +65,10 @@ fn sync_status_and_sync_now_through_the_running_kiosk() {
     assert_eq!(view["running"], true, "{view}");
     assert_eq!(view["store"], store.to_string_lossy().as_ref());
     assert_eq!(view["pending"], 0, "{view}");
-    assert!(view["accepted"].as_u64().unwrap() >= 1, "health report: {view}");
+    assert!(
+        view["accepted"].as_u64().unwrap() >= 1,
+        "health report: {view}"
+    );
     assert!(view["last_contact_at"].is_string(), "{view}");
     let datasets: Vec<&str> = view["datasets"]
         .as_array()
@@ -165,7 +170,11 @@ fn a_region_profile_pushed_by_the_centre_is_used_after_a_restart_and_a_broken_on
             .cloned()
             .unwrap()
     };
-    assert!(region(&kiosk).contains("profile version 1"), "{}", region(&kiosk));
+    assert!(
+        region(&kiosk).contains("profile version 1"),
+        "{}",
+        region(&kiosk)
+    );
     let (code, body) = kiosk.post("/v1/sync/now", json!({}));
     assert_eq!(code, 200, "{body}");
     let dir = kiosk.stop();

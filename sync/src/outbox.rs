@@ -825,10 +825,7 @@ impl SyncEngineHandle {
                 return s.last_report.clone();
             }
             let now = Instant::now();
-            if s.stop
-                || now >= deadline
-                || self.thread.as_ref().is_none_or(|t| t.is_finished())
-            {
+            if s.stop || now >= deadline || self.thread.as_ref().is_none_or(|t| t.is_finished()) {
                 return None;
             }
             s = match self

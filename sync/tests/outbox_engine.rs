@@ -430,7 +430,11 @@ fn sync_now_and_wait_reports_the_cycle_it_started() {
     // The record was sent either by this cycle or by the one the
     // submission woke; either way it is settled once this cycle is done.
     assert_eq!(
-        k.outbox.status(&receipt.tracking_no).unwrap().unwrap().state,
+        k.outbox
+            .status(&receipt.tracking_no)
+            .unwrap()
+            .unwrap()
+            .state,
         SubmissionState::Accepted
     );
     let stats = k.engine.status().unwrap().outbox;
@@ -482,7 +486,10 @@ fn answered_records_are_purged_after_the_retention_period() {
         },
     );
     let report = engine.run_cycle(false).unwrap();
-    assert_eq!(report.purged_outbox, 0, "purges run on the reference schedule");
+    assert_eq!(
+        report.purged_outbox, 0,
+        "purges run on the reference schedule"
+    );
     let report = engine.run_cycle(true).unwrap();
     assert_eq!(report.purged_outbox, 1);
     assert_eq!(store.outbox_stats().unwrap().accepted, 0);

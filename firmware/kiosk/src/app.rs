@@ -16,8 +16,8 @@ use kiosk_sim::idcard::{CardSlot, IdReaderSim, IdReaderSimHandle};
 use kiosk_sim::printer::{PaperWidth, PrinterSim, PrinterSimConfig, PrinterSimHandle};
 use kiosk_sim::scanner::{ScannerSim, ScannerSimHandle};
 use kiosk_sim::sscard::{SimCcidReader, SsCardSlot};
-use kiosk_sync::clock::SystemClock;
 use kiosk_sync::CentralClient;
+use kiosk_sync::clock::SystemClock;
 use kiosk_ui::{Chrome, KioskWindow, Orientation, UiHandle};
 use slint::ComponentHandle;
 
@@ -351,11 +351,12 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     // ID card reader loop.
     let (reader_stop_tx, reader_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
+        let reader_detail = describe(&config.devices.id_reader, &reader_path);
         let settings = ReaderSettings {
             path: reader_path,
             baud: config.devices.id_reader_baud,
             poll: Duration::from_millis(config.devices.id_reader_poll_ms.max(50)),
-            health: board.slot("id_card_reader", &describe(&config.devices.id_reader, &reader_path)),
+            health: board.slot("id_card_reader", &reader_detail),
         };
         let tx = events_tx.clone();
         std::thread::Builder::new()
@@ -368,7 +369,11 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         let settings = SsCardSettings {
             health: board.slot(
                 "ss_card_reader",
-                config.devices.ss_card_reader.as_deref().unwrap_or("simulated"),
+                config
+                    .devices
+                    .ss_card_reader
+                    .as_deref()
+                    .unwrap_or("simulated"),
             ),
             source: ss_card_source,
             poll: Duration::from_millis(config.devices.ss_card_poll_ms.max(50)),
@@ -383,7 +388,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let (scanner_stop_tx, scanner_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
         let settings = ScannerSettings {
-            health: board.slot("qr_scanner", &describe(&config.devices.scanner, &scanner_path)),
+            health: board.slot(
+                "qr_scanner",
+                &describe(&config.devices.scanner, &scanner_path),
+            ),
             path: scanner_path,
             baud: config.devices.scanner_baud,
             debounce: Duration::from_millis(config.devices.scanner_debounce_ms),

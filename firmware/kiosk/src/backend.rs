@@ -24,7 +24,9 @@ use kiosk_sync::store::{AuditEntry, SubmissionStatus};
 use kiosk_sync::wire::{
     FilingCancelInput, FilingChangeInput, FilingSubmitInput, HealthReportInput, RatingInput,
 };
-use kiosk_sync::{CentralClient, ClientConfig, Outbox, Receipt, Store, StoreKey, SyncEngine, SyncEngineHandle};
+use kiosk_sync::{
+    CentralClient, ClientConfig, Outbox, Receipt, Store, StoreKey, SyncEngine, SyncEngineHandle,
+};
 
 use crate::config::{Config, StoreConfig};
 use crate::error::Error;
@@ -48,7 +50,11 @@ pub const KEY_FILE: &str = "outbox.key";
 impl StorePaths {
     /// Resolves the configured paths against the process environment.
     pub fn resolve(config: &StoreConfig) -> Result<StorePaths, Error> {
-        StorePaths::resolve_with(config, &|name| std::env::var_os(name), &std::env::temp_dir())
+        StorePaths::resolve_with(
+            config,
+            &|name| std::env::var_os(name),
+            &std::env::temp_dir(),
+        )
     }
 
     /// Resolves `[store]`: a configured `path` is used as given (its
@@ -97,9 +103,9 @@ impl StorePaths {
                             file: dir.display().to_string(),
                             reason: format!("cannot create the fallback directory: {e}"),
                         })?;
-                        let why = warning.take().unwrap_or_else(|| {
-                            "neither XDG_DATA_HOME nor HOME is set".to_string()
-                        });
+                        let why = warning
+                            .take()
+                            .unwrap_or_else(|| "neither XDG_DATA_HOME nor HOME is set".to_string());
                         warning = Some(format!(
                             "{why}; the store is in the temporary directory {} and may be lost \
                              at reboot: set [store] path in kiosk.toml",
@@ -349,7 +355,9 @@ impl Backend {
     /// Appends an audit entry (uploaded by the engine). `event` and
     /// `detail` must not carry personal data.
     pub fn audit(&self, event: &str, detail: &str) -> Result<(), kiosk_sync::Error> {
-        self.store.audit(event, detail, self.clock.now()).map(|_| ())
+        self.store
+            .audit(event, detail, self.clock.now())
+            .map(|_| ())
     }
 
     /// Audit entries after `after_id` (for tools and tests).
@@ -509,11 +517,7 @@ impl std::fmt::Display for StatusView {
             f,
             "store: {}{}",
             self.store,
-            if self.running {
-                " (running kiosk)"
-            } else {
-                ""
-            }
+            if self.running { " (running kiosk)" } else { "" }
         )?;
         writeln!(f, "queue: {} pending", self.pending)?;
         match &self.oldest_pending {
@@ -653,8 +657,8 @@ mod tests {
         assert!(xdg.join("kiosk").is_dir());
         assert_eq!(p.warning, None);
 
-        let p = StorePaths::resolve_with(&config, &env_of(&[("HOME", home.clone())]), &temp)
-            .unwrap();
+        let p =
+            StorePaths::resolve_with(&config, &env_of(&[("HOME", home.clone())]), &temp).unwrap();
         assert_eq!(p.db, home.join(".local/share/kiosk").join(DB_FILE));
 
         let p = StorePaths::resolve_with(&config, &env_of(&[]), &temp).unwrap();

@@ -106,14 +106,13 @@ impl DeviceSlot {
 /// Asks the printer for its real-time status (DLE EOT 1-4) on a link of
 /// its own, with a short deadline.
 pub fn probe_printer(uri: &str) -> DeviceHealth {
-    let (state, detail) = match PrinterLink::open(uri, Duration::from_secs(2))
-        .and_then(|mut link| link.state())
-    {
-        Ok(PrinterState::Ready) => (OK, PrinterState::Ready.label().to_string()),
-        Ok(s) if s.can_print() => (DEGRADED, format!("{} ({s:?})", s.label())),
-        Ok(s) => (DOWN, format!("{} ({s:?})", s.label())),
-        Err(e) => (DOWN, e.to_string()),
-    };
+    let (state, detail) =
+        match PrinterLink::open(uri, Duration::from_secs(2)).and_then(|mut link| link.state()) {
+            Ok(PrinterState::Ready) => (OK, PrinterState::Ready.label().to_string()),
+            Ok(s) if s.can_print() => (DEGRADED, format!("{} ({s:?})", s.label())),
+            Ok(s) => (DOWN, format!("{} ({s:?})", s.label())),
+            Err(e) => (DOWN, e.to_string()),
+        };
     DeviceHealth {
         device: "printer".into(),
         state: state.into(),

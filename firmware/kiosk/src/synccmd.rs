@@ -63,7 +63,13 @@ pub fn run(config: &Config, args: &SyncArgs) -> Result<bool, Error> {
     let paths = StorePaths::resolve(&config.store)?;
     match &args.command {
         SyncCommand::Status { json, api } => {
-            let view = match ask_kiosk::<StatusView>(config, api.as_deref(), "GET", "/v1/sync/status", &paths) {
+            let view = match ask_kiosk::<StatusView>(
+                config,
+                api.as_deref(),
+                "GET",
+                "/v1/sync/status",
+                &paths,
+            ) {
                 Some(view) => view,
                 None => local_status(&paths)?,
             };
@@ -71,7 +77,13 @@ pub fn run(config: &Config, args: &SyncArgs) -> Result<bool, Error> {
             Ok(true)
         }
         SyncCommand::Now { json, api } => {
-            let view = match ask_kiosk::<CycleView>(config, api.as_deref(), "POST", "/v1/sync/now", &paths) {
+            let view = match ask_kiosk::<CycleView>(
+                config,
+                api.as_deref(),
+                "POST",
+                "/v1/sync/now",
+                &paths,
+            ) {
                 Some(view) => view,
                 None => local_cycle(config, paths)?,
             };
@@ -83,8 +95,8 @@ pub fn run(config: &Config, args: &SyncArgs) -> Result<bool, Error> {
 
 fn print<T: serde::Serialize + std::fmt::Display>(view: &T, json: bool) -> Result<(), Error> {
     let text = if json {
-        let mut t = serde_json::to_string_pretty(view)
-            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        let mut t =
+            serde_json::to_string_pretty(view).map_err(|e| Error::Io(std::io::Error::other(e)))?;
         t.push('\n');
         t
     } else {
@@ -214,9 +226,7 @@ fn local_cycle(config: &Config, paths: StorePaths) -> Result<CycleView, Error> {
         Arc::clone(&clock),
     )?);
     let backend = Backend::open(config, paths, client, clock)?;
-    let report = backend
-        .sync_now_and_wait(CYCLE_WAIT)?
-        .unwrap_or_default();
+    let report = backend.sync_now_and_wait(CYCLE_WAIT)?.unwrap_or_default();
     let pending = backend.store().outbox_stats()?.pending;
     Ok(CycleView::of(&report, pending))
 }

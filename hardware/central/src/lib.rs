@@ -22,9 +22,7 @@ use kiosk_core::clock::Clock;
 
 pub use data::DemoData;
 pub use error::Error;
-pub use service::{
-    Central, CentralOptions, Faults, MSGID_CONFLICT, REGION_PROFILES, RULE_REFUSED,
-};
+pub use service::{Central, CentralOptions, Faults, MSGID_CONFLICT, REGION_PROFILES, RULE_REFUSED};
 
 /// A running central service on its own thread and runtime. Dropping it
 /// stops the server.

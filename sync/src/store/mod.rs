@@ -383,7 +383,11 @@ impl Store {
     pub fn check_key(&self) -> Result<(), Error> {
         const AAD: &[u8] = b"kiosk-store-key-check";
         const PLAIN: &[u8] = b"kiosk store key check v1";
-        let wrong = || Error::Key("the key does not open this store's records (key file lost or replaced?)".into());
+        let wrong = || {
+            Error::Key(
+                "the key does not open this store's records (key file lost or replaced?)".into(),
+            )
+        };
         if let Some(text) = self.sync_state(KEY_CHECK)? {
             let (nonce, sealed) = text.split_once(':').ok_or_else(wrong)?;
             let nonce = hex::decode(nonce).map_err(|_| wrong())?;
@@ -423,7 +427,10 @@ impl Store {
             }
         }
         let (nonce, sealed) = self.key.seal(AAD, PLAIN, &*self.random)?;
-        self.set_sync_state(KEY_CHECK, &format!("{}:{}", hex::encode(nonce), hex::encode(sealed)))
+        self.set_sync_state(
+            KEY_CHECK,
+            &format!("{}:{}", hex::encode(nonce), hex::encode(sealed)),
+        )
     }
 
     /// The schema version of the open database.
