@@ -54,6 +54,7 @@ fn sync_status_and_sync_now_through_the_running_kiosk() {
 
     // A cycle on the kiosk's engine: the health report queued at start is
     // settled once it is done.
+    kiosk.wait_for_log("health report queued", 1);
     let now = kiosk.cli(&["sync", "now", "--api", &kiosk.api]);
     assert_eq!(now.code, Some(0), "{now:?}");
     assert!(now.stdout.contains("sync cycle: "), "{now:?}");
