@@ -121,6 +121,11 @@ struct SignalState {
     pull_reference: bool,
     stop: bool,
     cycles: u64,
+    /// `sync_now` requests so far, and the last request a finished cycle
+    /// started after (so a waiter knows its cycle is done).
+    requested: u64,
+    served: u64,
+    last_report: Option<CycleReport>,
 }
 
 impl Signal {
@@ -261,6 +266,11 @@ pub struct EngineConfig {
     pub audit_batch: usize,
     /// Pages of one dataset pulled per cycle at most.
     pub max_reference_pages: usize,
+    /// Answered outbox records and finished print jobs are deleted this
+    /// long after their last change, on the reference-pull schedule
+    /// (`None`: kept). Their personal data is already gone: a payload is
+    /// erased when the answer is stored.
+    pub retention: Option<Duration>,
 }
 
 impl Default for EngineConfig {
@@ -273,6 +283,7 @@ impl Default for EngineConfig {
             datasets: Dataset::ALL.to_vec(),
             audit_batch: 500,
             max_reference_pages: 50,
+            retention: Some(Duration::from_secs(30 * 24 * 3600)),
         }
     }
 }
@@ -288,6 +299,14 @@ pub struct CycleReport {
     pub unreachable: bool,
     /// Datasets brought up to date.
     pub datasets_pulled: usize,
+    /// Records whose sending failed in transport (they stay pending).
+    pub failed: usize,
+    /// Answered outbox records deleted after the retention period.
+    pub purged_outbox: usize,
+    /// Finished print jobs deleted after the retention period.
+    pub purged_print: usize,
+    /// Why the cycle stopped early, when it did (no personal data).
+    pub error: Option<String>,
 }
 
 /// What `kiosk sync status` shows.
@@ -421,6 +440,9 @@ impl SyncEngine {
             )?;
         }
         self.send_pending(&mut report)?;
+        if pull_reference {
+            self.purge(&mut report);
+        }
         if pull_reference && !report.unreachable {
             for dataset in self.config.datasets.clone() {
                 match self.pull_dataset(dataset) {
@@ -430,6 +452,7 @@ impl SyncEngine {
                         self.note_error(&e);
                         if is_transport(&e) {
                             report.unreachable = true;
+                            report.error.get_or_insert_with(|| e.to_string());
                             break;
                         }
                     }
@@ -546,6 +569,7 @@ impl SyncEngine {
                         ));
                     }
                     Err(e) => {
+                        report.failed += 1;
                         self.store()
                             .outbox_note_failure(id, &e.to_string(), self.now())?;
                         failure.get_or_insert(e);
@@ -560,10 +584,40 @@ impl SyncEngine {
             if let Some(e) = failure {
                 self.note_error(&e);
                 report.unreachable = true;
+                report.error.get_or_insert_with(|| e.to_string());
                 return Ok(());
             }
         }
         Ok(())
+    }
+
+    /// Deletes answered records and finished print jobs older than the
+    /// retention period. Failures are logged, never fatal to the cycle.
+    fn purge(&self, report: &mut CycleReport) {
+        let Some(retention) = self.config.retention else {
+            return;
+        };
+        let Ok(age) = chrono::Duration::from_std(retention) else {
+            return;
+        };
+        let Some(before) = self.now().checked_sub_signed(age) else {
+            return;
+        };
+        match self.store().outbox_purge_settled(before) {
+            Ok(n) => report.purged_outbox = n,
+            Err(e) => tracing::warn!("outbox purge failed: {e}"),
+        }
+        match self.store().print_purge(before) {
+            Ok(n) => report.purged_print = n,
+            Err(e) => tracing::warn!("print journal purge failed: {e}"),
+        }
+        if report.purged_outbox + report.purged_print > 0 {
+            tracing::info!(
+                outbox = report.purged_outbox,
+                print = report.purged_print,
+                "settled records past retention purged"
+            );
+        }
     }
 
     fn send_one(&self, item: &crate::store::OutboxItem) -> Result<Submitted, Error> {
@@ -649,7 +703,7 @@ impl SyncEngine {
         let signal = &self.outbox.signal;
         let mut next_pull = self.ticker.elapsed();
         loop {
-            let pull = {
+            let (pull, serving) = {
                 let mut s = signal.lock();
                 if s.stop {
                     return;
@@ -657,17 +711,22 @@ impl SyncEngine {
                 s.wake = false;
                 let pull = s.pull_reference || self.ticker.elapsed() >= next_pull;
                 s.pull_reference = false;
-                pull
+                (pull, s.requested)
             };
             let outcome = self.run_cycle(pull);
-            let unreachable = match &outcome {
-                Ok(r) => r.unreachable,
+            let report = match outcome {
+                Ok(r) => r,
                 Err(e) => {
                     tracing::error!("sync cycle failed: {e}");
-                    self.note_error(e);
-                    true
+                    self.note_error(&e);
+                    CycleReport {
+                        unreachable: true,
+                        error: Some(e.to_string()),
+                        ..CycleReport::default()
+                    }
                 }
             };
+            let unreachable = report.unreachable;
             if pull && !unreachable {
                 next_pull = self.ticker.elapsed() + self.config.reference_interval;
             }
@@ -681,6 +740,8 @@ impl SyncEngine {
             };
             let mut s = signal.lock();
             s.cycles += 1;
+            s.served = s.served.max(serving);
+            s.last_report = Some(report);
             signal.cv.notify_all();
             if !s.wake && !s.stop && !wait.is_zero() {
                 // A submission, sync_now or stop wakes the engine early.
@@ -739,7 +800,43 @@ impl SyncEngineHandle {
 
     /// Starts a cycle with a reference pull now (`kiosk sync now`).
     pub fn sync_now(&self) {
-        self.signal.wake(true);
+        self.request();
+    }
+
+    fn request(&self) -> u64 {
+        let mut s = self.signal.lock();
+        s.requested += 1;
+        s.wake = true;
+        s.pull_reference = true;
+        self.signal.cv.notify_all();
+        s.requested
+    }
+
+    /// Starts a cycle with a reference pull and waits (at most `timeout`)
+    /// until a cycle that started after this call has finished; returns
+    /// what that cycle did. `None` when it did not finish in time or the
+    /// engine stopped.
+    pub fn sync_now_and_wait(&self, timeout: Duration) -> Option<CycleReport> {
+        let ticket = self.request();
+        let deadline = Instant::now() + timeout;
+        let mut s = self.signal.lock();
+        loop {
+            if s.served >= ticket {
+                return s.last_report.clone();
+            }
+            let now = Instant::now();
+            if s.stop || now >= deadline || self.thread.as_ref().is_none_or(|t| t.is_finished()) {
+                return None;
+            }
+            s = match self
+                .signal
+                .cv
+                .wait_timeout_while(s, deadline - now, |st| st.served < ticket && !st.stop)
+            {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
     }
 
     /// Status for `kiosk sync status`.

@@ -605,7 +605,7 @@ pub struct HealthReportInput {
 pub struct DeviceHealth {
     /// Device name (`printer`, `id_reader`, ...).
     pub device: String,
-    /// `ok`, `degraded` or `down`.
+    /// `ok`, `degraded`, `down`, or `unknown` (not checked yet).
     pub state: String,
     /// Detail (no personal data).
     #[serde(default)]

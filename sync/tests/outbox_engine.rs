@@ -296,7 +296,7 @@ fn reference_data_is_pulled_on_start_and_incrementally_on_demand() {
     let store = k.outbox.store().clone();
     assert!(k.engine.wait_for_cycles(1, WAIT));
     let status = k.engine.status().unwrap();
-    assert_eq!(status.datasets.len(), 6);
+    assert_eq!(status.datasets.len(), Dataset::ALL.len());
     assert_eq!(
         store
             .reference_items(Dataset::Institutions, Some("460100"))
@@ -416,4 +416,81 @@ fn unusable_records_are_set_aside_instead_of_blocking_the_queue() {
         SubmissionState::Accepted
     );
     k.engine.stop();
+}
+
+#[test]
+fn sync_now_and_wait_reports_the_cycle_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = centre(&dir.path().join("central.db"), "127.0.0.1:0");
+    let k = kiosk(dir.path(), &server.url(), Vec::new());
+    assert!(k.engine.wait_for_cycles(1, WAIT));
+    let receipt = k.outbox.submit_rating(&rating("now-1")).unwrap();
+    let report = k.engine.sync_now_and_wait(WAIT).expect("cycle finished");
+    assert!(!report.unreachable, "{report:?}");
+    // The record was sent either by this cycle or by the one the
+    // submission woke; either way it is settled once this cycle is done.
+    assert_eq!(
+        k.outbox
+            .status(&receipt.tracking_no)
+            .unwrap()
+            .unwrap()
+            .state,
+        SubmissionState::Accepted
+    );
+    let stats = k.engine.status().unwrap().outbox;
+    assert_eq!(stats.pending, 0);
+    assert_eq!(stats.oldest_pending_kind, None);
+    k.engine.stop();
+}
+
+#[test]
+fn answered_records_are_purged_after_the_retention_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = centre(&dir.path().join("central.db"), "127.0.0.1:0");
+    let k = kiosk(dir.path(), &server.url(), Vec::new());
+    k.outbox.submit_rating(&rating("old-1")).unwrap();
+    assert!(k.engine.wait_until_drained(WAIT));
+    let store = k.outbox.store().clone();
+    assert_eq!(store.outbox_stats().unwrap().accepted, 1);
+    k.engine.stop();
+
+    // Forty days later: the accepted record is past the 30-day retention.
+    let later: Arc<FixedClock> = Arc::new(FixedClock(
+        NaiveDate::from_ymd_opt(2027, 1, 1)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap(),
+    ));
+    let client = Arc::new(
+        CentralClient::new(
+            ClientConfig {
+                base_url: server.url(),
+                terminal_id: "K220100001".into(),
+                terminal_name: "测试终端".into(),
+                area_code: "220100".into(),
+                institution_code: "H22010000001".into(),
+                institution_name: "长春市医保服务大厅".into(),
+                timeout: Duration::from_secs(2),
+            },
+            later.clone(),
+        )
+        .unwrap(),
+    );
+    let outbox = Arc::new(Outbox::new(store.clone(), later, "K220100001"));
+    let engine = SyncEngine::new(
+        outbox,
+        client,
+        EngineConfig {
+            datasets: Vec::new(),
+            ..EngineConfig::default()
+        },
+    );
+    let report = engine.run_cycle(false).unwrap();
+    assert_eq!(
+        report.purged_outbox, 0,
+        "purges run on the reference schedule"
+    );
+    let report = engine.run_cycle(true).unwrap();
+    assert_eq!(report.purged_outbox, 1);
+    assert_eq!(store.outbox_stats().unwrap().accepted, 0);
 }

@@ -28,9 +28,18 @@ pub struct Kiosk {
 
 impl Kiosk {
     /// Starts `kiosk` headless with a free automation port and the given
-    /// configuration file text (empty: simulation mode).
+    /// configuration file text (empty: simulation mode). Each kiosk has its
+    /// own temporary directory, and in it its own store (the default store
+    /// directory, `$XDG_DATA_HOME/kiosk/`, points there), so tests never
+    /// share state.
     pub fn start(config: &str) -> Kiosk {
-        let dir = tempfile::tempdir().unwrap();
+        Kiosk::start_in(tempfile::tempdir().unwrap(), config)
+    }
+
+    /// As [`Kiosk::start`], in a directory of an earlier kiosk (see
+    /// [`Kiosk::stop`]): the same store, so a restart sees what the
+    /// earlier run kept.
+    pub fn start_in(dir: tempfile::TempDir, config: &str) -> Kiosk {
         let config_path = dir.path().join("kiosk.toml");
         std::fs::write(&config_path, config).unwrap();
         let stderr_path = dir.path().join("stderr.log");
@@ -44,6 +53,7 @@ impl Kiosk {
             .arg("--receipts-dir")
             .arg(dir.path().join("receipts"))
             .env("KIOSK_LOG", "debug")
+            .env("XDG_DATA_HOME", dir.path().join("data"))
             .current_dir(dir.path())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -84,6 +94,27 @@ impl Kiosk {
                 .build()
                 .unwrap(),
         }
+    }
+
+    /// Kills the kiosk (as a power cut would) and hands back its
+    /// directory, store included, for [`Kiosk::start_in`].
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        drop(self);
+        dir
+    }
+
+    /// The store file of this kiosk (the default one).
+    pub fn store_path(&self) -> PathBuf {
+        self.dir.path().join("data").join("kiosk").join("kiosk.db")
+    }
+
+    /// Runs `kiosk ARGS --config <this kiosk's config>` as a separate
+    /// process, with this kiosk's environment, and waits (bounded) for it.
+    pub fn cli(&self, args: &[&str]) -> CliOutput {
+        run_cli(self.dir.path(), args)
     }
 
     /// The kiosk's log so far.
@@ -289,4 +320,51 @@ pub fn actions(screen: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What a `kiosk` command printed.
+#[derive(Debug)]
+pub struct CliOutput {
+    /// Exit code.
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs `kiosk ARGS --config DIR/kiosk.toml` with `XDG_DATA_HOME` in `dir`
+/// (the store of a kiosk started there), killed after [`WAIT`].
+pub fn run_cli(dir: &Path, args: &[&str]) -> CliOutput {
+    let out_path = dir.join("cli-stdout.txt");
+    let err_path = dir.join("cli-stderr.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("kiosk.toml"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("KIOSK_LOG", "warn")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("start kiosk cli");
+    let deadline = Instant::now() + WAIT + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("kiosk {args:?} did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    CliOutput {
+        code: status.code(),
+        stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+    }
 }

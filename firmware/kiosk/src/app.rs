@@ -16,16 +16,19 @@ use kiosk_sim::idcard::{CardSlot, IdReaderSim, IdReaderSimHandle};
 use kiosk_sim::printer::{PaperWidth, PrinterSim, PrinterSimConfig, PrinterSimHandle};
 use kiosk_sim::scanner::{ScannerSim, ScannerSimHandle};
 use kiosk_sim::sscard::{SimCcidReader, SsCardSlot};
+use kiosk_sync::CentralClient;
 use kiosk_sync::clock::SystemClock;
-use kiosk_sync::{CentralClient, ClientConfig};
 use kiosk_ui::{Chrome, KioskWindow, Orientation, UiHandle};
 use slint::ComponentHandle;
 
 use crate::automation::{ApiState, AutomationServer};
+use crate::backend::{self, Backend, StorePaths};
 use crate::config::Config;
 use crate::controller::Controller;
 use crate::error::Error;
+use crate::health::{self, DeviceBoard, HealthSettings};
 use crate::idreader::{self, ReaderSettings};
+use crate::profiles::{self, Pushed};
 use crate::qrscanner::{self, ScannerSettings};
 use crate::sscardreader::{self, ReaderSource, SsCardSettings};
 
@@ -100,7 +103,20 @@ struct Simulation {
 pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let started = Instant::now();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let region = load_region(&config)?;
+    // The local store first: a broken or undecryptable store stops start-up
+    // here, naming the file, before anything is shown to a citizen.
+    let paths = StorePaths::resolve(&config.store)?;
+    if let Some(warning) = &paths.warning {
+        println!("kiosk: warning: {warning}");
+        tracing::warn!("{warning}");
+    }
+    let store = backend::open_store(&paths)?;
+    println!(
+        "kiosk: store: {} (outbox key {})",
+        paths.db.display(),
+        paths.key_file.display()
+    );
+    let (region, pushed) = profiles::with_pushed(&store, load_region(&config)?);
     let mut sim = Simulation {
         id_reader: None,
         id_card_slot: None,
@@ -113,7 +129,18 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     if simulated {
         println!("kiosk: simulation mode for every device or service not configured");
     }
-    println!("kiosk: region {} ({})", region.name(), region.id());
+    println!(
+        "kiosk: region {} ({}), profile version {}{}",
+        region.name(),
+        region.id(),
+        region.version(),
+        match &pushed {
+            Pushed::Used(_) => " (pushed by the centre)",
+            Pushed::Broken(_) => " (a broken profile pushed by the centre was ignored)",
+            Pushed::None | Pushed::NotNewer(_) => "",
+        }
+    );
+    let board = DeviceBoard::new();
 
     // ID card reader.
     let reader_path = match &config.devices.id_reader {
@@ -218,17 +245,24 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         }
     };
     let client = Arc::new(CentralClient::new(
-        ClientConfig {
-            base_url: central_url,
-            terminal_id: config.terminal.id.clone(),
-            terminal_name: config.terminal.name.clone(),
-            area_code: config.terminal.area_code.clone(),
-            institution_code: config.terminal.institution_code.clone(),
-            institution_name: config.terminal.hall_name.clone(),
-            timeout: config.central_timeout(),
-        },
+        backend::client_config(&config, central_url),
         Arc::clone(&clock),
     )?);
+
+    // Outbox and sync engine on the same client (one circuit breaker for
+    // the centre): reference data is pulled at once and on the schedule.
+    let backend = Arc::new(Backend::new(
+        paths,
+        store,
+        Arc::clone(&client),
+        Arc::clone(&clock),
+        backend::engine_config(&config.store),
+    ));
+    backend.start()?;
+    println!(
+        "kiosk: sync engine started (reference data every {} s)",
+        config.store.sync_interval_s
+    );
 
     // UI.
     let orientation = if config.ui.orientation == "landscape" {
@@ -313,7 +347,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         voice,
         ui: ui.clone(),
         client: Arc::clone(&client),
-        printer_uri,
+        backend: Arc::clone(&backend),
+        printer_uri: printer_uri.clone(),
         paper,
         clock: Arc::clone(&clock),
         events: events_tx.clone(),
@@ -336,10 +371,12 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     // ID card reader loop.
     let (reader_stop_tx, reader_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
+        let reader_detail = describe(&config.devices.id_reader, &reader_path);
         let settings = ReaderSettings {
             path: reader_path,
             baud: config.devices.id_reader_baud,
             poll: Duration::from_millis(config.devices.id_reader_poll_ms.max(50)),
+            health: board.slot("id_card_reader", &reader_detail),
         };
         let tx = events_tx.clone();
         std::thread::Builder::new()
@@ -350,6 +387,14 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let (ss_stop_tx, ss_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
         let settings = SsCardSettings {
+            health: board.slot(
+                "ss_card_reader",
+                config
+                    .devices
+                    .ss_card_reader
+                    .as_deref()
+                    .unwrap_or("simulated"),
+            ),
             source: ss_card_source,
             poll: Duration::from_millis(config.devices.ss_card_poll_ms.max(50)),
         };
@@ -363,6 +408,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let (scanner_stop_tx, scanner_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
         let settings = ScannerSettings {
+            health: board.slot(
+                "qr_scanner",
+                &describe(&config.devices.scanner, &scanner_path),
+            ),
             path: scanner_path,
             baud: config.devices.scanner_baud,
             debounce: Duration::from_millis(config.devices.scanner_debounce_ms),
@@ -378,6 +427,24 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     }
     drop(events_tx);
 
+    // Health reports: once now, then on the schedule.
+    let (health_stop_tx, health_stop_rx) = crossbeam_channel::bounded::<()>(1);
+    {
+        let uri = printer_uri.clone();
+        health::spawn(
+            HealthSettings {
+                interval: Duration::from_secs(config.store.health_interval_s),
+                terminal_id: config.terminal.id.clone(),
+                started,
+                probe_printer: Box::new(move || health::probe_printer(&uri)),
+            },
+            board,
+            Arc::clone(&backend),
+            Arc::clone(&clock),
+            health_stop_rx,
+        )?;
+    }
+
     // Automation API.
     let _automation = if config.automation_enabled() {
         let server = AutomationServer::start(
@@ -390,6 +457,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 printer: sim.printer.clone(),
                 ss_card_reader: sim.ss_card_reader.clone(),
                 scanner: sim.scanner.clone(),
+                backend: Some(Arc::clone(&backend)),
             },
         )?;
         println!("kiosk: automation API: http://{}", server.addr());
@@ -407,6 +475,19 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let _ = reader_stop_tx.send(());
     let _ = ss_stop_tx.send(());
     let _ = scanner_stop_tx.send(());
+    let _ = health_stop_tx.send(());
+    // Stop the engine after its current cycle; pending records stay in
+    // the store for the next start.
+    backend.stop();
     drop(sim);
     result.map_err(Error::from)
+}
+
+/// Where a device is, for health reports: its configured port, or the
+/// simulator's.
+fn describe(configured: &Option<String>, path: &str) -> String {
+    match configured {
+        Some(p) => p.clone(),
+        None => format!("simulated on {path}"),
+    }
 }

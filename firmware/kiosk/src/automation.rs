@@ -18,6 +18,8 @@
 //! | POST | /v1/sim/scan | `{"text": ...}` (+ `terminator`, `repeats`, `truncate`): scan a code on the simulated QR scanner |
 //! | GET | /v1/sim/receipts | receipts the simulated printer printed, with decoded text |
 //! | GET | /v1/sim/receipts/{id}/png | a receipt's paper as PNG |
+//! | GET | /v1/sync/status | outbox queue, oldest pending item (kind, age), last contact, dataset versions ([`StatusView`]) |
+//! | POST | /v1/sync/now | run a sync cycle now and wait for it (≤ 30 s): sent, accepted, rejected, still pending ([`CycleView`]) |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +42,7 @@ use kiosk_sim::scanner::{ScanFaults, ScannerSimHandle, Terminator};
 use kiosk_sim::sscard::{SimCcidReader, SsCardImage, SsSimFaults};
 use kiosk_ui::UiHandle;
 
+use crate::backend::{Backend, CycleView, StatusView};
 use crate::error::Error;
 
 /// What the API reaches.
@@ -59,6 +62,8 @@ pub struct ApiState {
     pub ss_card_reader: Option<SimCcidReader>,
     /// The simulated QR scanner (simulation only).
     pub scanner: Option<Arc<ScannerSimHandle>>,
+    /// The store, outbox and sync engine.
+    pub backend: Option<Arc<Backend>>,
 }
 
 /// The running API server.
@@ -120,6 +125,8 @@ fn router(state: ApiState) -> Router {
         .route("/v1/sim/scan", post(scan))
         .route("/v1/sim/receipts", get(receipts))
         .route("/v1/sim/receipts/{id}/png", get(receipt_png))
+        .route("/v1/sync/status", get(sync_status))
+        .route("/v1/sync/now", post(sync_now))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
@@ -455,5 +462,43 @@ async fn receipt_png(State(state): State<ApiState>, Path(id): Path<u64>) -> Resp
     match printer.receipts().into_iter().find(|r| r.id == id) {
         Some(r) => ([(header::CONTENT_TYPE, "image/png")], r.png).into_response(),
         None => problem(StatusCode::NOT_FOUND, format!("no receipt {id}")),
+    }
+}
+
+/// How long `POST /v1/sync/now` waits for its cycle.
+const SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn sync_status(State(state): State<ApiState>) -> Response {
+    let Some(backend) = state.backend.clone() else {
+        return problem(StatusCode::NOT_FOUND, "no local store");
+    };
+    match tokio::task::spawn_blocking(move || backend.status()).await {
+        Ok(Ok(view)) => Json::<StatusView>(view).into_response(),
+        Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn sync_now(State(state): State<ApiState>) -> Response {
+    let Some(backend) = state.backend.clone() else {
+        return problem(StatusCode::NOT_FOUND, "no local store");
+    };
+    let done = tokio::task::spawn_blocking(move || {
+        let report = backend.sync_now_and_wait(SYNC_WAIT)?;
+        let pending = backend.store().outbox_stats()?.pending;
+        Ok::<_, Error>(report.map(|r| CycleView::of(&r, pending)))
+    })
+    .await;
+    match done {
+        Ok(Ok(Some(view))) => Json(view).into_response(),
+        Ok(Ok(None)) => problem(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "the sync cycle did not finish within {} s",
+                SYNC_WAIT.as_secs()
+            ),
+        ),
+        Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

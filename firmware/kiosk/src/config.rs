@@ -28,6 +28,9 @@ pub struct Config {
     /// Screen.
     #[serde(default)]
     pub ui: UiConfig,
+    /// The local store, the outbox and the sync schedule.
+    #[serde(default)]
+    pub store: StoreConfig,
 }
 
 /// `[terminal]`.
@@ -186,6 +189,41 @@ impl Default for UiConfig {
     }
 }
 
+/// `[store]`: the local SQLite store, the outbox key and the sync
+/// schedule. See docs/configuration.md and docs/store.md.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The SQLite file (absent: `kiosk.db` in `$XDG_DATA_HOME/kiosk/`,
+    /// else `~/.local/share/kiosk/`, else a temporary directory).
+    pub path: Option<PathBuf>,
+    /// The outbox key file, 64 hex digits, created (mode 0600) on first
+    /// start; never inside the database (absent: `outbox.key` beside the
+    /// database).
+    pub key_file: Option<PathBuf>,
+    /// Seconds between scheduled reference-data pulls (and purges).
+    pub sync_interval_s: u64,
+    /// Seconds before the engine tries again after the centre was unreachable.
+    pub retry_interval_s: u64,
+    /// Days answered outbox records and finished print jobs are kept.
+    pub retention_days: u64,
+    /// Seconds between terminal health reports (0: none).
+    pub health_interval_s: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: None,
+            key_file: None,
+            sync_interval_s: 15 * 60,
+            retry_interval_s: 5,
+            retention_days: 30,
+            health_interval_s: 15 * 60,
+        }
+    }
+}
+
 impl Config {
     /// Reads a configuration file.
     pub fn load(path: &Path) -> Result<Config, Error> {
@@ -218,5 +256,36 @@ impl Config {
     /// The central-service timeout.
     pub fn central_timeout(&self) -> Duration {
         Duration::from_millis(self.central.timeout_ms.max(100))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn store_section_has_working_defaults_and_reads_every_key() {
+        let config: Config = toml::from_str("").unwrap();
+        assert_eq!(config.store.path, None);
+        assert_eq!(config.store.sync_interval_s, 900);
+        assert_eq!(config.store.health_interval_s, 900);
+        let config: Config = toml::from_str(
+            "[store]\npath = \"/var/lib/kiosk/kiosk.db\"\nkey_file = \"/etc/kiosk/outbox.key\"\n\
+             sync_interval_s = 60\nretry_interval_s = 2\nretention_days = 7\nhealth_interval_s = 0\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.store.path.as_deref(),
+            Some(Path::new("/var/lib/kiosk/kiosk.db"))
+        );
+        assert_eq!(
+            config.store.key_file.as_deref(),
+            Some(Path::new("/etc/kiosk/outbox.key"))
+        );
+        assert_eq!(config.store.sync_interval_s, 60);
+        assert_eq!(config.store.retention_days, 7);
+        assert_eq!(config.store.health_interval_s, 0);
+        assert!(toml::from_str::<Config>("[store]\nkey = \"00\"\n").is_err());
     }
 }

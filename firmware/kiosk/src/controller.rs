@@ -35,6 +35,9 @@ pub struct Controller {
     pub ui: UiHandle,
     /// The central service.
     pub client: Arc<CentralClient>,
+    /// Store, outbox (filings, ratings: write first, receipt at once) and
+    /// sync engine.
+    pub backend: Arc<crate::backend::Backend>,
     /// The printer URI.
     pub printer_uri: String,
     /// Paper width.

@@ -29,6 +29,15 @@ pub enum Error {
     /// The central-service client could not be built.
     #[error("central service client: {0}")]
     Sync(#[from] kiosk_sync::Error),
+    /// The local store (database or outbox key) cannot be used: start-up
+    /// stops, naming the file.
+    #[error("local store {file}: {reason}")]
+    Store {
+        /// The database or key file.
+        file: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// A device failed.
     #[error("device: {0}")]
     Device(#[from] kiosk_drivers::Error),

@@ -33,6 +33,8 @@ pub struct ReaderSettings {
     pub baud: u32,
     /// Poll interval.
     pub poll: Duration,
+    /// Where the loop reports the reader's state (health reports).
+    pub health: crate::health::DeviceSlot,
 }
 
 /// Runs until `stop` receives a message or is disconnected.
@@ -47,12 +49,14 @@ pub fn run(settings: ReaderSettings, events: Sender<Event>, stop: Receiver<()>) 
             None => match open_serial(&settings.path, settings.baud, COMMAND_TIMEOUT) {
                 Ok(r) => {
                     tracing::info!("ID card reader opened");
+                    settings.health.ok("opened");
                     reported_open_failure = false;
                     reader = Some(r);
                     Duration::ZERO
                 }
                 Err(e) => {
                     if !reported_open_failure {
+                        settings.health.down(format!("cannot be opened: {e}"));
                         tracing::warn!("ID card reader cannot be opened: {e}");
                         reported_open_failure = true;
                     }
@@ -107,6 +111,7 @@ pub fn run(settings: ReaderSettings, events: Sender<Event>, stop: Receiver<()>) 
                     }
                     Err(e) if link_lost(&e) || errors_in_a_row >= ERRORS_FOR_REOPEN => {
                         tracing::warn!("ID card reader lost: {e}");
+                        settings.health.down(format!("lost: {e}"));
                         reader = None;
                         errors_in_a_row = 0;
                         if present {

@@ -1,16 +1,22 @@
 //! The kiosk program: composition root ([`app`]), configuration
 //! ([`config`]), the session loop ([`controller`]), the ID card reader loop
-//! ([`idreader`]), the automation API ([`automation`]) and the technicians'
-//! command-line tools ([`tools`]).
+//! ([`idreader`]), the automation API ([`automation`]), the store, outbox
+//! and sync engine ([`backend`]), health reports ([`health`]), region
+//! profiles pushed by the centre ([`profiles`]), `kiosk sync`
+//! ([`synccmd`]) and the technicians' command-line tools ([`tools`]).
 
 pub mod app;
 pub mod automation;
+pub mod backend;
 pub mod config;
 pub mod controller;
 pub mod error;
+pub mod health;
 pub mod idreader;
+pub mod profiles;
 pub mod qrscanner;
 pub mod sscardreader;
+pub mod synccmd;
 pub mod tools;
 pub mod voice;
 

@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 use kiosk::app::{self, RunOptions};
 use kiosk::config::Config;
-use kiosk::tools;
+use kiosk::{synccmd, tools};
 
 /// Medical-insurance (医保) self-service kiosk.
 #[derive(Parser)]
@@ -49,6 +49,8 @@ enum Command {
     Scan(tools::ScanArgs),
     /// Print the technicians' test page (ruler, alignment, Chinese, QR, cut).
     PrintTest(tools::PrintTestArgs),
+    /// The outbox and the reference data: `sync status`, `sync now`.
+    Sync(synccmd::SyncArgs),
     /// Check every configured device once and report its state.
     Doctor {
         /// Print JSON.
@@ -85,6 +87,17 @@ fn main() -> ExitCode {
             Some((tools::scan(args, rule), false))
         }
         Some(Command::PrintTest(args)) => Some((tools::print_test(&config, args), false)),
+        Some(Command::Sync(args)) => {
+            return match synccmd::run(&config, args) {
+                Ok(true) => ExitCode::SUCCESS,
+                // The cycle ran but the centre could not be reached.
+                Ok(false) => ExitCode::from(2),
+                Err(e) => {
+                    eprintln!("kiosk: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Some(Command::Doctor { json }) => {
             return if tools::doctor(&config, *json) {
                 ExitCode::SUCCESS

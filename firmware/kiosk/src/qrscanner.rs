@@ -26,6 +26,8 @@ pub struct ScannerSettings {
     pub debounce: Duration,
     /// Token rule.
     pub rule: TokenRule,
+    /// Where the loop reports the scanner's state (health reports).
+    pub health: crate::health::DeviceSlot,
 }
 
 /// The event for one scan outcome.
@@ -45,11 +47,13 @@ pub fn run(settings: ScannerSettings, events: Sender<Event>, stop: Receiver<()>)
         let port = match scanner::open_serial(&settings.path, settings.baud) {
             Ok(port) => {
                 tracing::info!("QR scanner opened");
+                settings.health.ok("opened");
                 reported_open_failure = false;
                 port
             }
             Err(e) => {
                 if !reported_open_failure {
+                    settings.health.down(format!("cannot be opened: {e}"));
                     tracing::warn!("QR scanner cannot be opened: {e}");
                     reported_open_failure = true;
                 }
@@ -82,6 +86,7 @@ pub fn run(settings: ScannerSettings, events: Sender<Event>, stop: Receiver<()>)
                 }
                 Err(e) => {
                     tracing::warn!("QR scanner lost: {e}");
+                    settings.health.down(format!("lost: {e}"));
                     break;
                 }
             }

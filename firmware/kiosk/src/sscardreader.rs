@@ -155,6 +155,8 @@ pub struct SsCardSettings {
     pub source: ReaderSource,
     /// Poll interval.
     pub poll: Duration,
+    /// Where the loop reports the reader's state (health reports).
+    pub health: crate::health::DeviceSlot,
 }
 
 /// Runs until `stop` receives a message or is disconnected.
@@ -168,12 +170,14 @@ pub fn run(settings: SsCardSettings, events: Sender<Event>, stop: Receiver<()>) 
             None => match settings.source.open() {
                 Ok(pipe) => {
                     tracing::info!("social security card reader opened");
+                    settings.health.ok("opened");
                     reported_open_failure = false;
                     reader = Some(SsCardReader::new(pipe, COMMAND_TIMEOUT));
                     Duration::ZERO
                 }
                 Err(e) => {
                     if !reported_open_failure {
+                        settings.health.down(format!("cannot be opened: {e}"));
                         tracing::warn!("social security card reader cannot be opened: {e}");
                         reported_open_failure = true;
                     }
@@ -232,6 +236,7 @@ pub fn run(settings: SsCardSettings, events: Sender<Event>, stop: Receiver<()>) 
                     }
                     Err(e) if link_lost(&e) || errors_in_a_row >= ERRORS_FOR_REOPEN => {
                         tracing::warn!("social security card reader lost: {e}");
+                        settings.health.down(format!("lost: {e}"));
                         reader = None;
                         errors_in_a_row = 0;
                         if present {

@@ -23,7 +23,8 @@ use kiosk_core::clock::Clock;
 pub use data::DemoData;
 pub use error::Error;
 pub use service::{
-    Central, CentralOptions, DEMO_CERTIFICATE_KEY, Faults, MSGID_CONFLICT, RULE_REFUSED,
+    Central, CentralOptions, DEMO_CERTIFICATE_KEY, Faults, MSGID_CONFLICT, REGION_PROFILES,
+    RULE_REFUSED,
 };
 
 /// A running central service on its own thread and runtime. Dropping it

@@ -39,6 +39,9 @@ use crate::Error;
 use crate::data::{DemoData, DemoPerson};
 use crate::db::{self, db_error, fingerprint};
 
+/// The reference dataset of pushed region profiles.
+pub const REGION_PROFILES: &str = "region_profiles";
+
 /// Largest request body accepted.
 const MAX_BODY: usize = 256 * 1024;
 /// Reference items per KS41 page (a page never splits a version).
@@ -259,6 +262,37 @@ impl Central {
     /// Removes a reference item under a new version.
     pub fn retract_reference(&self, dataset: &str, key: &str) -> Result<i64, Error> {
         db::retract_reference(&self.conn(), dataset, key)
+    }
+
+    /// Publishes a region profile (the TOML text of
+    /// docs/region-profiles.md) for the kiosks of region `region_id` in
+    /// the `region_profiles` reference dataset: item key = region id, data
+    /// `{"version": version, "text": text}`. The kiosk pulls it with the
+    /// other reference data and uses it from its next start when it parses
+    /// and its version is higher than the one it has. Publishing the same
+    /// text and version again changes nothing (no new dataset version).
+    /// The text is not checked here, so tests can publish a broken one;
+    /// the `kiosk-central` binary checks files before publishing.
+    pub fn publish_region_profile(
+        &self,
+        region_id: &str,
+        version: u32,
+        text: &str,
+    ) -> Result<Option<i64>, Error> {
+        let data = serde_json::json!({ "version": version, "text": text });
+        let conn = self.conn();
+        let existing: Option<(String, i64)> = conn
+            .query_row(
+                "SELECT data, deleted FROM ref_item WHERE dataset = 'region_profiles' AND key = ?1",
+                params![region_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_error)?;
+        if existing == Some((data.to_string(), 0)) {
+            return Ok(None);
+        }
+        db::publish_reference(&conn, REGION_PROFILES, region_id, "", &data).map(Some)
     }
 
     fn now_text(&self) -> String {

@@ -438,3 +438,36 @@ fn refused_sign_numbers_and_http_errors_are_typed() {
     server.central().faults().fail_next(1);
     assert_eq!(c.query_filings(WANG).unwrap().filings.len(), 1);
 }
+
+#[test]
+fn region_profiles_are_published_once_per_change() {
+    let server = central(CentralOptions::default());
+    let c = client(&server.url(), InfnoMap::defaults());
+    let empty = c.reference_data("region_profiles", "").unwrap();
+    assert!(empty.items.is_empty());
+    let text = "version = 2\n# a profile\n";
+    let v = server
+        .central()
+        .publish_region_profile("jilin", 2, text)
+        .unwrap();
+    assert!(v.is_some());
+    // The same text again: no new version.
+    assert_eq!(
+        server
+            .central()
+            .publish_region_profile("jilin", 2, text)
+            .unwrap(),
+        None
+    );
+    let page = c.reference_data("region_profiles", "").unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].key, "jilin");
+    assert_eq!(page.items[0].data["version"], 2);
+    assert_eq!(page.items[0].data["text"], text);
+    assert!(
+        c.reference_data("region_profiles", &page.version)
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}

@@ -39,6 +39,9 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
+/// `sync_state` key of the sealed key-check value ([`Store::check_key`]).
+const KEY_CHECK: &str = "key_check";
+
 fn fmt_time(t: NaiveDateTime) -> String {
     t.format(TIME_FORMAT).to_string()
 }
@@ -62,17 +65,21 @@ pub enum Dataset {
     ServiceGuides,
     /// Announcements (公告).
     Announcements,
+    /// Region profiles pushed by the centre: key = region id, payload
+    /// `{"version": n, "text": "<profile TOML>"}` (docs/region-profiles.md).
+    RegionProfiles,
 }
 
 impl Dataset {
     /// Every dataset.
-    pub const ALL: [Dataset; 6] = [
+    pub const ALL: [Dataset; 7] = [
         Dataset::InsuranceTypes,
         Dataset::PersonCategories,
         Dataset::AreaCodes,
         Dataset::Institutions,
         Dataset::ServiceGuides,
         Dataset::Announcements,
+        Dataset::RegionProfiles,
     ];
 
     /// The dataset's name in the store and on the wire.
@@ -84,6 +91,7 @@ impl Dataset {
             Dataset::Institutions => "institutions",
             Dataset::ServiceGuides => "service_guides",
             Dataset::Announcements => "announcements",
+            Dataset::RegionProfiles => "region_profiles",
         }
     }
 
@@ -242,6 +250,9 @@ pub struct OutboxStats {
     pub pending: u64,
     /// When the oldest pending record was written.
     pub oldest_pending_at: Option<NaiveDateTime>,
+    /// The kind of the oldest pending record (`filing_submit`, `rating`,
+    /// ...; never its content).
+    pub oldest_pending_kind: Option<String>,
     /// Records accepted by the centre (still in the store).
     pub accepted: u64,
     /// Records rejected by the centre (still in the store).
@@ -361,6 +372,65 @@ impl Store {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         }
+    }
+
+    /// Checks that the store's key opens this database, so that a kiosk
+    /// started with a lost or replaced key file stops at start-up instead
+    /// of setting every record aside later. The first check on a database
+    /// tries one sealed outbox record and print job (if any), then stores
+    /// a sealed check value (`sync_state.key_check`, no personal data);
+    /// later checks open that value. A wrong key gives [`Error::Key`].
+    pub fn check_key(&self) -> Result<(), Error> {
+        const AAD: &[u8] = b"kiosk-store-key-check";
+        const PLAIN: &[u8] = b"kiosk store key check v1";
+        let wrong = || {
+            Error::Key(
+                "the key does not open this store's records (key file lost or replaced?)".into(),
+            )
+        };
+        if let Some(text) = self.sync_state(KEY_CHECK)? {
+            let (nonce, sealed) = text.split_once(':').ok_or_else(wrong)?;
+            let nonce = hex::decode(nonce).map_err(|_| wrong())?;
+            let sealed = hex::decode(sealed).map_err(|_| wrong())?;
+            return match self.key.open(AAD, &nonce, &sealed, 0) {
+                Ok(plain) if plain == PLAIN => Ok(()),
+                _ => Err(wrong()),
+            };
+        }
+        {
+            let conn = self.conn();
+            let outbox: Option<(i64, String, Vec<u8>, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT id, msgid, nonce, sealed FROM outbox
+                     WHERE nonce IS NOT NULL AND sealed IS NOT NULL ORDER BY id LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            if let Some((id, msgid, nonce, sealed)) = outbox {
+                self.key
+                    .open(msgid.as_bytes(), &nonce, &sealed, id)
+                    .map_err(|_| wrong())?;
+            }
+            let print: Option<(i64, String, Vec<u8>, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT rowid, job_id, nonce, document FROM print_job
+                     WHERE nonce IS NOT NULL AND document IS NOT NULL ORDER BY rowid LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            if let Some((rowid, job_id, nonce, sealed)) = print {
+                self.key
+                    .open(format!("print:{job_id}").as_bytes(), &nonce, &sealed, rowid)
+                    .map_err(|_| wrong())?;
+            }
+        }
+        let (nonce, sealed) = self.key.seal(AAD, PLAIN, &*self.random)?;
+        self.set_sync_state(
+            KEY_CHECK,
+            &format!("{}:{}", hex::encode(nonce), hex::encode(sealed)),
+        )
     }
 
     /// The schema version of the open database.
@@ -738,6 +808,16 @@ impl Store {
                 SubmissionState::Accepted => stats.accepted = count,
                 SubmissionState::Rejected => stats.rejected = count,
             }
+        }
+        drop(stmt);
+        if stats.pending > 0 {
+            stats.oldest_pending_kind = conn
+                .query_row(
+                    "SELECT kind FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
         }
         Ok(stats)
     }

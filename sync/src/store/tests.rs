@@ -315,3 +315,47 @@ fn sync_state_is_a_small_key_value_table() {
         Some("b")
     );
 }
+
+#[test]
+fn check_key_refuses_another_key_once_records_exist_or_a_check_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.db");
+    // A store written before key checks existed: a sealed record only.
+    {
+        let store = open(&dir);
+        store
+            .outbox_enqueue("rating", "KS21", b"{}", "K1", at(9, 0, 0))
+            .unwrap();
+    }
+    let other = Store::open(&path, StoreKey::from_bytes([7; 32])).unwrap();
+    assert!(matches!(other.check_key(), Err(Error::Key(_))));
+    drop(other);
+    let store = open(&dir);
+    store.check_key().unwrap();
+    assert!(store.sync_state(KEY_CHECK).unwrap().is_some());
+    store.check_key().unwrap();
+    drop(store);
+
+    // An empty store remembers its key on the first check.
+    let dir = tempfile::tempdir().unwrap();
+    open(&dir).check_key().unwrap();
+    let other = Store::open(&dir.path().join("kiosk.db"), StoreKey::from_bytes([7; 32])).unwrap();
+    assert!(matches!(other.check_key(), Err(Error::Key(_))));
+}
+
+#[test]
+fn outbox_stats_name_the_kind_of_the_oldest_pending_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(store.outbox_stats().unwrap().oldest_pending_kind, None);
+    store
+        .outbox_enqueue("health", "KS31", b"{}", "K1", at(9, 0, 0))
+        .unwrap();
+    store
+        .outbox_enqueue("rating", "KS21", b"{}", "K1", at(9, 5, 0))
+        .unwrap();
+    let stats = store.outbox_stats().unwrap();
+    assert_eq!(stats.pending, 2);
+    assert_eq!(stats.oldest_pending_kind.as_deref(), Some("health"));
+    assert_eq!(stats.oldest_pending_at, Some(at(9, 0, 0)));
+}

@@ -2,7 +2,13 @@
 //!
 //! ```text
 //! kiosk-central --listen 127.0.0.1:8080 --db central.db [--seed data/demo/people.toml] [--lock-days 180]
+//!               [--region-profile data/regions/jilin.toml ...]
 //! ```
+//!
+//! `--region-profile FILE` (repeatable) publishes a region profile to the
+//! kiosks of its region through the `region_profiles` reference dataset;
+//! the file must parse, and kiosks use it only when its `version` is higher
+//! than the one they have.
 //!
 //! Without `--db` everything is kept in memory. Without `--seed` the seed
 //! stored in the database is used, or the built-in demo data the first time.
@@ -33,6 +39,9 @@ struct Args {
     /// be neither changed nor cancelled.
     #[arg(long, default_value_t = 180)]
     lock_days: u32,
+    /// Region profile file to push to the kiosks of its region (repeatable).
+    #[arg(long)]
+    region_profile: Vec<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +68,28 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    for path in &args.region_profile {
+        let name = path.display().to_string();
+        let published = std::fs::read_to_string(path)
+            .map_err(|e| format!("{name}: {e}"))
+            .and_then(|text| {
+                let profile = kiosk_core::region::RegionProfile::parse(&name, &text)
+                    .map_err(|e| e.to_string())?;
+                central
+                    .publish_region_profile(profile.id(), profile.version(), &text)
+                    .map_err(|e| e.to_string())?;
+                Ok((profile.id().to_string(), profile.version()))
+            });
+        match published {
+            Ok((id, version)) => {
+                println!("kiosk-central: region profile {id} version {version} published")
+            }
+            Err(e) => {
+                eprintln!("kiosk-central: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let people = central.data().people.len();
     match CentralServer::start(args.listen, Arc::new(central)) {
         Ok(server) => {

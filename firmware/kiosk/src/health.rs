@@ -1,0 +1,268 @@
+//! Terminal health reports (KS31): once at start and every
+//! `[store] health_interval_s`, the kiosk writes a report to the outbox
+//! with the state of each device — the ID card reader, the social security
+//! card reader and the QR scanner as their loops last saw them (a
+//! [`DeviceBoard`]), the printer by its real-time status (DLE EOT →
+//! `PrinterState`). Device names, states and driver error texts only: a
+//! report never carries personal data.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+use kiosk_core::clock::Clock;
+use kiosk_drivers::printer::{PrinterLink, PrinterState};
+use kiosk_sync::wire::{DeviceHealth, HealthReportInput};
+
+use crate::backend::Backend;
+
+/// Device state: working.
+pub const OK: &str = "ok";
+/// Device state: working with a warning (paper near end, ...).
+pub const DEGRADED: &str = "degraded";
+/// Device state: not usable.
+pub const DOWN: &str = "down";
+/// Device state: not checked yet (just started).
+pub const UNKNOWN: &str = "unknown";
+
+/// The last known state of each device, written by the device loops.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceBoard {
+    devices: Arc<Mutex<BTreeMap<&'static str, (String, String)>>>,
+}
+
+impl DeviceBoard {
+    /// An empty board.
+    pub fn new() -> DeviceBoard {
+        DeviceBoard::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<&'static str, (String, String)>> {
+        match self.devices.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// A handle for one device's loop; the device starts as `unknown`
+    /// with `detail` (where it is: a port, "simulated").
+    pub fn slot(&self, device: &'static str, detail: &str) -> DeviceSlot {
+        self.lock()
+            .insert(device, (UNKNOWN.to_string(), detail.to_string()));
+        DeviceSlot {
+            board: self.clone(),
+            device,
+        }
+    }
+
+    /// Every device's state, by name.
+    pub fn snapshot(&self) -> Vec<DeviceHealth> {
+        self.lock()
+            .iter()
+            .map(|(device, (state, detail))| DeviceHealth {
+                device: device.to_string(),
+                state: state.clone(),
+                detail: detail.clone(),
+            })
+            .collect()
+    }
+}
+
+/// One device's entry on the [`DeviceBoard`]. Details must not carry
+/// personal data (driver errors and port names do not).
+#[derive(Debug, Clone)]
+pub struct DeviceSlot {
+    board: DeviceBoard,
+    device: &'static str,
+}
+
+impl DeviceSlot {
+    /// A slot on a board of its own (tools, tests).
+    pub fn detached(device: &'static str) -> DeviceSlot {
+        DeviceBoard::new().slot(device, "")
+    }
+
+    /// Sets the state and detail.
+    pub fn set(&self, state: &str, detail: impl Into<String>) {
+        self.board
+            .lock()
+            .insert(self.device, (state.to_string(), detail.into()));
+    }
+
+    /// The device works.
+    pub fn ok(&self, detail: impl Into<String>) {
+        self.set(OK, detail);
+    }
+
+    /// The device cannot be used.
+    pub fn down(&self, detail: impl Into<String>) {
+        self.set(DOWN, detail);
+    }
+}
+
+/// Asks the printer for its real-time status (DLE EOT 1-4) on a link of
+/// its own, with a short deadline.
+pub fn probe_printer(uri: &str) -> DeviceHealth {
+    let (state, detail) =
+        match PrinterLink::open(uri, Duration::from_secs(2)).and_then(|mut link| link.state()) {
+            Ok(PrinterState::Ready) => (OK, PrinterState::Ready.label().to_string()),
+            Ok(s) if s.can_print() => (DEGRADED, format!("{} ({s:?})", s.label())),
+            Ok(s) => (DOWN, format!("{} ({s:?})", s.label())),
+            Err(e) => (DOWN, e.to_string()),
+        };
+    DeviceHealth {
+        device: "printer".into(),
+        state: state.into(),
+        detail,
+    }
+}
+
+/// A health report from what is known now.
+pub fn build_report(
+    terminal_id: &str,
+    clock: &dyn Clock,
+    uptime: Duration,
+    outbox_pending: u64,
+    devices: Vec<DeviceHealth>,
+) -> HealthReportInput {
+    HealthReportInput {
+        terminal_id: terminal_id.to_string(),
+        reported_at: clock.now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        uptime_s: uptime.as_secs(),
+        app_version: env!("CARGO_PKG_VERSION").to_string(),
+        outbox_pending,
+        devices,
+    }
+}
+
+/// The health reporter's settings.
+pub struct HealthSettings {
+    /// Between two reports (zero: one report at start only).
+    pub interval: Duration,
+    /// Terminal id.
+    pub terminal_id: String,
+    /// When the kiosk started.
+    pub started: Instant,
+    /// The printer's probe.
+    pub probe_printer: Box<dyn Fn() -> DeviceHealth + Send>,
+}
+
+/// Writes one report to the outbox now.
+pub fn report_once(
+    settings: &HealthSettings,
+    board: &DeviceBoard,
+    backend: &Backend,
+    clock: &dyn Clock,
+) -> Result<String, kiosk_sync::Error> {
+    let mut devices = board.snapshot();
+    devices.push((settings.probe_printer)());
+    let pending = backend.store().outbox_stats()?.pending;
+    let report = build_report(
+        &settings.terminal_id,
+        clock,
+        settings.started.elapsed(),
+        pending,
+        devices,
+    );
+    let states: Vec<String> = report
+        .devices
+        .iter()
+        .map(|d| format!("{}={}", d.device, d.state))
+        .collect();
+    let receipt = backend.submit_health(&report)?;
+    tracing::info!(
+        tracking_no = receipt.tracking_no.as_str(),
+        devices = states.join(" ").as_str(),
+        "health report queued"
+    );
+    Ok(receipt.tracking_no)
+}
+
+/// Starts the reporter: a report at once, then every `interval` until
+/// `stop` receives or is dropped.
+pub fn spawn(
+    settings: HealthSettings,
+    board: DeviceBoard,
+    backend: Arc<Backend>,
+    clock: Arc<dyn Clock>,
+    stop: Receiver<()>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("health".into())
+        .spawn(move || {
+            loop {
+                if let Err(e) = report_once(&settings, &board, &backend, &*clock) {
+                    tracing::warn!("health report not written: {e}");
+                }
+                if settings.interval.is_zero() {
+                    return;
+                }
+                match stop.recv_timeout(settings.interval) {
+                    Err(RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use kiosk_core::clock::FixedClock;
+
+    #[test]
+    fn the_board_keeps_the_last_state_of_each_device() {
+        let board = DeviceBoard::new();
+        let reader = board.slot("id_card_reader", "/dev/ttyUSB0");
+        let scanner = board.slot("qr_scanner", "simulated");
+        reader.ok("opened");
+        scanner.down("cannot open /dev/ttyACM0");
+        let snap = board.snapshot();
+        assert_eq!(snap.len(), 2);
+        assert_eq!(snap[0].device, "id_card_reader");
+        assert_eq!(snap[0].state, OK);
+        assert_eq!(snap[1].state, DOWN);
+    }
+
+    #[test]
+    fn a_report_carries_device_states_and_no_person() {
+        let clock = FixedClock(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+                .unwrap()
+                .and_hms_opt(9, 30, 0)
+                .unwrap(),
+        );
+        let board = DeviceBoard::new();
+        board.slot("ss_card_reader", "simulated").ok("opened");
+        let report = build_report(
+            "K220100001",
+            &clock,
+            Duration::from_secs(61),
+            3,
+            board.snapshot(),
+        );
+        assert_eq!(report.reported_at, "2026-11-22 09:30:00");
+        assert_eq!(report.uptime_s, 61);
+        assert_eq!(report.outbox_pending, 3);
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains("ss_card_reader"));
+        assert!(!json.contains("psn"), "{json}");
+    }
+
+    #[test]
+    fn an_unreachable_printer_is_down() {
+        // A port nobody listens on: bind, note it, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let health = probe_printer(&format!("tcp://127.0.0.1:{port}"));
+        assert_eq!(health.device, "printer");
+        assert_eq!(health.state, DOWN);
+    }
+}
