@@ -221,3 +221,98 @@ fn proxy_path_asks_for_the_proxys_id_after_the_insured_persons_credential() {
     kiosk.wait_for_screen("home");
     assert!(kiosk.logs().contains("proxy recorded"));
 }
+
+#[test]
+fn remote_care_filing_with_commitment_letter_signature_and_receipt() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("异地就医备案");
+    let categories = kiosk.wait_for_screen("filing-category");
+    let labels = actions(&categories);
+    assert!(
+        labels.contains(&"异地长期居住人员".to_string()),
+        "{labels:?}"
+    );
+    // Referral is shown (explained) but cannot be chosen here.
+    let referral = categories["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["label"] == "异地转诊人员")
+        .expect("referral listed");
+    assert_eq!(referral["enabled"], false);
+
+    kiosk.tap("异地长期居住人员");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.tap("就医地");
+    kiosk.wait_for_screen("filing-province");
+    kiosk.tap("海南省");
+    kiosk.wait_for_screen("filing-city");
+    // The cities come from the synced area codes.
+    kiosk.wait_for_action("海口市");
+    kiosk.tap("海口市");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.tap("就医机构");
+    kiosk.wait_for_screen("filing-institutions");
+    kiosk.wait_for_action("海南省人民医院");
+    kiosk.tap("海南省人民医院");
+    kiosk.tap("完成");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.tap("联系电话1");
+    kiosk.wait_for_screen("filing-phone");
+    for d in "13812345678".chars() {
+        kiosk.tap(&d.to_string());
+    }
+    kiosk.wait_for_text("13812345678");
+    kiosk.tap("确定");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.wait_for_text("13812345678");
+    kiosk.wait_for_text("海南省海口市");
+    let (status, body) = kiosk.post(
+        "/v1/input",
+        serde_json::json!({ "label": "异地联系地址", "text": "海口市美兰区演示路1号" }),
+    );
+    assert_eq!(status, 200, "{body}");
+    kiosk.tap("下一步：阅读承诺书");
+    let letter = kiosk.wait_for_screen("filing-letter");
+    assert!(texts(&letter).contains("基本医疗保险异地就医备案个人承诺书"));
+    kiosk.tap("☐ 本人已阅读并承诺以上内容");
+    kiosk.wait_for_action("☑ 本人已阅读并承诺以上内容");
+    let (status, body) = kiosk.post(
+        "/v1/draw",
+        serde_json::json!({
+            "label": "签名框",
+            "points": [[120, 200], [200, 120], [280, 240], [360, 110], [440, 230], [560, 150]]
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    // The submit button enables once the stroke reached the session.
+    kiosk.wait_for_action("提交备案");
+    kiosk.tap("提交备案");
+    kiosk.wait_for_screen("printed");
+    let receipts = kiosk.wait_for_receipts(2);
+    let all: String = receipts
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_string())
+        .collect();
+    for expected in [
+        "异地就医备案回执",
+        "异地长期居住人员",
+        "海南省海口市",
+        "海南省人民医院",
+        "个人承诺书",
+        "本人签字",
+        "[IMAGE 240x90]",
+        "138****5678",
+    ] {
+        assert!(all.contains(expected), "{expected:?} not printed:\n{all}");
+    }
+    assert!(!all.contains("13812345678"), "the phone is masked on paper");
+    let logs = kiosk.logs();
+    assert!(logs.contains("filing queued"), "{logs}");
+    for secret in ["13812345678", "李秀兰", "美兰区演示路"] {
+        assert!(!logs.contains(secret), "{secret:?} leaked:\n{logs}");
+    }
+}

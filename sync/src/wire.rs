@@ -447,6 +447,18 @@ pub struct FilingSubmitInput {
     pub fixmedins_code: String,
     /// The citizen signed the commitment letter (个人承诺书).
     pub commitment: bool,
+    /// Second contact telephone (003 附件7: 联系电话2).
+    #[serde(default)]
+    pub tel2: String,
+    /// Address at the place of care (异地联系地址).
+    #[serde(default)]
+    pub mdtrt_addr: String,
+    /// Designated institutions chosen for long-term filings.
+    #[serde(default)]
+    pub fixmedins_codes: Vec<String>,
+    /// The proxy (代办人) who filed it, masked; empty when filed in person.
+    #[serde(default)]
+    pub agnter: String,
 }
 
 impl fmt::Debug for FilingSubmitInput {

@@ -117,6 +117,10 @@ fn filing(dest: &str, kind: &str, end: &str) -> FilingSubmitInput {
         enddate: end.into(),
         fixmedins_code: String::new(),
         commitment: true,
+        tel2: String::new(),
+        mdtrt_addr: String::new(),
+        fixmedins_codes: Vec::new(),
+        agnter: String::new(),
     }
 }
 

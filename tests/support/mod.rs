@@ -208,6 +208,27 @@ impl Kiosk {
         }
     }
 
+    /// Waits (bounded) until an enabled element labelled `label` can be
+    /// tapped; returns that screen.
+    pub fn wait_for_action(&self, label: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            let found = screen["actions"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|x| x["label"] == label && x["enabled"] == true)
+            });
+            if found {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{label:?} not tappable; last screen: {screen}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
     /// Taps by accessible label; panics unless the kiosk accepted the tap.
     pub fn tap(&self, label: &str) {
         let (status, body) = self.post("/v1/tap", json!({ "label": label }));

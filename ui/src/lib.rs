@@ -81,6 +81,8 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
     window.set_card_to_take(view.card_to_take.as_str().into());
     window.set_offers_certificate(view.offers_certificate);
     window.set_proxy(view.proxy.as_str().into());
+    window.set_offers_filing(view.offers_filing);
+    window.set_filing(filing_data(view.filing.as_ref(), per_row(window)));
     window.set_principal(view.principal.as_str().into());
     window.set_printed(view.printed.as_str().into());
     window.set_rating_state(view.rating.state.as_str().into());
@@ -128,6 +130,72 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
     } else {
         let page = usize::try_from(window.get_page_index()).unwrap_or(0);
         show_page(window, page);
+    }
+}
+
+/// Buttons per row of the province and city pickers.
+fn per_row(window: &KioskWindow) -> usize {
+    let size = window.window().size();
+    match (
+        size.width > size.height,
+        window.global::<Theme>().get_elderly(),
+    ) {
+        (false, false) => 4,
+        (false, true) => 3,
+        (true, false) => 7,
+        (true, true) => 5,
+    }
+}
+
+fn choice(c: &kiosk_core::view::Choice) -> Choice {
+    Choice {
+        action: c.action.as_str().into(),
+        label: c.label.as_str().into(),
+        detail: c.detail.as_str().into(),
+        enabled: c.enabled,
+        selected: c.selected,
+    }
+}
+
+fn choices(items: &[kiosk_core::view::Choice]) -> ModelRc<Choice> {
+    ModelRc::new(VecModel::from(items.iter().map(choice).collect::<Vec<_>>()))
+}
+
+fn choice_rows(items: &[kiosk_core::view::Choice], per_row: usize) -> ModelRc<ChoiceRow> {
+    ModelRc::new(VecModel::from(
+        items
+            .chunks(per_row.max(1))
+            .map(|chunk| ChoiceRow {
+                items: choices(chunk),
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+fn filing_data(view: Option<&kiosk_core::view::FilingView>, per_row: usize) -> FilingData {
+    let Some(f) = view else {
+        // Personal data leaves the window's properties with the session.
+        return FilingData::default();
+    };
+    FilingData {
+        categories: choices(&f.categories),
+        category: f.category.as_str().into(),
+        area: f.area.as_str().into(),
+        phone1: f.phone1.as_str().into(),
+        phone2: f.phone2.as_str().into(),
+        address: f.address.as_str().into(),
+        chosen_institutions: f.chosen_institutions.as_str().into(),
+        missing: f.missing.as_str().into(),
+        provinces: choice_rows(&f.provinces, per_row),
+        cities: choice_rows(&f.cities, per_row),
+        institutions: choices(&f.institutions),
+        keypad_label: f.keypad_label.as_str().into(),
+        keypad_value: f.keypad_value.as_str().into(),
+        letter_title: f.letter_title.as_str().into(),
+        letter_body: f.letter_body.as_str().into(),
+        letter_note: f.letter_note.as_str().into(),
+        agreed: f.agreed,
+        signed: f.signed,
     }
 }
 
@@ -401,6 +469,38 @@ pub fn tap(window: &KioskWindow, label: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Draws a stroke with a finger on the element labelled `label`: pointer
+/// down at the first point, moves through the others, up at the last.
+/// Points are relative to the element's top-left corner. Call on the UI
+/// thread.
+pub fn draw(window: &KioskWindow, label: &str, points: &[(f32, f32)]) -> Result<(), Error> {
+    let element = ElementHandle::find_by_accessible_label(window, label)
+        .next()
+        .ok_or_else(|| Error::NoSuchElement(label.to_string()))?;
+    let origin = element.absolute_position();
+    let at = |(x, y): (f32, f32)| LogicalPosition::new(origin.x + x, origin.y + y);
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return Ok(());
+    };
+    let w = window.window();
+    w.dispatch_event(WindowEvent::PointerMoved {
+        position: at(*first),
+    });
+    w.dispatch_event(WindowEvent::PointerPressed {
+        position: at(*first),
+        button: PointerEventButton::Left,
+    });
+    for p in points.iter().skip(1) {
+        w.dispatch_event(WindowEvent::PointerMoved { position: at(*p) });
+    }
+    w.dispatch_event(WindowEvent::PointerReleased {
+        position: at(*last),
+        button: PointerEventButton::Left,
+    });
+    w.dispatch_event(WindowEvent::PointerExited);
+    Ok(())
+}
+
 /// Types `text` into the input labelled `label`. Call on the UI thread.
 pub fn input(window: &KioskWindow, label: &str, text: &str) -> Result<(), Error> {
     let element = ElementHandle::find_by_accessible_label(window, label)
@@ -485,6 +585,12 @@ impl UiHandle {
     pub fn tap(&self, label: &str) -> Result<(), Error> {
         let label = label.to_string();
         self.run(move |w| tap(w, &label))?
+    }
+
+    /// Draws a stroke on the element with accessible label `label`.
+    pub fn draw(&self, label: &str, points: Vec<(f32, f32)>) -> Result<(), Error> {
+        let label = label.to_string();
+        self.run(move |w| draw(w, &label, &points))?
     }
 
     /// Types into an input by accessible label.

@@ -23,10 +23,13 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
-use crate::documents::{BusinessSlip, EnrollmentCertificate};
+use crate::documents::{BusinessSlip, CommitmentLetterCopy, EnrollmentCertificate, FilingReceipt};
 use crate::enrollment::{Enrollment, EnrollmentStatus, InsuranceType, InsuredPerson};
 use crate::identity::{Credential, CredentialKind};
 use crate::region::{CertificateApplicant, CertificateLayout, RegionProfile};
+
+pub mod filing;
+pub use filing::{FilingDraft, FilingSubmission, Institution, Keypad, Place};
 
 /// Which screen is showing. The id strings are what the UI and the
 /// automation API use.
@@ -48,6 +51,22 @@ pub enum Screen {
     Printing,
     /// The document is printed: take it (and the card); rate the service.
     Printed,
+    /// Remote-care filing: choose the category.
+    FilingCategory,
+    /// Remote-care filing: the form.
+    FilingForm,
+    /// Remote-care filing: pick the province of care.
+    FilingProvince,
+    /// Remote-care filing: pick the city of care.
+    FilingCity,
+    /// Remote-care filing: type a phone number on the keypad.
+    FilingPhone,
+    /// Remote-care filing: pick designated institutions.
+    FilingInstitutions,
+    /// Remote-care filing: the commitment letter, tick and signature.
+    FilingLetter,
+    /// Remote-care filing: being submitted.
+    FilingSubmitting,
     /// Proxy path (代办), step 1: present the insured person's credential.
     ProxyStart,
     /// Proxy path, step 2: the proxy places their own ID card.
@@ -74,6 +93,14 @@ impl Screen {
             Screen::Certificate => "certificate",
             Screen::Printing => "printing",
             Screen::Printed => "printed",
+            Screen::FilingCategory => "filing-category",
+            Screen::FilingForm => "filing-form",
+            Screen::FilingProvince => "filing-province",
+            Screen::FilingCity => "filing-city",
+            Screen::FilingPhone => "filing-phone",
+            Screen::FilingInstitutions => "filing-institutions",
+            Screen::FilingLetter => "filing-letter",
+            Screen::FilingSubmitting => "filing-submitting",
             Screen::ProxyStart => "proxy-start",
             Screen::ProxyId => "proxy-id",
             Screen::Guides => "guides",
@@ -85,7 +112,10 @@ impl Screen {
 
     /// Whether the kiosk is working for the citizen (no idle timeout).
     fn busy(self) -> bool {
-        matches!(self, Screen::Querying | Screen::Issuing | Screen::Printing)
+        matches!(
+            self,
+            Screen::Querying | Screen::Issuing | Screen::Printing | Screen::FilingSubmitting
+        )
     }
 }
 
@@ -123,6 +153,11 @@ pub enum Action {
     Continue,
     /// Start the proxy path (代办).
     Proxy,
+    /// Start a remote-care filing.
+    Filing,
+    /// A step inside the filing journey (the UI's action id, e.g.
+    /// `province:46`, `key:7`, `stroke:x,y;…`).
+    FilingStep(String),
 }
 
 impl Action {
@@ -140,6 +175,31 @@ impl Action {
         if let Some(n) = id.strip_prefix("reason:") {
             return Some(Action::RateReason(n.parse().ok()));
         }
+        const FILING_PREFIXES: [&str; 7] = [
+            "category:",
+            "province:",
+            "city:",
+            "institution:",
+            "key:",
+            "address:",
+            "stroke:",
+        ];
+        if FILING_PREFIXES.iter().any(|p| id.starts_with(p))
+            || matches!(
+                id,
+                "filing-area"
+                    | "filing-phone1"
+                    | "filing-phone2"
+                    | "filing-institutions"
+                    | "filing-institutions-done"
+                    | "filing-next"
+                    | "agree"
+                    | "sign-clear"
+                    | "filing-submit"
+            )
+        {
+            return Some(Action::FilingStep(id.to_string()));
+        }
         match id {
             "print-slip" => Some(Action::PrintSlip),
             "home" => Some(Action::Home),
@@ -153,6 +213,7 @@ impl Action {
             "guides" => Some(Action::Guides),
             "continue" => Some(Action::Continue),
             "proxy" => Some(Action::Proxy),
+            "filing" => Some(Action::Filing),
             _ => None,
         }
     }
@@ -171,6 +232,13 @@ pub enum Document {
     Slip(Box<BusinessSlip>),
     /// 参保凭证.
     Certificate(Box<EnrollmentCertificate>),
+    /// 异地就医备案回执 and the copy of the signed commitment letter.
+    Filing {
+        /// The receipt.
+        receipt: Box<FilingReceipt>,
+        /// The letter copy.
+        letter: Box<CommitmentLetterCopy>,
+    },
 }
 
 impl Document {
@@ -179,6 +247,7 @@ impl Document {
         match self {
             Document::Slip(_) => "业务办理单",
             Document::Certificate(_) => "参保凭证",
+            Document::Filing { .. } => "备案回执和承诺书",
         }
     }
 
@@ -187,6 +256,7 @@ impl Document {
         match self {
             Document::Slip(_) => "enrollment_query",
             Document::Certificate(_) => "certificate",
+            Document::Filing { .. } => "filing",
         }
     }
 }
@@ -294,6 +364,33 @@ pub enum Event {
         /// PNG of the certificate as the printer will print it.
         preview: Arc<Vec<u8>>,
     },
+    /// The cities of a province, from the synced area codes.
+    CitiesLoaded {
+        /// The province code.
+        province: String,
+        /// Its cities.
+        cities: Vec<Place>,
+    },
+    /// The designated institutions of an area, from the synced list.
+    InstitutionsLoaded {
+        /// The area code.
+        area: String,
+        /// The institutions.
+        institutions: Vec<Institution>,
+    },
+    /// The filing is safely in the outbox; `filing_number` is the centre's
+    /// number when it already answered.
+    FilingQueued {
+        /// The kiosk's tracking number.
+        tracking_no: String,
+        /// The centre's filing number, if it answered in time.
+        filing_number: Option<String>,
+    },
+    /// The filing could not be written or the centre refused it.
+    FilingFailed {
+        /// Chinese message for the citizen.
+        message: String,
+    },
     /// The certificate could not be issued.
     CertificateFailed {
         /// The request number from [`Command::IssueCertificate`].
@@ -341,6 +438,18 @@ pub enum Command {
     },
     /// Print a document.
     Print(Box<Document>),
+    /// Look up the cities of a province (synced area codes).
+    LoadCities {
+        /// Two-digit province code.
+        province: String,
+    },
+    /// Look up the designated institutions of an area (synced list).
+    LoadInstitutions {
+        /// Area code.
+        area: String,
+    },
+    /// Write the filing to the outbox and send it.
+    SubmitFiling(Box<FilingSubmission>),
     /// Queue a satisfaction rating for the centre.
     SubmitRating {
         /// 人员编号 (may be empty when no person was identified).
@@ -455,6 +564,12 @@ pub struct Session {
     guide_code: Option<String>,
     proxy_mode: bool,
     proxy: Option<Proxy>,
+    filing: Option<FilingDraft>,
+    filing_cities: Vec<Place>,
+    filing_institutions: Vec<Institution>,
+    filing_submitted: Option<Box<FilingSubmission>>,
+    keypad: Option<Keypad>,
+    today: chrono::NaiveDate,
     slips_printed: u64,
 }
 
@@ -490,6 +605,12 @@ impl Session {
             guide_code: None,
             proxy_mode: false,
             proxy: None,
+            filing: None,
+            filing_cities: Vec::new(),
+            filing_institutions: Vec::new(),
+            filing_submitted: None,
+            keypad: None,
+            today: chrono::NaiveDate::MIN,
             slips_printed: 0,
         }
     }
@@ -638,7 +759,53 @@ impl Session {
     /// Handles one event at `now` (monotonic) and `wall` (local time, for
     /// documents and rules). Returns what the edges must do.
     pub fn handle(&mut self, event: Event, now: Instant, wall: NaiveDateTime) -> Vec<Command> {
+        self.today = wall.date();
         match event {
+            Event::CitiesLoaded { province, cities } => {
+                if self
+                    .filing
+                    .as_ref()
+                    .and_then(|f| f.province.as_ref())
+                    .map(|p| &p.code)
+                    == Some(&province)
+                {
+                    self.filing_cities = cities;
+                }
+                Vec::new()
+            }
+            Event::InstitutionsLoaded { area, institutions } => {
+                if self
+                    .filing
+                    .as_ref()
+                    .and_then(|f| f.area.as_ref())
+                    .map(|a| &a.code)
+                    == Some(&area)
+                {
+                    self.filing_institutions = institutions;
+                }
+                Vec::new()
+            }
+            Event::FilingQueued {
+                tracking_no,
+                filing_number,
+            } => {
+                if self.screen != Screen::FilingSubmitting {
+                    return Vec::new();
+                }
+                self.touch(now);
+                match self.filing_documents(&tracking_no, filing_number, wall) {
+                    Some(document) => self.print(document),
+                    None => Vec::new(),
+                }
+            }
+            Event::FilingFailed { message } => {
+                if self.screen == Screen::FilingSubmitting {
+                    self.touch(now);
+                    self.show_error(message);
+                    return vec![Command::Say(Prompt::Problem)];
+                }
+                Vec::new()
+            }
             Event::CredentialPresented(credential) => {
                 if self.screen.busy() {
                     return Vec::new();
@@ -781,6 +948,24 @@ impl Session {
         match action {
             Action::Home => self.end_session(now),
             Action::Continue => Vec::new(),
+            Action::Filing => self.start_filing(),
+            Action::FilingStep(id) => {
+                let is_filing_screen = matches!(
+                    self.screen,
+                    Screen::FilingCategory
+                        | Screen::FilingForm
+                        | Screen::FilingProvince
+                        | Screen::FilingCity
+                        | Screen::FilingPhone
+                        | Screen::FilingInstitutions
+                        | Screen::FilingLetter
+                );
+                if is_filing_screen {
+                    self.filing_action(&id)
+                } else {
+                    Vec::new()
+                }
+            }
             Action::Proxy => {
                 if self.screen == Screen::Home {
                     self.screen = Screen::ProxyStart;
@@ -839,6 +1024,9 @@ impl Session {
                 _ => Vec::new(),
             },
             Action::Back => {
+                if self.filing_back() {
+                    return Vec::new();
+                }
                 match self.screen {
                     Screen::Certificate | Screen::CertificateRefused | Screen::Printed
                         if self.person.is_some() =>
@@ -978,6 +1166,89 @@ impl Session {
         }
     }
 
+    /// The receipt and the letter copy of the submitted filing.
+    fn filing_documents(
+        &mut self,
+        tracking_no: &str,
+        filing_number: Option<String>,
+        wall: NaiveDateTime,
+    ) -> Option<Document> {
+        let submission = self
+            .filing
+            .as_ref()
+            .and_then(|_| self.pending_submission())?;
+        let letter_texts = self.region.documents().commitment_letter.clone()?;
+        let number = filing_number
+            .clone()
+            .unwrap_or_else(|| tracking_no.to_string());
+        let area_of_care = if submission.area.name == submission.province.name {
+            submission.province.name.clone()
+        } else {
+            format!("{}{}", submission.province.name, submission.area.name)
+        };
+        let rules = self.region.filing_rules();
+        let mut notes = Vec::new();
+        if filing_number.is_none() {
+            notes.push(format!(
+                "受理编号 {tracking_no}：备案已提交，审核结果可凭证件在本机“异地就医备案”中查看。"
+            ));
+        }
+        if let Some(effect) = &rules.self_service_effect {
+            notes.push(effect.text.clone());
+        }
+        if let Some(proxy) = &submission.proxy {
+            notes.push(format!("代办人：{proxy}"));
+        }
+        let receipt = FilingReceipt {
+            title: "异地就医备案回执".into(),
+            filing_number: number.clone(),
+            filed_at: wall,
+            terminal_id: self.terminal.terminal_id.clone(),
+            hall_name: self.terminal.hall_name.clone(),
+            name: submission.name.clone(),
+            id_number_masked: crate::identity::mask_number(&submission.id_number),
+            insured_area: submission.insured_area.name.clone(),
+            category: submission.category.clone(),
+            area_of_care: area_of_care.clone(),
+            effective_on: submission.start,
+            validity: match submission.end {
+                Some(end) => format!(
+                    "至 {}（{}）",
+                    crate::documents::format_date(end),
+                    submission.validity
+                ),
+                None => submission.validity.clone(),
+            },
+            institutions: submission
+                .institutions
+                .iter()
+                .map(|i| i.name.clone())
+                .collect(),
+            notes,
+        };
+        let letter = CommitmentLetterCopy::new(
+            &letter_texts,
+            &submission.name,
+            &submission.sex,
+            &submission.phone1,
+            &submission.id_number,
+            &submission.insured_area.name,
+            &area_of_care,
+            &submission.category,
+            submission.signature.clone(),
+            submission.start,
+            &number,
+        );
+        Some(Document::Filing {
+            receipt: Box::new(receipt),
+            letter: Box::new(letter),
+        })
+    }
+
+    fn pending_submission(&self) -> Option<&FilingSubmission> {
+        self.filing_submitted.as_deref()
+    }
+
     fn refuse(&mut self, message: String) {
         self.title = "暂不能出具《参保凭证》".to_string();
         self.message = message;
@@ -1096,6 +1367,11 @@ impl Session {
     }
 
     fn clear_personal_data(&mut self) {
+        self.filing = None;
+        self.filing_cities.clear();
+        self.filing_institutions.clear();
+        self.filing_submitted = None;
+        self.keypad = None;
         self.proxy_mode = false;
         self.proxy = None;
         self.person = None;

@@ -7,9 +7,11 @@ use std::time::Instant;
 
 use crate::documents::format_date;
 use crate::enrollment::{EnrollmentStatus, InsuredPerson};
+use crate::identity::PROVINCES;
 use crate::identity::{CredentialKind, mask_name, mask_number};
 use crate::region::{CertificateLayout, KioskAction, RegionProfile, ServiceItem};
-use crate::session::{RATING_REASONS, RatingState, Screen, Session};
+use crate::session::filing::kind_id;
+use crate::session::{FilingDraft, Keypad, RATING_REASONS, RatingState, Screen, Session};
 
 /// The whole screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,10 @@ pub struct View {
     pub rating: RatingView,
     /// Whether the region lets the kiosk print certificates at all.
     pub offers_certificate: bool,
+    /// Whether the region lets citizens file remote care on the kiosk.
+    pub offers_filing: bool,
+    /// The filing journey, while it runs.
+    pub filing: Option<FilingView>,
     /// The proxy (代办人) of the session, masked; empty when none.
     pub proxy: String,
     /// The insured person being served by a proxy, masked name (proxy step).
@@ -47,6 +53,62 @@ pub struct View {
     pub guide_query: String,
     /// The guide on screen.
     pub guide: Option<GuideView>,
+}
+
+/// The filing journey's screens.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FilingView {
+    /// Categories with a plain explanation.
+    pub categories: Vec<Choice>,
+    /// The chosen category.
+    pub category: String,
+    /// Area of care as chosen (province + city), empty when not yet.
+    pub area: String,
+    /// Phone 1 as typed.
+    pub phone1: String,
+    /// Phone 2 as typed.
+    pub phone2: String,
+    /// Address as typed.
+    pub address: String,
+    /// Names of the institutions chosen, one per line.
+    pub chosen_institutions: String,
+    /// What is still missing ("" when the form is complete).
+    pub missing: String,
+    /// Province buttons.
+    pub provinces: Vec<Choice>,
+    /// City buttons of the province being picked.
+    pub cities: Vec<Choice>,
+    /// Institution toggles of the chosen area.
+    pub institutions: Vec<Choice>,
+    /// The keypad's field label and value.
+    pub keypad_label: String,
+    /// The keypad's value.
+    pub keypad_value: String,
+    /// The commitment letter: title.
+    pub letter_title: String,
+    /// The letter's text: categories and undertakings, numbered.
+    pub letter_body: String,
+    /// The letter's archive note.
+    pub letter_note: String,
+    /// Ticked.
+    pub agreed: bool,
+    /// Something is drawn in the signature box.
+    pub signed: bool,
+}
+
+/// A button of a choice list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Choice {
+    /// Action id.
+    pub action: String,
+    /// Label.
+    pub label: String,
+    /// Explanation under the label.
+    pub detail: String,
+    /// Whether it can be chosen.
+    pub enabled: bool,
+    /// Whether it is chosen.
+    pub selected: bool,
 }
 
 /// The certificate screen.
@@ -220,6 +282,8 @@ impl View {
                 reasons: RATING_REASONS.iter().map(|s| s.to_string()).collect(),
             },
             offers_certificate: !rule.layouts.value.is_empty(),
+            offers_filing: region.filing_rules().offered().any(|c| c.kiosk_can_file),
+            filing: session.filing().map(|d| FilingView::of(session, d)),
             proxy: session
                 .proxy()
                 .map(|p| format!("{}（{}）", mask_name(&p.name), mask_number(&p.id_number)))
@@ -415,6 +479,135 @@ impl PersonView {
                     balance: format!("¥{}", e.account_balance.display_digits()),
                 })
                 .collect(),
+        }
+    }
+}
+
+impl FilingView {
+    /// The filing screens' contents for `draft`.
+    pub fn of(session: &Session, draft: &FilingDraft) -> FilingView {
+        let region = session.region();
+        let rules = region.filing_rules();
+        let categories = rules
+            .offered()
+            .map(|c| {
+                let mut detail = Vec::new();
+                if let Some(e) = &c.eligible {
+                    detail.push(e.text.clone());
+                }
+                detail.push(c.validity.text.clone());
+                if !c.kiosk_can_file {
+                    detail.push("此类备案由就医医院或经办机构办理，本机可查询和打印。".into());
+                }
+                Choice {
+                    action: format!("category:{}", kind_id(c.kind)),
+                    label: c.label.clone(),
+                    detail: detail.join(" "),
+                    enabled: c.kiosk_can_file,
+                    selected: draft.kind == Some(c.kind),
+                }
+            })
+            .collect();
+        let category = draft
+            .kind
+            .and_then(|k| rules.category(k))
+            .map(|c| c.label.clone())
+            .unwrap_or_default();
+        let area = match (&draft.province, &draft.area) {
+            (Some(p), Some(a)) if a.name != p.name => format!("{}{}", p.name, a.name),
+            (Some(p), Some(_)) => p.name.clone(),
+            _ => String::new(),
+        };
+        let provinces = PROVINCES
+            .iter()
+            .filter(|(code, _)| code.as_bytes()[0] <= b'6')
+            .map(|(code, name)| Choice {
+                action: format!("province:{code}"),
+                label: name.to_string(),
+                detail: String::new(),
+                enabled: true,
+                selected: draft.province.as_ref().is_some_and(|p| p.code == *code),
+            })
+            .collect();
+        let mut cities: Vec<Choice> = session
+            .filing_cities()
+            .iter()
+            .map(|c| Choice {
+                action: format!("city:{}", c.code),
+                label: c.name.clone(),
+                detail: String::new(),
+                enabled: true,
+                selected: draft.area.as_ref().is_some_and(|a| a.code == c.code),
+            })
+            .collect();
+        if let Some(p) = &draft.province {
+            cities.push(Choice {
+                action: format!("city:{}0000", p.code),
+                label: format!("{}（全省）", p.name),
+                detail: String::new(),
+                enabled: true,
+                selected: draft
+                    .area
+                    .as_ref()
+                    .is_some_and(|a| a.code == format!("{}0000", p.code)),
+            });
+        }
+        let institutions = session
+            .filing_institutions()
+            .iter()
+            .map(|i| Choice {
+                action: format!("institution:{}", i.code),
+                label: i.name.clone(),
+                detail: i.level.clone(),
+                enabled: true,
+                selected: draft.institutions.iter().any(|c| c.code == i.code),
+            })
+            .collect();
+        let (keypad_label, keypad_value) = match session.keypad() {
+            Some(Keypad::Phone1) => ("联系电话1", draft.phone1.clone()),
+            Some(Keypad::Phone2) => ("联系电话2（可不填）", draft.phone2.clone()),
+            None => ("", String::new()),
+        };
+        let letter = region.documents().commitment_letter.as_ref();
+        let letter_body = letter
+            .map(|l| {
+                let mut lines = vec!["人员类别：".to_string()];
+                lines.extend(l.categories.iter().map(|c| format!("□ {c}")));
+                lines.push(String::new());
+                lines.push("本人承诺：".into());
+                lines.extend(
+                    l.undertakings
+                        .iter()
+                        .enumerate()
+                        .map(|(n, u)| format!("{}. {u}", n + 1)),
+                );
+                lines.join("\n")
+            })
+            .unwrap_or_default();
+        FilingView {
+            categories,
+            category,
+            area,
+            phone1: draft.phone1.clone(),
+            phone2: draft.phone2.clone(),
+            address: draft.address.clone(),
+            chosen_institutions: draft
+                .institutions
+                .iter()
+                .map(|i| i.name.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            missing: draft.missing().join("、"),
+            provinces,
+            cities,
+            institutions,
+            keypad_label: keypad_label.to_string(),
+            keypad_value,
+            letter_title: letter.map(|l| l.title.clone()).unwrap_or_default(),
+            letter_body,
+            letter_note: letter.map(|l| l.archive_note.clone()).unwrap_or_default(),
+            agreed: draft.agreed,
+            signed: draft.strokes.iter().any(|s| !s.is_empty()),
         }
     }
 }

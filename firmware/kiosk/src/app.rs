@@ -347,7 +347,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         voice,
         ui: ui.clone(),
         client: Arc::clone(&client),
-        backend: Arc::clone(&backend),
+        desk: Arc::clone(&backend) as Arc<dyn crate::filings::Desk>,
         printer_uri: printer_uri.clone(),
         paper,
         clock: Arc::clone(&clock),

@@ -8,6 +8,7 @@
 //! | GET | /v1/screen/id | the screen id only (cheap to poll) |
 //! | POST | /v1/tap | `{"label": ...}`: tap the element with that accessible label |
 //! | POST | /v1/input | `{"label": ..., "text": ...}`: type into an input |
+//! | POST | /v1/draw | `{"label": ..., "points": [[x, y], ...]}`: draw a stroke with a finger on that element (the signature box) |
 //! | GET | /v1/screenshot | PNG of the current screen (software renderer) |
 //! | POST | /v1/sim/idcard | place an ID card on the simulated reader (card JSON: fields or `text_hex`) |
 //! | DELETE | /v1/sim/idcard | take the card away |
@@ -114,6 +115,7 @@ fn router(state: ApiState) -> Router {
         .route("/v1/screen/id", get(screen_id))
         .route("/v1/tap", post(tap))
         .route("/v1/input", post(input))
+        .route("/v1/draw", post(draw))
         .route("/v1/screenshot", get(screenshot))
         .route("/v1/sim/idcard", post(place_id_card).delete(remove_id_card))
         .route("/v1/sim/idcard/fault", post(id_reader_fault))
@@ -188,6 +190,21 @@ async fn screen_id(State(state): State<ApiState>) -> Response {
     let ui = state.ui.clone();
     match on_ui(move || ui.screen_id()).await {
         Ok(id) => Json(serde_json::json!({ "screen": id })).into_response(),
+        Err(r) => *r,
+    }
+}
+
+#[derive(Deserialize)]
+struct DrawRequest {
+    label: String,
+    points: Vec<(f32, f32)>,
+}
+
+async fn draw(State(state): State<ApiState>, Json(request): Json<DrawRequest>) -> Response {
+    let ui = state.ui.clone();
+    let points: Vec<(f32, f32)> = request.points.into_iter().take(2000).collect();
+    match on_ui(move || ui.draw(&request.label, points)).await {
+        Ok(()) => Json(serde_json::json!({ "ok": true })).into_response(),
         Err(r) => *r,
     }
 }

@@ -56,7 +56,7 @@ pub struct TerminalConfig {
 impl Default for TerminalConfig {
     fn default() -> Self {
         TerminalConfig {
-            id: "K220100001".into(),
+            id: "K2201-A001".into(),
             name: "医保自助服务终端（演示）".into(),
             hall_name: "长春市医疗保障服务大厅（演示）".into(),
             area_code: "220100".into(),

@@ -19,6 +19,7 @@ use kiosk_sync::CentralClient;
 use kiosk_sync::wire::CertificateIssueInput;
 use kiosk_ui::UiHandle;
 
+use crate::filings::{Desk, Outcome};
 use crate::voice::Voice;
 
 /// How long the loop waits for an event when no timeout is pending; the
@@ -35,9 +36,6 @@ pub struct Controller {
     pub ui: UiHandle,
     /// The central service.
     pub client: Arc<CentralClient>,
-    /// Store, outbox (filings, ratings: write first, receipt at once) and
-    /// sync engine.
-    pub backend: Arc<crate::backend::Backend>,
     /// The printer URI.
     pub printer_uri: String,
     /// Paper width.
@@ -50,6 +48,9 @@ pub struct Controller {
     pub region: Arc<RegionProfile>,
     /// Voice prompts.
     pub voice: Voice,
+    /// Store, outbox (filings, ratings, audit: write first, receipt at
+    /// once) and sync engine: the kiosk's `Backend`.
+    pub desk: Arc<dyn Desk>,
 }
 
 impl Controller {
@@ -172,6 +173,12 @@ impl Controller {
                     Document::Certificate(cert) => {
                         (layout::certificate(cert, &profile), "certificate")
                     }
+                    Document::Filing { receipt, letter } => {
+                        // One job: the receipt, cut, then the letter copy.
+                        let mut bytes = layout::filing_receipt(receipt, &profile).bytes;
+                        bytes.extend(layout::commitment_letter(letter, &profile).bytes);
+                        (Job::from_bytes(bytes), "filing receipt and letter")
+                    }
                 };
                 spawn_worker("print", move || {
                     // `print` checks the printer's status before, during
@@ -194,13 +201,80 @@ impl Controller {
                 });
             }
             Command::SubmitRating {
-                transaction, score, ..
+                transaction,
+                score,
+                reason,
+                ..
             } => {
-                tracing::info!(transaction, score, "rating given");
+                let desk = Arc::clone(&self.desk);
+                let input = kiosk_sync::wire::RatingInput {
+                    rating_id: String::new(),
+                    service: transaction.to_string(),
+                    score,
+                    tags: reason.into_iter().collect(),
+                    comment: String::new(),
+                    rated_at: self.clock.now().format("%Y-%m-%d %H:%M:%S").to_string(),
+                };
+                spawn_worker("rating", move || match desk.submit_rating(&input) {
+                    Ok(tracking) => tracing::info!(transaction, score, tracking, "rating queued"),
+                    Err(e) => tracing::warn!("rating not queued: {e}"),
+                });
+            }
+            Command::LoadCities { province } => {
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("areas", move || {
+                    let cities = desk.cities(&province);
+                    let _ = events.send(Event::CitiesLoaded { province, cities });
+                });
+            }
+            Command::LoadInstitutions { area } => {
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("institutions", move || {
+                    let institutions = desk.institutions(&area);
+                    let _ = events.send(Event::InstitutionsLoaded { area, institutions });
+                });
+            }
+            Command::SubmitFiling(submission) => {
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("filing", move || {
+                    let event = match desk.submit_filing(&submission) {
+                        Ok(Outcome::Queued {
+                            tracking_no,
+                            filing_number,
+                        }) => {
+                            tracing::info!(
+                                tracking_no,
+                                answered = filing_number.is_some(),
+                                "filing queued"
+                            );
+                            Event::FilingQueued {
+                                tracking_no,
+                                filing_number,
+                            }
+                        }
+                        Ok(Outcome::Refused(message)) => {
+                            tracing::info!("filing refused by the centre");
+                            Event::FilingFailed { message }
+                        }
+                        Err(message) => Event::FilingFailed { message },
+                    };
+                    let _ = events.send(event);
+                });
             }
             Command::Say(prompt) => self.voice.say(prompt),
-            Command::RecordProxy { .. } => {
-                tracing::info!("proxy recorded for this session");
+            Command::RecordProxy {
+                person_number,
+                proxy,
+            } => {
+                // Both identities go into the sealed outbox; the log says
+                // only that it happened.
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("audit", move || {
+                    match desk.record_proxy(&person_number, &proxy.name, &proxy.id_number) {
+                        Ok(()) => tracing::info!("proxy recorded for this session"),
+                        Err(e) => tracing::warn!("proxy record not written: {e}"),
+                    }
+                });
             }
         }
     }
@@ -304,6 +378,12 @@ fn log_event(event: &Event) {
             tracing::debug!(request, "certificate failed")
         }
         Event::Touched => {}
+        Event::CitiesLoaded { cities, .. } => tracing::debug!(n = cities.len(), "cities"),
+        Event::InstitutionsLoaded { institutions, .. } => {
+            tracing::debug!(n = institutions.len(), "institutions")
+        }
+        Event::FilingQueued { .. } => tracing::debug!("filing queued"),
+        Event::FilingFailed { .. } => tracing::debug!("filing failed"),
         Event::Tick => {}
     }
 }

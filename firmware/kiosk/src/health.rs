@@ -239,7 +239,7 @@ mod tests {
         let board = DeviceBoard::new();
         board.slot("ss_card_reader", "simulated").ok("opened");
         let report = build_report(
-            "K220100001",
+            "K2201-A001",
             &clock,
             Duration::from_secs(61),
             3,

@@ -11,6 +11,7 @@ pub mod backend;
 pub mod config;
 pub mod controller;
 pub mod error;
+pub mod filings;
 pub mod health;
 pub mod idreader;
 pub mod profiles;

@@ -51,6 +51,15 @@ enum Command {
     PrintTest(tools::PrintTestArgs),
     /// The outbox and the reference data: `sync status`, `sync now`.
     Sync(synccmd::SyncArgs),
+    /// Synthesize the voice prompts (one WAV per prompt) with espeak-ng.
+    VoicePack {
+        /// Output folder (default: the configured `[ui] voice_dir`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The speech synthesizer.
+        #[arg(long, default_value = "espeak-ng")]
+        engine: String,
+    },
     /// Check every configured device once and report its state.
     Doctor {
         /// Print JSON.
@@ -112,6 +121,19 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(failure) => {
                 failure.report(json);
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Some(Command::VoicePack { out, engine }) = &cli.command {
+        let dir = out.clone().unwrap_or_else(|| config.ui.voice_dir.clone());
+        return match kiosk::voice::synthesize(&dir, engine) {
+            Ok(n) => {
+                println!("{n} voice prompts written to {}", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kiosk voice-pack: {e}");
                 ExitCode::FAILURE
             }
         };

@@ -67,6 +67,10 @@ fn filing(psn_no: &str, certno: &str, ftype: &str, dest: &str, end: &str) -> Vec
         enddate: end.into(),
         fixmedins_code: String::new(),
         commitment: true,
+        tel2: String::new(),
+        mdtrt_addr: String::new(),
+        fixmedins_codes: Vec::new(),
+        agnter: String::new(),
     })
     .unwrap()
 }

@@ -468,3 +468,99 @@ fn proxy_path_records_the_proxy_after_the_insured_persons_credential() {
     assert_eq!(s.screen(), Screen::Home);
     assert!(s.proxy().is_none());
 }
+
+#[test]
+fn remote_care_filing_from_category_to_printed_receipt() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    tap(&mut s, "filing", t);
+    assert_eq!(s.screen(), Screen::FilingCategory);
+    // Referrals are filed by the hospital: not offered for filing here.
+    assert!(tap(&mut s, "category:referral", t).is_empty());
+    assert_eq!(s.screen(), Screen::FilingCategory);
+    tap(&mut s, "category:long_term_resident", t);
+    assert_eq!(s.screen(), Screen::FilingForm);
+    // Nothing filled in: no way to the letter.
+    tap(&mut s, "filing-next", t);
+    assert_eq!(s.screen(), Screen::FilingForm);
+    assert_eq!(s.filing().unwrap().missing(), ["就医地", "联系电话1"]);
+
+    tap(&mut s, "filing-area", t);
+    let cmds = tap(&mut s, "province:46", t);
+    assert!(matches!(&cmds[..], [Command::LoadCities { province }] if province == "46"));
+    assert_eq!(s.screen(), Screen::FilingCity);
+    s.handle(
+        Event::CitiesLoaded {
+            province: "46".into(),
+            cities: vec![Place {
+                code: "460100".into(),
+                name: "海口市".into(),
+            }],
+        },
+        t,
+        wall(),
+    );
+    let cmds = tap(&mut s, "city:460100", t);
+    assert!(matches!(&cmds[..], [Command::LoadInstitutions { area }] if area == "460100"));
+    s.handle(
+        Event::InstitutionsLoaded {
+            area: "460100".into(),
+            institutions: vec![Institution {
+                code: "H46010000001".into(),
+                name: "海南省人民医院".into(),
+                level: "三级甲等".into(),
+            }],
+        },
+        t,
+        wall(),
+    );
+    tap(&mut s, "filing-institutions", t);
+    tap(&mut s, "institution:H46010000001", t);
+    tap(&mut s, "filing-institutions-done", t);
+    tap(&mut s, "filing-phone1", t);
+    for d in "13812345678".chars() {
+        tap(&mut s, &format!("key:{d}"), t);
+    }
+    tap(&mut s, "key:ok", t);
+    tap(&mut s, "address:海口市美兰区演示路1号", t);
+    tap(&mut s, "filing-next", t);
+    assert_eq!(s.screen(), Screen::FilingLetter);
+    // Not ticked, not signed: nothing is submitted.
+    assert!(tap(&mut s, "filing-submit", t).is_empty());
+    tap(&mut s, "agree", t);
+    assert!(tap(&mut s, "filing-submit", t).is_empty());
+    assert!(s.note().contains("签名"));
+    tap(&mut s, "stroke:100,100;300,200;500,120", t);
+    let cmds = tap(&mut s, "filing-submit", t);
+    let Some(Command::SubmitFiling(sub)) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(sub.area.code, "460100");
+    assert_eq!(sub.phone1, "13812345678");
+    assert_eq!(sub.institutions.len(), 1);
+    assert_eq!(sub.end, None, "long-term filings stay valid until changed");
+    assert_eq!(s.screen(), Screen::FilingSubmitting);
+    // Queued; the centre answered in time with its number.
+    let cmds = s.handle(
+        Event::FilingQueued {
+            tracking_no: "T1".into(),
+            filing_number: Some("BA2026112200001".into()),
+        },
+        t,
+        wall(),
+    );
+    let Some(Command::Print(doc)) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    let Document::Filing { receipt, letter } = doc.as_ref() else {
+        panic!()
+    };
+    assert_eq!(receipt.filing_number, "BA2026112200001");
+    assert_eq!(receipt.area_of_care, "海南省海口市");
+    assert_eq!(receipt.institutions, ["海南省人民医院"]);
+    assert_eq!(letter.phone_masked, "138****5678");
+    assert_eq!(letter.undertakings.len(), 4);
+    s.handle(Event::PrintFinished, t, wall());
+    assert_eq!(s.screen(), Screen::Printed);
+}

@@ -1,0 +1,508 @@
+//! The remote-care filing journey (异地就医备案) of the session: category
+//! with a plain explanation, the form (area of care by province → city,
+//! two phones on a keypad, the address, designated institutions from the
+//! synced list), the commitment letter read in full, ticked and signed on
+//! the screen, then submitted. Categories, validity and texts come from the
+//! region profile.
+
+use chrono::NaiveDate;
+
+use super::{Command, Prompt, Screen, Session};
+use crate::documents::Bitmap;
+use crate::region::{FilingKind, ValidityKind};
+
+/// Width and height of the signature pad, in the UI's logical pixels; the
+/// strokes arrive in these coordinates.
+pub const SIGNATURE_PAD: (u32, u32) = (960, 360);
+
+/// A place: code and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// Area code (2 digits for a province, 6 for a city).
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A designated institution that settles remote care directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Institution {
+    /// Institution code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Level (三级甲等 …).
+    pub level: String,
+}
+
+/// What the citizen has filled in so far.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct FilingDraft {
+    /// The category.
+    pub kind: Option<FilingKind>,
+    /// Province of care.
+    pub province: Option<Place>,
+    /// City (prefecture) of care; the province itself when no city is listed.
+    pub area: Option<Place>,
+    /// Contact phone 1 (required).
+    pub phone1: String,
+    /// Contact phone 2 (optional).
+    pub phone2: String,
+    /// Address at the place of care (typed with the system keyboard).
+    pub address: String,
+    /// Institutions chosen.
+    pub institutions: Vec<Institution>,
+    /// The commitment letter was ticked.
+    pub agreed: bool,
+    /// Signature strokes, pad coordinates.
+    pub strokes: Vec<Vec<(u16, u16)>>,
+}
+
+impl std::fmt::Debug for FilingDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilingDraft")
+            .field("kind", &self.kind)
+            .field("area", &self.area.as_ref().map(|a| &a.code))
+            .field("institutions", &self.institutions.len())
+            .field("agreed", &self.agreed)
+            .field("strokes", &self.strokes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FilingDraft {
+    /// Whether phone 1 is a mobile (11 digits from 1) or a landline (7–12 digits).
+    pub fn phone_ok(phone: &str) -> bool {
+        let digits = phone.chars().all(|c| c.is_ascii_digit());
+        let n = phone.len();
+        digits
+            && ((n == 11 && phone.starts_with('1'))
+                || (7..=12).contains(&n) && !phone.starts_with('1'))
+    }
+
+    /// What is still missing before the letter can be shown, in the
+    /// citizen's words; empty when the form is complete.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.area.is_none() {
+            missing.push("就医地");
+        }
+        if !FilingDraft::phone_ok(&self.phone1) {
+            missing.push("联系电话1");
+        }
+        if !self.phone2.is_empty() && !FilingDraft::phone_ok(&self.phone2) {
+            missing.push("联系电话2（号码不完整）");
+        }
+        missing
+    }
+
+    /// The signature as a 1-bit image for the printed letter copy.
+    pub fn signature_bitmap(&self) -> Option<Bitmap> {
+        if self.strokes.iter().all(|s| s.is_empty()) {
+            return None;
+        }
+        // Print at a quarter of the pad: 240×90 dots on paper.
+        let (w, h) = (SIGNATURE_PAD.0 / 4, SIGNATURE_PAD.1 / 4);
+        let mut bitmap = Bitmap::blank(w, h)?;
+        let scale = |(x, y): (u16, u16)| (i32::from(x) / 4, i32::from(y) / 4);
+        for stroke in &self.strokes {
+            let mut previous: Option<(i32, i32)> = None;
+            for point in stroke {
+                let p = scale(*point);
+                line(&mut bitmap, previous.unwrap_or(p), p);
+                previous = Some(p);
+            }
+        }
+        Some(bitmap)
+    }
+}
+
+/// A two-dot-thick line (Bresenham), clipped to the bitmap.
+fn line(bitmap: &mut Bitmap, from: (i32, i32), to: (i32, i32)) {
+    let (mut x, mut y) = from;
+    let dx = (to.0 - x).abs();
+    let dy = -(to.1 - y).abs();
+    let sx = if x < to.0 { 1 } else { -1 };
+    let sy = if y < to.1 { 1 } else { -1 };
+    let mut err = dx + dy;
+    for _ in 0..10_000 {
+        for (ox, oy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+            let (px, py) = (x + ox, y + oy);
+            if px >= 0 && py >= 0 && (px as u32) < bitmap.width() && (py as u32) < bitmap.height() {
+                bitmap.set(px as u32, py as u32, true);
+            }
+        }
+        if (x, y) == to {
+            break;
+        }
+        let e2 = 2 * err;
+        if e2 >= dy {
+            err += dy;
+            x += sx;
+        }
+        if e2 <= dx {
+            err += dx;
+            y += sy;
+        }
+    }
+}
+
+/// Parses a stroke sent by the UI: `x,y;x,y;…` in pad coordinates.
+pub fn parse_stroke(text: &str) -> Vec<(u16, u16)> {
+    text.split(';')
+        .filter_map(|p| {
+            let (x, y) = p.split_once(',')?;
+            let x = x.trim().parse::<f32>().ok()?;
+            let y = y.trim().parse::<f32>().ok()?;
+            let clamp = |v: f32, max: u32| v.clamp(0.0, max as f32 - 1.0) as u16;
+            Some((clamp(x, SIGNATURE_PAD.0), clamp(y, SIGNATURE_PAD.1)))
+        })
+        .take(4096)
+        .collect()
+}
+
+/// What the filing form is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keypad {
+    /// Contact phone 1.
+    Phone1,
+    /// Contact phone 2.
+    Phone2,
+}
+
+/// The submission the edges carry out (outbox first, then the centre).
+#[derive(Clone, PartialEq, Eq)]
+pub struct FilingSubmission {
+    /// 人员编号.
+    pub person_number: String,
+    /// ID number.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// Sex label (for the letter copy).
+    pub sex: String,
+    /// Insured area code and name.
+    pub insured_area: Place,
+    /// Category.
+    pub kind: FilingKind,
+    /// Category label (region's wording).
+    pub category: String,
+    /// Area of care.
+    pub area: Place,
+    /// Province of care (for the printed area of care).
+    pub province: Place,
+    /// Phones.
+    pub phone1: String,
+    /// Optional second phone.
+    pub phone2: String,
+    /// Address at the place of care.
+    pub address: String,
+    /// Institutions chosen.
+    pub institutions: Vec<Institution>,
+    /// Effective date (self-service: at once).
+    pub start: NaiveDate,
+    /// End date for time-limited categories.
+    pub end: Option<NaiveDate>,
+    /// Validity as the region explains it.
+    pub validity: String,
+    /// The signature.
+    pub signature: Bitmap,
+    /// The proxy who filed it, masked, if any.
+    pub proxy: Option<String>,
+}
+
+impl std::fmt::Debug for FilingSubmission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilingSubmission")
+            .field("kind", &self.kind)
+            .field("area", &self.area.code)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// The filing draft (while the journey runs).
+    pub fn filing(&self) -> Option<&FilingDraft> {
+        self.filing.as_ref()
+    }
+
+    /// Cities of the province being picked (from the synced area codes).
+    pub fn filing_cities(&self) -> &[Place] {
+        &self.filing_cities
+    }
+
+    /// Institutions of the chosen area (from the synced list).
+    pub fn filing_institutions(&self) -> &[Institution] {
+        &self.filing_institutions
+    }
+
+    /// Which phone the keypad is filling.
+    pub fn keypad(&self) -> Option<Keypad> {
+        self.keypad
+    }
+
+    pub(super) fn start_filing(&mut self) -> Vec<Command> {
+        if self.screen != Screen::Enrollment || self.person.is_none() {
+            return Vec::new();
+        }
+        self.filing = Some(FilingDraft::default());
+        self.screen = Screen::FilingCategory;
+        Vec::new()
+    }
+
+    pub(super) fn filing_action(&mut self, id: &str) -> Vec<Command> {
+        let Some(draft) = self.filing.as_mut() else {
+            return Vec::new();
+        };
+        if let Some(kind) = id.strip_prefix("category:") {
+            let rules = self.region.filing_rules();
+            let chosen = rules
+                .offered()
+                .find(|c| c.kiosk_can_file && kind_id(c.kind) == kind);
+            if let Some(c) = chosen {
+                draft.kind = Some(c.kind);
+                self.screen = Screen::FilingForm;
+            }
+            return Vec::new();
+        }
+        if let Some(code) = id.strip_prefix("province:") {
+            let Some(name) = crate::identity::province_name(code) else {
+                return Vec::new();
+            };
+            draft.province = Some(Place {
+                code: code.to_string(),
+                name: name.to_string(),
+            });
+            draft.area = None;
+            draft.institutions.clear();
+            self.filing_cities.clear();
+            self.screen = Screen::FilingCity;
+            return vec![Command::LoadCities {
+                province: code.to_string(),
+            }];
+        }
+        if let Some(code) = id.strip_prefix("city:") {
+            let place = if let Some(p) = self.filing_cities.iter().find(|p| p.code == code) {
+                p.clone()
+            } else if let Some(p) = draft
+                .province
+                .as_ref()
+                .filter(|p| format!("{}0000", p.code) == code)
+            {
+                // The whole province, when no city is listed.
+                Place {
+                    code: code.to_string(),
+                    name: p.name.clone(),
+                }
+            } else {
+                return Vec::new();
+            };
+            draft.area = Some(place.clone());
+            draft.institutions.clear();
+            self.filing_institutions.clear();
+            self.screen = Screen::FilingForm;
+            return vec![Command::LoadInstitutions { area: place.code }];
+        }
+        if let Some(code) = id.strip_prefix("institution:") {
+            if let Some(pos) = draft.institutions.iter().position(|i| i.code == code) {
+                draft.institutions.remove(pos);
+            } else if let Some(i) = self.filing_institutions.iter().find(|i| i.code == code)
+                && draft.institutions.len() < 5
+            {
+                draft.institutions.push(i.clone());
+            }
+            return Vec::new();
+        }
+        if let Some(key) = id.strip_prefix("key:") {
+            let field = match self.keypad {
+                Some(Keypad::Phone1) => &mut draft.phone1,
+                Some(Keypad::Phone2) => &mut draft.phone2,
+                None => return Vec::new(),
+            };
+            match key {
+                "del" => {
+                    field.pop();
+                }
+                "ok" => {
+                    self.keypad = None;
+                    self.screen = Screen::FilingForm;
+                }
+                digit
+                    if digit.len() == 1
+                        && digit.chars().all(|c| c.is_ascii_digit())
+                        && field.len() < 12 =>
+                {
+                    field.push_str(digit);
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        if let Some(text) = id.strip_prefix("address:") {
+            draft.address = text.chars().filter(|c| !c.is_control()).take(60).collect();
+            return Vec::new();
+        }
+        if let Some(stroke) = id.strip_prefix("stroke:") {
+            let points = parse_stroke(stroke);
+            if !points.is_empty() && draft.strokes.len() < 200 {
+                draft.strokes.push(points);
+            }
+            return Vec::new();
+        }
+        match id {
+            "filing-area" => self.screen = Screen::FilingProvince,
+            "filing-phone1" => {
+                self.keypad = Some(Keypad::Phone1);
+                self.screen = Screen::FilingPhone;
+            }
+            "filing-phone2" => {
+                self.keypad = Some(Keypad::Phone2);
+                self.screen = Screen::FilingPhone;
+            }
+            "filing-institutions" if draft.area.is_some() => {
+                self.screen = Screen::FilingInstitutions;
+            }
+            "filing-institutions-done" => self.screen = Screen::FilingForm,
+            "filing-next" if draft.missing().is_empty() && draft.kind.is_some() => {
+                self.screen = Screen::FilingLetter;
+            }
+            "agree" => draft.agreed = !draft.agreed,
+            "sign-clear" => draft.strokes.clear(),
+            "filing-submit" => return self.submit_filing(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Back one step inside the filing journey; false when not in it.
+    pub(super) fn filing_back(&mut self) -> bool {
+        let to = match self.screen {
+            Screen::FilingCategory => Screen::Enrollment,
+            Screen::FilingForm => Screen::FilingCategory,
+            Screen::FilingProvince | Screen::FilingPhone | Screen::FilingInstitutions => {
+                Screen::FilingForm
+            }
+            Screen::FilingCity => Screen::FilingProvince,
+            Screen::FilingLetter => Screen::FilingForm,
+            _ => return false,
+        };
+        if to == Screen::Enrollment {
+            self.filing = None;
+        }
+        self.keypad = None;
+        self.screen = to;
+        true
+    }
+
+    fn submit_filing(&mut self) -> Vec<Command> {
+        let (Some(draft), Some(person)) = (&self.filing, &self.person) else {
+            return Vec::new();
+        };
+        if self.screen != Screen::FilingLetter || !draft.agreed {
+            return Vec::new();
+        }
+        let Some(signature) = draft.signature_bitmap() else {
+            self.note = "请在签名框内签名。".into();
+            return Vec::new();
+        };
+        let (Some(kind), Some(area), Some(province)) =
+            (draft.kind, draft.area.clone(), draft.province.clone())
+        else {
+            return Vec::new();
+        };
+        let rules = self.region.filing_rules();
+        let Some(category) = rules.category(kind) else {
+            return Vec::new();
+        };
+        let start = self.today;
+        let end = match category.validity.kind {
+            ValidityKind::AtLeastMonths => category
+                .validity
+                .months
+                .and_then(|m| start.checked_add_months(chrono::Months::new(u32::from(m)))),
+            _ => None,
+        };
+        let insured = super::certificate_enrollment(person).or(person.enrollments.first());
+        let submission = FilingSubmission {
+            person_number: person.person_number.clone(),
+            id_number: person.id_number.clone(),
+            name: person.name.clone(),
+            sex: person.sex.label().to_string(),
+            insured_area: Place {
+                code: insured
+                    .map(|e| e.pooling_area_code.clone())
+                    .unwrap_or_default(),
+                name: insured.map(|e| e.pooling_area.clone()).unwrap_or_default(),
+            },
+            kind,
+            category: category.label.clone(),
+            area,
+            province,
+            phone1: draft.phone1.clone(),
+            phone2: draft.phone2.clone(),
+            address: draft.address.clone(),
+            institutions: draft.institutions.clone(),
+            start,
+            end,
+            validity: category.validity.text.clone(),
+            signature,
+            proxy: self.proxy.as_ref().map(|p| {
+                format!(
+                    "{}（{}）",
+                    crate::identity::mask_name(&p.name),
+                    crate::identity::mask_number(&p.id_number)
+                )
+            }),
+        };
+        self.note.clear();
+        self.screen = Screen::FilingSubmitting;
+        self.filing_submitted = Some(Box::new(submission.clone()));
+        vec![
+            Command::SubmitFiling(Box::new(submission)),
+            Command::Say(Prompt::Querying),
+        ]
+    }
+}
+
+/// The id of a category in action ids (`category:long_term_resident`).
+pub fn kind_id(kind: FilingKind) -> &'static str {
+    match kind {
+        FilingKind::ResettledRetiree => "resettled_retiree",
+        FilingKind::LongTermResident => "long_term_resident",
+        FilingKind::StationedWorker => "stationed_worker",
+        FilingKind::TemporaryTrip => "temporary_trip",
+        FilingKind::Referral => "referral",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones() {
+        assert!(FilingDraft::phone_ok("13812345678"));
+        assert!(FilingDraft::phone_ok("043188889999"));
+        assert!(FilingDraft::phone_ok("88889999"));
+        assert!(!FilingDraft::phone_ok("1381234567"));
+        assert!(!FilingDraft::phone_ok("138123456789"));
+        assert!(!FilingDraft::phone_ok("12345"));
+        assert!(!FilingDraft::phone_ok(""));
+    }
+
+    #[test]
+    fn strokes_become_a_signature_bitmap() {
+        let stroke = parse_stroke("10,10;200,100;400,40;9999,-5;junk");
+        assert_eq!(stroke.len(), 4);
+        assert_eq!(stroke[3], (959, 0));
+        let draft = FilingDraft {
+            strokes: vec![stroke],
+            ..FilingDraft::default()
+        };
+        let bitmap = draft.signature_bitmap().unwrap();
+        assert_eq!((bitmap.width(), bitmap.height()), (240, 90));
+        assert!(bitmap.get(2, 2) && bitmap.get(50, 25));
+        assert!(!bitmap.get(200, 80));
+        assert!(FilingDraft::default().signature_bitmap().is_none());
+    }
+}

@@ -1,0 +1,214 @@
+//! The edges of the remote-care filing journey: pick lists from the synced
+//! reference data (area codes, designated institutions) and the submission,
+//! written to the outbox first, then sent by the engine with a short,
+//! bounded wait for the centre's answer.
+
+use std::time::Duration;
+
+use kiosk_core::region::FilingKind;
+use kiosk_core::session::{FilingSubmission, Institution, Place};
+use kiosk_sync::Store;
+use kiosk_sync::store::{Dataset, SubmissionState};
+use kiosk_sync::wire::{FilingSubmitInput, filing_type};
+
+use crate::backend::Backend;
+
+/// How long the citizen waits for the centre's answer before the receipt
+/// prints with the kiosk's tracking number instead.
+pub const ANSWER_WAIT: Duration = Duration::from_secs(3);
+
+/// The cities of `province` (two digits) in the synced area codes.
+pub fn cities(store: &Store, province: &str) -> Vec<Place> {
+    let items = match store.reference_items(Dataset::AreaCodes, None) {
+        Ok(items) => items,
+        Err(e) => {
+            tracing::warn!("area codes unavailable: {e}");
+            return Vec::new();
+        }
+    };
+    items
+        .into_iter()
+        .filter(|i| i.key.len() == 6 && i.key.starts_with(province) && !i.key.ends_with("0000"))
+        .filter_map(|i| {
+            let v: serde_json::Value = serde_json::from_str(&i.payload).ok()?;
+            Some(Place {
+                code: i.key,
+                name: v["name"].as_str()?.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The designated institutions of `area` that settle remote care directly.
+pub fn institutions(store: &Store, area: &str) -> Vec<Institution> {
+    let items = match store.reference_items(Dataset::Institutions, Some(area)) {
+        Ok(items) => items,
+        Err(e) => {
+            tracing::warn!("institutions unavailable: {e}");
+            return Vec::new();
+        }
+    };
+    items
+        .into_iter()
+        .filter_map(|i| {
+            let v: serde_json::Value = serde_json::from_str(&i.payload).ok()?;
+            if v["remote_settlement"].as_bool() == Some(false) {
+                return None;
+            }
+            Some(Institution {
+                code: i.key,
+                name: v["name"].as_str()?.to_string(),
+                level: v["level"].as_str().unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The wire form of a filing.
+pub fn input(s: &FilingSubmission) -> FilingSubmitInput {
+    FilingSubmitInput {
+        psn_no: s.person_number.clone(),
+        certno: s.id_number.clone(),
+        psn_name: s.name.clone(),
+        tel: s.phone1.clone(),
+        filing_type: match s.kind {
+            FilingKind::ResettledRetiree => filing_type::RESETTLED_RETIREE,
+            FilingKind::LongTermResident => filing_type::LONG_TERM_RESIDENT,
+            FilingKind::StationedWorker => filing_type::STATIONED_WORKER,
+            FilingKind::TemporaryTrip => filing_type::TEMPORARY_TRIP,
+            FilingKind::Referral => filing_type::REFERRAL,
+        }
+        .to_string(),
+        insuplc_admdvs: s.insured_area.code.clone(),
+        mdtrtarea_admdvs: s.area.code.clone(),
+        begndate: s.start.format("%Y-%m-%d").to_string(),
+        enddate: s
+            .end
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        fixmedins_code: String::new(),
+        commitment: true,
+        tel2: s.phone2.clone(),
+        mdtrt_addr: s.address.clone(),
+        fixmedins_codes: s.institutions.iter().map(|i| i.code.clone()).collect(),
+        agnter: s.proxy.clone().unwrap_or_default(),
+    }
+}
+
+/// What became of a submission within [`ANSWER_WAIT`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// In the outbox; the centre's number when it already accepted.
+    Queued {
+        /// The kiosk's tracking number.
+        tracking_no: String,
+        /// The centre's filing number.
+        filing_number: Option<String>,
+    },
+    /// The centre refused it (the message says why and what to do).
+    Refused(String),
+}
+
+/// Writes the filing to the outbox (the citizen's submission is safe from
+/// here on), asks the engine for a cycle and waits at most `wait` for the
+/// centre's answer.
+pub fn submit(
+    backend: &Backend,
+    submission: &FilingSubmission,
+    wait: Duration,
+) -> Result<Outcome, String> {
+    let receipt = backend.submit_filing(&input(submission)).map_err(|e| {
+        tracing::error!("filing not written to the outbox: {e}");
+        "备案暂时无法保存，请稍后再试或到人工窗口办理。".to_string()
+    })?;
+    if let Err(e) = backend.sync_now_and_wait(wait) {
+        tracing::warn!("sync after filing: {e}");
+    }
+    let status = backend.submission(&receipt.tracking_no).ok().flatten();
+    match status {
+        Some(s) if s.state == SubmissionState::Rejected => Ok(Outcome::Refused(format!(
+            "备案未通过：{}。如有疑问，请到人工窗口咨询。",
+            s.reason.unwrap_or_else(|| "不符合备案条件".into())
+        ))),
+        Some(s) if s.state == SubmissionState::Accepted => Ok(Outcome::Queued {
+            tracking_no: receipt.tracking_no,
+            filing_number: s.reference,
+        }),
+        _ => Ok(Outcome::Queued {
+            tracking_no: receipt.tracking_no,
+            filing_number: None,
+        }),
+    }
+}
+
+/// What the session loop needs from the store and the engine for filings
+/// and ratings (implemented by the kiosk's backend; a seam for tests).
+pub trait Desk: Send + Sync {
+    /// Cities of a province.
+    fn cities(&self, province: &str) -> Vec<Place>;
+    /// Institutions of an area.
+    fn institutions(&self, area: &str) -> Vec<Institution>;
+    /// Submit a filing (outbox first).
+    fn submit_filing(&self, submission: &FilingSubmission) -> Result<Outcome, String>;
+    /// Queue a satisfaction rating.
+    fn submit_rating(&self, input: &kiosk_sync::wire::RatingInput) -> Result<String, String>;
+    /// Record that a proxy acts for the insured person: both identities,
+    /// sealed in the outbox as an audit upload (never in the plain audit log).
+    fn record_proxy(
+        &self,
+        person_number: &str,
+        proxy_name: &str,
+        proxy_id: &str,
+    ) -> Result<(), String>;
+}
+
+impl Desk for Backend {
+    fn cities(&self, province: &str) -> Vec<Place> {
+        cities(self.store(), province)
+    }
+
+    fn institutions(&self, area: &str) -> Vec<Institution> {
+        institutions(self.store(), area)
+    }
+
+    fn submit_filing(&self, submission: &FilingSubmission) -> Result<Outcome, String> {
+        submit(self, submission, ANSWER_WAIT)
+    }
+
+    fn submit_rating(&self, input: &kiosk_sync::wire::RatingInput) -> Result<String, String> {
+        Backend::submit_rating(self, input)
+            .map(|r| r.tracking_no)
+            .map_err(|e| e.to_string())
+    }
+
+    fn record_proxy(
+        &self,
+        person_number: &str,
+        proxy_name: &str,
+        proxy_id: &str,
+    ) -> Result<(), String> {
+        let detail = serde_json::json!({
+            "psn_no": person_number,
+            "agnt_certno": proxy_id,
+            "agnt_name": proxy_name,
+        })
+        .to_string();
+        let input = kiosk_sync::wire::AuditUploadInput {
+            terminal_id: self.client().config().terminal_id.clone(),
+            entries: vec![kiosk_sync::store::AuditEntry {
+                id: 0,
+                at: String::new(),
+                event: "session.proxy".into(),
+                detail,
+            }],
+        };
+        self.outbox()
+            .submit_for(
+                kiosk_sync::SubmissionKind::Audit,
+                &input,
+                Some(person_number),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
