@@ -90,6 +90,9 @@ fn journey(kiosk: &Kiosk, dir: &Path, prefix: &str, papers: bool) {
             .unwrap();
         }
     }
+    kiosk.tap("继续办理");
+    kiosk.wait_for_screen("enrollment");
+    filing(kiosk, &shot);
     kiosk.tap("返回首页");
     kiosk.wait_for_screen("take-card");
     shot("take-card");
@@ -112,6 +115,89 @@ fn journey(kiosk: &Kiosk, dir: &Path, prefix: &str, papers: bool) {
     shot("guide");
     kiosk.tap("返回首页");
     kiosk.wait_for_screen("home");
+}
+
+/// Taps `label`, paging down with 下一屏 until it is on the screen.
+fn tap_scrolling(kiosk: &Kiosk, label: &str) {
+    for _ in 0..8 {
+        let screen = kiosk.screen();
+        let visible = screen["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["label"] == label);
+        if visible {
+            kiosk.tap(label);
+            return;
+        }
+        kiosk.tap("下一屏");
+    }
+    panic!("{label:?} not found on any page");
+}
+
+/// The filing journey up to the signed letter (not submitted).
+fn filing(kiosk: &Kiosk, shot: &dyn Fn(&str)) {
+    kiosk.tap("异地就医备案");
+    kiosk.wait_for_screen("filing-category");
+    shot("filing-category");
+    kiosk.tap("异地长期居住人员");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.tap("就医地");
+    kiosk.wait_for_screen("filing-province");
+    shot("filing-province");
+    tap_scrolling(kiosk, "海南省");
+    kiosk.wait_for_action("海口市");
+    shot("filing-city");
+    kiosk.tap("海口市");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.tap("就医机构");
+    kiosk.wait_for_action("海南省人民医院");
+    kiosk.tap("海南省人民医院");
+    kiosk.tap("完成");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.wait_for_text("海南省人民医院");
+    kiosk.tap("就医机构");
+    kiosk.wait_for_text("三级甲等");
+    shot("filing-institutions");
+    kiosk.tap("完成");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.tap("联系电话1");
+    kiosk.wait_for_screen("filing-phone");
+    for d in "1381234".chars() {
+        kiosk.tap(&d.to_string());
+    }
+    kiosk.wait_for_text("1381234");
+    shot("filing-phone");
+    for d in "5678".chars() {
+        kiosk.tap(&d.to_string());
+    }
+    kiosk.wait_for_text("13812345678");
+    kiosk.tap("确定");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.wait_for_text("13812345678");
+    shot("filing-form");
+    kiosk.tap("下一步：阅读承诺书");
+    kiosk.wait_for_screen("filing-letter");
+    kiosk.tap("☐ 本人已阅读并承诺以上内容");
+    kiosk.wait_for_action("☑ 本人已阅读并承诺以上内容");
+    let (status, _) = kiosk.post(
+        "/v1/draw",
+        serde_json::json!({
+            "label": "签名框",
+            "points": [[120, 220], [180, 120], [240, 250], [300, 110], [380, 240],
+                       [460, 130], [520, 200], [600, 150], [700, 210]]
+        }),
+    );
+    assert_eq!(status, 200);
+    kiosk.wait_for_action("提交备案");
+    shot("filing-letter");
+    // Back out without submitting: this journey only takes pictures.
+    kiosk.tap("返回修改");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.tap("返回");
+    kiosk.wait_for_screen("filing-category");
+    kiosk.tap("返回");
+    kiosk.wait_for_screen("enrollment");
 }
 
 fn countdown(kiosk: &Kiosk, dir: &Path, prefix: &str) {

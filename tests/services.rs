@@ -275,6 +275,7 @@ fn remote_care_filing_with_commitment_letter_signature_and_receipt() {
         serde_json::json!({ "label": "异地联系地址", "text": "海口市美兰区演示路1号" }),
     );
     assert_eq!(status, 200, "{body}");
+    kiosk.wait_for_text("海口市美兰区演示路1号");
     kiosk.tap("下一步：阅读承诺书");
     let letter = kiosk.wait_for_screen("filing-letter");
     assert!(texts(&letter).contains("基本医疗保险异地就医备案个人承诺书"));

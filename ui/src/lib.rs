@@ -420,6 +420,13 @@ pub fn inspect(window: &KioskWindow) -> ScreenInfo {
             Some(AccessibleRole::Text) | Some(AccessibleRole::Image) if !label.is_empty() => {
                 texts.push(label)
             }
+            // What is typed in a text field counts as shown.
+            Some(AccessibleRole::TextInput) => {
+                let value = element.accessible_value().unwrap_or_default().to_string();
+                if !value.is_empty() {
+                    texts.push(value);
+                }
+            }
             Some(AccessibleRole::Button) | Some(AccessibleRole::Checkbox) => {
                 actions.push(ActionInfo {
                     label,
@@ -503,8 +510,13 @@ pub fn draw(window: &KioskWindow, label: &str, points: &[(f32, f32)]) -> Result<
 
 /// Types `text` into the input labelled `label`. Call on the UI thread.
 pub fn input(window: &KioskWindow, label: &str, text: &str) -> Result<(), Error> {
-    let element = ElementHandle::find_by_accessible_label(window, label)
-        .next()
+    let elements: Vec<ElementHandle> =
+        ElementHandle::find_by_accessible_label(window, label).collect();
+    // The field itself, not a caption that reads the same.
+    let element = elements
+        .iter()
+        .find(|e| e.accessible_role() == Some(AccessibleRole::TextInput))
+        .or_else(|| elements.first())
         .ok_or_else(|| Error::NoSuchElement(label.to_string()))?;
     element.set_accessible_value(SharedString::from(text));
     Ok(())

@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use kiosk_core::clock::Clock;
 use kiosk_core::documents::{EnrollmentCertificate, VERIFICATION_TAG};
 use kiosk_core::region::{CertificateLayout, RegionProfile};
-use kiosk_core::session::{Command, Document, Event, Session};
+use kiosk_core::session::{Action, Command, Document, Event, Session};
 use kiosk_core::view::View;
 use kiosk_drivers::printer::{Job, Paper, PrinterLink, PrinterProfile, layout};
 use kiosk_sim::printer::PaperWidth;
@@ -370,6 +370,12 @@ fn log_event(event: &Event) {
         Event::CredentialRemoved => tracing::info!("credential removed"),
         Event::PersonLoaded { request, .. } => tracing::debug!(request, "person loaded"),
         Event::PersonFailed { request, .. } => tracing::debug!(request, "person failed"),
+        // Filing steps carry what the citizen types (address, phone
+        // digits): only the step's kind is logged.
+        Event::Action(Action::FilingStep(step)) => {
+            let kind = step.split(':').next().unwrap_or_default();
+            tracing::info!(step = kind, "tap (filing)")
+        }
         Event::Action(a) => tracing::info!(action = ?a, "tap"),
         Event::PrintFinished => tracing::debug!("print finished"),
         Event::PrintFailed { .. } => tracing::debug!("print failed"),
