@@ -102,3 +102,40 @@ pub fn synthesize(out: &std::path::Path, engine: &str) -> Result<usize, String> 
     }
     Ok(Prompt::ALL.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn voice_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/voice")
+    }
+
+    #[test]
+    fn every_prompt_has_a_recording() {
+        for prompt in Prompt::ALL {
+            let file = voice_dir().join(format!("{}.wav", prompt.id()));
+            let bytes = std::fs::read(&file)
+                .unwrap_or_else(|e| panic!("{}: {e} (run kiosk voice-pack)", file.display()));
+            assert_eq!(&bytes[..4], b"RIFF", "{}", file.display());
+            assert_eq!(&bytes[8..12], b"WAVE", "{}", file.display());
+            assert!(bytes.len() > 4096, "{} is too short", file.display());
+        }
+    }
+
+    #[test]
+    fn a_prompt_runs_the_player_and_a_new_one_replaces_it() {
+        // `true` stands in for aplay: it exits at once with success.
+        let voice = Voice::new(Some(voice_dir()), "true");
+        voice.say(Prompt::TakeCard);
+        voice.say(Prompt::PresentCredential);
+        let playing = voice.playing.lock().unwrap();
+        assert!(playing.is_some(), "the last prompt's player is held");
+        drop(playing);
+        // Off: nothing is started.
+        let off = Voice::off();
+        off.say(Prompt::TakeCard);
+        assert!(off.playing.lock().unwrap().is_none());
+        assert!(!off.enabled());
+    }
+}
