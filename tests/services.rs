@@ -317,3 +317,42 @@ fn remote_care_filing_with_commitment_letter_signature_and_receipt() {
         assert!(!logs.contains(secret), "{secret:?} leaked:\n{logs}");
     }
 }
+
+#[test]
+fn my_filings_lists_the_centres_records_and_applies_the_lock_period() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    // 王建国's e-voucher; he filed a resettled-retiree filing on 2026-09-01.
+    let (status, _) = kiosk.post(
+        "/v1/sim/scan",
+        serde_json::json!({ "text": "ECV1-7Q2M4K9T3W8R5Y1B6N0P2D4F" }),
+    );
+    assert_eq!(status, 200);
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("异地就医备案");
+    kiosk.wait_for_screen("filing-category");
+    kiosk.tap("我的备案");
+    let list = kiosk.wait_for_screen("filings");
+    let shown = texts(&list);
+    for expected in [
+        "BA20260901000001",
+        "异地安置退休人员",
+        "海口市",
+        "有效",
+        "长期有效",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} not in:\n{shown}");
+    }
+    // Jilin locks change and cancel for 6 months after filing.
+    kiosk.tap("取消备案");
+    let refused = kiosk.wait_for_text("个月内不能变更或取消");
+    assert!(
+        texts(&refused).contains("2027-03-01"),
+        "{}",
+        texts(&refused)
+    );
+    kiosk.tap("延期");
+    kiosk.wait_for_text("无需延期");
+    kiosk.tap("返回");
+    kiosk.wait_for_screen("enrollment");
+}

@@ -83,6 +83,18 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
     window.set_proxy(view.proxy.as_str().into());
     window.set_offers_filing(view.offers_filing);
     window.set_filing(filing_data(view.filing.as_ref(), per_row(window)));
+    window.set_filed(ModelRc::new(VecModel::from(
+        view.filed
+            .iter()
+            .map(|f| FiledData {
+                number: f.number.as_str().into(),
+                title: f.title.as_str().into(),
+                detail: f.detail.as_str().into(),
+                state: f.state.as_str().into(),
+                valid: f.valid,
+            })
+            .collect::<Vec<_>>(),
+    )));
     window.set_principal(view.principal.as_str().into());
     window.set_printed(view.printed.as_str().into());
     window.set_rating_state(view.rating.state.as_str().into());

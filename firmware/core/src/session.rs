@@ -29,7 +29,9 @@ use crate::identity::{Credential, CredentialKind};
 use crate::region::{CertificateApplicant, CertificateLayout, RegionProfile};
 
 pub mod filing;
-pub use filing::{FilingDraft, FilingSubmission, Institution, Keypad, Place};
+pub use filing::{
+    FiledRecord, FiledState, FilingDraft, FilingSubmission, Institution, Keypad, Place,
+};
 
 /// Which screen is showing. The id strings are what the UI and the
 /// automation API use.
@@ -67,6 +69,10 @@ pub enum Screen {
     FilingLetter,
     /// Remote-care filing: being submitted.
     FilingSubmitting,
+    /// My filings (我的备案): list with change, extend, cancel.
+    Filings,
+    /// My filings: being loaded or a cancellation being sent.
+    FilingsLoading,
     /// Proxy path (代办), step 1: present the insured person's credential.
     ProxyStart,
     /// Proxy path, step 2: the proxy places their own ID card.
@@ -101,6 +107,8 @@ impl Screen {
             Screen::FilingInstitutions => "filing-institutions",
             Screen::FilingLetter => "filing-letter",
             Screen::FilingSubmitting => "filing-submitting",
+            Screen::Filings => "filings",
+            Screen::FilingsLoading => "filings-loading",
             Screen::ProxyStart => "proxy-start",
             Screen::ProxyId => "proxy-id",
             Screen::Guides => "guides",
@@ -114,7 +122,11 @@ impl Screen {
     fn busy(self) -> bool {
         matches!(
             self,
-            Screen::Querying | Screen::Issuing | Screen::Printing | Screen::FilingSubmitting
+            Screen::Querying
+                | Screen::Issuing
+                | Screen::Printing
+                | Screen::FilingSubmitting
+                | Screen::FilingsLoading
         )
     }
 }
@@ -155,6 +167,10 @@ pub enum Action {
     Proxy,
     /// Start a remote-care filing.
     Filing,
+    /// Show my filings (我的备案).
+    MyFilings,
+    /// An action on one of my filings: `cancel:<no>`, `change:<no>`, `extend:<no>`.
+    Filed(String),
     /// A step inside the filing journey (the UI's action id, e.g.
     /// `province:46`, `key:7`, `stroke:x,y;…`).
     FilingStep(String),
@@ -174,6 +190,12 @@ impl Action {
         }
         if let Some(n) = id.strip_prefix("reason:") {
             return Some(Action::RateReason(n.parse().ok()));
+        }
+        if ["cancel:", "change:", "extend:"]
+            .iter()
+            .any(|p| id.starts_with(p))
+        {
+            return Some(Action::Filed(id.to_string()));
         }
         const FILING_PREFIXES: [&str; 7] = [
             "category:",
@@ -214,6 +236,7 @@ impl Action {
             "continue" => Some(Action::Continue),
             "proxy" => Some(Action::Proxy),
             "filing" => Some(Action::Filing),
+            "my-filings" => Some(Action::MyFilings),
             _ => None,
         }
     }
@@ -386,6 +409,25 @@ pub enum Event {
         /// The centre's filing number, if it answered in time.
         filing_number: Option<String>,
     },
+    /// My filings, from the centre and the outbox.
+    FilingsLoaded {
+        /// The request number from [`Command::QueryFilings`].
+        request: u64,
+        /// Newest first.
+        records: Vec<FiledRecord>,
+    },
+    /// My filings could not be loaded.
+    FilingsFailed {
+        /// The request number.
+        request: u64,
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// A cancellation was sent (or refused).
+    FilingCancelled {
+        /// Result: the message for the citizen either way.
+        message: String,
+    },
     /// The filing could not be written or the centre refused it.
     FilingFailed {
         /// Chinese message for the citizen.
@@ -450,6 +492,20 @@ pub enum Command {
     },
     /// Write the filing to the outbox and send it.
     SubmitFiling(Box<FilingSubmission>),
+    /// Load the person's filings (centre and outbox).
+    QueryFilings {
+        /// Request number; the answer must carry it back.
+        request: u64,
+        /// 人员编号.
+        person_number: String,
+    },
+    /// Cancel a filing (outbox first).
+    CancelFiling {
+        /// 人员编号.
+        person_number: String,
+        /// The filing number.
+        number: String,
+    },
     /// Queue a satisfaction rating for the centre.
     SubmitRating {
         /// 人员编号 (may be empty when no person was identified).
@@ -568,6 +624,7 @@ pub struct Session {
     filing_cities: Vec<Place>,
     filing_institutions: Vec<Institution>,
     filing_submitted: Option<Box<FilingSubmission>>,
+    filed: Vec<FiledRecord>,
     keypad: Option<Keypad>,
     today: chrono::NaiveDate,
     slips_printed: u64,
@@ -609,6 +666,7 @@ impl Session {
             filing_cities: Vec::new(),
             filing_institutions: Vec::new(),
             filing_submitted: None,
+            filed: Vec::new(),
             keypad: None,
             today: chrono::NaiveDate::MIN,
             slips_printed: 0,
@@ -798,6 +856,33 @@ impl Session {
                     None => Vec::new(),
                 }
             }
+            Event::FilingsLoaded { request, records } => {
+                if request == self.request && self.screen == Screen::FilingsLoading {
+                    self.touch(now);
+                    self.filed = records;
+                    self.screen = Screen::Filings;
+                }
+                Vec::new()
+            }
+            Event::FilingsFailed { request, message } => {
+                if request == self.request && self.screen == Screen::FilingsLoading {
+                    self.touch(now);
+                    self.show_error(message);
+                    return vec![Command::Say(Prompt::Problem)];
+                }
+                Vec::new()
+            }
+            Event::FilingCancelled { message } => {
+                if self.screen != Screen::FilingsLoading {
+                    return Vec::new();
+                }
+                self.touch(now);
+                // Reload the list; the message stays above it.
+                let mut commands = self.reload_filings();
+                self.note = message;
+                commands.push(Command::Say(Prompt::ChooseService));
+                commands
+            }
             Event::FilingFailed { message } => {
                 if self.screen == Screen::FilingSubmitting {
                     self.touch(now);
@@ -949,6 +1034,14 @@ impl Session {
             Action::Home => self.end_session(now),
             Action::Continue => Vec::new(),
             Action::Filing => self.start_filing(),
+            Action::MyFilings => self.my_filings(),
+            Action::Filed(id) => {
+                if self.screen == Screen::Filings {
+                    self.filed_action(&id)
+                } else {
+                    Vec::new()
+                }
+            }
             Action::FilingStep(id) => {
                 let is_filing_screen = matches!(
                     self.screen,
@@ -1028,6 +1121,10 @@ impl Session {
                     return Vec::new();
                 }
                 match self.screen {
+                    Screen::Filings if self.person.is_some() => {
+                        self.note.clear();
+                        self.screen = Screen::Enrollment;
+                    }
                     Screen::Certificate | Screen::CertificateRefused | Screen::Printed
                         if self.person.is_some() =>
                     {
@@ -1245,6 +1342,18 @@ impl Session {
         })
     }
 
+    fn reload_filings(&mut self) -> Vec<Command> {
+        let Some(person) = &self.person else {
+            return Vec::new();
+        };
+        self.request += 1;
+        self.screen = Screen::FilingsLoading;
+        vec![Command::QueryFilings {
+            request: self.request,
+            person_number: person.person_number.clone(),
+        }]
+    }
+
     fn pending_submission(&self) -> Option<&FilingSubmission> {
         self.filing_submitted.as_deref()
     }
@@ -1371,6 +1480,7 @@ impl Session {
         self.filing_cities.clear();
         self.filing_institutions.clear();
         self.filing_submitted = None;
+        self.filed.clear();
         self.keypad = None;
         self.proxy_mode = false;
         self.proxy = None;

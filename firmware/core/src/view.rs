@@ -11,7 +11,9 @@ use crate::identity::PROVINCES;
 use crate::identity::{CredentialKind, mask_name, mask_number};
 use crate::region::{CertificateLayout, KioskAction, RegionProfile, ServiceItem};
 use crate::session::filing::kind_id;
-use crate::session::{FilingDraft, Keypad, RATING_REASONS, RatingState, Screen, Session};
+use crate::session::{
+    FiledState, FilingDraft, Keypad, RATING_REASONS, RatingState, Screen, Session,
+};
 
 /// The whole screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub struct View {
     pub offers_filing: bool,
     /// The filing journey, while it runs.
     pub filing: Option<FilingView>,
+    /// My filings (我的备案).
+    pub filed: Vec<FiledView>,
     /// The proxy (代办人) of the session, masked; empty when none.
     pub proxy: String,
     /// The insured person being served by a proxy, masked name (proxy step).
@@ -94,6 +98,21 @@ pub struct FilingView {
     pub agreed: bool,
     /// Something is drawn in the signature box.
     pub signed: bool,
+}
+
+/// One of my filings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FiledView {
+    /// Filing number (or tracking number while pending).
+    pub number: String,
+    /// Category label.
+    pub title: String,
+    /// Area, dates and validity, one line each.
+    pub detail: String,
+    /// State label (有效 / 已取消或终止 / 待医保中心确认 / 未通过：…).
+    pub state: String,
+    /// Whether it is in force (change, extend and cancel apply).
+    pub valid: bool,
 }
 
 /// A button of a choice list.
@@ -284,6 +303,39 @@ impl View {
             offers_certificate: !rule.layouts.value.is_empty(),
             offers_filing: region.filing_rules().offered().any(|c| c.kiosk_can_file),
             filing: session.filing().map(|d| FilingView::of(session, d)),
+            filed: session
+                .filed()
+                .iter()
+                .map(|r| FiledView {
+                    number: r.number.clone(),
+                    title: r
+                        .kind
+                        .and_then(|k| region.filing_rules().category(k))
+                        .map(|c| c.label.clone())
+                        .unwrap_or_else(|| "异地就医备案".into()),
+                    detail: [
+                        format!("备案编号：{}", r.number),
+                        format!("就医地：{}", r.area),
+                        format!(
+                            "有效期：{} 起，{}",
+                            r.start,
+                            if r.end.is_empty() {
+                                "长期有效".to_string()
+                            } else {
+                                format!("至 {}", r.end)
+                            }
+                        ),
+                    ]
+                    .join("\n"),
+                    state: match &r.state {
+                        FiledState::Valid => "有效".into(),
+                        FiledState::Ended => "已取消或已终止".into(),
+                        FiledState::Pending => "已提交，待医保中心确认".into(),
+                        FiledState::Rejected(reason) => format!("未通过：{reason}"),
+                    },
+                    valid: r.state == FiledState::Valid,
+                })
+                .collect(),
             proxy: session
                 .proxy()
                 .map(|p| format!("{}（{}）", mask_name(&p.name), mask_number(&p.id_number)))

@@ -234,6 +234,32 @@ impl Controller {
                     let _ = events.send(Event::InstitutionsLoaded { area, institutions });
                 });
             }
+            Command::QueryFilings {
+                request,
+                person_number,
+            } => {
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("filings", move || {
+                    let event = match desk.filings_of(&person_number) {
+                        Ok(records) => Event::FilingsLoaded { request, records },
+                        Err(message) => Event::FilingsFailed { request, message },
+                    };
+                    let _ = events.send(event);
+                });
+            }
+            Command::CancelFiling {
+                person_number,
+                number,
+            } => {
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("filing-cancel", move || {
+                    let message = match desk.cancel_filing(&person_number, &number) {
+                        Ok(m) | Err(m) => m,
+                    };
+                    tracing::info!("filing cancellation handled");
+                    let _ = events.send(Event::FilingCancelled { message });
+                });
+            }
             Command::SubmitFiling(submission) => {
                 let desk = Arc::clone(&self.desk);
                 spawn_worker("filing", move || {
@@ -372,6 +398,10 @@ fn log_event(event: &Event) {
         Event::PersonFailed { request, .. } => tracing::debug!(request, "person failed"),
         // Filing steps carry what the citizen types (address, phone
         // digits): only the step's kind is logged.
+        Event::Action(Action::Filed(step)) => {
+            let kind = step.split(':').next().unwrap_or_default();
+            tracing::info!(step = kind, "tap (my filings)")
+        }
         Event::Action(Action::FilingStep(step)) => {
             let kind = step.split(':').next().unwrap_or_default();
             tracing::info!(step = kind, "tap (filing)")
@@ -389,6 +419,9 @@ fn log_event(event: &Event) {
             tracing::debug!(n = institutions.len(), "institutions")
         }
         Event::FilingQueued { .. } => tracing::debug!("filing queued"),
+        Event::FilingsLoaded { records, .. } => tracing::debug!(n = records.len(), "filings"),
+        Event::FilingsFailed { .. } => tracing::debug!("filings failed"),
+        Event::FilingCancelled { .. } => tracing::debug!("filing cancelled"),
         Event::FilingFailed { .. } => tracing::debug!("filing failed"),
         Event::Tick => {}
     }

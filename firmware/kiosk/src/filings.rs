@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use kiosk_core::region::FilingKind;
-use kiosk_core::session::{FilingSubmission, Institution, Place};
+use kiosk_core::session::{FiledRecord, FiledState, FilingSubmission, Institution, Place};
 use kiosk_sync::Store;
 use kiosk_sync::store::{Dataset, SubmissionState};
 use kiosk_sync::wire::{FilingSubmitInput, filing_type};
@@ -150,6 +150,11 @@ pub trait Desk: Send + Sync {
     fn institutions(&self, area: &str) -> Vec<Institution>;
     /// Submit a filing (outbox first).
     fn submit_filing(&self, submission: &FilingSubmission) -> Result<Outcome, String>;
+    /// The person's filings: the centre's records and this kiosk's
+    /// submissions it has not confirmed (or refused).
+    fn filings_of(&self, person_number: &str) -> Result<Vec<FiledRecord>, String>;
+    /// Cancel a filing (outbox first); the message for the citizen.
+    fn cancel_filing(&self, person_number: &str, number: &str) -> Result<String, String>;
     /// Queue a satisfaction rating.
     fn submit_rating(&self, input: &kiosk_sync::wire::RatingInput) -> Result<String, String>;
     /// Record that a proxy acts for the insured person: both identities,
@@ -160,6 +165,28 @@ pub trait Desk: Send + Sync {
         proxy_name: &str,
         proxy_id: &str,
     ) -> Result<(), String>;
+}
+
+/// The name of an area code in the synced area codes (the code when unknown).
+pub fn area_name(store: &Store, code: &str) -> String {
+    store
+        .reference_items(Dataset::AreaCodes, None)
+        .ok()
+        .and_then(|items| items.into_iter().find(|i| i.key == code))
+        .and_then(|i| serde_json::from_str::<serde_json::Value>(&i.payload).ok())
+        .and_then(|v| v["name"].as_str().map(str::to_string))
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn kind_of(code: &str) -> Option<FilingKind> {
+    Some(match code {
+        filing_type::RESETTLED_RETIREE => FilingKind::ResettledRetiree,
+        filing_type::LONG_TERM_RESIDENT => FilingKind::LongTermResident,
+        filing_type::STATIONED_WORKER => FilingKind::StationedWorker,
+        filing_type::TEMPORARY_TRIP => FilingKind::TemporaryTrip,
+        filing_type::REFERRAL => FilingKind::Referral,
+        _ => return None,
+    })
 }
 
 impl Desk for Backend {
@@ -173,6 +200,83 @@ impl Desk for Backend {
 
     fn submit_filing(&self, submission: &FilingSubmission) -> Result<Outcome, String> {
         submit(self, submission, ANSWER_WAIT)
+    }
+
+    fn filings_of(&self, person_number: &str) -> Result<Vec<FiledRecord>, String> {
+        let answer = self.client().query_filings(person_number).map_err(|e| {
+            tracing::warn!("filing query failed: {e}");
+            e.user_message()
+        })?;
+        let mut records: Vec<FiledRecord> = Vec::new();
+        // This kiosk's filings the centre has not confirmed yet, or refused.
+        if let Ok(local) = self.submissions_of(person_number) {
+            for s in local.into_iter().filter(|s| s.kind == "filing_submit") {
+                let state = match s.state {
+                    SubmissionState::Pending => FiledState::Pending,
+                    SubmissionState::Rejected => {
+                        FiledState::Rejected(s.reason.clone().unwrap_or_default())
+                    }
+                    SubmissionState::Accepted => continue,
+                };
+                records.push(FiledRecord {
+                    number: s.tracking_no.clone(),
+                    kind: None,
+                    area: String::new(),
+                    start: s
+                        .created_at
+                        .map(|d| d.format("%Y-%m-%d").to_string())
+                        .unwrap_or_default(),
+                    end: String::new(),
+                    filed_on: s.created_at.map(|d| d.date()),
+                    state,
+                });
+            }
+        }
+        for f in answer.filings {
+            records.push(FiledRecord {
+                area: area_name(self.store(), &f.mdtrtarea_admdvs),
+                kind: kind_of(&f.filing_type),
+                start: f.begndate.clone(),
+                end: f.enddate.clone(),
+                filed_on: chrono::NaiveDate::parse_from_str(&f.filed_on, "%Y-%m-%d").ok(),
+                state: if f.status == "1" {
+                    FiledState::Valid
+                } else {
+                    FiledState::Ended
+                },
+                number: f.filing_no,
+            });
+        }
+        Ok(records)
+    }
+
+    fn cancel_filing(&self, person_number: &str, number: &str) -> Result<String, String> {
+        let receipt = self
+            .submit_filing_cancel(&kiosk_sync::wire::FilingCancelInput {
+                psn_no: person_number.to_string(),
+                filing_no: number.to_string(),
+                reason: "参保人在自助终端申请取消".into(),
+            })
+            .map_err(|e| {
+                tracing::error!("cancellation not written to the outbox: {e}");
+                "取消申请暂时无法保存，请稍后再试或到人工窗口办理。".to_string()
+            })?;
+        if let Err(e) = self.sync_now_and_wait(ANSWER_WAIT) {
+            tracing::warn!("sync after cancellation: {e}");
+        }
+        Ok(match self.submission(&receipt.tracking_no).ok().flatten() {
+            Some(s) if s.state == SubmissionState::Accepted => {
+                format!("备案 {number} 已取消。")
+            }
+            Some(s) if s.state == SubmissionState::Rejected => format!(
+                "取消未通过：{}。如有疑问，请到人工窗口咨询。",
+                s.reason.unwrap_or_default()
+            ),
+            _ => format!(
+                "取消申请已提交（受理编号 {}），医保中心确认后生效，可稍后在此查看。",
+                receipt.tracking_no
+            ),
+        })
     }
 
     fn submit_rating(&self, input: &kiosk_sync::wire::RatingInput) -> Result<String, String> {

@@ -506,3 +506,119 @@ mod tests {
         assert!(FilingDraft::default().signature_bitmap().is_none());
     }
 }
+
+/// A filing as the centre (or the kiosk's outbox) holds it, for 我的备案.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiledRecord {
+    /// The centre's filing number, or the kiosk's tracking number while
+    /// the centre has not answered.
+    pub number: String,
+    /// Category, when known.
+    pub kind: Option<FilingKind>,
+    /// Area of care, by name when the synced area codes know it.
+    pub area: String,
+    /// Start date `YYYY-MM-DD`.
+    pub start: String,
+    /// End date, empty for long-term filings.
+    pub end: String,
+    /// Filed on (for the lock period).
+    pub filed_on: Option<NaiveDate>,
+    /// State.
+    pub state: FiledState,
+}
+
+/// Where a filing stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FiledState {
+    /// In force.
+    Valid,
+    /// Cancelled or ended.
+    Ended,
+    /// Written on this kiosk, not yet answered by the centre.
+    Pending,
+    /// The centre refused it.
+    Rejected(String),
+}
+
+impl Session {
+    /// The person's filings (我的备案), once loaded.
+    pub fn filed(&self) -> &[FiledRecord] {
+        &self.filed
+    }
+
+    pub(super) fn my_filings(&mut self) -> Vec<Command> {
+        let Some(person) = &self.person else {
+            return Vec::new();
+        };
+        if !matches!(
+            self.screen,
+            Screen::Enrollment | Screen::Filings | Screen::FilingCategory
+        ) {
+            return Vec::new();
+        }
+        self.request += 1;
+        self.filed.clear();
+        self.note.clear();
+        self.screen = Screen::FilingsLoading;
+        vec![Command::QueryFilings {
+            request: self.request,
+            person_number: person.person_number.clone(),
+        }]
+    }
+
+    pub(super) fn filed_action(&mut self, id: &str) -> Vec<Command> {
+        let Some(person) = &self.person else {
+            return Vec::new();
+        };
+        let (verb, number) = id.split_once(':').unwrap_or((id, ""));
+        let Some(record) = self.filed.iter().find(|r| r.number == number).cloned() else {
+            return Vec::new();
+        };
+        let rules = self.region.filing_rules();
+        let lock_months = rules.lock_period_months.value;
+        let locked_until = record.filed_on.and_then(|d| {
+            (!rules.may_change(d, self.today))
+                .then(|| d.checked_add_months(chrono::Months::new(u32::from(lock_months))))
+                .flatten()
+        });
+        match verb {
+            "cancel" | "change" if record.state != FiledState::Valid => {
+                self.note = "这条备案当前不在有效期内，无需变更或取消。".into();
+                Vec::new()
+            }
+            "cancel" | "change" if locked_until.is_some() => {
+                let until = locked_until
+                    .map(crate::documents::format_date)
+                    .unwrap_or_default();
+                self.note = format!(
+                    "按本地区规定，备案后{lock_months}个月内不能变更或取消。这条备案自 {until} 起可以变更或取消。"
+                );
+                Vec::new()
+            }
+            "cancel" => {
+                self.note.clear();
+                self.screen = Screen::FilingsLoading;
+                vec![Command::CancelFiling {
+                    person_number: person.person_number.clone(),
+                    number: record.number,
+                }]
+            }
+            "change" => {
+                // A change is a new filing that replaces this one: cancel it
+                // here, then file again (the same identity is enough, 001).
+                self.note = "变更备案：请先点“取消备案”，再回到“异地就医备案”重新办理新的备案；备案后即时生效。"
+                    .into();
+                Vec::new()
+            }
+            "extend" => {
+                self.note = if record.end.is_empty() {
+                    "这条备案长期有效，变更或取消前一直有效，无需延期。".to_string()
+                } else {
+                    rules.extension.text.clone()
+                };
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+}

@@ -564,3 +564,52 @@ fn remote_care_filing_from_category_to_printed_receipt() {
     s.handle(Event::PrintFinished, t, wall());
     assert_eq!(s.screen(), Screen::Printed);
 }
+
+#[test]
+fn my_filings_cancel_respects_the_regions_lock_period() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    let cmds = tap(&mut s, "my-filings", t);
+    let Some(Command::QueryFilings { request, .. }) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    let record = |number: &str, filed: (i32, u32, u32)| FiledRecord {
+        number: number.into(),
+        kind: Some(crate::region::FilingKind::LongTermResident),
+        area: "海口市".into(),
+        start: "2026-01-01".into(),
+        end: String::new(),
+        filed_on: NaiveDate::from_ymd_opt(filed.0, filed.1, filed.2),
+        state: FiledState::Valid,
+    };
+    s.handle(
+        Event::FilingsLoaded {
+            request: *request,
+            records: vec![
+                record("BA-NEW", (2026, 9, 1)),
+                record("BA-OLD", (2026, 1, 1)),
+            ],
+        },
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::Filings);
+    // Jilin: 6 months' lock (national default): filed in September, locked.
+    assert!(tap(&mut s, "cancel:BA-NEW", t).is_empty());
+    assert!(s.note().contains("2027-03-01"), "{}", s.note());
+    tap(&mut s, "extend:BA-OLD", t);
+    assert!(s.note().contains("无需延期"));
+    let cmds = tap(&mut s, "cancel:BA-OLD", t);
+    assert!(matches!(&cmds[..], [Command::CancelFiling { number, .. }] if number == "BA-OLD"));
+    assert_eq!(s.screen(), Screen::FilingsLoading);
+    let cmds = s.handle(
+        Event::FilingCancelled {
+            message: "已取消".into(),
+        },
+        t,
+        wall(),
+    );
+    assert!(matches!(cmds.first(), Some(Command::QueryFilings { .. })));
+    assert_eq!(s.note(), "已取消");
+}
