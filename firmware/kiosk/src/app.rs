@@ -3,7 +3,7 @@
 //! central-service client, the session loop, the automation API and the
 //! UI, and runs the UI event loop on the main thread.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,7 @@ use slint::ComponentHandle;
 use crate::automation::{ApiState, AutomationServer};
 use crate::config::Config;
 use crate::controller::Controller;
+use crate::device_loop::DeviceHealth;
 use crate::error::Error;
 use crate::idreader::{self, ReaderSettings};
 use crate::qrscanner::{self, ScannerSettings};
@@ -94,6 +95,71 @@ struct Simulation {
     central: Option<CentralServer>,
     ss_card_reader: Option<SimCcidReader>,
     scanner: Option<Arc<ScannerSimHandle>>,
+    /// Last, so that it goes after the simulators that link into it.
+    links: Option<SimLinks>,
+}
+
+impl Simulation {
+    /// The directory of stable names for simulated serial devices, made
+    /// on first use.
+    fn links(&mut self) -> Result<PathBuf, Error> {
+        if let Some(links) = &self.links {
+            return Ok(links.0.clone());
+        }
+        let links = SimLinks::create()?;
+        let dir = links.0.clone();
+        self.links = Some(links);
+        Ok(dir)
+    }
+}
+
+/// A directory of symlinks, one per simulated serial device
+/// (`$TMPDIR/kiosk-sim-<pid>/id-card-reader` → `/dev/pts/N`): the stable
+/// path the device loop opens, as `/dev/serial/by-id/…` is for a real
+/// reader. Unplugging a simulator removes its link and re-plugging points
+/// it at a new pty, so the loop finds the device again without being told.
+/// Removed when the kiosk exits; directories of kiosks that were killed are
+/// swept at the next start.
+struct SimLinks(PathBuf);
+
+const SIM_LINKS_PREFIX: &str = "kiosk-sim-";
+
+impl SimLinks {
+    fn create() -> Result<SimLinks, Error> {
+        let base = std::env::temp_dir();
+        sweep_stale_sim_links(&base);
+        let dir = base.join(format!("{SIM_LINKS_PREFIX}{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(SimLinks(dir))
+    }
+}
+
+impl Drop for SimLinks {
+    fn drop(&mut self) {
+        // Only symlinks in there; `remove_dir_all` does not follow them.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Removes `kiosk-sim-<pid>` directories whose process is gone.
+fn sweep_stale_sim_links(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SIM_LINKS_PREFIX))
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Runs the kiosk until the window is closed or the process is stopped.
@@ -108,6 +174,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         central: None,
         ss_card_reader: None,
         scanner: None,
+        links: None,
     };
     let simulated = config.simulates_anything();
     if simulated {
@@ -120,9 +187,13 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         Some(path) => path.clone(),
         None => {
             let slot = CardSlot::new();
-            let handle = IdReaderSim::spawn(slot.clone(), None)?;
-            let path = handle.path().display().to_string();
-            println!("kiosk: ID card reader: simulated on {path}");
+            let link = sim.links()?.join("id-card-reader");
+            let handle = IdReaderSim::spawn(slot.clone(), Some(&link))?;
+            let path = link.display().to_string();
+            println!(
+                "kiosk: ID card reader: simulated on {path} -> {}",
+                handle.path().display()
+            );
             sim.id_card_slot = Some(slot);
             sim.id_reader = Some(Arc::new(handle));
             path
@@ -156,9 +227,13 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             path.clone()
         }
         None => {
-            let handle = ScannerSim::spawn(None)?;
-            let path = handle.path().display().to_string();
-            println!("kiosk: QR scanner: simulated on {path}");
+            let link = sim.links()?.join("qr-scanner");
+            let handle = ScannerSim::spawn(Some(&link))?;
+            let path = link.display().to_string();
+            println!(
+                "kiosk: QR scanner: simulated on {path} -> {}",
+                handle.path().display()
+            );
             sim.scanner = Some(Arc::new(handle));
             path
         }
@@ -313,6 +388,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             })?;
     }
 
+    // Device loops, and the health table they keep.
+    let health = DeviceHealth::default();
     // ID card reader loop.
     let (reader_stop_tx, reader_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
@@ -324,7 +401,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         let tx = events_tx.clone();
         std::thread::Builder::new()
             .name("id-reader".into())
-            .spawn(move || idreader::run(settings, tx, reader_stop_rx))?;
+            .spawn({
+                let health = health.clone();
+                move || idreader::run(settings, tx, reader_stop_rx, health)
+            })?;
     }
     // Social security card loop.
     let (ss_stop_tx, ss_stop_rx) = crossbeam_channel::bounded::<()>(1);
@@ -334,9 +414,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             poll: Duration::from_millis(config.devices.ss_card_poll_ms.max(50)),
         };
         let tx = events_tx.clone();
-        std::thread::Builder::new()
-            .name("ss-card".into())
-            .spawn(move || sscardreader::run(settings, tx, ss_stop_rx))?;
+        std::thread::Builder::new().name("ss-card".into()).spawn({
+            let health = health.clone();
+            move || sscardreader::run(settings, tx, ss_stop_rx, health)
+        })?;
     }
 
     // QR scanner loop.
@@ -354,7 +435,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         let tx = events_tx.clone();
         std::thread::Builder::new()
             .name("qr-scanner".into())
-            .spawn(move || qrscanner::run(settings, tx, scanner_stop_rx))?;
+            .spawn({
+                let health = health.clone();
+                move || qrscanner::run(settings, tx, scanner_stop_rx, health)
+            })?;
     }
     drop(events_tx);
 
@@ -370,6 +454,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 printer: sim.printer.clone(),
                 ss_card_reader: sim.ss_card_reader.clone(),
                 scanner: sim.scanner.clone(),
+                health: health.clone(),
             },
         )?;
         println!("kiosk: automation API: http://{}", server.addr());
