@@ -9,6 +9,19 @@ pub enum Error {
     #[error("device link error: {0}")]
     Io(#[from] std::io::Error),
 
+    /// A device that was open went away: the port hung up or stopped
+    /// existing (a reader or scanner unplugged, its cable pulled, its
+    /// USB-serial adapter reset). The kiosk closes it and opens it again
+    /// until it is back.
+    #[error("{device:?} disconnected: {source}")]
+    Disconnected {
+        /// Which device.
+        device: Device,
+        /// What the link reported.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The printer URI is not one the kiosk understands.
     #[error("printer URI not understood: {0}")]
     PrinterUri(String),
@@ -216,6 +229,21 @@ impl Error {
             Error::SerialOpen { .. } => {
                 "设备未连接或被占用，暂时无法使用，请联系工作人员。".to_string()
             }
+            Error::Disconnected { device, .. } => match device {
+                Device::IdCardReader => {
+                    "身份证读卡器连接中断，暂时无法读卡。请改用社保卡或医保电子凭证，或联系工作人员；读卡器恢复后可重新放置身份证。"
+                }
+                Device::SsCardReader => {
+                    "社保卡读卡器连接中断，暂时无法读卡。请取回社保卡，改用身份证或医保电子凭证，或联系工作人员。"
+                }
+                Device::Scanner => {
+                    "扫码器连接中断，暂时无法扫码。请改用身份证或社保卡，或联系工作人员。"
+                }
+                Device::Printer => {
+                    "打印机连接中断，已通知工作人员。恢复后将重新完整打印，您也可以到人工窗口打印。"
+                }
+            }
+            .to_string(),
             Error::PrinterUri(_)
             | Error::PrinterUnreachable(_)
             | Error::Timeout {
@@ -304,6 +332,29 @@ impl Error {
                     .to_string()
             }
         }
+    }
+}
+
+impl Error {
+    /// The error for an I/O failure on `device`'s open link: timeouts and
+    /// "no data yet" are the caller's business; anything else on a serial
+    /// port means the device went away ([`Error::Disconnected`]).
+    pub fn link(device: Device, source: std::io::Error) -> Error {
+        Error::Disconnected { device, source }
+    }
+
+    /// Whether this error means the link to the device is gone, so the
+    /// device should be closed and opened again (unplugged, port missing,
+    /// USB failure), rather than a fault of one exchange.
+    pub fn is_link_lost(&self) -> bool {
+        matches!(
+            self,
+            Error::Disconnected { .. }
+                | Error::Io(_)
+                | Error::SerialOpen { .. }
+                | Error::Usb(_)
+                | Error::UsbReaderNotFound { .. }
+        )
     }
 }
 

@@ -340,7 +340,7 @@ impl<P: Read> Scanner<P> {
                         | io::ErrorKind::TimedOut
                         | io::ErrorKind::Interrupted
                 ) => {}
-            Err(e) => return Err(Error::Io(e)),
+            Err(e) => return Err(Error::link(crate::error::Device::Scanner, e)),
         }
         let mut out = self.drain(now);
         if self.decoder.pending() > 0
@@ -416,6 +416,30 @@ mod tests {
         let mut d = LineDecoder::new(max);
         d.push(bytes);
         std::iter::from_fn(|| d.next_line()).collect()
+    }
+
+    /// A port that has hung up (its device unplugged).
+    struct HungUp;
+
+    impl Read for HungUp {
+        fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    #[test]
+    fn a_hung_up_port_means_the_scanner_is_disconnected() {
+        let mut scanner = Scanner::new(HungUp, TokenRule::default(), Duration::from_secs(2));
+        let error = scanner.poll(Instant::now()).unwrap_err();
+        assert!(matches!(
+            error,
+            Error::Disconnected {
+                device: crate::error::Device::Scanner,
+                ..
+            }
+        ));
+        assert!(error.is_link_lost());
+        assert!(error.user_message().contains("扫码器连接中断"));
     }
 
     #[test]

@@ -258,6 +258,24 @@ impl Kiosk {
         }
     }
 
+    /// Waits (bounded) until `GET /v1/health` reports `device` (e.g.
+    /// `id_card_reader`, `qr_scanner`) in `state` (`ok`, `disconnected`);
+    /// returns that device's entry.
+    pub fn wait_for_device(&self, device: &str, state: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let health = self.get("/v1/health");
+            if health[device]["state"] == state {
+                return health[device].clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{device} not {state:?}: {health}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
     /// Takes the card away and waits until the reader has noticed.
     pub fn remove_id_card_and_wait(&self) {
         let before = self.logs().matches("credential removed").count();

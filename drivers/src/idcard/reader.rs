@@ -159,7 +159,7 @@ impl<P: Read + Write> IdCardReader<P> {
     /// by the timeout.
     pub fn command(&mut self, cmd: u8, para: u8, data: &[u8]) -> Result<Response, Error> {
         let deadline = Instant::now() + self.timeout;
-        (self.discard)(&mut self.port)?;
+        (self.discard)(&mut self.port).map_err(|e| Error::link(Device::IdCardReader, e))?;
         self.decoder.clear();
         self.write_frame(&encode_command(cmd, para, data), deadline)?;
         let mut buf = [0u8; 512];
@@ -184,7 +184,7 @@ impl<P: Read + Write> IdCardReader<P> {
                         e.kind(),
                         io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
                     ) => {}
-                Err(e) => return Err(Error::Io(e)),
+                Err(e) => return Err(Error::link(Device::IdCardReader, e)),
             }
         }
     }
@@ -211,7 +211,12 @@ impl<P: Read + Write> IdCardReader<P> {
                 });
             }
             match self.port.write(&frame[written..]) {
-                Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+                Ok(0) => {
+                    return Err(Error::link(
+                        Device::IdCardReader,
+                        io::ErrorKind::WriteZero.into(),
+                    ));
+                }
                 Ok(n) => written += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     thread::sleep(IDLE_PAUSE.min(deadline - now));
@@ -221,7 +226,7 @@ impl<P: Read + Write> IdCardReader<P> {
                         e.kind(),
                         io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
                     ) => {}
-                Err(e) => return Err(Error::Io(e)),
+                Err(e) => return Err(Error::link(Device::IdCardReader, e)),
             }
         }
         match self.port.flush() {
@@ -229,7 +234,7 @@ impl<P: Read + Write> IdCardReader<P> {
             Err(e) if e.kind() == io::ErrorKind::TimedOut => Err(Error::Timeout {
                 device: Device::IdCardReader,
             }),
-            Err(e) => Err(Error::Io(e)),
+            Err(e) => Err(Error::link(Device::IdCardReader, e)),
         }
     }
 }
@@ -526,11 +531,19 @@ mod tests {
     }
 
     #[test]
-    fn link_errors_are_io_errors() {
+    fn link_errors_mean_the_reader_is_disconnected() {
         let mut port = FakePort::new(vec![]);
         port.fail_reads = true;
         let mut reader = IdCardReader::new(port, Duration::from_secs(1));
-        assert!(matches!(reader.find_card(), Err(Error::Io(_))));
+        let failed = reader.find_card();
+        assert!(matches!(
+            failed,
+            Err(Error::Disconnected {
+                device: Device::IdCardReader,
+                ..
+            })
+        ));
+        assert!(failed.is_err_and(|e| e.is_link_lost()));
     }
 
     #[test]

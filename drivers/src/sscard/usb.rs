@@ -192,7 +192,12 @@ fn usb_error(e: rusb::Error) -> Error {
         rusb::Error::Timeout => Error::Timeout {
             device: Device::SsCardReader,
         },
-        rusb::Error::NoDevice | rusb::Error::Io | rusb::Error::Pipe => {
+        // Unplugged: the kiosk reopens it until it is back.
+        rusb::Error::NoDevice => Error::Disconnected {
+            device: Device::SsCardReader,
+            source: std::io::Error::new(std::io::ErrorKind::NotConnected, e),
+        },
+        rusb::Error::Io | rusb::Error::Pipe => {
             Error::Io(std::io::Error::new(std::io::ErrorKind::BrokenPipe, e))
         }
         other => Error::Usb(other.to_string()),

@@ -3,7 +3,7 @@
 //! central-service client, the session loop, the automation API and the
 //! UI, and runs the UI event loop on the main thread.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,7 @@ use crate::automation::{ApiState, AutomationServer};
 use crate::backend::{self, Backend, StorePaths};
 use crate::config::Config;
 use crate::controller::Controller;
+use crate::device_loop::DeviceHealth;
 use crate::error::Error;
 use crate::health::{self, DeviceBoard, HealthSettings};
 use crate::idreader::{self, ReaderSettings};
@@ -97,6 +98,71 @@ struct Simulation {
     central: Option<CentralServer>,
     ss_card_reader: Option<SimCcidReader>,
     scanner: Option<Arc<ScannerSimHandle>>,
+    /// Last, so that it goes after the simulators that link into it.
+    links: Option<SimLinks>,
+}
+
+impl Simulation {
+    /// The directory of stable names for simulated serial devices, made
+    /// on first use.
+    fn links(&mut self) -> Result<PathBuf, Error> {
+        if let Some(links) = &self.links {
+            return Ok(links.0.clone());
+        }
+        let links = SimLinks::create()?;
+        let dir = links.0.clone();
+        self.links = Some(links);
+        Ok(dir)
+    }
+}
+
+/// A directory of symlinks, one per simulated serial device
+/// (`$TMPDIR/kiosk-sim-<pid>/id-card-reader` → `/dev/pts/N`): the stable
+/// path the device loop opens, as `/dev/serial/by-id/…` is for a real
+/// reader. Unplugging a simulator removes its link and re-plugging points
+/// it at a new pty, so the loop finds the device again without being told.
+/// Removed when the kiosk exits; directories of kiosks that were killed are
+/// swept at the next start.
+struct SimLinks(PathBuf);
+
+const SIM_LINKS_PREFIX: &str = "kiosk-sim-";
+
+impl SimLinks {
+    fn create() -> Result<SimLinks, Error> {
+        let base = std::env::temp_dir();
+        sweep_stale_sim_links(&base);
+        let dir = base.join(format!("{SIM_LINKS_PREFIX}{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(SimLinks(dir))
+    }
+}
+
+impl Drop for SimLinks {
+    fn drop(&mut self) {
+        // Only symlinks in there; `remove_dir_all` does not follow them.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Removes `kiosk-sim-<pid>` directories whose process is gone.
+fn sweep_stale_sim_links(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SIM_LINKS_PREFIX))
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Runs the kiosk until the window is closed or the process is stopped.
@@ -124,6 +190,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         central: None,
         ss_card_reader: None,
         scanner: None,
+        links: None,
     };
     let simulated = config.simulates_anything();
     if simulated {
@@ -147,9 +214,13 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         Some(path) => path.clone(),
         None => {
             let slot = CardSlot::new();
-            let handle = IdReaderSim::spawn(slot.clone(), None)?;
-            let path = handle.path().display().to_string();
-            println!("kiosk: ID card reader: simulated on {path}");
+            let link = sim.links()?.join("id-card-reader");
+            let handle = IdReaderSim::spawn(slot.clone(), Some(&link))?;
+            let path = link.display().to_string();
+            println!(
+                "kiosk: ID card reader: simulated on {path} -> {}",
+                handle.path().display()
+            );
             sim.id_card_slot = Some(slot);
             sim.id_reader = Some(Arc::new(handle));
             path
@@ -183,9 +254,13 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             path.clone()
         }
         None => {
-            let handle = ScannerSim::spawn(None)?;
-            let path = handle.path().display().to_string();
-            println!("kiosk: QR scanner: simulated on {path}");
+            let link = sim.links()?.join("qr-scanner");
+            let handle = ScannerSim::spawn(Some(&link))?;
+            let path = link.display().to_string();
+            println!(
+                "kiosk: QR scanner: simulated on {path} -> {}",
+                handle.path().display()
+            );
             sim.scanner = Some(Arc::new(handle));
             path
         }
@@ -368,50 +443,59 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             })?;
     }
 
+    // Device loops, and the health table they keep (also the board the
+    // health reports read).
+    let health = DeviceHealth::reporting_to(board.clone());
     // ID card reader loop.
     let (reader_stop_tx, reader_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
-        let reader_detail = describe(&config.devices.id_reader, &reader_path);
+        board.slot(
+            "id_card_reader",
+            &describe(&config.devices.id_reader, &reader_path),
+        );
         let settings = ReaderSettings {
             path: reader_path,
             baud: config.devices.id_reader_baud,
             poll: Duration::from_millis(config.devices.id_reader_poll_ms.max(50)),
-            health: board.slot("id_card_reader", &reader_detail),
         };
         let tx = events_tx.clone();
         std::thread::Builder::new()
             .name("id-reader".into())
-            .spawn(move || idreader::run(settings, tx, reader_stop_rx))?;
+            .spawn({
+                let health = health.clone();
+                move || idreader::run(settings, tx, reader_stop_rx, health)
+            })?;
     }
     // Social security card loop.
     let (ss_stop_tx, ss_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
+        board.slot(
+            "ss_card_reader",
+            config
+                .devices
+                .ss_card_reader
+                .as_deref()
+                .unwrap_or("simulated"),
+        );
         let settings = SsCardSettings {
-            health: board.slot(
-                "ss_card_reader",
-                config
-                    .devices
-                    .ss_card_reader
-                    .as_deref()
-                    .unwrap_or("simulated"),
-            ),
             source: ss_card_source,
             poll: Duration::from_millis(config.devices.ss_card_poll_ms.max(50)),
         };
         let tx = events_tx.clone();
-        std::thread::Builder::new()
-            .name("ss-card".into())
-            .spawn(move || sscardreader::run(settings, tx, ss_stop_rx))?;
+        std::thread::Builder::new().name("ss-card".into()).spawn({
+            let health = health.clone();
+            move || sscardreader::run(settings, tx, ss_stop_rx, health)
+        })?;
     }
 
     // QR scanner loop.
     let (scanner_stop_tx, scanner_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
+        board.slot(
+            "qr_scanner",
+            &describe(&config.devices.scanner, &scanner_path),
+        );
         let settings = ScannerSettings {
-            health: board.slot(
-                "qr_scanner",
-                &describe(&config.devices.scanner, &scanner_path),
-            ),
             path: scanner_path,
             baud: config.devices.scanner_baud,
             debounce: Duration::from_millis(config.devices.scanner_debounce_ms),
@@ -423,7 +507,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         let tx = events_tx.clone();
         std::thread::Builder::new()
             .name("qr-scanner".into())
-            .spawn(move || qrscanner::run(settings, tx, scanner_stop_rx))?;
+            .spawn({
+                let health = health.clone();
+                move || qrscanner::run(settings, tx, scanner_stop_rx, health)
+            })?;
     }
     drop(events_tx);
 
@@ -458,6 +545,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 ss_card_reader: sim.ss_card_reader.clone(),
                 scanner: sim.scanner.clone(),
                 backend: Some(Arc::clone(&backend)),
+                health: health.clone(),
             },
         )?;
         println!("kiosk: automation API: http://{}", server.addr());

@@ -12,11 +12,13 @@
 //! | GET | /v1/screenshot | PNG of the current screen (software renderer) |
 //! | POST | /v1/sim/idcard | place an ID card on the simulated reader (card JSON: fields or `text_hex`) |
 //! | DELETE | /v1/sim/idcard | take the card away |
-//! | POST | /v1/sim/idcard/fault | make the simulated reader misbehave (see [`FaultRequest`]) |
+//! | POST | /v1/sim/idcard/fault | make the simulated reader misbehave (see [`FaultRequest`]); `{"unplugged": true}` pulls its cable (the port disappears), `{"unplugged": false}` plugs it back in at the same path |
 //! | POST | /v1/sim/sscard | insert a social security card (card JSON: fields or raw `atr_hex` + `ef05`/`ef06`; empty body: the demo card of 王建国) |
 //! | DELETE | /v1/sim/sscard | pull the card out |
 //! | POST | /v1/sim/sscard/fault | make the simulated CCID reader misbehave (see [`SsFaultRequest`]) |
 //! | POST | /v1/sim/scan | `{"text": ...}` (+ `terminator`, `repeats`, `truncate`): scan a code on the simulated QR scanner |
+//! | POST | /v1/sim/scanner/fault | `{"unplugged": true\|false}`: unplug the simulated QR scanner (the port disappears) or plug it back in at the same path (see [`ScannerFaultRequest`]) |
+//! | GET | /v1/health | each device loop's view of its device: `ok`, `starting` or `disconnected` (+ `detail`), and `losses` since start |
 //! | GET | /v1/sim/receipts | receipts the simulated printer printed, with decoded text |
 //! | GET | /v1/sim/receipts/{id}/png | a receipt's paper as PNG |
 //! | GET | /v1/sync/status | outbox queue, oldest pending item (kind, age), last contact, dataset versions ([`StatusView`]) |
@@ -44,6 +46,7 @@ use kiosk_sim::sscard::{SimCcidReader, SsCardImage, SsSimFaults};
 use kiosk_ui::UiHandle;
 
 use crate::backend::{Backend, CycleView, StatusView};
+use crate::device_loop::DeviceHealth;
 use crate::error::Error;
 
 /// What the API reaches.
@@ -65,6 +68,8 @@ pub struct ApiState {
     pub scanner: Option<Arc<ScannerSimHandle>>,
     /// The store, outbox and sync engine.
     pub backend: Option<Arc<Backend>>,
+    /// The device loops' health table.
+    pub health: DeviceHealth,
 }
 
 /// The running API server.
@@ -125,6 +130,8 @@ fn router(state: ApiState) -> Router {
         )
         .route("/v1/sim/sscard/fault", post(ss_card_fault))
         .route("/v1/sim/scan", post(scan))
+        .route("/v1/sim/scanner/fault", post(scanner_fault))
+        .route("/v1/health", get(health))
         .route("/v1/sim/receipts", get(receipts))
         .route("/v1/sim/receipts/{id}/png", get(receipt_png))
         .route("/v1/sync/status", get(sync_status))
@@ -281,6 +288,9 @@ pub struct FaultRequest {
     pub noise_hex: Option<String>,
     /// Only replies to this command byte (48 = 0x30, read).
     pub only_command: Option<u8>,
+    /// Unplug (true: the port disappears) or re-plug (false: a new pty at
+    /// the same path) the reader. The other fields apply as usual.
+    pub unplugged: Option<bool>,
     /// One reply only.
     pub once: bool,
 }
@@ -296,6 +306,24 @@ async fn id_reader_fault(
         Ok(noise) => noise.unwrap_or_default(),
         Err(e) => return problem(StatusCode::BAD_REQUEST, format!("noise_hex: {e}")),
     };
+    if let Some(unplugged) = request.unplugged {
+        // Stopping or starting the reader thread: off the runtime.
+        let reader = Arc::clone(reader);
+        let plugged = tokio::task::spawn_blocking(move || {
+            if unplugged {
+                reader.unplug();
+                Ok(())
+            } else {
+                reader.replug()
+            }
+        })
+        .await;
+        match plugged {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    }
     let faults = SimFaults {
         noise_before_reply: noise,
         split_reply: None,
@@ -443,6 +471,42 @@ async fn scan(State(state): State<ApiState>, Json(request): Json<ScanRequest>) -
         Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
+}
+
+/// A fault for the simulated QR scanner.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScannerFaultRequest {
+    /// Unplug (true: the port disappears) or re-plug (false: a new pty at
+    /// the same path) the scanner.
+    pub unplugged: Option<bool>,
+}
+
+async fn scanner_fault(
+    State(state): State<ApiState>,
+    Json(request): Json<ScannerFaultRequest>,
+) -> Response {
+    let Some(scanner) = state.scanner.clone() else {
+        return problem(StatusCode::NOT_FOUND, "the QR scanner is not simulated");
+    };
+    let result = tokio::task::spawn_blocking(move || match request.unplugged {
+        Some(true) => {
+            scanner.unplug();
+            Ok(())
+        }
+        Some(false) => scanner.replug(),
+        None => Ok(()),
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => Json(json!({ "ok": true })).into_response(),
+        Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn health(State(state): State<ApiState>) -> Response {
+    Json(state.health.snapshot()).into_response()
 }
 
 #[derive(Serialize)]

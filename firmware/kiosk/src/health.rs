@@ -58,6 +58,19 @@ impl DeviceBoard {
         }
     }
 
+    /// Sets `device`'s state; `detail` replaces the detail when given
+    /// (an error), else the one it has (its port) stays.
+    pub fn update(&self, device: &'static str, state: &str, detail: Option<String>) {
+        let mut devices = self.lock();
+        let entry = devices
+            .entry(device)
+            .or_insert_with(|| (UNKNOWN.to_string(), String::new()));
+        entry.0 = state.to_string();
+        if let Some(detail) = detail {
+            entry.1 = detail;
+        }
+    }
+
     /// Every device's state, by name.
     pub fn snapshot(&self) -> Vec<DeviceHealth> {
         self.lock()

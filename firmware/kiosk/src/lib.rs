@@ -1,8 +1,10 @@
 //! The kiosk program: composition root ([`app`]), configuration
-//! ([`config`]), the session loop ([`controller`]), the ID card reader loop
-//! ([`idreader`]), the automation API ([`automation`]), the store, outbox
-//! and sync engine ([`backend`]), health reports ([`health`]), region
-//! profiles pushed by the centre ([`profiles`]), `kiosk sync`
+//! ([`config`]), the session loop ([`controller`]) with the filing and
+//! rating edges ([`filings`]) and voice prompts ([`voice`]), the device
+//! loops ([`idreader`], [`sscardreader`], [`qrscanner`]) on their shared
+//! skeleton ([`device_loop`]), the store, outbox and sync engine
+//! ([`backend`]), health reports ([`health`]), region profiles pushed by the
+//! centre ([`profiles`]), the automation API ([`automation`]), `kiosk sync`
 //! ([`synccmd`]) and the technicians' command-line tools ([`tools`]).
 
 pub mod app;
@@ -10,6 +12,7 @@ pub mod automation;
 pub mod backend;
 pub mod config;
 pub mod controller;
+pub mod device_loop;
 pub mod error;
 pub mod filings;
 pub mod health;

@@ -1,19 +1,21 @@
 //! The e-voucher scanner loop: reads the scanner's serial port, turns
 //! each accepted code into `CredentialPresented(EVoucher)` and each
-//! refused one into `CredentialReadFailed` with the reason in Chinese. A
-//! port that fails is reopened after a pause. The port's own read timeout
-//! (100 ms) paces the loop; stopping is checked every round.
+//! refused one into `CredentialReadFailed` with the reason in Chinese. The
+//! port's own read timeout (100 ms) paces the loop. Opening, reopening an
+//! unplugged scanner with a backoff, and stopping are
+//! [`device_loop`](crate::device_loop)'s.
 
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, Sender};
+use serialport::SerialPort;
 
 use kiosk_core::identity::Credential;
 use kiosk_core::session::Event;
+use kiosk_drivers::Error as DriverError;
 use kiosk_drivers::scanner::{self, ScanOutcome, Scanner, TokenRule};
 
-/// Pause before reopening a port that failed.
-const REOPEN_AFTER: Duration = Duration::from_secs(1);
+use crate::device_loop::{self, Device, DeviceHealth, Step};
 
 /// Loop settings.
 #[derive(Debug, Clone)]
@@ -26,8 +28,6 @@ pub struct ScannerSettings {
     pub debounce: Duration,
     /// Token rule.
     pub rule: TokenRule,
-    /// Where the loop reports the scanner's state (health reports).
-    pub health: crate::health::DeviceSlot,
 }
 
 /// The event for one scan outcome.
@@ -40,62 +40,51 @@ pub fn event_for(outcome: ScanOutcome) -> Event {
     }
 }
 
-/// Runs until `stop` receives a message or is disconnected.
-pub fn run(settings: ScannerSettings, events: Sender<Event>, stop: Receiver<()>) {
-    let mut reported_open_failure = false;
-    loop {
-        let port = match scanner::open_serial(&settings.path, settings.baud) {
-            Ok(port) => {
-                tracing::info!("QR scanner opened");
-                settings.health.ok("opened");
-                reported_open_failure = false;
-                port
-            }
-            Err(e) => {
-                if !reported_open_failure {
-                    settings.health.down(format!("cannot be opened: {e}"));
-                    tracing::warn!("QR scanner cannot be opened: {e}");
-                    reported_open_failure = true;
-                }
-                if !matches!(
-                    stop.recv_timeout(REOPEN_AFTER),
-                    Err(RecvTimeoutError::Timeout)
-                ) {
-                    return;
-                }
-                continue;
-            }
-        };
-        let mut scanner = Scanner::new(port, settings.rule.clone(), settings.debounce);
-        loop {
-            match stop.try_recv() {
-                Err(TryRecvError::Empty) => {}
-                _ => return,
-            }
-            match scanner.poll(Instant::now()) {
-                Ok(outcomes) => {
-                    for outcome in outcomes {
-                        match &outcome {
-                            ScanOutcome::Voucher(_) => tracing::info!("e-voucher scanned"),
-                            ScanOutcome::Rejected(r) => tracing::info!("scan rejected: {r}"),
-                        }
-                        if events.send(event_for(outcome)).is_err() {
-                            return;
-                        }
+struct QrScanner(ScannerSettings);
+
+impl Device for QrScanner {
+    type Link = Scanner<Box<dyn SerialPort>>;
+    const NAME: &'static str = "QR scanner";
+    const KEY: &'static str = "qr_scanner";
+
+    fn open(&mut self) -> Result<Self::Link, DriverError> {
+        let port = scanner::open_serial(&self.0.path, self.0.baud)?;
+        Ok(Scanner::new(port, self.0.rule.clone(), self.0.debounce))
+    }
+
+    fn poll(&mut self, scanner: &mut Self::Link, events: &Sender<Event>) -> Step {
+        // Blocks up to the port's read timeout: no pause needed after it.
+        match scanner.poll(Instant::now()) {
+            Ok(outcomes) => {
+                for outcome in outcomes {
+                    match &outcome {
+                        ScanOutcome::Voucher(_) => tracing::info!("e-voucher scanned"),
+                        ScanOutcome::Rejected(r) => tracing::info!("scan rejected: {r}"),
+                    }
+                    if events.send(event_for(outcome)).is_err() {
+                        return Step::Quit;
                     }
                 }
-                Err(e) => {
-                    tracing::warn!("QR scanner lost: {e}");
-                    settings.health.down(format!("lost: {e}"));
-                    break;
-                }
+                Step::Again(Duration::ZERO)
             }
-        }
-        if !matches!(
-            stop.recv_timeout(REOPEN_AFTER),
-            Err(RecvTimeoutError::Timeout)
-        ) {
-            return;
+            Err(e) => Step::Lost(e),
         }
     }
+
+    /// A scanner holds nothing of the citizen's between scans, and a scan
+    /// that never arrives cannot be told apart from no scan: a lost
+    /// scanner is logged and shown in the health table only.
+    fn lost(&mut self, _error: &DriverError) -> Vec<Event> {
+        Vec::new()
+    }
+}
+
+/// Runs until `stop` receives a message or is disconnected.
+pub fn run(
+    settings: ScannerSettings,
+    events: Sender<Event>,
+    stop: Receiver<()>,
+    health: DeviceHealth,
+) {
+    device_loop::run(QrScanner(settings), events, stop, health);
 }

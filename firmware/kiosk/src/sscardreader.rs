@@ -1,7 +1,7 @@
 //! The social security card loop: polls the CCID slot every interval,
-//! reads a card once when one is inserted, reports its removal. A reader
-//! that disappears (unplugged) is reopened on a later round. Waiting is a
-//! bounded `recv_timeout` on the stop channel: no busy loop.
+//! reads a card once when one is inserted, reports its removal. Opening,
+//! reopening an unplugged reader with a backoff, and stopping are
+//! [`device_loop`](crate::device_loop)'s.
 //!
 //! Also home of [`SimPipe`], the adapter that puts the simulated reader of
 //! `kiosk-sim` behind the driver's [`BulkPipe`] trait.
@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 
 use kiosk_core::session::Event;
 use kiosk_drivers::Error as DriverError;
@@ -17,10 +17,10 @@ use kiosk_drivers::error::Device;
 use kiosk_drivers::sscard::{BulkPipe, SsCardReader};
 use kiosk_sim::sscard::SimCcidReader;
 
+use crate::device_loop::{self, DeviceHealth, Step};
+
 /// Per-command deadline of the CCID reader (time extensions included).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(3000);
-/// Pause before reopening a reader that failed to open.
-const REOPEN_AFTER: Duration = Duration::from_secs(1);
 /// Failed polls in a row after which the reader is closed and reopened.
 const ERRORS_FOR_REOPEN: u32 = 3;
 
@@ -40,10 +40,19 @@ impl SimPipe {
     }
 }
 
+/// What a USB pipe reports when its reader was pulled out (libusb
+/// `NoDevice`).
+fn unplugged() -> DriverError {
+    DriverError::Disconnected {
+        device: Device::SsCardReader,
+        source: std::io::ErrorKind::NotConnected.into(),
+    }
+}
+
 impl BulkPipe for SimPipe {
     fn write_bulk(&mut self, data: &[u8], _timeout: Duration) -> Result<(), DriverError> {
         if self.sim.is_unplugged() {
-            return Err(DriverError::Io(std::io::ErrorKind::BrokenPipe.into()));
+            return Err(unplugged());
         }
         // A new command: replies still queued belong to an abandoned one.
         self.pending.clear();
@@ -53,7 +62,7 @@ impl BulkPipe for SimPipe {
 
     fn read_bulk(&mut self, buf: &mut [u8], _timeout: Duration) -> Result<usize, DriverError> {
         if self.sim.is_unplugged() {
-            return Err(DriverError::Io(std::io::ErrorKind::BrokenPipe.into()));
+            return Err(unplugged());
         }
         // The simulator answers at once: nothing queued is a silent reader.
         let message = self.pending.pop_front().ok_or(DriverError::Timeout {
@@ -155,111 +164,108 @@ pub struct SsCardSettings {
     pub source: ReaderSource,
     /// Poll interval.
     pub poll: Duration,
-    /// Where the loop reports the reader's state (health reports).
-    pub health: crate::health::DeviceSlot,
 }
 
-/// Runs until `stop` receives a message or is disconnected.
-pub fn run(settings: SsCardSettings, events: Sender<Event>, stop: Receiver<()>) {
-    let mut reader: Option<SsCardReader<Box<dyn BulkPipe + Send>>> = None;
-    let mut present = false;
-    let mut reported_open_failure = false;
-    let mut errors_in_a_row = 0;
-    loop {
-        let pause = match reader.as_mut() {
-            None => match settings.source.open() {
-                Ok(pipe) => {
-                    tracing::info!("social security card reader opened");
-                    settings.health.ok("opened");
-                    reported_open_failure = false;
-                    reader = Some(SsCardReader::new(pipe, COMMAND_TIMEOUT));
-                    Duration::ZERO
-                }
-                Err(e) => {
-                    if !reported_open_failure {
-                        settings.health.down(format!("cannot be opened: {e}"));
-                        tracing::warn!("social security card reader cannot be opened: {e}");
-                        reported_open_failure = true;
-                    }
-                    REOPEN_AFTER
-                }
-            },
-            Some(r) => {
-                let polled = r.card_present();
-                errors_in_a_row = if polled.is_err() {
-                    errors_in_a_row + 1
-                } else {
-                    0
-                };
-                match polled {
-                    Ok(true) if !present => {
-                        present = true;
-                        let event = match r.read_card() {
-                            Ok(Some(record)) => {
-                                tracing::info!(
-                                    psam_fields_unread = record.needs_psam.len(),
-                                    "social security card read"
-                                );
-                                Some(Event::CredentialPresented(record.credential()))
-                            }
-                            // Pulled between the two commands: next round.
-                            Ok(None) => {
-                                present = false;
-                                None
-                            }
-                            Err(e) => {
-                                tracing::warn!("social security card read failed: {e}");
-                                if matches!(e, DriverError::SsCardAbsent) {
-                                    // Pulled out mid-read: no removal to wait for.
-                                    present = false;
-                                }
-                                Some(Event::CredentialReadFailed {
-                                    message: e.user_message(),
-                                })
-                            }
-                        };
-                        if let Some(event) = event
-                            && events.send(event).is_err()
-                        {
-                            return;
-                        }
-                    }
-                    Ok(true) => {}
-                    Ok(false) => {
-                        if present {
-                            present = false;
-                            tracing::info!("social security card removed");
-                            if events.send(Event::CredentialRemoved).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    Err(e) if link_lost(&e) || errors_in_a_row >= ERRORS_FOR_REOPEN => {
-                        tracing::warn!("social security card reader lost: {e}");
-                        settings.health.down(format!("lost: {e}"));
-                        reader = None;
-                        errors_in_a_row = 0;
-                        if present {
-                            present = false;
-                            let _ = events.send(Event::CredentialRemoved);
-                        }
-                    }
-                    Err(e) => tracing::debug!("social security card reader poll: {e}"),
-                }
-                settings.poll
-            }
+struct SsReader {
+    settings: SsCardSettings,
+    present: bool,
+    errors_in_a_row: u32,
+}
+
+impl device_loop::Device for SsReader {
+    type Link = SsCardReader<Box<dyn BulkPipe + Send>>;
+    const NAME: &'static str = "social security card reader";
+    const KEY: &'static str = "ss_card_reader";
+
+    fn open(&mut self) -> Result<Self::Link, DriverError> {
+        let pipe = self.settings.source.open()?;
+        Ok(SsCardReader::new(pipe, COMMAND_TIMEOUT))
+    }
+
+    fn poll(&mut self, reader: &mut Self::Link, events: &Sender<Event>) -> Step {
+        let polled = reader.card_present();
+        self.errors_in_a_row = if polled.is_err() {
+            self.errors_in_a_row + 1
+        } else {
+            0
         };
-        if !matches!(stop.recv_timeout(pause), Err(RecvTimeoutError::Timeout)) {
-            return;
+        match polled {
+            Ok(true) if !self.present => {
+                self.present = true;
+                let event = match reader.read_card() {
+                    Ok(Some(record)) => {
+                        tracing::info!(
+                            psam_fields_unread = record.needs_psam.len(),
+                            "social security card read"
+                        );
+                        Some(Event::CredentialPresented(record.credential()))
+                    }
+                    // Pulled between the two commands: next round.
+                    Ok(None) => {
+                        self.present = false;
+                        None
+                    }
+                    // Unplugged in the middle of the read: the citizen is
+                    // told through `lost`.
+                    Err(e) if e.is_link_lost() => return Step::Lost(e),
+                    Err(e) => {
+                        tracing::warn!("social security card read failed: {e}");
+                        if matches!(e, DriverError::SsCardAbsent) {
+                            // Pulled out mid-read: no removal to wait for.
+                            self.present = false;
+                        }
+                        Some(Event::CredentialReadFailed {
+                            message: e.user_message(),
+                        })
+                    }
+                };
+                if let Some(event) = event
+                    && events.send(event).is_err()
+                {
+                    return Step::Quit;
+                }
+            }
+            Ok(true) => {}
+            Ok(false) => {
+                if self.present {
+                    self.present = false;
+                    tracing::info!("social security card removed");
+                    if events.send(Event::CredentialRemoved).is_err() {
+                        return Step::Quit;
+                    }
+                }
+            }
+            Err(e) if e.is_link_lost() || self.errors_in_a_row >= ERRORS_FOR_REOPEN => {
+                return Step::Lost(e);
+            }
+            Err(e) => tracing::debug!("social security card reader poll: {e}"),
+        }
+        Step::Again(self.settings.poll)
+    }
+
+    fn lost(&mut self, error: &DriverError) -> Vec<Event> {
+        self.errors_in_a_row = 0;
+        if std::mem::take(&mut self.present) {
+            device_loop::lost_while_in_use(error)
+        } else {
+            Vec::new()
         }
     }
 }
 
-fn link_lost(error: &DriverError) -> bool {
-    matches!(
-        error,
-        DriverError::Io(_) | DriverError::Usb(_) | DriverError::UsbReaderNotFound { .. }
-    )
+/// Runs until `stop` receives a message or is disconnected.
+pub fn run(
+    settings: SsCardSettings,
+    events: Sender<Event>,
+    stop: Receiver<()>,
+    health: DeviceHealth,
+) {
+    let reader = SsReader {
+        settings,
+        present: false,
+        errors_in_a_row: 0,
+    };
+    device_loop::run(reader, events, stop, health);
 }
 
 #[cfg(test)]

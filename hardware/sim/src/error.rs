@@ -40,11 +40,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// The path for the pty symlink exists and is not a symlink, so it is
-    /// left alone.
-    #[error("{} exists and is not a symlink; refusing to replace it", .0.display())]
-    IdCardLinkOccupied(std::path::PathBuf),
-
     /// A simulated social security card could not be built (JSON, hex or
     /// a field that does not fit its record).
     #[error("social security card image: {0}")]
@@ -62,6 +57,11 @@ pub enum Error {
     /// The path for a simulator's pty symlink exists and is not a symlink.
     #[error("{} exists and is not a symlink; refusing to replace it", .0.display())]
     LinkOccupied(std::path::PathBuf),
+
+    /// The simulated device is unplugged (see `unplug`/`replug` on the
+    /// ID card reader and scanner handles): nothing can be sent on it.
+    #[error("the simulated {0} is unplugged")]
+    Unplugged(&'static str),
 
     /// No font able to print Chinese was found on the system.
     #[error(

@@ -11,6 +11,7 @@
 pub mod error;
 pub mod idcard;
 pub mod printer;
+mod pty;
 pub mod scanner;
 pub mod sscard;
 

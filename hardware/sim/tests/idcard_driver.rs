@@ -306,3 +306,38 @@ fn driver_opens_the_symlink_and_survives_reopening() {
         Err(Error::SerialOpen { .. })
     ));
 }
+
+#[test]
+fn unplugged_reader_is_a_typed_disconnection_and_replug_is_picked_up_at_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("idcard-reader");
+    let link_str = link.to_str().unwrap();
+    let sim = IdReaderSim::spawn(CardSlot::with_card(SimCard::demo()), Some(&link)).unwrap();
+    let mut reader = open_serial(link_str, 115_200, TIMEOUT).unwrap();
+    assert!(reader.find_card().unwrap());
+
+    sim.unplug();
+    let start = Instant::now();
+    let lost = reader.find_card().unwrap_err();
+    // Reported at once, not after the command deadline.
+    assert!(start.elapsed() < Duration::from_secs(1), "{lost}");
+    assert!(
+        matches!(
+            lost,
+            Error::Disconnected {
+                device: kiosk_drivers::error::Device::IdCardReader,
+                ..
+            }
+        ),
+        "{lost:?}"
+    );
+    assert!(lost.is_link_lost());
+    assert!(lost.user_message().contains("身份证读卡器连接中断"));
+    // The port is gone until the reader comes back.
+    let absent = open_serial(link_str, 115_200, TIMEOUT).unwrap_err();
+    assert!(matches!(absent, Error::SerialOpen { .. }) && absent.is_link_lost());
+
+    sim.replug().unwrap();
+    let mut reader = open_serial(link_str, 115_200, TIMEOUT).unwrap();
+    assert!(reader.read_document().unwrap().is_some());
+}

@@ -24,7 +24,10 @@ struct Pipe {
 impl BulkPipe for Pipe {
     fn write_bulk(&mut self, data: &[u8], _: Duration) -> Result<(), Error> {
         if self.sim.is_unplugged() {
-            return Err(Error::Io(std::io::ErrorKind::BrokenPipe.into()));
+            return Err(Error::Disconnected {
+                device: Device::SsCardReader,
+                source: std::io::ErrorKind::BrokenPipe.into(),
+            });
         }
         self.pending.extend(self.sim.handle_bulk_out(data));
         Ok(())
@@ -174,7 +177,13 @@ fn every_fault_is_a_typed_error_and_the_next_read_works() {
     // Unplugged reader: a link error; re-plugged: works again.
     slot.insert(SsCardImage::demo());
     sim.set_unplugged(true);
-    assert!(matches!(r.read_card(), Err(Error::Io(_))));
+    assert!(matches!(
+        r.read_card(),
+        Err(Error::Disconnected {
+            device: Device::SsCardReader,
+            ..
+        })
+    ));
     sim.set_unplugged(false);
     assert!(r.read_card().unwrap().is_some());
 }
@@ -217,4 +226,46 @@ fn scanner_driver_on_the_simulated_pty() {
         collect(&mut s, 1, t),
         vec![ScanOutcome::Rejected(Rejection::ProductBarcode)]
     );
+}
+
+#[test]
+fn unplugged_scanner_is_a_typed_disconnection_and_replug_is_picked_up_at_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("scanner");
+    let link_str = link.to_str().unwrap();
+    let sim = ScannerSim::spawn(Some(&link)).unwrap();
+    let port = scanner::open_serial(link_str, 9600).unwrap();
+    let mut s = Scanner::new(port, TokenRule::default(), Duration::from_secs(2));
+    assert!(s.poll(Instant::now()).unwrap().is_empty());
+
+    sim.unplug();
+    let lost = s.poll(Instant::now()).unwrap_err();
+    assert!(
+        matches!(
+            lost,
+            Error::Disconnected {
+                device: Device::Scanner,
+                ..
+            }
+        ),
+        "{lost:?}"
+    );
+    assert!(lost.is_link_lost());
+    assert!(matches!(
+        scanner::open_serial(link_str, 9600),
+        Err(Error::SerialOpen { .. })
+    ));
+
+    sim.replug().unwrap();
+    let port = scanner::open_serial(link_str, 9600).unwrap();
+    let mut s = Scanner::new(port, TokenRule::default(), Duration::from_secs(2));
+    let token = "ECV1-7Q2M4K9T3W8R5Y1B6N0P2D4F";
+    sim.scan(token).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut out = Vec::new();
+    while out.is_empty() {
+        assert!(Instant::now() < deadline, "no scan after replug");
+        out.extend(s.poll(Instant::now()).unwrap());
+    }
+    assert_eq!(out, vec![ScanOutcome::Voucher(token.into())]);
 }

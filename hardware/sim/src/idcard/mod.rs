@@ -44,8 +44,9 @@ pub struct IdcardArgs {
 
 /// Runs the simulator until killed (Ctrl-C / SIGTERM) or until `quit` is
 /// typed. Commands on standard input: `remove` takes the card away, `place`
-/// puts it back, `quit` stops. When standard input is closed the simulator
-/// keeps serving.
+/// puts it back, `unplug` pulls the reader's cable (the port disappears),
+/// `replug` plugs it back in (a new pty behind the same `--link`), `quit`
+/// stops. When standard input is closed the simulator keeps serving.
 pub fn cli(args: IdcardArgs) -> Result<(), Error> {
     let card = match &args.card {
         Some(path) => SimCard::load(path)?,
@@ -53,11 +54,12 @@ pub fn cli(args: IdcardArgs) -> Result<(), Error> {
     };
     let slot = CardSlot::with_card(card.clone());
     let mut sim = IdReaderSim::spawn(slot.clone(), args.link.as_deref())?;
+    let commands = "`remove`, `place`, `unplug`, `replug` or `quit`";
     println!("ID card reader simulator on {}", sim.path().display());
     if let Some(link) = sim.link() {
         println!("symlink {} -> {}", link.display(), sim.path().display());
     }
-    println!("card placed; type `remove`, `place` or `quit`");
+    println!("card placed; type {commands}");
 
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
@@ -70,12 +72,20 @@ pub fn cli(args: IdcardArgs) -> Result<(), Error> {
                 slot.place(card.clone());
                 println!("card placed");
             }
+            "unplug" => {
+                sim.unplug();
+                println!("reader unplugged");
+            }
+            "replug" => {
+                sim.replug()?;
+                println!("reader plugged in on {}", sim.path().display());
+            }
             "quit" => {
                 sim.stop();
                 return Ok(());
             }
             "" => {}
-            other => println!("unknown command {other:?}; use remove, place or quit"),
+            other => println!("unknown command {other:?}; use {commands}"),
         }
     }
     // Standard input closed (e.g. started in the background): serve until

@@ -2,20 +2,19 @@
 //! command frames written to the pty's slave side (the path a driver opens).
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 
 use super::card::SimCard;
 use super::protocol::{CommandDecoder, Incoming, answer};
 use crate::Error;
+use crate::pty::{RawPty, make_link, remove_link_if_ours};
 
 /// The card on the simulated reader: a cloneable shared handle, so a test
 /// or the CLI can place and remove a card while the reader thread runs.
@@ -113,55 +112,20 @@ impl IdReaderSim {
     ///
     /// The driver opens [`IdReaderSimHandle::path`] (the pty slave). With
     /// `link`, a symlink there points to that path (a stale symlink is
-    /// replaced; any other file is left alone and is an error).
+    /// replaced; any other file is left alone and is an error). The link is
+    /// the reader's stable name: after [`unplug`](IdReaderSimHandle::unplug)
+    /// and [`replug`](IdReaderSimHandle::replug) it points at the new pty.
     pub fn spawn(slot: CardSlot, link: Option<&Path>) -> Result<IdReaderSimHandle, Error> {
-        let pty = nix::pty::openpty(None, None).map_err(Error::Pty)?;
-        let mut termios = tcgetattr(&pty.slave).map_err(Error::Pty)?;
-        cfmakeraw(&mut termios);
-        tcsetattr(&pty.slave, SetArg::TCSANOW, &termios).map_err(Error::Pty)?;
-        let path = slave_path(&pty.slave)?;
-
-        let flags = fcntl(&pty.master, FcntlArg::F_GETFL).map_err(Error::Pty)?;
-        let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
-        fcntl(&pty.master, FcntlArg::F_SETFL(flags)).map_err(Error::Pty)?;
-
-        let (stop_rx, stop_tx) = nix::unistd::pipe().map_err(Error::Pty)?;
-
-        let link = match link {
-            Some(link) => {
-                make_link(&path, link)?;
-                Some(link.to_path_buf())
-            }
-            None => None,
-        };
-
         let faults = Arc::new(Mutex::new(FaultState::default()));
-        let server = Server {
-            master: pty.master,
-            stop: stop_rx,
-            slot: slot.clone(),
-            faults: Arc::clone(&faults),
-        };
-        let thread = thread::Builder::new()
-            .name("idcard-sim".into())
-            .spawn(move || server.run());
-        let thread = match thread {
-            Ok(thread) => thread,
-            Err(e) => {
-                if let Some(link) = &link {
-                    let _ = std::fs::remove_file(link);
-                }
-                return Err(Error::Io(e));
-            }
-        };
+        let plugged = Plugged::start(&slot, &faults, link)?;
         Ok(IdReaderSimHandle {
-            path,
-            link,
+            link: link.map(Path::to_path_buf),
             slot,
             faults,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-            _slave: pty.slave,
+            port: Mutex::new(Port {
+                path: plugged.path.clone(),
+                plugged: Some(plugged),
+            }),
         })
     }
 }
@@ -169,20 +133,82 @@ impl IdReaderSim {
 /// The running simulator. Dropping it stops the thread and removes the
 /// symlink, like [`stop`](Self::stop).
 pub struct IdReaderSimHandle {
-    path: PathBuf,
     link: Option<PathBuf>,
     slot: CardSlot,
     faults: Arc<Mutex<FaultState>>,
-    stop: Option<OwnedFd>,
-    thread: Option<JoinHandle<()>>,
+    port: Mutex<Port>,
+}
+
+/// The reader's pty: the last slave path, and the serving thread while
+/// plugged in.
+struct Port {
+    path: PathBuf,
+    plugged: Option<Plugged>,
+}
+
+/// A plugged-in reader: one pty and the thread answering on it.
+struct Plugged {
+    path: PathBuf,
+    stop: OwnedFd,
+    thread: JoinHandle<()>,
     /// Held open so the master never sees EIO/HUP between driver sessions.
     _slave: OwnedFd,
 }
 
+impl Plugged {
+    /// Opens a pty, points `link` at it and starts the serving thread.
+    fn start(
+        slot: &CardSlot,
+        faults: &Arc<Mutex<FaultState>>,
+        link: Option<&Path>,
+    ) -> Result<Plugged, Error> {
+        let pty = RawPty::open()?;
+        let (stop_rx, stop_tx) = nix::unistd::pipe().map_err(Error::Pty)?;
+        if let Some(link) = link {
+            make_link(&pty.path, link)?;
+        }
+        let server = Server {
+            master: pty.master,
+            stop: stop_rx,
+            slot: slot.clone(),
+            faults: Arc::clone(faults),
+        };
+        let thread = thread::Builder::new()
+            .name("idcard-sim".into())
+            .spawn(move || server.run());
+        match thread {
+            Ok(thread) => Ok(Plugged {
+                path: pty.path,
+                stop: stop_tx,
+                thread,
+                _slave: pty.slave,
+            }),
+            Err(e) => {
+                if let Some(link) = link {
+                    remove_link_if_ours(link, &pty.path);
+                }
+                Err(Error::Io(e))
+            }
+        }
+    }
+
+    /// Stops the thread (promptly: closing the pipe's write end wakes its
+    /// poll with POLLHUP) and closes both sides of the pty.
+    fn stop(self) {
+        drop(self.stop);
+        let _ = self.thread.join();
+        // The thread owned the master and closed it on return; `_slave`
+        // closes here.
+    }
+}
+
 impl IdReaderSimHandle {
-    /// The pty slave path (e.g. `/dev/pts/3`) a driver opens.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The pty slave path (e.g. `/dev/pts/3`) a driver opens. It changes
+    /// at each [`replug`](Self::replug); while unplugged it is the old
+    /// path, which no longer exists. Open [`link`](Self::link) for a name
+    /// that survives re-plugging.
+    pub fn path(&self) -> PathBuf {
+        self.lock_port().path.clone()
     }
 
     /// The symlink created at spawn, if any.
@@ -193,6 +219,37 @@ impl IdReaderSimHandle {
     /// The card slot (shared with the reader thread).
     pub fn slot(&self) -> &CardSlot {
         &self.slot
+    }
+
+    /// Whether the reader is plugged in (spawned and not unplugged).
+    pub fn is_plugged(&self) -> bool {
+        self.lock_port().plugged.is_some()
+    }
+
+    /// Unplugs the reader: the serving thread stops, both sides of the pty
+    /// are closed (the `/dev/pts` node disappears, a driver holding the
+    /// port sees a hang-up) and the symlink is removed. Idempotent.
+    pub fn unplug(&self) {
+        let mut port = self.lock_port();
+        if let Some(plugged) = port.plugged.take() {
+            if let Some(link) = &self.link {
+                remove_link_if_ours(link, &plugged.path);
+            }
+            plugged.stop();
+        }
+    }
+
+    /// Plugs the reader back in: a new pty, served with the same card slot
+    /// and faults, with the symlink pointing at it. Does nothing when it is
+    /// plugged in already.
+    pub fn replug(&self) -> Result<(), Error> {
+        let mut port = self.lock_port();
+        if port.plugged.is_none() {
+            let plugged = Plugged::start(&self.slot, &self.faults, self.link.as_deref())?;
+            port.path = plugged.path.clone();
+            port.plugged = Some(plugged);
+        }
+        Ok(())
     }
 
     /// Sets faults applied to every reply from now on.
@@ -212,64 +269,35 @@ impl IdReaderSimHandle {
     }
 
     /// Stops the reader thread (promptly: it is woken through a pipe) and
-    /// removes the symlink. Idempotent.
+    /// removes the symlink: [`unplug`](Self::unplug). Idempotent.
     pub fn stop(&mut self) {
-        // Closing the write end wakes the thread's poll with POLLHUP.
-        self.stop.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        if let Some(link) = self.link.take() {
-            // Only remove it if it is still ours.
-            if std::fs::read_link(&link).is_ok_and(|target| target == self.path) {
-                let _ = std::fs::remove_file(&link);
-            }
-        }
+        self.unplug();
     }
 
     fn lock_faults(&self) -> MutexGuard<'_, FaultState> {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    fn lock_port(&self) -> MutexGuard<'_, Port> {
+        self.port.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Drop for IdReaderSimHandle {
     fn drop(&mut self) {
-        self.stop();
+        self.unplug();
     }
 }
 
 impl fmt::Debug for IdReaderSimHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IdReaderSimHandle")
-            .field("path", &self.path)
+            .field("path", &self.path())
             .field("link", &self.link)
             .field("slot", &self.slot)
-            .field("running", &self.thread.is_some())
+            .field("plugged", &self.is_plugged())
             .finish()
     }
-}
-
-/// The pty slave's path: `ttyname`, else the `/proc/self/fd` link.
-fn slave_path(slave: &OwnedFd) -> Result<PathBuf, Error> {
-    match nix::unistd::ttyname(slave) {
-        Ok(path) => Ok(path),
-        Err(_) => Ok(std::fs::read_link(format!(
-            "/proc/self/fd/{}",
-            slave.as_raw_fd()
-        ))?),
-    }
-}
-
-/// Creates `link` → `target`, replacing a stale symlink.
-fn make_link(target: &Path, link: &Path) -> Result<(), Error> {
-    match std::fs::symlink_metadata(link) {
-        Ok(meta) if meta.file_type().is_symlink() => std::fs::remove_file(link)?,
-        Ok(_) => return Err(Error::IdCardLinkOccupied(link.to_path_buf())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::Io(e)),
-    }
-    std::os::unix::fs::symlink(target, link)?;
-    Ok(())
 }
 
 /// How long one poll waits at most; stopping does not depend on it (the
@@ -480,7 +508,7 @@ mod tests {
     fn answers_on_the_pty_and_follows_the_slot() {
         let slot = CardSlot::new();
         let sim = IdReaderSim::spawn(slot.clone(), None).unwrap();
-        let mut port = open(sim.path());
+        let mut port = open(&sim.path());
         port.write_all(&FIND).unwrap();
         assert_eq!(read_n(&mut port, 11), response(sw3::NO_CARD, &[]));
         slot.place(SimCard::demo());
@@ -501,7 +529,7 @@ mod tests {
     #[test]
     fn faults_at_byte_level() {
         let sim = IdReaderSim::spawn(CardSlot::new(), None).unwrap();
-        let mut port = open(sim.path());
+        let mut port = open(&sim.path());
         let good = response(sw3::NO_CARD, &[]);
 
         sim.fault_next_reply(SimFaults {
@@ -560,7 +588,7 @@ mod tests {
         std::fs::write(&file, b"x").unwrap();
         assert!(matches!(
             IdReaderSim::spawn(CardSlot::new(), Some(&file)),
-            Err(Error::IdCardLinkOccupied(_))
+            Err(Error::LinkOccupied(_))
         ));
         assert_eq!(std::fs::read(&file).unwrap(), b"x");
     }
@@ -572,7 +600,7 @@ mod tests {
             split_reply: Some((1, Duration::from_secs(10))),
             ..SimFaults::default()
         });
-        let mut port = open(sim.path());
+        let mut port = open(&sim.path());
         port.write_all(&FIND).unwrap();
         // The first byte arrives, then the thread pauses for 10 s per byte.
         assert_eq!(read_n(&mut port, 1), vec![0xAA]);
@@ -597,5 +625,43 @@ mod tests {
         let start = Instant::now();
         drop(sim);
         assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn unplug_hangs_up_removes_the_path_and_replug_serves_at_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("idcard");
+        let sim = IdReaderSim::spawn(CardSlot::with_card(SimCard::demo()), Some(&link)).unwrap();
+        let first = sim.path();
+        let mut port = open(&link);
+        port.write_all(&FIND).unwrap();
+        assert_eq!(read_n(&mut port, 15)[9], sw3::CARD_FOUND);
+
+        let start = Instant::now();
+        sim.unplug();
+        assert!(start.elapsed() < Duration::from_secs(1));
+        assert!(!sim.is_plugged());
+        // The port is gone: the link and the pts node disappear, and the
+        // open port reports a hang-up.
+        assert!(std::fs::symlink_metadata(&link).is_err());
+        assert!(!first.exists());
+        let mut fds = [PollFd::new(port.as_fd(), PollFlags::POLLIN)];
+        poll(&mut fds, PollTimeout::from(1000u16)).unwrap();
+        assert!(fds[0].revents().unwrap().contains(PollFlags::POLLHUP));
+        assert!(port.write_all(&FIND).is_err());
+        sim.unplug();
+
+        sim.replug().unwrap();
+        assert!(sim.is_plugged());
+        assert_eq!(std::fs::read_link(&link).unwrap(), sim.path());
+        let mut port = open(&link);
+        port.write_all(&FIND).unwrap();
+        assert_eq!(read_n(&mut port, 15)[9], sw3::CARD_FOUND);
+        // Replugging a plugged reader changes nothing.
+        let path = sim.path();
+        sim.replug().unwrap();
+        assert_eq!(sim.path(), path);
+        drop(sim);
+        assert!(std::fs::symlink_metadata(&link).is_err());
     }
 }

@@ -5,17 +5,15 @@
 
 use std::fmt;
 use std::io::BufRead;
-use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 
 use crate::Error;
+use crate::pty::{RawPty, make_link, remove_link_if_ours};
 
 /// What ends a scanned code on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,37 +59,20 @@ pub struct ScanFaults {
 pub struct ScannerSim;
 
 impl ScannerSim {
-    /// Opens a raw pty; with `link`, a symlink there points to its slave.
+    /// Opens a raw pty; with `link`, a symlink there points to its slave
+    /// (the scanner's stable name across [`unplug`](ScannerSimHandle::unplug)
+    /// and [`replug`](ScannerSimHandle::replug)).
     pub fn spawn(link: Option<&Path>) -> Result<ScannerSimHandle, Error> {
-        let pty = nix::pty::openpty(None, None).map_err(Error::Pty)?;
-        let mut termios = tcgetattr(&pty.slave).map_err(Error::Pty)?;
-        cfmakeraw(&mut termios);
-        tcsetattr(&pty.slave, SetArg::TCSANOW, &termios).map_err(Error::Pty)?;
-        let path = match nix::unistd::ttyname(&pty.slave) {
-            Ok(p) => p,
-            Err(_) => std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd()))?,
-        };
-        let flags = fcntl(&pty.master, FcntlArg::F_GETFL).map_err(Error::Pty)?;
-        let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
-        fcntl(&pty.master, FcntlArg::F_SETFL(flags)).map_err(Error::Pty)?;
-        let link = match link {
-            Some(link) => {
-                match std::fs::symlink_metadata(link) {
-                    Ok(meta) if meta.file_type().is_symlink() => std::fs::remove_file(link)?,
-                    Ok(_) => return Err(Error::LinkOccupied(link.to_path_buf())),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::Io(e)),
-                }
-                std::os::unix::fs::symlink(&path, link)?;
-                Some(link.to_path_buf())
-            }
-            None => None,
-        };
+        let pty = RawPty::open()?;
+        if let Some(link) = link {
+            make_link(&pty.path, link)?;
+        }
         Ok(ScannerSimHandle {
-            master: Mutex::new(pty.master),
-            _slave: pty.slave,
-            path,
-            link,
+            port: Mutex::new(Port {
+                path: pty.path.clone(),
+                pty: Some(pty),
+            }),
+            link: link.map(Path::to_path_buf),
         })
     }
 }
@@ -99,20 +80,59 @@ impl ScannerSim {
 /// A running simulated scanner. Dropping it closes the pty and removes the
 /// symlink.
 pub struct ScannerSimHandle {
-    master: Mutex<OwnedFd>,
-    /// Held open so the master never sees EIO between driver sessions.
-    _slave: OwnedFd,
-    path: PathBuf,
+    port: Mutex<Port>,
     link: Option<PathBuf>,
+}
+
+/// The scanner's pty while plugged in, and its last slave path.
+struct Port {
+    path: PathBuf,
+    /// The slave side is held open so the master never sees EIO between
+    /// driver sessions.
+    pty: Option<RawPty>,
 }
 
 /// How long a scan waits for room in the pty buffer (nobody reading).
 const WRITE_WAIT: Duration = Duration::from_secs(2);
 
 impl ScannerSimHandle {
-    /// The pty slave path the kiosk opens.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The pty slave path the kiosk opens. It changes at each
+    /// [`replug`](Self::replug); while unplugged it is the old path, which
+    /// no longer exists.
+    pub fn path(&self) -> PathBuf {
+        self.lock_port().path.clone()
+    }
+
+    /// Whether the scanner is plugged in.
+    pub fn is_plugged(&self) -> bool {
+        self.lock_port().pty.is_some()
+    }
+
+    /// Unplugs the scanner: both sides of the pty close (the `/dev/pts`
+    /// node disappears, a driver holding the port sees a hang-up) and the
+    /// symlink is removed. Idempotent.
+    pub fn unplug(&self) {
+        let mut port = self.lock_port();
+        if let Some(pty) = port.pty.take()
+            && let Some(link) = &self.link
+        {
+            remove_link_if_ours(link, &pty.path);
+        }
+    }
+
+    /// Plugs the scanner back in on a new pty, with the symlink pointing at
+    /// it. Does nothing when it is plugged in already.
+    pub fn replug(&self) -> Result<(), Error> {
+        let mut port = self.lock_port();
+        if port.pty.is_none() {
+            let pty = RawPty::open()?;
+            if let Some(link) = &self.link {
+                make_link(&pty.path, link)?;
+            }
+            port.path = pty.path.clone();
+            port.pty = Some(pty);
+        }
+        Ok(())
     }
 
     /// The symlink, if any.
@@ -139,16 +159,21 @@ impl ScannerSimHandle {
         self.send_raw(&wire)
     }
 
-    /// Writes raw bytes to the line.
+    /// Writes raw bytes to the line; an unplugged scanner refuses with
+    /// [`Error::Unplugged`].
     pub fn send_raw(&self, mut bytes: &[u8]) -> Result<(), Error> {
-        let master = self.master.lock().unwrap_or_else(PoisonError::into_inner);
+        let port = self.lock_port();
+        let Some(pty) = &port.pty else {
+            return Err(Error::Unplugged("QR scanner"));
+        };
+        let master = &pty.master;
         while !bytes.is_empty() {
-            match nix::unistd::write(&*master, bytes) {
+            match nix::unistd::write(master, bytes) {
                 Ok(n) => bytes = &bytes[n..],
                 Err(Errno::EINTR) => {}
                 Err(Errno::EAGAIN) => {
                     let mut fds = [PollFd::new(
-                        std::os::fd::AsFd::as_fd(&*master),
+                        std::os::fd::AsFd::as_fd(master),
                         PollFlags::POLLOUT,
                     )];
                     let ms = u16::try_from(WRITE_WAIT.as_millis()).unwrap_or(u16::MAX);
@@ -161,23 +186,24 @@ impl ScannerSimHandle {
         }
         Ok(())
     }
+
+    fn lock_port(&self) -> MutexGuard<'_, Port> {
+        self.port.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Drop for ScannerSimHandle {
     fn drop(&mut self) {
-        if let Some(link) = self.link.take()
-            && std::fs::read_link(&link).is_ok_and(|t| t == self.path)
-        {
-            let _ = std::fs::remove_file(&link);
-        }
+        self.unplug();
     }
 }
 
 impl fmt::Debug for ScannerSimHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScannerSimHandle")
-            .field("path", &self.path)
+            .field("path", &self.path())
             .field("link", &self.link)
+            .field("plugged", &self.is_plugged())
             .finish()
     }
 }
@@ -193,15 +219,17 @@ pub struct ScannerArgs {
     pub crlf: bool,
 }
 
-/// Each line typed on standard input is "scanned"; `quit` stops. When
-/// standard input closes the simulator keeps the pty open until killed.
+/// Each line typed on standard input is "scanned"; `unplug` pulls the
+/// scanner's cable (the port disappears), `replug` plugs it back in (a new
+/// pty behind the same `--link`), `quit` stops. When standard input closes
+/// the simulator keeps the pty open until killed.
 pub fn cli(args: ScannerArgs) -> Result<(), Error> {
     let sim = ScannerSim::spawn(args.link.as_deref())?;
     println!("QR scanner simulator on {}", sim.path().display());
     if let Some(link) = sim.link() {
         println!("symlink {} -> {}", link.display(), sim.path().display());
     }
-    println!("type a code and Enter to scan it; `quit` stops");
+    println!("type a code and Enter to scan it; `unplug`, `replug`, `quit`");
     let faults = ScanFaults {
         terminator: if args.crlf {
             Terminator::CrLf
@@ -215,6 +243,14 @@ pub fn cli(args: ScannerArgs) -> Result<(), Error> {
         match line.trim() {
             "quit" => return Ok(()),
             "" => {}
+            "unplug" => {
+                sim.unplug();
+                println!("scanner unplugged");
+            }
+            "replug" => {
+                sim.replug()?;
+                println!("scanner plugged in on {}", sim.path().display());
+            }
             code => {
                 sim.scan_with(code, &faults)?;
                 println!("scanned {} characters", code.chars().count());
@@ -276,5 +312,36 @@ mod tests {
         assert_eq!(read_n(&mut port, 13), b"\x00ECV1\r\nECV1\r\n");
         drop(sim);
         assert!(std::fs::symlink_metadata(&link).is_err());
+    }
+
+    #[test]
+    fn unplug_hangs_up_and_replug_serves_behind_the_same_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("scanner");
+        let sim = ScannerSim::spawn(Some(&link)).unwrap();
+        let first = sim.path();
+        let port = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&link)
+            .unwrap();
+        sim.unplug();
+        assert!(!sim.is_plugged());
+        assert!(std::fs::symlink_metadata(&link).is_err());
+        assert!(!first.exists());
+        let mut fds = [PollFd::new(port.as_fd(), PollFlags::POLLIN)];
+        poll(&mut fds, PollTimeout::from(1000u16)).unwrap();
+        assert!(fds[0].revents().unwrap().contains(PollFlags::POLLHUP));
+        assert!(matches!(sim.scan("ECV1-ABC"), Err(Error::Unplugged(_))));
+
+        sim.replug().unwrap();
+        assert_eq!(std::fs::read_link(&link).unwrap(), sim.path());
+        let mut port = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&link)
+            .unwrap();
+        sim.scan("ECV1-ABC").unwrap();
+        assert_eq!(read_n(&mut port, 9), b"ECV1-ABC\r");
     }
 }

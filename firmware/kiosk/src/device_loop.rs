@@ -1,0 +1,396 @@
+//! What the three device loops (ID card reader, social security card
+//! reader, QR scanner) share: open the device, poll it until its link is
+//! lost, reopen it with a bounded backoff, and stop promptly when told.
+//!
+//! A device only says how to open it, what one polling round does and what
+//! the citizen must be told when it disappears; [`run`] does the rest:
+//!
+//! - a lost link (unplugged reader, port gone) is logged **once**, with the
+//!   driver's typed error and no personal data, and recorded in
+//!   [`DeviceHealth`] (`GET /v1/health`); the open failures that follow are
+//!   the same fault and are not logged again;
+//! - the citizen hears of it only through [`Device::lost`], i.e. only when
+//!   they were using the device (a card on the reader); a reader that
+//!   disappears while nobody is at the kiosk never changes the screen;
+//! - reopening waits 0.5 s, 1 s, 2 s, 4 s, then every 5 s
+//!   ([`Backoff`]); every wait is a `recv_timeout` on the stop channel, so
+//!   there is no busy loop and stopping is immediate.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use serde::Serialize;
+
+use kiosk_core::session::Event;
+use kiosk_drivers::Error as DriverError;
+
+/// First pause before reopening a device that is gone.
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+/// Longest pause between two attempts to reopen it.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// Pauses between attempts to reopen a device: doubling from
+/// [`BACKOFF_FIRST`] up to [`BACKOFF_MAX`], back to the start once the
+/// device opens.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff {
+            next: BACKOFF_FIRST,
+        }
+    }
+}
+
+impl Backoff {
+    /// The pause to wait now; the next one is twice as long (bounded).
+    pub fn next_pause(&mut self) -> Duration {
+        let pause = self.next;
+        self.next = (self.next * 2).min(BACKOFF_MAX);
+        pause
+    }
+
+    /// The device opened: start from the shortest pause again.
+    pub fn reset(&mut self) {
+        self.next = BACKOFF_FIRST;
+    }
+}
+
+/// What one polling round decided.
+#[derive(Debug)]
+pub enum Step {
+    /// Poll again after this pause (zero when the round itself blocked,
+    /// like the scanner's port read).
+    Again(Duration),
+    /// The link is gone (typed error): close the device and reopen it.
+    Lost(DriverError),
+    /// The session loop is gone: end the thread.
+    Quit,
+}
+
+/// One device as the loop sees it.
+pub trait Device {
+    /// The open device.
+    type Link;
+    /// Its name in logs ("ID card reader").
+    const NAME: &'static str;
+    /// Its key in [`DeviceHealth`] (the names of `kiosk doctor`).
+    const KEY: &'static str;
+
+    /// Opens the device.
+    fn open(&mut self) -> Result<Self::Link, DriverError>;
+
+    /// One polling round on the open device; events for the session go to
+    /// `events`.
+    fn poll(&mut self, link: &mut Self::Link, events: &Sender<Event>) -> Step;
+
+    /// The link was lost with `error`: forgets per-link state and returns
+    /// what the session must hear (nothing when nobody was using the
+    /// device).
+    fn lost(&mut self, error: &DriverError) -> Vec<Event>;
+}
+
+/// Runs `device` until `stop` receives a message or is disconnected, or
+/// the session loop goes away.
+pub fn run<D: Device>(
+    mut device: D,
+    events: Sender<Event>,
+    stop: Receiver<()>,
+    health: DeviceHealth,
+) {
+    let mut backoff = Backoff::default();
+    // A failure to open has been logged since the device last worked.
+    let mut reported = false;
+    health.set(D::KEY, DeviceState::Starting);
+    loop {
+        let mut link = match device.open() {
+            Ok(link) => link,
+            Err(e) => {
+                if !reported {
+                    tracing::warn!("{} cannot be opened: {e}", D::NAME);
+                    health.set(D::KEY, DeviceState::disconnected(&e));
+                    reported = true;
+                }
+                if !wait(&stop, backoff.next_pause()) {
+                    return;
+                }
+                continue;
+            }
+        };
+        tracing::info!("{} opened", D::NAME);
+        health.set(D::KEY, DeviceState::Ok);
+        backoff.reset();
+        loop {
+            match device.poll(&mut link, &events) {
+                Step::Again(pause) => {
+                    if !wait(&stop, pause) {
+                        return;
+                    }
+                }
+                Step::Quit => return,
+                Step::Lost(e) => {
+                    tracing::warn!("{} lost: {e}", D::NAME);
+                    health.set(D::KEY, DeviceState::disconnected(&e));
+                    health.count_loss(D::KEY);
+                    // The open failures that follow are this same fault.
+                    reported = true;
+                    for event in device.lost(&e) {
+                        if events.send(event).is_err() {
+                            return;
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        drop(link);
+        if !wait(&stop, backoff.next_pause()) {
+            return;
+        }
+    }
+}
+
+/// Waits `pause` unless stopped; false when the loop must end.
+pub fn wait(stop: &Receiver<()>, pause: Duration) -> bool {
+    matches!(stop.recv_timeout(pause), Err(RecvTimeoutError::Timeout))
+}
+
+/// What the citizen is told when a device they were using disappears:
+/// the credential is gone (the session goes home and forgets the person),
+/// then the driver's message for the lost link, which says what to do.
+pub fn lost_while_in_use(error: &DriverError) -> Vec<Event> {
+    vec![
+        Event::CredentialRemoved,
+        Event::CredentialReadFailed {
+            message: error.user_message(),
+        },
+    ]
+}
+
+/// The state of one device, as the device loops last saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DeviceState {
+    /// Not opened yet.
+    Starting,
+    /// Open and answering.
+    Ok,
+    /// Gone or not openable; the loop keeps trying.
+    Disconnected {
+        /// The driver's error (technical English, no personal data).
+        detail: String,
+    },
+}
+
+impl DeviceState {
+    fn disconnected(error: &DriverError) -> DeviceState {
+        DeviceState::Disconnected {
+            detail: error.to_string(),
+        }
+    }
+}
+
+/// One device's entry in the health table.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceEntry {
+    /// The current state.
+    #[serde(flatten)]
+    pub state: DeviceState,
+    /// How many times the link was lost since the kiosk started.
+    pub losses: u32,
+}
+
+/// The devices' health, shared by the device loops (writers) and the
+/// automation API (`GET /v1/health`). Keys are those of `kiosk doctor`.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceHealth {
+    table: Arc<Mutex<BTreeMap<&'static str, DeviceEntry>>>,
+    board: Option<crate::health::DeviceBoard>,
+}
+
+impl DeviceHealth {
+    /// A table that also keeps `board` (what the KS31 health reports
+    /// send) up to date.
+    pub fn reporting_to(board: crate::health::DeviceBoard) -> DeviceHealth {
+        DeviceHealth {
+            table: Arc::default(),
+            board: Some(board),
+        }
+    }
+
+    /// Records `key`'s state.
+    pub fn set(&self, key: &'static str, state: DeviceState) {
+        if let Some(board) = &self.board {
+            match &state {
+                DeviceState::Starting => board.update(key, crate::health::UNKNOWN, None),
+                DeviceState::Ok => board.update(key, crate::health::OK, None),
+                DeviceState::Disconnected { detail } => {
+                    board.update(key, crate::health::DOWN, Some(detail.clone()))
+                }
+            }
+        }
+        self.lock()
+            .entry(key)
+            .and_modify(|e| e.state = state.clone())
+            .or_insert(DeviceEntry { state, losses: 0 });
+    }
+
+    fn count_loss(&self, key: &'static str) {
+        if let Some(entry) = self.lock().get_mut(key) {
+            entry.losses = entry.losses.saturating_add(1);
+        }
+    }
+
+    /// A copy of the table.
+    pub fn snapshot(&self) -> BTreeMap<&'static str, DeviceEntry> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<&'static str, DeviceEntry>> {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_bound_and_resets() {
+        let mut b = Backoff::default();
+        let pauses: Vec<u64> = (0..7).map(|_| b.next_pause().as_millis() as u64).collect();
+        assert_eq!(pauses, vec![500u64, 1000, 2000, 4000, 5000, 5000, 5000]);
+        b.reset();
+        assert_eq!(b.next_pause(), BACKOFF_FIRST);
+    }
+
+    /// A device that is there while `plugged` is true.
+    struct Flaky {
+        plugged: Arc<Mutex<bool>>,
+        opens: Arc<Mutex<u32>>,
+        in_use: bool,
+    }
+
+    impl Device for Flaky {
+        type Link = ();
+        const NAME: &'static str = "test device";
+        const KEY: &'static str = "test";
+
+        fn open(&mut self) -> Result<(), DriverError> {
+            *self.opens.lock().unwrap() += 1;
+            if *self.plugged.lock().unwrap() {
+                Ok(())
+            } else {
+                Err(DriverError::Disconnected {
+                    device: kiosk_drivers::error::Device::IdCardReader,
+                    source: std::io::ErrorKind::NotFound.into(),
+                })
+            }
+        }
+
+        fn poll(&mut self, _link: &mut (), _events: &Sender<Event>) -> Step {
+            if *self.plugged.lock().unwrap() {
+                Step::Again(Duration::from_millis(5))
+            } else {
+                Step::Lost(DriverError::Disconnected {
+                    device: kiosk_drivers::error::Device::IdCardReader,
+                    source: std::io::ErrorKind::BrokenPipe.into(),
+                })
+            }
+        }
+
+        fn lost(&mut self, error: &DriverError) -> Vec<Event> {
+            if std::mem::take(&mut self.in_use) {
+                lost_while_in_use(error)
+            } else {
+                Vec::new()
+            }
+        }
+    }
+
+    fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !f() {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_lost_device_is_reported_once_reopened_with_backoff_and_stops_promptly() {
+        let plugged = Arc::new(Mutex::new(true));
+        let opens = Arc::new(Mutex::new(0));
+        let health = DeviceHealth::default();
+        let (events_tx, events_rx) = crossbeam_channel::unbounded();
+        let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
+        let device = Flaky {
+            plugged: Arc::clone(&plugged),
+            opens: Arc::clone(&opens),
+            in_use: true,
+        };
+        let thread = {
+            let health = health.clone();
+            std::thread::spawn(move || run(device, events_tx, stop_rx, health))
+        };
+        let state = |h: &DeviceHealth| h.snapshot().get("test").map(|e| e.state.clone());
+        wait_until("opened", || state(&health) == Some(DeviceState::Ok));
+
+        *plugged.lock().unwrap() = false;
+        wait_until("lost", || {
+            matches!(state(&health), Some(DeviceState::Disconnected { .. }))
+        });
+        // In use: the session hears of it once, removal then the message.
+        let first = events_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(matches!(first, Event::CredentialRemoved));
+        let second = events_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(matches!(
+            second,
+            Event::CredentialReadFailed { ref message } if message.contains("连接中断")
+        ));
+        // Reopen attempts are paced by the backoff (0.5 s, then 1 s):
+        // within 1.2 s at most two more attempts, not a busy loop.
+        let before = *opens.lock().unwrap();
+        std::thread::sleep(Duration::from_millis(1200));
+        let attempts = *opens.lock().unwrap() - before;
+        assert!(attempts <= 2, "{attempts} open attempts in 1.2 s");
+        assert!(events_rx.try_recv().is_err(), "reported more than once");
+
+        *plugged.lock().unwrap() = true;
+        wait_until("back", || state(&health) == Some(DeviceState::Ok));
+        assert_eq!(health.snapshot()["test"].losses, 1);
+
+        let start = Instant::now();
+        stop_tx.send(()).unwrap();
+        thread.join().unwrap();
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_table_is_mirrored_on_the_health_reports_board() {
+        let board = crate::health::DeviceBoard::new();
+        board.slot("id_card_reader", "/dev/ttyUSB0");
+        let health = DeviceHealth::reporting_to(board.clone());
+        health.set(
+            "id_card_reader",
+            DeviceState::Disconnected {
+                detail: "port gone".into(),
+            },
+        );
+        let row = |b: &crate::health::DeviceBoard| {
+            b.snapshot()
+                .into_iter()
+                .find(|d| d.device == "id_card_reader")
+                .map(|d| (d.state, d.detail))
+        };
+        assert_eq!(row(&board), Some(("down".into(), "port gone".into())));
+        health.set("id_card_reader", DeviceState::Ok);
+        assert_eq!(row(&board).map(|r| r.0), Some("ok".into()));
+    }
+}
