@@ -187,7 +187,6 @@ pub fn report_once(
         .collect();
     let receipt = backend.submit_health(&report)?;
     tracing::info!(
-        tracking_no = receipt.tracking_no.as_str(),
         devices = states.join(" ").as_str(),
         "health report queued"
     );
