@@ -51,8 +51,13 @@ pub enum Screen {
     Certificate,
     /// A document is being printed.
     Printing,
+    /// The printer stopped mid-job (paper out, cover open …): what
+    /// happened; the job is reprinted whole when the printer is ready.
+    PrintPending,
     /// The document is printed: take it (and the card); rate the service.
     Printed,
+    /// At start: print jobs a power cut interrupted, for staff to print or drop.
+    RecoverPrints,
     /// Remote-care filing: choose the category.
     FilingCategory,
     /// Remote-care filing: the form.
@@ -98,7 +103,9 @@ impl Screen {
             Screen::Issuing => "issuing",
             Screen::Certificate => "certificate",
             Screen::Printing => "printing",
+            Screen::PrintPending => "print-pending",
             Screen::Printed => "printed",
+            Screen::RecoverPrints => "recover-prints",
             Screen::FilingCategory => "filing-category",
             Screen::FilingForm => "filing-form",
             Screen::FilingProvince => "filing-province",
@@ -165,6 +172,8 @@ pub enum Action {
     Continue,
     /// Start the proxy path (代办).
     Proxy,
+    /// Staff: print (`true`) or drop the jobs a power cut interrupted.
+    ResolvePrints(bool),
     /// Start a remote-care filing.
     Filing,
     /// Show my filings (我的备案).
@@ -235,6 +244,8 @@ impl Action {
             "guides" => Some(Action::Guides),
             "continue" => Some(Action::Continue),
             "proxy" => Some(Action::Proxy),
+            "recover-print" => Some(Action::ResolvePrints(true)),
+            "recover-drop" => Some(Action::ResolvePrints(false)),
             "filing" => Some(Action::Filing),
             "my-filings" => Some(Action::MyFilings),
             _ => None,
@@ -447,6 +458,19 @@ pub enum Event {
     Touched,
     /// The print job finished.
     PrintFinished,
+    /// The printer stopped mid-job; the job waits for it (message: what
+    /// happened and what to do).
+    PrintPending {
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// At start: jobs a power cut interrupted (their document labels).
+    PrintsRecovered {
+        /// What each job prints.
+        labels: Vec<String>,
+    },
+    /// The recovered jobs were printed or dropped.
+    PrintsResolved,
     /// The print job failed.
     PrintFailed {
         /// Chinese message for the citizen.
@@ -521,6 +545,11 @@ pub enum Command {
     },
     /// Play a voice prompt.
     Say(Prompt),
+    /// The session ended while its print job waited for the printer:
+    /// give the job up (never print for nobody).
+    AbandonPrint,
+    /// Print (`true`) or drop the jobs recovered at start.
+    ResolvePrints(bool),
     /// Record that a proxy acts for the insured person (both identities,
     /// kept encrypted in the store's outbox as an audit record).
     RecordProxy {
@@ -626,6 +655,7 @@ pub struct Session {
     filing_submitted: Option<Box<FilingSubmission>>,
     filed: Vec<FiledRecord>,
     keypad: Option<Keypad>,
+    print_pending: bool,
     today: chrono::NaiveDate,
     slips_printed: u64,
 }
@@ -668,6 +698,7 @@ impl Session {
             filing_submitted: None,
             filed: Vec::new(),
             keypad: None,
+            print_pending: false,
             today: chrono::NaiveDate::MIN,
             slips_printed: 0,
         }
@@ -818,7 +849,48 @@ impl Session {
     /// documents and rules). Returns what the edges must do.
     pub fn handle(&mut self, event: Event, now: Instant, wall: NaiveDateTime) -> Vec<Command> {
         self.today = wall.date();
+        let mut commands = self.handle_event(event, now, wall);
+        // The session ended while its job waited for the printer.
+        if self.print_pending && !matches!(self.screen, Screen::PrintPending | Screen::Printing) {
+            self.print_pending = false;
+            commands.push(Command::AbandonPrint);
+        }
+        commands
+    }
+
+    fn handle_event(&mut self, event: Event, now: Instant, wall: NaiveDateTime) -> Vec<Command> {
         match event {
+            Event::PrintPending { message } => {
+                if matches!(self.screen, Screen::Printing | Screen::PrintPending) {
+                    self.print_pending = true;
+                    if self.person.is_none() {
+                        // The card left during printing: nobody waits.
+                        self.go_home();
+                        return Vec::new();
+                    }
+                    self.touch(now);
+                    self.title = "打印暂停".into();
+                    self.message = message;
+                    self.note = "问题排除后将自动重新打印完整的单据，请稍候。".into();
+                    self.screen = Screen::PrintPending;
+                    return vec![Command::Say(Prompt::Problem)];
+                }
+                Vec::new()
+            }
+            Event::PrintsRecovered { labels } => {
+                if self.screen == Screen::Home {
+                    self.title = "有未打印完成的单据".into();
+                    self.message = format!(
+                        "本机上次停止运行时，有 {} 份单据未打印完成：{}。",
+                        labels.len(),
+                        labels.join("、")
+                    );
+                    self.note = "请工作人员确认：重新打印完整的单据，或不打印。".into();
+                    self.screen = Screen::RecoverPrints;
+                }
+                Vec::new()
+            }
+            Event::PrintsResolved => Vec::new(),
             Event::CitiesLoaded { province, cities } => {
                 if self
                     .filing
@@ -1000,9 +1072,13 @@ impl Session {
                 Vec::new()
             }
             Event::PrintFinished => {
-                if self.screen != Screen::Printing {
+                if !matches!(self.screen, Screen::Printing | Screen::PrintPending) {
                     return Vec::new();
                 }
+                self.print_pending = false;
+                self.title.clear();
+                self.message.clear();
+                self.note.clear();
                 if self.person.is_none() {
                     // The card was taken during printing: the session is over.
                     self.go_home();
@@ -1018,7 +1094,8 @@ impl Session {
                 commands
             }
             Event::PrintFailed { message } => {
-                if self.screen == Screen::Printing {
+                if matches!(self.screen, Screen::Printing | Screen::PrintPending) {
+                    self.print_pending = false;
                     self.touch(now);
                     self.show_error(message);
                     return vec![Command::Say(Prompt::Problem)];
@@ -1058,6 +1135,13 @@ impl Session {
                 } else {
                     Vec::new()
                 }
+            }
+            Action::ResolvePrints(print) => {
+                if self.screen != Screen::RecoverPrints {
+                    return Vec::new();
+                }
+                self.go_home();
+                vec![Command::ResolvePrints(print)]
             }
             Action::Proxy => {
                 if self.screen == Screen::Home {

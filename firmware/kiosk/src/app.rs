@@ -402,6 +402,22 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     } else {
         crate::voice::Voice::off()
     };
+    // Printer spooler: the print journal in the store, and the printer.
+    let (spooler_tx, spooler_rx) = crossbeam_channel::unbounded::<crate::spooler::Request>();
+    {
+        let journal = kiosk_core::print_job::PrintJournal::new(
+            kiosk_sync::store::journal::StoreJournal::new(Arc::clone(backend.store())),
+        );
+        let settings = crate::spooler::Settings {
+            uri: printer_uri.clone(),
+            timeout: Duration::from_secs(5),
+        };
+        let clock = Arc::clone(&clock);
+        let events = events_tx.clone();
+        std::thread::Builder::new()
+            .name("spooler".into())
+            .spawn(move || crate::spooler::run(journal, settings, clock, spooler_rx, events))?;
+    }
     let controller = Controller {
         session: Session::new(
             SessionConfig {
@@ -423,7 +439,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         ui: ui.clone(),
         client: Arc::clone(&client),
         desk: Arc::clone(&backend) as Arc<dyn crate::filings::Desk>,
-        printer_uri: printer_uri.clone(),
+        spooler: spooler_tx,
         paper,
         clock: Arc::clone(&clock),
         events: events_tx.clone(),

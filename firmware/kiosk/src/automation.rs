@@ -19,6 +19,7 @@
 //! | POST | /v1/sim/scan | `{"text": ...}` (+ `terminator`, `repeats`, `truncate`): scan a code on the simulated QR scanner |
 //! | POST | /v1/sim/scanner/fault | `{"unplugged": true\|false}`: unplug the simulated QR scanner (the port disappears) or plug it back in at the same path (see [`ScannerFaultRequest`]) |
 //! | GET | /v1/health | each device loop's view of its device: `ok`, `starting` or `disconnected` (+ `detail`), and `losses` since start |
+//! | POST | /v1/sim/printer/fault | `{"paper_out", "paper_near_end", "cover_open", "cutter_error": bool, "drop_link_after_bytes": n}`: the simulated printer's faults (all fields; absent = off) |
 //! | GET | /v1/sim/receipts | receipts the simulated printer printed, with decoded text |
 //! | GET | /v1/sim/receipts/{id}/png | a receipt's paper as PNG |
 //! | GET | /v1/sync/status | outbox queue, oldest pending item (kind, age), last contact, dataset versions ([`StatusView`]) |
@@ -132,6 +133,7 @@ fn router(state: ApiState) -> Router {
         .route("/v1/sim/scan", post(scan))
         .route("/v1/sim/scanner/fault", post(scanner_fault))
         .route("/v1/health", get(health))
+        .route("/v1/sim/printer/fault", post(printer_fault))
         .route("/v1/sim/receipts", get(receipts))
         .route("/v1/sim/receipts/{id}/png", get(receipt_png))
         .route("/v1/sync/status", get(sync_status))
@@ -516,6 +518,38 @@ struct ReceiptInfo {
     bytes_received: usize,
     png: String,
     png_path: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct PrinterFaultRequest {
+    paper_out: bool,
+    paper_near_end: bool,
+    cover_open: bool,
+    cutter_error: bool,
+    drop_link_after_bytes: Option<usize>,
+}
+
+async fn printer_fault(State(state): State<ApiState>, body: Bytes) -> Response {
+    let Some(printer) = &state.printer else {
+        return problem(StatusCode::NOT_FOUND, "the printer is not simulated");
+    };
+    let request: PrinterFaultRequest = if body.is_empty() {
+        PrinterFaultRequest::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => return problem(StatusCode::BAD_REQUEST, format!("fault JSON: {e}")),
+        }
+    };
+    printer.set_faults(kiosk_sim::printer::PrinterFaults {
+        paper_out: request.paper_out,
+        paper_near_end: request.paper_near_end,
+        cover_open: request.cover_open,
+        cutter_error: request.cutter_error,
+        drop_link_after_bytes: request.drop_link_after_bytes,
+    });
+    Json(json!({ "ok": true })).into_response()
 }
 
 async fn receipts(State(state): State<ApiState>) -> Response {

@@ -10,23 +10,23 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use kiosk_core::clock::Clock;
 use kiosk_core::documents::{EnrollmentCertificate, VERIFICATION_TAG};
+use kiosk_core::print_job::DocumentKind;
 use kiosk_core::region::{CertificateLayout, RegionProfile};
 use kiosk_core::session::{Action, Command, Document, Event, Session};
 use kiosk_core::view::View;
-use kiosk_drivers::printer::{Job, Paper, PrinterLink, PrinterProfile, layout};
+use kiosk_drivers::printer::{Paper, PrinterProfile, layout};
 use kiosk_sim::printer::PaperWidth;
 use kiosk_sync::CentralClient;
 use kiosk_sync::wire::CertificateIssueInput;
 use kiosk_ui::UiHandle;
 
 use crate::filings::{Desk, Outcome};
+use crate::spooler::Request;
 use crate::voice::Voice;
 
 /// How long the loop waits for an event when no timeout is pending; the
 /// header clock is refreshed at this pace.
 const IDLE_WAKE: Duration = Duration::from_secs(15);
-/// Connect and write timeout of the printer link.
-const PRINTER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the loop needs from the outside.
 pub struct Controller {
@@ -36,8 +36,8 @@ pub struct Controller {
     pub ui: UiHandle,
     /// The central service.
     pub client: Arc<CentralClient>,
-    /// The printer URI.
-    pub printer_uri: String,
+    /// The printer spooler (print journal + printer).
+    pub spooler: Sender<Request>,
     /// Paper width.
     pub paper: Paper,
     /// Wall clock (for documents and the header).
@@ -163,42 +163,41 @@ impl Controller {
                 });
             }
             Command::Print(document) => {
-                let uri = self.printer_uri.clone();
                 let profile = PrinterProfile::new(self.paper);
-                let (job, what) = match document.as_ref() {
+                let (kind, payload) = match document.as_ref() {
                     Document::Slip(slip) => (
-                        Job::from_bytes(layout::business_slip(slip, self.paper)),
-                        "business slip",
+                        DocumentKind::BusinessSlip,
+                        layout::business_slip(slip, self.paper),
                     ),
-                    Document::Certificate(cert) => {
-                        (layout::certificate(cert, &profile), "certificate")
-                    }
+                    Document::Certificate(cert) => (
+                        match cert.layout {
+                            CertificateLayout::Simple => DocumentKind::CertificateSimple,
+                            CertificateLayout::Transfer => DocumentKind::CertificateTransfer,
+                        },
+                        layout::certificate(cert, &profile).bytes,
+                    ),
                     Document::Filing { receipt, letter } => {
                         // One job: the receipt, cut, then the letter copy.
                         let mut bytes = layout::filing_receipt(receipt, &profile).bytes;
                         bytes.extend(layout::commitment_letter(letter, &profile).bytes);
-                        (Job::from_bytes(bytes), "filing receipt and letter")
+                        (DocumentKind::FilingReceipt, bytes)
                     }
                 };
-                spawn_worker("print", move || {
-                    // `print` checks the printer's status before, during
-                    // and after the job (paper out, cover open, …).
-                    let result = PrinterLink::open(&uri, PRINTER_TIMEOUT)
-                        .and_then(|mut link| link.print(&job).map(|_| ()));
-                    let event = match result {
-                        Ok(()) => {
-                            tracing::info!(bytes = job.bytes.len(), "{what} printed");
-                            Event::PrintFinished
-                        }
-                        Err(e) => {
-                            tracing::warn!("printing failed: {e}");
-                            Event::PrintFailed {
-                                message: e.user_message(),
-                            }
-                        }
-                    };
-                    let _ = events.send(event);
-                });
+                // The spooler writes the job to the journal before the
+                // first byte goes out, and answers with PrintFinished,
+                // PrintPending or PrintFailed.
+                if self.spooler.send(Request::Print { kind, payload }).is_err() {
+                    tracing::error!("the printer spooler is not running");
+                    let _ = events.send(Event::PrintFailed {
+                        message: "本机暂时无法打印，请到人工窗口打印。".into(),
+                    });
+                }
+            }
+            Command::AbandonPrint => {
+                let _ = self.spooler.send(Request::Abandon);
+            }
+            Command::ResolvePrints(print) => {
+                let _ = self.spooler.send(Request::Resolve(print));
             }
             Command::SubmitRating {
                 transaction,
@@ -409,6 +408,9 @@ fn log_event(event: &Event) {
         Event::Action(a) => tracing::info!(action = ?a, "tap"),
         Event::PrintFinished => tracing::debug!("print finished"),
         Event::PrintFailed { .. } => tracing::debug!("print failed"),
+        Event::PrintPending { .. } => tracing::debug!("print pending"),
+        Event::PrintsRecovered { labels } => tracing::debug!(n = labels.len(), "prints recovered"),
+        Event::PrintsResolved => tracing::debug!("prints resolved"),
         Event::CertificateIssued { request, .. } => tracing::debug!(request, "certificate ready"),
         Event::CertificateFailed { request, .. } => {
             tracing::debug!(request, "certificate failed")

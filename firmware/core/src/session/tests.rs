@@ -613,3 +613,77 @@ fn my_filings_cancel_respects_the_regions_lock_period() {
     assert!(matches!(cmds.first(), Some(Command::QueryFilings { .. })));
     assert_eq!(s.note(), "已取消");
 }
+
+#[test]
+fn paper_out_keeps_the_job_pending_until_the_printer_is_back() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    tap(&mut s, "print-slip", t);
+    s.handle(
+        Event::PrintPending {
+            message: "打印机缺纸".into(),
+        },
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::PrintPending);
+    assert!(s.message().contains("缺纸"));
+    // Staff change the paper: the spooler reprints it whole.
+    s.handle(Event::PrintFinished, t, wall());
+    assert_eq!(s.screen(), Screen::Printed);
+}
+
+#[test]
+fn leaving_while_the_job_is_pending_gives_it_up() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    tap(&mut s, "print-slip", t);
+    s.handle(
+        Event::PrintPending {
+            message: "打印机缺纸".into(),
+        },
+        t,
+        wall(),
+    );
+    let cmds = s.handle(Event::CredentialRemoved, t, wall());
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::AbandonPrint)),
+        "{cmds:?}"
+    );
+    assert_eq!(s.screen(), Screen::Home);
+    // Idle on the pending screen ends it the same way.
+    loaded(&mut s, t);
+    tap(&mut s, "print-slip", t);
+    s.handle(
+        Event::PrintPending {
+            message: "x".into(),
+        },
+        t,
+        wall(),
+    );
+    let cmds = s.handle(Event::Tick, t + Duration::from_secs(61), wall());
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::AbandonPrint)),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn jobs_recovered_at_start_wait_for_staff() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    s.handle(
+        Event::PrintsRecovered {
+            labels: vec!["参保凭证".into()],
+        },
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::RecoverPrints);
+    assert!(s.message().contains("1 份"));
+    let cmds = tap(&mut s, "recover-print", t);
+    assert!(matches!(cmds.as_slice(), [Command::ResolvePrints(true)]));
+    assert_eq!(s.screen(), Screen::Home);
+}

@@ -1,0 +1,75 @@
+//! No lost print job, end to end through the real `kiosk` binary: paper
+//! out mid-session (the job waits and is reprinted whole when the paper is
+//! back), and a kill -9 while a job waits (offered again at the next start,
+//! printed once on confirmation, never silently).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::json;
+use support::{Kiosk, li_xiulan_card, texts};
+
+#[test]
+fn paper_out_keeps_the_job_and_reprints_it_whole_when_the_paper_is_back() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    let (status, _) = kiosk.post("/v1/sim/printer/fault", json!({ "paper_out": true }));
+    assert_eq!(status, 200);
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("打印业务办理单");
+    let pending = kiosk.wait_for_screen("print-pending");
+    let shown = texts(&pending);
+    assert!(shown.contains("缺纸"), "{shown}");
+    assert!(shown.contains("自动重新打印"), "{shown}");
+    assert!(kiosk.get("/v1/sim/receipts").as_array().unwrap().is_empty());
+    // Staff load paper: the spooler sees the printer ready and reprints.
+    kiosk.post("/v1/sim/printer/fault", json!({}));
+    kiosk.wait_for_screen("printed");
+    let receipts = kiosk.wait_for_receipts(1);
+    assert_eq!(receipts.len(), 1);
+    assert!(
+        receipts[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("医疗保障业务办理单")
+    );
+}
+
+#[test]
+fn a_job_interrupted_by_a_kill_is_offered_again_and_printed_once() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    kiosk.post("/v1/sim/printer/fault", json!({ "cover_open": true }));
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("打印业务办理单");
+    kiosk.wait_for_screen("print-pending");
+    // Power cut.
+    let dir = kiosk.stop();
+
+    let kiosk = Kiosk::start_in(dir, "");
+    let offered = kiosk.wait_for_screen("recover-prints");
+    assert!(
+        texts(&offered).contains("1 份单据未打印完成：业务办理单"),
+        "{}",
+        texts(&offered)
+    );
+    kiosk.tap("重新打印");
+    kiosk.wait_for_screen("home");
+    let receipts = kiosk.wait_for_receipts(1);
+    assert_eq!(receipts.len(), 1);
+    assert!(receipts[0]["text"].as_str().unwrap().contains("李秀兰"));
+
+    // The next start offers nothing: printed once.
+    let dir = kiosk.stop();
+    let kiosk = Kiosk::start_in(dir, "");
+    kiosk.wait_for_log("print journal recovered", 1);
+    assert!(
+        kiosk.logs().contains("print journal recovered jobs=0"),
+        "{}",
+        kiosk.logs()
+    );
+    assert_eq!(kiosk.screen()["screen"], "home");
+}
