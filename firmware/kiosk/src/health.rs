@@ -173,10 +173,7 @@ pub fn report_once(
         .map(|d| format!("{}={}", d.device, d.state))
         .collect();
     let receipt = backend.submit_health(&report)?;
-    tracing::info!(
-        devices = states.join(" ").as_str(),
-        "health report queued"
-    );
+    tracing::info!(devices = states.join(" ").as_str(), "health report queued");
     Ok(receipt.tracking_no)
 }
 
