@@ -103,7 +103,7 @@ impl Default for DevicesConfig {
         DevicesConfig {
             id_reader: None,
             id_reader_baud: 115_200,
-            id_reader_poll_ms: 300,
+            id_reader_poll_ms: 100,
             printer: None,
             paper_mm: 58,
             ss_card_reader: None,
