@@ -73,3 +73,31 @@ fn a_job_interrupted_by_a_kill_is_offered_again_and_printed_once() {
     );
     assert_eq!(kiosk.screen()["screen"], "home");
 }
+
+#[test]
+fn a_link_dropped_mid_job_is_reprinted_whole() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    // The printer's connection breaks after 300 bytes of every job.
+    kiosk.post(
+        "/v1/sim/printer/fault",
+        json!({ "drop_link_after_bytes": 300 }),
+    );
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("打印业务办理单");
+    let pending = kiosk.wait_for_screen("print-pending");
+    assert!(texts(&pending).contains("打印"), "{}", texts(&pending));
+    // The link is mended: the whole slip prints again from the start.
+    kiosk.post("/v1/sim/printer/fault", json!({}));
+    kiosk.wait_for_screen("printed");
+    let receipts = kiosk.wait_for_receipts(2);
+    let last = receipts.last().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        last.contains("医疗保障业务办理单") && last.contains("个人账户余额"),
+        "{last}"
+    );
+}

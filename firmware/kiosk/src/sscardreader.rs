@@ -73,8 +73,8 @@ impl BulkPipe for SimPipe {
         Ok(n)
     }
 
-    fn read_interrupt(&mut self, buf: &mut [u8], _timeout: Duration) -> Result<usize, DriverError> {
-        Ok(match self.sim.poll_interrupt() {
+    fn read_interrupt(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, DriverError> {
+        Ok(match self.sim.wait_interrupt(timeout) {
             Some(m) => {
                 let n = m.len().min(buf.len());
                 buf[..n].copy_from_slice(&m[..n]);
@@ -240,7 +240,23 @@ impl device_loop::Device for SsReader {
             }
             Err(e) => tracing::debug!("social security card reader poll: {e}"),
         }
-        Step::Again(self.settings.poll)
+        // Wait for the reader's slot-change notification (interrupt IN)
+        // up to one poll interval: an inserted or pulled card is seen at
+        // once; the slot status poll above stays the fallback for readers
+        // that do not notify.
+        let started = std::time::Instant::now();
+        match reader.wait_slot_change(self.settings.poll) {
+            // A card came or went: look at once.
+            Ok(Some(_)) => Step::Again(Duration::ZERO),
+            // Nothing within the interval (or an endpoint that answers at
+            // once): the rest of the interval, never a busy loop.
+            Ok(None) => Step::Again(self.settings.poll.saturating_sub(started.elapsed())),
+            Err(e) if e.is_link_lost() => Step::Lost(e),
+            Err(e) => {
+                tracing::debug!("social security card slot notification: {e}");
+                Step::Again(self.settings.poll)
+            }
+        }
     }
 
     fn lost(&mut self, error: &DriverError) -> Vec<Event> {

@@ -5,7 +5,7 @@
 //! `bMessageType | dwLength(4) | bSlot | bSeq | 3 specific | data`.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::card::SsCardImage;
 
@@ -18,7 +18,7 @@ const SSSE_DF_NAME: [u8; 15] = [
 /// generation number, so the reader notices a card swapped between two
 /// of its messages.
 #[derive(Clone, Default)]
-pub struct SsCardSlot(Arc<Mutex<SlotState>>);
+pub struct SsCardSlot(Arc<(Mutex<SlotState>, Condvar)>);
 
 #[derive(Default)]
 struct SlotState {
@@ -37,12 +37,14 @@ impl SsCardSlot {
         let mut s = self.lock();
         s.card = Some(card);
         s.generation += 1;
+        self.0.1.notify_all();
     }
 
     /// Pulls the card out, returning it.
     pub fn remove(&self) -> Option<SsCardImage> {
         let mut s = self.lock();
         s.generation += 1;
+        self.0.1.notify_all();
         s.card.take()
     }
 
@@ -57,7 +59,28 @@ impl SsCardSlot {
     }
 
     fn lock(&self) -> MutexGuard<'_, SlotState> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The slot's change counter (every insert and removal counts).
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Waits until the change counter differs from `seen`, at most until
+    /// `deadline`.
+    fn wait_change(&self, seen: u64, deadline: std::time::Instant) {
+        let mut s = self.lock();
+        while s.generation == seen {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return;
+            }
+            s = match self.0.1.wait_timeout(s, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
     }
 }
 
@@ -210,6 +233,23 @@ impl SimCcidReader {
         }
         s.last_reported_present = Some(present);
         Some(vec![0x50, 0x02 | u8::from(present)])
+    }
+
+    /// The interrupt endpoint as a USB host reads it: waits up to
+    /// `timeout` for a slot change and returns its notification, `None`
+    /// when none came (as a real interrupt IN transfer times out).
+    pub fn wait_interrupt(&self, timeout: std::time::Duration) -> Option<Vec<u8>> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let seen = self.slot.generation();
+            if let Some(message) = self.poll_interrupt() {
+                return Some(message);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            self.slot.wait_change(seen, deadline);
+        }
     }
 
     /// Handles one bulk OUT message; returns the bulk IN transfers it
@@ -444,6 +484,7 @@ fn apdu(s: &mut ReaderState, card: &SsCardImage, apdu: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn cmd(t: u8, seq: u8, data: &[u8]) -> Vec<u8> {
         let mut m = vec![t];
@@ -544,5 +585,21 @@ mod tests {
         r.set_unplugged(true);
         assert!(r.handle_bulk_out(&cmd(0x65, 8, &[])).is_empty());
         assert!(r.handle_bulk_out(&[0x65, 0]).is_empty());
+    }
+
+    #[test]
+    fn the_interrupt_endpoint_waits_for_a_slot_change() {
+        let slot = SsCardSlot::new();
+        let r = SimCcidReader::new(slot.clone());
+        // The first read reports the current state; then nothing changes.
+        assert_eq!(r.wait_interrupt(Duration::ZERO), Some(vec![0x50, 0x02]));
+        assert_eq!(r.wait_interrupt(Duration::from_millis(20)), None);
+        // A card inserted by another thread wakes the waiting host.
+        let inserter = std::thread::spawn(move || slot.insert(SsCardImage::demo()));
+        assert_eq!(
+            r.wait_interrupt(Duration::from_secs(10)),
+            Some(vec![0x50, 0x03])
+        );
+        inserter.join().unwrap();
     }
 }
