@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const EVOUCHER: &str = "ECV1-5H8J3N6Q9T2W4Y7B1C5E8G0K";
+const EVOUCHER: &str = "ECV1-5H8J2L6V9C3X7Z1A4S0G8K2M";
 
 struct Kiosk {
     child: Child,

@@ -1,0 +1,558 @@
+//! The session's vocabulary: the screens it shows, the taps, events and
+//! commands it understands, the documents it prints and the voice prompts
+//! it plays. The decisions are in [`super::Session`].
+
+use std::sync::Arc;
+
+use crate::documents::{BusinessSlip, CommitmentLetterCopy, EnrollmentCertificate, FilingReceipt};
+use crate::enrollment::{InsuranceType, InsuredPerson};
+use crate::identity::Credential;
+use crate::region::CertificateLayout;
+
+use super::filing::{FiledRecord, FilingSubmission, Institution, Place};
+
+/// Which screen is showing. The id strings are what the UI and the
+/// automation API use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// Invitation to present a credential (and the service guides).
+    Home,
+    /// A credential was presented; the centre is being asked.
+    Querying,
+    /// The person's enrollment, with what they can do next.
+    Enrollment,
+    /// The region's rule does not allow a certificate now: why, and what to do.
+    CertificateRefused,
+    /// The centre is issuing the certificate.
+    Issuing,
+    /// The certificate preview, exactly as it will print.
+    Certificate,
+    /// A document is being printed.
+    Printing,
+    /// The printer stopped mid-job (paper out, cover open …): what
+    /// happened; the job is reprinted whole when the printer is ready.
+    PrintPending,
+    /// The document is printed: take it (and the card); rate the service.
+    Printed,
+    /// At start: print jobs a power cut interrupted, for staff to print or drop.
+    RecoverPrints,
+    /// Remote-care filing: choose the category.
+    FilingCategory,
+    /// Remote-care filing: the form.
+    FilingForm,
+    /// Remote-care filing: pick the province of care.
+    FilingProvince,
+    /// Remote-care filing: pick the city of care.
+    FilingCity,
+    /// Remote-care filing: type a phone number on the keypad.
+    FilingPhone,
+    /// Remote-care filing: pick designated institutions.
+    FilingInstitutions,
+    /// Remote-care filing: the commitment letter, tick and signature.
+    FilingLetter,
+    /// Remote-care filing: being submitted.
+    FilingSubmitting,
+    /// My filings (我的备案): list with change, extend, cancel.
+    Filings,
+    /// My filings: being loaded or a cancellation being sent.
+    FilingsLoading,
+    /// Proxy path (代办), step 1: present the insured person's credential.
+    ProxyStart,
+    /// Proxy path, step 2: the proxy places their own ID card.
+    ProxyId,
+    /// The service guides (办事指南): list and search.
+    Guides,
+    /// One service guide.
+    Guide,
+    /// The session is over but the card is still in the reader.
+    TakeCard,
+    /// Something went wrong: what happened and what to do next.
+    Error,
+}
+
+impl Screen {
+    /// The stable id of the screen.
+    pub fn id(self) -> &'static str {
+        match self {
+            Screen::Home => "home",
+            Screen::Querying => "querying",
+            Screen::Enrollment => "enrollment",
+            Screen::CertificateRefused => "certificate-refused",
+            Screen::Issuing => "issuing",
+            Screen::Certificate => "certificate",
+            Screen::Printing => "printing",
+            Screen::PrintPending => "print-pending",
+            Screen::Printed => "printed",
+            Screen::RecoverPrints => "recover-prints",
+            Screen::FilingCategory => "filing-category",
+            Screen::FilingForm => "filing-form",
+            Screen::FilingProvince => "filing-province",
+            Screen::FilingCity => "filing-city",
+            Screen::FilingPhone => "filing-phone",
+            Screen::FilingInstitutions => "filing-institutions",
+            Screen::FilingLetter => "filing-letter",
+            Screen::FilingSubmitting => "filing-submitting",
+            Screen::Filings => "filings",
+            Screen::FilingsLoading => "filings-loading",
+            Screen::ProxyStart => "proxy-start",
+            Screen::ProxyId => "proxy-id",
+            Screen::Guides => "guides",
+            Screen::Guide => "guide",
+            Screen::TakeCard => "take-card",
+            Screen::Error => "error",
+        }
+    }
+
+    /// Whether the kiosk is working for the citizen (no idle timeout).
+    pub(crate) fn busy(self) -> bool {
+        matches!(
+            self,
+            Screen::Querying
+                | Screen::Issuing
+                | Screen::Printing
+                | Screen::FilingSubmitting
+                | Screen::FilingsLoading
+        )
+    }
+}
+
+/// A tap on an actionable element, by meaning rather than by label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Print the business slip of the enrollment on screen.
+    PrintSlip,
+    /// End the session and go back to the home screen.
+    Home,
+    /// Show the full ID number for a few seconds.
+    RevealIdNumber,
+    /// Ask for the enrollment certificate (参保凭证).
+    Certificate,
+    /// Show the certificate in another layout.
+    ChooseLayout(CertificateLayout),
+    /// Print the certificate on screen.
+    PrintCertificate,
+    /// Print the last document again.
+    Reprint,
+    /// One step back (certificate → enrollment, guide → guide list).
+    Back,
+    /// Open the service guides.
+    Guides,
+    /// Open one service guide by item code.
+    OpenGuide(String),
+    /// Filter the guide list ("" shows every item).
+    SearchGuides(String),
+    /// Rate the service: index into the rating levels.
+    Rate(usize),
+    /// Give a reason with a rating: index into [`RATING_REASONS`], or
+    /// `None` to skip.
+    RateReason(Option<usize>),
+    /// Keep the session going (the idle countdown's button).
+    Continue,
+    /// Start the proxy path (代办).
+    Proxy,
+    /// Staff: print (`true`) or drop the jobs a power cut interrupted.
+    ResolvePrints(bool),
+    /// Start a remote-care filing.
+    Filing,
+    /// Show my filings (我的备案).
+    MyFilings,
+    /// An action on one of my filings: `cancel:<no>`, `change:<no>`, `extend:<no>`.
+    Filed(String),
+    /// A step inside the filing journey (the UI's action id, e.g.
+    /// `province:46`, `key:7`, `stroke:x,y;…`).
+    FilingStep(String),
+}
+
+impl Action {
+    /// Decodes the action id the UI sends.
+    pub fn from_id(id: &str) -> Option<Action> {
+        if let Some(code) = id.strip_prefix("guide:") {
+            return Some(Action::OpenGuide(code.to_string()));
+        }
+        if let Some(query) = id.strip_prefix("search:") {
+            return Some(Action::SearchGuides(query.to_string()));
+        }
+        if let Some(n) = id.strip_prefix("rate:") {
+            return n.parse().ok().map(Action::Rate);
+        }
+        if let Some(n) = id.strip_prefix("reason:") {
+            return Some(Action::RateReason(n.parse().ok()));
+        }
+        if ["cancel:", "change:", "extend:"]
+            .iter()
+            .any(|p| id.starts_with(p))
+        {
+            return Some(Action::Filed(id.to_string()));
+        }
+        const FILING_PREFIXES: [&str; 7] = [
+            "category:",
+            "province:",
+            "city:",
+            "institution:",
+            "key:",
+            "address:",
+            "stroke:",
+        ];
+        if FILING_PREFIXES.iter().any(|p| id.starts_with(p))
+            || matches!(
+                id,
+                "filing-area"
+                    | "filing-phone1"
+                    | "filing-phone2"
+                    | "filing-institutions"
+                    | "filing-institutions-done"
+                    | "filing-next"
+                    | "agree"
+                    | "sign-clear"
+                    | "filing-submit"
+            )
+        {
+            return Some(Action::FilingStep(id.to_string()));
+        }
+        match id {
+            "print-slip" => Some(Action::PrintSlip),
+            "home" => Some(Action::Home),
+            "reveal-id" => Some(Action::RevealIdNumber),
+            "certificate" => Some(Action::Certificate),
+            "layout:simple" => Some(Action::ChooseLayout(CertificateLayout::Simple)),
+            "layout:transfer" => Some(Action::ChooseLayout(CertificateLayout::Transfer)),
+            "print-certificate" => Some(Action::PrintCertificate),
+            "reprint" => Some(Action::Reprint),
+            "back" => Some(Action::Back),
+            "guides" => Some(Action::Guides),
+            "continue" => Some(Action::Continue),
+            "proxy" => Some(Action::Proxy),
+            "recover-print" => Some(Action::ResolvePrints(true)),
+            "recover-drop" => Some(Action::ResolvePrints(false)),
+            "filing" => Some(Action::Filing),
+            "my-filings" => Some(Action::MyFilings),
+            _ => None,
+        }
+    }
+}
+
+/// Reasons offered after a 一般 / 不满意 rating (optional).
+pub const RATING_REASONS: [&str; 4] = ["等候时间长", "操作不方便", "信息有误", "打印有问题"];
+
+/// The rating levels when the region profile names none (好差评, 003).
+pub const DEFAULT_RATING_LEVELS: [&str; 4] = ["非常满意", "满意", "一般", "不满意"];
+
+/// A document the kiosk prints.
+#[derive(Debug, Clone)]
+pub enum Document {
+    /// 业务办理单 of an enrollment query.
+    Slip(Box<BusinessSlip>),
+    /// 参保凭证.
+    Certificate(Box<EnrollmentCertificate>),
+    /// 异地就医备案回执 and the copy of the signed commitment letter.
+    Filing {
+        /// The receipt.
+        receipt: Box<FilingReceipt>,
+        /// The letter copy.
+        letter: Box<CommitmentLetterCopy>,
+    },
+}
+
+impl Document {
+    /// What the citizen calls it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Document::Slip(_) => "业务办理单",
+            Document::Certificate(_) => "参保凭证",
+            Document::Filing { .. } => "备案回执和承诺书",
+        }
+    }
+
+    /// The transaction it completes (for the rating).
+    pub fn transaction(&self) -> &'static str {
+        match self {
+            Document::Slip(_) => "enrollment_query",
+            Document::Certificate(_) => "certificate",
+            Document::Filing { .. } => "filing",
+        }
+    }
+}
+
+/// A voice prompt (played when voice prompts are on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// 请出示社保卡、身份证或医保电子凭证.
+    PresentCredential,
+    /// 正在查询，请稍候.
+    Querying,
+    /// 查询完成，请选择要办理的业务.
+    ChooseService,
+    /// 正在打印，请稍候.
+    Printing,
+    /// 打印完成，请取走单据.
+    TakeDocument,
+    /// 请取走您的卡.
+    TakeCard,
+    /// 操作即将超时.
+    IdleWarning,
+    /// 暂时无法办理.
+    Problem,
+    /// 请代办人放置本人身份证.
+    ProxyId,
+}
+
+impl Prompt {
+    /// The prompt's id (file name of its recording).
+    pub fn id(self) -> &'static str {
+        match self {
+            Prompt::PresentCredential => "present-credential",
+            Prompt::Querying => "querying",
+            Prompt::ChooseService => "choose-service",
+            Prompt::Printing => "printing",
+            Prompt::TakeDocument => "take-document",
+            Prompt::TakeCard => "take-card",
+            Prompt::IdleWarning => "idle-warning",
+            Prompt::Problem => "problem",
+            Prompt::ProxyId => "proxy-id",
+        }
+    }
+
+    /// What the prompt says.
+    pub fn text(self) -> &'static str {
+        match self {
+            Prompt::PresentCredential => "请插入社保卡，或放置身份证，或出示医保电子凭证",
+            Prompt::Querying => "正在查询，请稍候",
+            Prompt::ChooseService => "查询完成，请选择您要办理的业务",
+            Prompt::Printing => "正在打印，请稍候",
+            Prompt::TakeDocument => "打印完成，请从出纸口取走单据",
+            Prompt::TakeCard => "请取走您的卡，以免遗失",
+            Prompt::IdleWarning => "您还在办理吗？如需继续，请点击继续办理",
+            Prompt::Problem => "暂时无法办理，请查看屏幕提示",
+            Prompt::ProxyId => "请代办人将本人身份证放在感应区",
+        }
+    }
+
+    /// Every prompt.
+    pub const ALL: [Prompt; 9] = [
+        Prompt::PresentCredential,
+        Prompt::Querying,
+        Prompt::ChooseService,
+        Prompt::Printing,
+        Prompt::TakeDocument,
+        Prompt::TakeCard,
+        Prompt::IdleWarning,
+        Prompt::Problem,
+        Prompt::ProxyId,
+    ];
+}
+
+/// Something that happened.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A device read a credential.
+    CredentialPresented(Credential),
+    /// A device failed to read a credential; the message says what to do.
+    CredentialReadFailed {
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// The physical credential (ID card, social security card) was taken away.
+    CredentialRemoved,
+    /// The centre answered a person query.
+    PersonLoaded {
+        /// The request number from [`Command::QueryPerson`].
+        request: u64,
+        /// The person.
+        person: Box<InsuredPerson>,
+    },
+    /// The person query failed.
+    PersonFailed {
+        /// The request number from [`Command::QueryPerson`].
+        request: u64,
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// The centre issued a certificate; `preview` is a PNG of the paper.
+    CertificateIssued {
+        /// The request number from [`Command::IssueCertificate`].
+        request: u64,
+        /// The certificate.
+        certificate: Box<EnrollmentCertificate>,
+        /// PNG of the certificate as the printer will print it.
+        preview: Arc<Vec<u8>>,
+    },
+    /// The cities of a province, from the synced area codes.
+    CitiesLoaded {
+        /// The province code.
+        province: String,
+        /// Its cities.
+        cities: Vec<Place>,
+    },
+    /// The designated institutions of an area, from the synced list.
+    InstitutionsLoaded {
+        /// The area code.
+        area: String,
+        /// The institutions.
+        institutions: Vec<Institution>,
+    },
+    /// The filing is safely in the outbox; `filing_number` is the centre's
+    /// number when it already answered.
+    FilingQueued {
+        /// The kiosk's tracking number.
+        tracking_no: String,
+        /// The centre's filing number, if it answered in time.
+        filing_number: Option<String>,
+    },
+    /// My filings, from the centre and the outbox.
+    FilingsLoaded {
+        /// The request number from [`Command::QueryFilings`].
+        request: u64,
+        /// Newest first.
+        records: Vec<FiledRecord>,
+    },
+    /// My filings could not be loaded.
+    FilingsFailed {
+        /// The request number.
+        request: u64,
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// A cancellation was sent (or refused).
+    FilingCancelled {
+        /// Result: the message for the citizen either way.
+        message: String,
+    },
+    /// The filing could not be written or the centre refused it.
+    FilingFailed {
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// The certificate could not be issued.
+    CertificateFailed {
+        /// The request number from [`Command::IssueCertificate`].
+        request: u64,
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// The citizen tapped something the session decides.
+    Action(Action),
+    /// The citizen touched the screen for something the UI handled by
+    /// itself (paging, elderly mode): it keeps the session alive.
+    Touched,
+    /// The print job finished.
+    PrintFinished,
+    /// The printer stopped mid-job; the job waits for it (message: what
+    /// happened and what to do).
+    PrintPending {
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// At start: jobs a power cut interrupted (their document labels).
+    PrintsRecovered {
+        /// What each job prints.
+        labels: Vec<String>,
+    },
+    /// The recovered jobs were printed or dropped.
+    PrintsResolved,
+    /// The print job failed.
+    PrintFailed {
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// Time passed (drives timeouts).
+    Tick,
+}
+
+/// Something the edges must do.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Ask the centre who this is.
+    QueryPerson {
+        /// Request number; the answer must carry it back.
+        request: u64,
+        /// The credential.
+        credential: Credential,
+    },
+    /// Ask the centre for a certificate number and signature, then build
+    /// the certificate and its preview.
+    IssueCertificate {
+        /// Request number; the answer must carry it back.
+        request: u64,
+        /// 人员编号.
+        person_number: String,
+        /// The insurance type the certificate covers.
+        insurance_type: InsuranceType,
+        /// The layout.
+        layout: CertificateLayout,
+    },
+    /// Print a document.
+    Print(Box<Document>),
+    /// Look up the cities of a province (synced area codes).
+    LoadCities {
+        /// Two-digit province code.
+        province: String,
+    },
+    /// Look up the designated institutions of an area (synced list).
+    LoadInstitutions {
+        /// Area code.
+        area: String,
+    },
+    /// Write the filing to the outbox and send it.
+    SubmitFiling(Box<FilingSubmission>),
+    /// Load the person's filings (centre and outbox).
+    QueryFilings {
+        /// Request number; the answer must carry it back.
+        request: u64,
+        /// 人员编号.
+        person_number: String,
+    },
+    /// Cancel a filing (outbox first).
+    CancelFiling {
+        /// 人员编号.
+        person_number: String,
+        /// The filing number.
+        number: String,
+    },
+    /// Queue a satisfaction rating for the centre.
+    SubmitRating {
+        /// 人员编号 (may be empty when no person was identified).
+        person_number: String,
+        /// What was rated (`enrollment_query`, `certificate`).
+        transaction: &'static str,
+        /// The level's label (非常满意 …).
+        level: String,
+        /// The level on the centre's scale: 5 (best) to 1.
+        score: u8,
+        /// The optional reason.
+        reason: Option<String>,
+    },
+    /// Play a voice prompt.
+    Say(Prompt),
+    /// The session ended while its print job waited for the printer:
+    /// give the job up (never print for nobody).
+    AbandonPrint,
+    /// Print (`true`) or drop the jobs recovered at start.
+    ResolvePrints(bool),
+    /// Record that a proxy acts for the insured person (both identities,
+    /// kept encrypted in the store's outbox as an audit record).
+    RecordProxy {
+        /// The insured person's 人员编号.
+        person_number: String,
+        /// The proxy's document.
+        proxy: Proxy,
+    },
+}
+
+/// The proxy (代办人) of a session: their own identity document.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Proxy {
+    /// Name on the document.
+    pub name: String,
+    /// Document number.
+    pub id_number: String,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Proxy({})",
+            crate::identity::mask_number(&self.id_number)
+        )
+    }
+}
