@@ -79,7 +79,18 @@ impl Voice {
                 tracing::debug!(prompt = prompt.id(), "voice prompt");
                 *playing = Some(child);
             }
-            Err(e) => tracing::warn!("cannot play voice prompt with {}: {e}", self.player),
+            Err(e) => {
+                // Said once: a kiosk without the player stays quiet.
+                if let Ok(mut said) = self.missing_said.lock()
+                    && !*said
+                {
+                    *said = true;
+                    tracing::warn!(
+                        "cannot play voice prompts with {} ({e}); install alsa-utils or set [ui] voice_player",
+                        self.player
+                    );
+                }
+            }
         }
     }
 }
