@@ -24,6 +24,13 @@ fn paper_out_keeps_the_job_and_reprints_it_whole_when_the_paper_is_back() {
     assert!(shown.contains("缺纸"), "{shown}");
     assert!(shown.contains("自动重新打印"), "{shown}");
     assert!(kiosk.get("/v1/sim/receipts").as_array().unwrap().is_empty());
+    // Staff are called at once through a health report (printer down, why).
+    kiosk.wait_for_log("staff called: printer down", 1);
+    assert!(
+        kiosk.logs().contains("cause=\"paper_out\""),
+        "{}",
+        kiosk.logs()
+    );
     // Staff load paper: the spooler sees the printer ready and reprints.
     kiosk.post("/v1/sim/printer/fault", json!({}));
     kiosk.wait_for_screen("printed");

@@ -408,9 +408,26 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         let journal = kiosk_core::print_job::PrintJournal::new(
             kiosk_sync::store::journal::StoreJournal::new(Arc::clone(backend.store())),
         );
+        let call_staff = {
+            let board = board.clone();
+            let backend = Arc::clone(&backend);
+            let clock = Arc::clone(&clock);
+            let terminal_id = config.terminal.id.clone();
+            Box::new(move |cause: kiosk_core::print_job::FailCause| {
+                health::call_staff_for_printer(
+                    &terminal_id,
+                    started,
+                    &board,
+                    &backend,
+                    clock.as_ref(),
+                    cause.code(),
+                )
+            })
+        };
         let settings = crate::spooler::Settings {
             uri: printer_uri.clone(),
             timeout: Duration::from_secs(5),
+            call_staff,
         };
         let clock = Arc::clone(&clock);
         let events = events_tx.clone();

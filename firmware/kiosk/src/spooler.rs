@@ -45,6 +45,9 @@ pub struct Settings {
     pub uri: String,
     /// Connect and write timeout.
     pub timeout: Duration,
+    /// Called when a job goes pending (the printer stopped): calls staff
+    /// with the cause's code.
+    pub call_staff: Box<dyn Fn(FailCause) + Send>,
 }
 
 /// Recovers the journal (unfinished jobs become "awaiting confirmation")
@@ -187,6 +190,7 @@ fn attempt<S: JournalStore>(
             }
             JobState::Pending { cause } => {
                 tracing::warn!(job = id, cause = cause.code(), "print job pending");
+                (settings.call_staff)(cause);
                 (
                     Event::PrintPending {
                         message: cause.user_message().to_string(),
