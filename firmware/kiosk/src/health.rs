@@ -217,6 +217,38 @@ pub fn spawn(
         })
 }
 
+/// Calls staff at once when the printer stops mid-job: a health report with
+/// the printer down and why (paper out, cover open …), queued and sent now,
+/// besides the schedule. No personal data.
+pub fn call_staff_for_printer(
+    terminal_id: &str,
+    started: std::time::Instant,
+    board: &DeviceBoard,
+    backend: &Backend,
+    clock: &dyn Clock,
+    cause: &str,
+) {
+    let mut devices = board.snapshot();
+    devices.push(DeviceHealth {
+        device: "printer".into(),
+        state: DOWN.into(),
+        detail: cause.to_string(),
+    });
+    let pending = backend
+        .store()
+        .outbox_stats()
+        .map(|s| s.pending)
+        .unwrap_or(0);
+    let report = build_report(terminal_id, clock, started.elapsed(), pending, devices);
+    match backend.submit_health(&report) {
+        Ok(_) => {
+            backend.sync_now();
+            tracing::info!(cause, "staff called: printer down");
+        }
+        Err(e) => tracing::warn!("staff call for the printer not queued: {e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -273,37 +305,5 @@ mod tests {
         let health = probe_printer(&format!("tcp://127.0.0.1:{port}"));
         assert_eq!(health.device, "printer");
         assert_eq!(health.state, DOWN);
-    }
-}
-
-/// Calls staff at once when the printer stops mid-job: a health report with
-/// the printer down and why (paper out, cover open …), queued and sent now,
-/// besides the schedule. No personal data.
-pub fn call_staff_for_printer(
-    terminal_id: &str,
-    started: std::time::Instant,
-    board: &DeviceBoard,
-    backend: &Backend,
-    clock: &dyn Clock,
-    cause: &str,
-) {
-    let mut devices = board.snapshot();
-    devices.push(DeviceHealth {
-        device: "printer".into(),
-        state: DOWN.into(),
-        detail: cause.to_string(),
-    });
-    let pending = backend
-        .store()
-        .outbox_stats()
-        .map(|s| s.pending)
-        .unwrap_or(0);
-    let report = build_report(terminal_id, clock, started.elapsed(), pending, devices);
-    match backend.submit_health(&report) {
-        Ok(_) => {
-            backend.sync_now();
-            tracing::info!(cause, "staff called: printer down");
-        }
-        Err(e) => tracing::warn!("staff call for the printer not queued: {e}"),
     }
 }
