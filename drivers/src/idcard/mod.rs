@@ -25,6 +25,8 @@ pub const SW3_NO_CARD: u8 = 0x80;
 pub const SW3_SELECT_FAILED: u8 = 0x81;
 /// SW3: read card failed (读居民身份证操作失败).
 pub const SW3_READ_FAILED: u8 = 0x41;
+/// SW3: nothing to return (no fingerprint, no appended address).
+pub const SW3_NO_CONTENT: u8 = 0x91;
 
 /// A short English description of a SW3 status code, for logs and error
 /// messages. Unknown codes are described as such (and are errors).

@@ -10,7 +10,7 @@ use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBit
 
 use super::frame::{Response, ResponseDecoder, encode_command};
 use super::text::decode_text_block;
-use super::{SW3_CARD_FOUND, SW3_NO_CARD, SW3_OK, status_error};
+use super::{SW3_CARD_FOUND, SW3_NO_CARD, SW3_NO_CONTENT, SW3_OK, status_error};
 use crate::Error;
 use crate::error::Device;
 
@@ -141,6 +141,87 @@ impl<P: Read + Write> IdCardReader<P> {
         let text = data[4..4 + text_len].to_vec();
         let photo = data[4 + text_len..].to_vec();
         Ok((text, photo))
+    }
+
+    /// Reads text, photo and fingerprint (30 10), all raw. `Ok(None)`
+    /// when the card holds no fingerprint (SW3 91).
+    #[allow(clippy::type_complexity)]
+    pub fn read_text_photo_fingerprint(
+        &mut self,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>, Vec<u8>)>, Error> {
+        let response = self.command(0x30, 0x10, &[])?;
+        if response.sw3 == SW3_NO_CONTENT {
+            return Ok(None);
+        }
+        if response.sw3 != SW3_OK {
+            return Err(status_error(response.sw3));
+        }
+        let data = response.data;
+        if data.len() < 6 {
+            return Err(Error::IdCardUnexpectedResponse {
+                what: "read response shorter than its length fields",
+            });
+        }
+        let len = |i: usize| usize::from(u16::from_be_bytes([data[i], data[i + 1]]));
+        let (t, p, f) = (len(0), len(2), len(4));
+        if data.len() != 6 + t + p + f {
+            return Err(Error::IdCardUnexpectedResponse {
+                what: "TLEN + PLEN + FLEN do not match the response length",
+            });
+        }
+        Ok(Some((
+            data[6..6 + t].to_vec(),
+            data[6 + t..6 + t + p].to_vec(),
+            data[6 + t + p..].to_vec(),
+        )))
+    }
+
+    /// Reads the appended address (追加住址, 30 03) written by the police
+    /// after a move. `Ok(None)` when there is none (SW3 91).
+    pub fn read_appended_address(&mut self) -> Result<Option<String>, Error> {
+        let response = self.command(0x30, 0x03, &[])?;
+        if response.sw3 == SW3_NO_CONTENT {
+            return Ok(None);
+        }
+        if response.sw3 != SW3_OK {
+            return Err(status_error(response.sw3));
+        }
+        if response.data.len() % 2 != 0 || response.data.len() > 70 {
+            return Err(Error::IdCardUnexpectedResponse {
+                what: "appended address is not UCS-2 of at most 70 bytes",
+            });
+        }
+        let units = response
+            .data
+            .chunks_exact(2)
+            .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
+        let text: String = char::decode_utf16(units)
+            .collect::<Result<_, _>>()
+            .map_err(|_| Error::IdCardBadField {
+                field: "appended address",
+            })?;
+        let text = text
+            .trim_matches(|c: char| c == ' ' || c == '\0' || c == '\u{3000}')
+            .to_string();
+        Ok((!text.is_empty()).then_some(text))
+    }
+
+    /// Switches the reader's baud rate (60 xx): 115200, 57600, 38400, 19200
+    /// or 9600. The port must be reopened at the new rate afterwards.
+    pub fn set_baud_rate(&mut self, baud: u32) -> Result<(), Error> {
+        let code = match baud {
+            115_200 => 0x00,
+            57_600 => 0x01,
+            38_400 => 0x02,
+            19_200 => 0x03,
+            9_600 => 0x04,
+            _ => {
+                return Err(Error::IdCardUnexpectedResponse {
+                    what: "unsupported baud rate (115200, 57600, 38400, 19200 or 9600)",
+                });
+            }
+        };
+        self.expect_ok(0x60, code).map(|_| ())
     }
 
     /// The whole sequence: find → select → read → decode. `Ok(None)` when

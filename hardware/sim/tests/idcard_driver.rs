@@ -341,3 +341,36 @@ fn unplugged_reader_is_a_typed_disconnection_and_replug_is_picked_up_at_the_link
     let mut reader = open_serial(link_str, 115_200, TIMEOUT).unwrap();
     assert!(reader.read_document().unwrap().is_some());
 }
+
+#[test]
+fn fingerprint_appended_address_and_baud_rate_commands() {
+    let mut card = resident_card();
+    // Without a fingerprint or an appended address the reader says so (91).
+    let (_sim, slot, mut reader) = start(Some(card.clone()));
+    assert!(reader.find_card().unwrap());
+    reader.select_card().unwrap();
+    assert_eq!(reader.read_text_photo_fingerprint().unwrap(), None);
+    assert_eq!(reader.read_appended_address().unwrap(), None);
+    // With them: the three blocks raw, the address decoded from UCS-2.
+    card.fingerprint = Some(vec![0x43; 1024]);
+    let address = "北京市海淀区演示路8号";
+    card.appended_address = Some(
+        address
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect(),
+    );
+    slot.place(card.clone());
+    assert!(reader.find_card().unwrap());
+    reader.select_card().unwrap();
+    let (text, photo, fingerprint) = reader.read_text_photo_fingerprint().unwrap().unwrap();
+    assert_eq!(text, card.text.to_vec());
+    assert_eq!(photo, card.photo);
+    assert_eq!(fingerprint.len(), 1024);
+    assert_eq!(
+        reader.read_appended_address().unwrap().as_deref(),
+        Some(address)
+    );
+    reader.set_baud_rate(115_200).unwrap();
+    assert!(reader.set_baud_rate(4_800).is_err());
+}
