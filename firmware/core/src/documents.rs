@@ -118,10 +118,10 @@ impl BusinessSlip {
 }
 
 impl BusinessSlip {
-    /// The same slip, done by a proxy (代办人) with `name` and `id_number`
-    /// (printed masked).
-    pub fn with_proxy(mut self, name: &str, id_number: &str) -> BusinessSlip {
-        self.proxy = Some(format!("{}（{}）", mask_name(name), mask_number(id_number)));
+    /// The same slip, done by a proxy (代办人), shown as `masked`
+    /// (see `Proxy::masked`).
+    pub fn with_proxy(mut self, masked: String) -> BusinessSlip {
+        self.proxy = Some(masked);
         self
     }
 }

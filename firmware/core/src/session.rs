@@ -623,7 +623,7 @@ impl Session {
                         self.slips_printed,
                     );
                     if let Some(proxy) = &self.proxy {
-                        slip = slip.with_proxy(&proxy.name, &proxy.id_number);
+                        slip = slip.with_proxy(proxy.masked());
                     }
                     self.print(Document::Slip(Box::new(slip)))
                 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::documents::format_date;
 use crate::enrollment::{EnrollmentStatus, InsuredPerson};
 use crate::identity::PROVINCES;
-use crate::identity::{CredentialKind, mask_name, mask_number};
+use crate::identity::{CredentialKind, mask_number};
 use crate::region::{CertificateLayout, KioskAction, RegionProfile, ServiceItem};
 use crate::session::filing::kind_id;
 use crate::session::{
@@ -336,10 +336,7 @@ impl View {
                     valid: r.state == FiledState::Valid,
                 })
                 .collect(),
-            proxy: session
-                .proxy()
-                .map(|p| format!("{}（{}）", mask_name(&p.name), mask_number(&p.id_number)))
-                .unwrap_or_default(),
+            proxy: session.proxy().map(|p| p.masked()).unwrap_or_default(),
             principal: if screen == Screen::ProxyId {
                 session
                     .person()

@@ -446,13 +446,7 @@ impl Session {
             end,
             validity: category.validity.text.clone(),
             signature,
-            proxy: self.proxy.as_ref().map(|p| {
-                format!(
-                    "{}（{}）",
-                    crate::identity::mask_name(&p.name),
-                    crate::identity::mask_number(&p.id_number)
-                )
-            }),
+            proxy: self.proxy.as_ref().map(|p| p.masked()),
         };
         self.note.clear();
         self.screen = Screen::FilingSubmitting;

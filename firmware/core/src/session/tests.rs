@@ -614,12 +614,10 @@ fn my_filings_cancel_respects_the_regions_lock_period() {
     assert_eq!(s.note(), "已取消");
 }
 
-#[test]
-fn paper_out_keeps_the_job_pending_until_the_printer_is_back() {
-    let t = Instant::now();
-    let mut s = session_in("jilin", t);
-    loaded(&mut s, t);
-    tap(&mut s, "print-slip", t);
+/// A person on screen, the slip asked for, and the printer out of paper.
+fn slip_pending(s: &mut Session, t: Instant) {
+    loaded(s, t);
+    tap(s, "print-slip", t);
     s.handle(
         Event::PrintPending {
             message: "打印机缺纸".into(),
@@ -627,6 +625,13 @@ fn paper_out_keeps_the_job_pending_until_the_printer_is_back() {
         t,
         wall(),
     );
+}
+
+#[test]
+fn paper_out_keeps_the_job_pending_until_the_printer_is_back() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    slip_pending(&mut s, t);
     assert_eq!(s.screen(), Screen::PrintPending);
     assert!(s.message().contains("缺纸"));
     // Staff change the paper: the spooler reprints it whole.
@@ -638,15 +643,7 @@ fn paper_out_keeps_the_job_pending_until_the_printer_is_back() {
 fn leaving_while_the_job_is_pending_gives_it_up() {
     let t = Instant::now();
     let mut s = session_in("jilin", t);
-    loaded(&mut s, t);
-    tap(&mut s, "print-slip", t);
-    s.handle(
-        Event::PrintPending {
-            message: "打印机缺纸".into(),
-        },
-        t,
-        wall(),
-    );
+    slip_pending(&mut s, t);
     let cmds = s.handle(Event::CredentialRemoved, t, wall());
     assert!(
         cmds.iter().any(|c| matches!(c, Command::AbandonPrint)),
@@ -654,15 +651,7 @@ fn leaving_while_the_job_is_pending_gives_it_up() {
     );
     assert_eq!(s.screen(), Screen::Home);
     // Idle on the pending screen ends it the same way.
-    loaded(&mut s, t);
-    tap(&mut s, "print-slip", t);
-    s.handle(
-        Event::PrintPending {
-            message: "x".into(),
-        },
-        t,
-        wall(),
-    );
+    slip_pending(&mut s, t);
     let cmds = s.handle(Event::Tick, t + Duration::from_secs(61), wall());
     assert!(
         cmds.iter().any(|c| matches!(c, Command::AbandonPrint)),

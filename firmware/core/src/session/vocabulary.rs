@@ -547,6 +547,18 @@ pub struct Proxy {
     pub id_number: String,
 }
 
+impl Proxy {
+    /// How screens and papers show the proxy: masked name and masked
+    /// document number, e.g. `王**（220102********1234）`.
+    pub fn masked(&self) -> String {
+        format!(
+            "{}（{}）",
+            crate::identity::mask_name(&self.name),
+            crate::identity::mask_number(&self.id_number)
+        )
+    }
+}
+
 impl std::fmt::Debug for Proxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
