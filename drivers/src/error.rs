@@ -1,5 +1,6 @@
 //! The one error enum of `kiosk-drivers`.
 
+use kiosk_core::tr;
 use thiserror::Error;
 
 /// Everything a device can do wrong. Variants never carry personal data.
@@ -225,22 +226,22 @@ impl Error {
     /// The message shown to the citizen: what happened and what to do next.
     pub fn user_message(&self) -> String {
         match self {
-            Error::Io(_) => "设备连接中断，请稍候重试；如仍无法使用，请联系工作人员。".to_string(),
+            Error::Io(_) => tr!("设备连接中断，请稍候重试；如仍无法使用，请联系工作人员。").to_string(),
             Error::SerialOpen { .. } => {
-                "设备未连接或被占用，暂时无法使用，请联系工作人员。".to_string()
+                tr!("设备未连接或被占用，暂时无法使用，请联系工作人员。").to_string()
             }
             Error::Disconnected { device, .. } => match device {
                 Device::IdCardReader => {
-                    "身份证读卡器连接中断，暂时无法读卡。请改用社保卡或医保电子凭证，或联系工作人员；读卡器恢复后可重新放置身份证。"
+                    tr!("身份证读卡器连接中断，暂时无法读卡。请改用社保卡或医保电子凭证，或联系工作人员；读卡器恢复后可重新放置身份证。")
                 }
                 Device::SsCardReader => {
-                    "社保卡读卡器连接中断，暂时无法读卡。请取回社保卡，改用身份证或医保电子凭证，或联系工作人员。"
+                    tr!("社保卡读卡器连接中断，暂时无法读卡。请取回社保卡，改用身份证或医保电子凭证，或联系工作人员。")
                 }
                 Device::Scanner => {
-                    "扫码器连接中断，暂时无法扫码。请改用身份证或社保卡，或联系工作人员。"
+                    tr!("扫码器连接中断，暂时无法扫码。请改用身份证或社保卡，或联系工作人员。")
                 }
                 Device::Printer => {
-                    "打印机连接中断，已通知工作人员。恢复后将重新完整打印，您也可以到人工窗口打印。"
+                    tr!("打印机连接中断，已通知工作人员。恢复后将重新完整打印，您也可以到人工窗口打印。")
                 }
             }
             .to_string(),
@@ -248,7 +249,7 @@ impl Error {
             | Error::PrinterUnreachable(_)
             | Error::Timeout {
                 device: Device::Printer,
-            } => "打印机暂时无法使用，已通知工作人员。您可以先查看信息，或到人工窗口打印。"
+            } => tr!("打印机暂时无法使用，已通知工作人员。您可以先查看信息，或到人工窗口打印。")
                 .to_string(),
             // What happened and what to do; whether the job is printed
             // again automatically is the print journal's message
@@ -256,21 +257,21 @@ impl Error {
             Error::PrinterNotReady(state) => {
                 use crate::printer::PrinterState as S;
                 match state {
-                    S::PaperOut => "打印机缺纸，本次未能打印完整。请联系工作人员换纸后重新打印，或到人工窗口打印。",
-                    S::CoverOpen => "打印机机盖未关好，本次未能打印完整。请联系工作人员处理后重新打印。",
-                    S::CutterError => "打印机切纸故障，本次未能打印完整。请联系工作人员处理，或到人工窗口打印。",
+                    S::PaperOut => tr!("打印机缺纸，本次未能打印完整。请联系工作人员换纸后重新打印，或到人工窗口打印。"),
+                    S::CoverOpen => tr!("打印机机盖未关好，本次未能打印完整。请联系工作人员处理后重新打印。"),
+                    S::CutterError => tr!("打印机切纸故障，本次未能打印完整。请联系工作人员处理，或到人工窗口打印。"),
                     S::Offline | S::Ready | S::PaperNearEnd => {
-                        "打印机暂时无法使用，已通知工作人员。您可以先查看信息，或到人工窗口打印。"
+                        tr!("打印机暂时无法使用，已通知工作人员。您可以先查看信息，或到人工窗口打印。")
                     }
                 }
                 .to_string()
             }
             Error::PrinterUsb(_) => {
-                "打印机未连接或无法识别，已通知工作人员。您可以先查看信息，或到人工窗口打印。"
+                tr!("打印机未连接或无法识别，已通知工作人员。您可以先查看信息，或到人工窗口打印。")
                     .to_string()
             }
             Error::PrinterLinkLost | Error::PrinterBadStatus { .. } => {
-                "打印机连接中断，已通知工作人员。恢复后将重新完整打印，您也可以到人工窗口打印。"
+                tr!("打印机连接中断，已通知工作人员。恢复后将重新完整打印，您也可以到人工窗口打印。")
                     .to_string()
             }
             Error::Timeout {
@@ -281,17 +282,17 @@ impl Error {
             | Error::IdCardUnexpectedResponse { .. }
             | Error::IdCardReadFailed
             | Error::IdCardSelectFailed => {
-                "身份证读取失败，请将身份证重新放在读卡区，保持不动。".to_string()
+                tr!("身份证读取失败，请将身份证重新放在读卡区，保持不动。").to_string()
             }
             Error::IdCardNoCard => {
-                "未检测到身份证，请将身份证平放在读卡区，读取完成前不要移开。".to_string()
+                tr!("未检测到身份证，请将身份证平放在读卡区，读取完成前不要移开。").to_string()
             }
             Error::IdCardStatus { .. } => {
-                "身份证读卡器暂时无法读卡，请稍候重试；如仍无法使用，请改用社保卡或医保电子凭证，或联系工作人员。"
+                tr!("身份证读卡器暂时无法读卡，请稍候重试；如仍无法使用，请改用社保卡或医保电子凭证，或联系工作人员。")
                     .to_string()
             }
             Error::IdCardUnknownKind { .. } => {
-                "暂不支持此类证件，请改用社保卡或医保电子凭证，或到人工窗口办理。".to_string()
+                tr!("暂不支持此类证件，请改用社保卡或医保电子凭证，或到人工窗口办理。").to_string()
             }
             Error::IdCardBadNumber(e) => e.user_message(),
             Error::Timeout {
@@ -302,33 +303,33 @@ impl Error {
             | Error::CcidCommandFailed { .. }
             | Error::CcidTimeExtensionLimit { .. }
             | Error::SsCardStatus { .. } => {
-                "社保卡读取失败，请取出社保卡后重新插入（芯片朝上、向内插到底），读取完成前不要拔出。"
+                tr!("社保卡读取失败，请取出社保卡后重新插入（芯片朝上、向内插到底），读取完成前不要拔出。")
                     .to_string()
             }
             Error::SsCardAbsent => {
-                "未检测到社保卡，请将社保卡芯片朝上插入读卡口，读取完成前不要拔出。".to_string()
+                tr!("未检测到社保卡，请将社保卡芯片朝上插入读卡口，读取完成前不要拔出。").to_string()
             }
             Error::SsCardNotSocialSecurity => {
-                "这张卡不是社会保障卡（或卡内没有社保应用），请插入社保卡，或改用身份证、医保电子凭证。"
+                tr!("这张卡不是社会保障卡（或卡内没有社保应用），请插入社保卡，或改用身份证、医保电子凭证。")
                     .to_string()
             }
             Error::SsCardNeedsPsam { .. } => {
-                "本机读卡器暂不能读取这张社保卡的信息（需要读卡器安全模块认证），请改用身份证或医保电子凭证，或联系工作人员。"
+                tr!("本机读卡器暂不能读取这张社保卡的信息（需要读卡器安全模块认证），请改用身份证或医保电子凭证，或联系工作人员。")
                     .to_string()
             }
             Error::SsCardBadField { .. } => {
-                "社保卡信息无法识别，请重新插卡重试；如仍不行，请改用身份证或医保电子凭证，或到人工窗口办理。"
+                tr!("社保卡信息无法识别，请重新插卡重试；如仍不行，请改用身份证或医保电子凭证，或到人工窗口办理。")
                     .to_string()
             }
             Error::UsbReaderNotFound { .. } | Error::Usb(_) => {
-                "社保卡读卡器暂时无法使用，请改用身份证或医保电子凭证，并联系工作人员。".to_string()
+                tr!("社保卡读卡器暂时无法使用，请改用身份证或医保电子凭证，并联系工作人员。").to_string()
             }
             Error::Timeout {
                 device: Device::Scanner,
-            } => "扫码器暂时无法使用，请改用身份证或社保卡，并联系工作人员。".to_string(),
+            } => tr!("扫码器暂时无法使用，请改用身份证或社保卡，并联系工作人员。").to_string(),
             Error::ScanRejected(rejection) => rejection.user_message().to_string(),
             Error::IdCardBadField { .. } => {
-                "证件信息无法识别，请重新放置证件重试；如仍不行，请改用社保卡或医保电子凭证，或到人工窗口办理。"
+                tr!("证件信息无法识别，请重新放置证件重试；如仍不行，请改用社保卡或医保电子凭证，或到人工窗口办理。")
                     .to_string()
             }
         }

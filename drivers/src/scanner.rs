@@ -16,6 +16,7 @@
 //!   none: any opaque token) when the kiosk goes live.
 //! - [`Scanner`]: all three over any `Read` transport.
 
+use kiosk_core::tr;
 use std::fmt;
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
@@ -59,16 +60,22 @@ impl Rejection {
     pub fn user_message(self) -> &'static str {
         match self {
             Rejection::Empty | Rejection::Incomplete | Rejection::TooLong { .. } => {
-                "扫码不完整，请将医保电子凭证二维码对准扫码区，保持手机不动，重新扫码。"
+                tr!("扫码不完整，请将医保电子凭证二维码对准扫码区，保持手机不动，重新扫码。")
             }
             Rejection::Url => {
-                "您扫的是网址二维码，不是医保电子凭证。请在医保App或微信/支付宝中打开“医保电子凭证”，出示二维码后重新扫码。"
+                tr!(
+                    "您扫的是网址二维码，不是医保电子凭证。请在医保App或微信/支付宝中打开“医保电子凭证”，出示二维码后重新扫码。"
+                )
             }
             Rejection::ProductBarcode => {
-                "您扫的是商品条码，不是医保电子凭证。请出示医保电子凭证二维码（在医保App或微信/支付宝中打开）。"
+                tr!(
+                    "您扫的是商品条码，不是医保电子凭证。请出示医保电子凭证二维码（在医保App或微信/支付宝中打开）。"
+                )
             }
             Rejection::Garbage | Rejection::NotAVoucher => {
-                "无法识别该二维码，它不是医保电子凭证。请在医保App或微信/支付宝中打开“医保电子凭证”，出示二维码后重新扫码。"
+                tr!(
+                    "无法识别该二维码，它不是医保电子凭证。请在医保App或微信/支付宝中打开“医保电子凭证”，出示二维码后重新扫码。"
+                )
             }
         }
     }
@@ -385,8 +392,11 @@ impl<P: Read> Scanner<P> {
     }
 }
 
-/// Read timeout of the scanner's serial port: how long one `poll` blocks.
-pub const PORT_READ_TIMEOUT: Duration = Duration::from_millis(100);
+/// Read timeout of the scanner's serial port: how long one `poll` blocks
+/// when nothing is scanned. A scan wakes the read at once; the timeout
+/// only paces an idle scanner (two wake-ups a second) and bounds how long
+/// a stop waits.
+pub const PORT_READ_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Opens a scanner's serial port (8N1, no flow control; `baud` usually 9600
 /// or 115200).

@@ -11,6 +11,7 @@
 //! give a typed error. Sleeping, randomness and monotonic time come in
 //! through [`ClientOptions`].
 
+use kiosk_core::tr_mark;
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -493,7 +494,7 @@ impl CentralClient {
                 code,
                 reason: response
                     .err_msg
-                    .unwrap_or_else(|| "医保中心未说明原因".to_string())
+                    .unwrap_or_else(|| tr_mark!("医保中心未说明原因").to_string())
                     .chars()
                     .take(200)
                     .collect(),

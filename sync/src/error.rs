@@ -1,5 +1,6 @@
 //! The one error enum of `kiosk-sync`.
 
+use kiosk_core::tr;
 use thiserror::Error;
 
 /// What can go wrong talking to the central service. Variants never carry
@@ -92,30 +93,30 @@ impl Error {
             | Error::Timeout
             | Error::HttpStatus(_)
             | Error::CircuitOpen { .. } => {
-                "暂时无法连接医保中心，查询暂不可用。您可以先查看办事指南，稍后再试，或到人工窗口办理。"
+                tr!("暂时无法连接医保中心，查询暂不可用。您可以先查看办事指南，稍后再试，或到人工窗口办理。")
                     .to_string()
             }
             Error::TooLarge { .. } | Error::Malformed(_) | Error::WrongReference => {
-                "医保中心返回的信息有误，请稍后再试；如多次出现，请联系工作人员。".to_string()
+                tr!("医保中心返回的信息有误，请稍后再试；如多次出现，请联系工作人员。").to_string()
             }
             Error::SignIn(_) | Error::Config(_) => {
-                "本终端暂时无法登录医保中心，请联系工作人员，或到人工窗口办理。".to_string()
+                tr!("本终端暂时无法登录医保中心，请联系工作人员，或到人工窗口办理。").to_string()
             }
             Error::PersonNotFound => {
-                "未查询到您的参保信息。请核对证件，或到人工窗口咨询参保登记。".to_string()
+                tr!("未查询到您的参保信息。请核对证件，或到人工窗口咨询参保登记。").to_string()
             }
             Error::EVoucherExpired => {
-                "医保电子凭证二维码已过期。请在医保App或微信/支付宝中刷新二维码后重新扫码。"
+                tr!("医保电子凭证二维码已过期。请在医保App或微信/支付宝中刷新二维码后重新扫码。")
                     .to_string()
             }
             Error::Refused { message, .. } => {
-                format!("医保中心未能办理：{message}。请到人工窗口咨询。")
+                tr!("医保中心未能办理：{}。请到人工窗口咨询。", message)
             }
             Error::Store(_) | Error::SchemaTooNew { .. } | Error::Decrypt(_) => {
-                "本终端的本地数据暂时无法读写，请联系工作人员，或到人工窗口办理。".to_string()
+                tr!("本终端的本地数据暂时无法读写，请联系工作人员，或到人工窗口办理。").to_string()
             }
             Error::Key(_) | Error::EngineStopped => {
-                "本终端暂时无法保存您提交的业务，请到人工窗口办理。".to_string()
+                tr!("本终端暂时无法保存您提交的业务，请到人工窗口办理。").to_string()
             }
         }
     }

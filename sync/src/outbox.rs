@@ -16,6 +16,7 @@
 //! The engine also pulls reference data, dataset by dataset from the
 //! version it holds, on start, on a schedule and on [`SyncEngineHandle::sync_now`].
 
+use kiosk_core::tr_mark;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -477,7 +478,10 @@ impl SyncEngine {
                             id,
                             Settlement::Rejected {
                                 code: LOCAL_UNREADABLE,
-                                reason: "本机记录无法解密（密钥不符），请到人工窗口重新办理".into(),
+                                reason: tr_mark!(
+                                    "本机记录无法解密（密钥不符），请到人工窗口重新办理"
+                                )
+                                .into(),
                             },
                         )],
                         self.now(),
@@ -564,7 +568,7 @@ impl SyncEngine {
                             id,
                             Settlement::Rejected {
                                 code: LOCAL_UNREADABLE,
-                                reason: "本机记录格式错误，请到人工窗口重新办理".into(),
+                                reason: tr_mark!("本机记录格式错误，请到人工窗口重新办理").into(),
                             },
                         ));
                     }
@@ -625,7 +629,7 @@ impl SyncEngine {
             Some(t) => self.client.submit(t, &item.msgid, &item.payload),
             None => Ok(Submitted::Rejected {
                 code: LOCAL_UNREADABLE,
-                reason: "本机记录的交易类型无效".into(),
+                reason: tr_mark!("本机记录的交易类型无效").into(),
             }),
         }
     }

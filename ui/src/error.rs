@@ -20,6 +20,9 @@ pub enum Error {
     /// The screenshot could not be encoded.
     #[error("screenshot encoding: {0}")]
     Encoding(String),
+    /// A screen language that is not bundled.
+    #[error("language: {0}")]
+    Language(String),
 }
 
 impl From<slint::PlatformError> for Error {

@@ -59,6 +59,46 @@ pub struct Chrome {
     pub hotline: String,
 }
 
+/// Selects the language of the screens (the bundled Slint translation)
+/// and of the texts the Rust code writes ([`kiosk_core::texts`]): `zh-CN`,
+/// the source language, or one bundled under `i18n/`. Call it on the UI
+/// thread after the window exists; the next [`apply_view`] shows the new
+/// texts.
+pub fn select_language(window: &KioskWindow, language: &str) -> Result<(), Error> {
+    kiosk_core::texts::select(language).map_err(|e| Error::Language(e.to_string()))?;
+    let bundled = if language == kiosk_core::texts::SOURCE_LANGUAGE {
+        ""
+    } else {
+        language
+    };
+    slint::select_bundled_translation(bundled).map_err(|e| Error::Language(e.to_string()))?;
+    window.set_language_button(language_button_text().into());
+    Ok(())
+}
+
+/// The header's language button: the next language's own name, empty
+/// when only one language is bundled.
+fn language_button_text() -> String {
+    let languages = kiosk_core::texts::languages();
+    if languages.len() < 2 {
+        return String::new();
+    }
+    let current = kiosk_core::texts::selected();
+    let i = languages.iter().position(|l| *l == current).unwrap_or(0);
+    kiosk_core::texts::native_name(languages[(i + 1) % languages.len()]).to_string()
+}
+
+/// The language after the selected one (the language button's choice).
+fn next_language() -> &'static str {
+    let languages = kiosk_core::texts::languages();
+    let current = kiosk_core::texts::selected();
+    let i = languages.iter().position(|l| *l == current).unwrap_or(0);
+    languages
+        .get((i + 1) % languages.len().max(1))
+        .copied()
+        .unwrap_or(kiosk_core::texts::SOURCE_LANGUAGE)
+}
+
 /// Sets the fixed texts.
 pub fn apply_chrome(window: &KioskWindow, chrome: &Chrome) {
     window.set_hall_name(chrome.hall_name.as_str().into());
@@ -387,13 +427,21 @@ pub fn show_page(window: &KioskWindow, page: usize) {
 }
 
 /// Handles the taps that only change the presentation (paging, elderly
-/// mode) and returns true; returns false for taps the session must decide.
+/// mode, language) and returns true; returns false for taps the session
+/// must decide. The caller then has the session's view shown again (its
+/// texts are written in the selected language when it is made).
 pub fn handle_presentation_action(window: &KioskWindow, id: &str) -> bool {
     let page = usize::try_from(window.get_page_index()).unwrap_or(0);
     match id {
         "next-page" => show_page(window, page + 1),
         "prev-page" => show_page(window, page.saturating_sub(1)),
         "toggle-elderly" => show_page(window, 0),
+        "toggle-language" => {
+            // Bundled languages always select; nothing to tell the citizen
+            // if one did not.
+            let _ = select_language(window, next_language());
+            show_page(window, 0);
+        }
         "scroll" => {}
         _ => return false,
     }
@@ -631,6 +679,12 @@ impl UiHandle {
     /// Switches elderly mode.
     pub fn set_elderly(&self, on: bool) -> Result<(), Error> {
         self.run(move |w| w.global::<Theme>().set_elderly(on))
+    }
+
+    /// Selects the screen language (see [`select_language`]).
+    pub fn select_language(&self, language: &str) -> Result<(), Error> {
+        let language = language.to_string();
+        self.run(move |w| select_language(w, &language))?
     }
 
     /// Updates the clock text in the header.

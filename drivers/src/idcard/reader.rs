@@ -43,6 +43,15 @@ pub struct IdCardReader<P: Read + Write> {
     timeout: Duration,
     decoder: ResponseDecoder,
     discard: DiscardInput<P>,
+    /// Whether the link may hold stale bytes: at the start, and after an
+    /// exchange that failed (a late answer may still come) or left bytes
+    /// behind its frame. Only then is input discarded before a command —
+    /// an idle reader is asked "card?" ten times a second, and each
+    /// needless syscall there is idle CPU.
+    maybe_stale: bool,
+    /// Whether to `flush` after writing a command: needed for a buffered
+    /// transport; for a serial port it would only wait for the UART.
+    flush_writes: bool,
 }
 
 impl<P: Read + Write> IdCardReader<P> {
@@ -68,6 +77,8 @@ impl<P: Read + Write> IdCardReader<P> {
             timeout,
             decoder: ResponseDecoder::new(),
             discard,
+            maybe_stale: true,
+            flush_writes: true,
         }
     }
 
@@ -236,13 +247,24 @@ impl<P: Read + Write> IdCardReader<P> {
     }
 
     /// Sends one command and returns the response frame, whatever its
-    /// status. Stale input is discarded first; the whole exchange is bounded
-    /// by the timeout.
+    /// status. Stale input is discarded first when there may be any (see
+    /// `maybe_stale`); the whole exchange is bounded by the timeout.
     pub fn command(&mut self, cmd: u8, para: u8, data: &[u8]) -> Result<Response, Error> {
-        let deadline = Instant::now() + self.timeout;
-        (self.discard)(&mut self.port).map_err(|e| Error::link(Device::IdCardReader, e))?;
+        if self.maybe_stale {
+            (self.discard)(&mut self.port).map_err(|e| Error::link(Device::IdCardReader, e))?;
+            self.maybe_stale = false;
+        }
         self.decoder.clear();
-        self.write_frame(&encode_command(cmd, para, data), deadline)?;
+        let result = self.exchange(&encode_command(cmd, para, data));
+        self.maybe_stale = result.is_err() || self.decoder.buffered() > 0;
+        result
+    }
+
+    /// Writes one command frame and reads its response frame before the
+    /// deadline.
+    fn exchange(&mut self, frame: &[u8]) -> Result<Response, Error> {
+        let deadline = Instant::now() + self.timeout;
+        self.write_frame(frame, deadline)?;
         let mut buf = [0u8; 512];
         loop {
             if let Some(result) = self.decoder.next_frame() {
@@ -309,6 +331,9 @@ impl<P: Read + Write> IdCardReader<P> {
                     ) => {}
                 Err(e) => return Err(Error::link(Device::IdCardReader, e)),
             }
+        }
+        if !self.flush_writes {
+            return Ok(());
         }
         match self.port.flush() {
             Ok(()) => Ok(()),
@@ -377,11 +402,11 @@ pub fn open_serial(
             path: path.to_string(),
             source,
         })?;
-    Ok(IdCardReader::with_input_discard(
-        port,
-        timeout,
-        clear_serial_input,
-    ))
+    let mut reader = IdCardReader::with_input_discard(port, timeout, clear_serial_input);
+    // A serial port's write goes straight to the driver; a flush would
+    // only wait (tcdrain) for bytes the response wait covers anyway.
+    reader.flush_writes = false;
+    Ok(reader)
 }
 
 #[cfg(test)]
@@ -401,6 +426,7 @@ mod tests {
         written: Vec<Vec<u8>>,
         chunk: usize,
         fail_reads: bool,
+        discards: usize,
     }
 
     impl FakePort {
@@ -411,6 +437,7 @@ mod tests {
                 written: Vec::new(),
                 chunk: 7,
                 fail_reads: false,
+                discards: 0,
             }
         }
     }
@@ -592,6 +619,36 @@ mod tests {
         port.pending.extend(reply(0x9F, &[0, 0, 0, 0]));
         let mut reader = IdCardReader::new(port, Duration::from_secs(1));
         assert!(!reader.find_card().unwrap());
+    }
+
+    /// Input is thrown away only when it may be stale: at the start and
+    /// after a failed exchange (a late answer to it must not be taken for
+    /// the next command's), not before every poll.
+    #[test]
+    fn stale_input_is_discarded_only_after_a_failed_exchange() {
+        fn discard_counting(port: &mut FakePort) -> io::Result<()> {
+            port.discards += 1;
+            port.pending.clear();
+            Ok(())
+        }
+        let no_card = reply(0x80, &[]);
+        let found = reply(0x9F, &[0, 0, 0, 0]);
+        let half = found[..6].to_vec();
+        let port = FakePort::new(vec![no_card.clone(), no_card.clone(), half, no_card]);
+        let mut reader =
+            IdCardReader::with_input_discard(port, Duration::from_millis(30), discard_counting);
+        assert!(!reader.find_card().unwrap());
+        assert!(!reader.find_card().unwrap());
+        assert_eq!(reader.port.discards, 1, "only before the first command");
+        // Half a frame, then silence: a timeout; the rest of that answer
+        // arrives late, before the next command.
+        assert!(matches!(reader.find_card(), Err(Error::Timeout { .. })));
+        reader.port.pending.extend(found[6..].to_vec());
+        assert!(
+            !reader.find_card().unwrap(),
+            "late answer taken as the reply"
+        );
+        assert_eq!(reader.port.discards, 2);
     }
 
     #[test]

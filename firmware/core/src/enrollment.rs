@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 use crate::identity::{IdDocumentKind, Sex, mask_name, mask_number};
 use crate::money::Yuan;
+use crate::{tr, tr_mark};
 
 /// Insurance type (险种类型) with the national `insutype` codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -82,13 +83,13 @@ impl InsuranceType {
     /// The Chinese name shown on screen and on paper.
     pub fn label(self) -> &'static str {
         match self {
-            InsuranceType::EmployeeBasic => "职工基本医疗保险",
-            InsuranceType::CivilServantSubsidy => "公务员医疗补助",
-            InsuranceType::LargeExpenseSubsidy => "大额医疗费用补助",
-            InsuranceType::RetiredCadreCare => "离休人员医疗保障",
-            InsuranceType::ResidentBasic => "城乡居民基本医疗保险",
-            InsuranceType::ResidentCriticalIllness => "城乡居民大病医疗保险",
-            InsuranceType::Maternity => "生育保险",
+            InsuranceType::EmployeeBasic => tr_mark!("职工基本医疗保险"),
+            InsuranceType::CivilServantSubsidy => tr_mark!("公务员医疗补助"),
+            InsuranceType::LargeExpenseSubsidy => tr_mark!("大额医疗费用补助"),
+            InsuranceType::RetiredCadreCare => tr_mark!("离休人员医疗保障"),
+            InsuranceType::ResidentBasic => tr_mark!("城乡居民基本医疗保险"),
+            InsuranceType::ResidentCriticalIllness => tr_mark!("城乡居民大病医疗保险"),
+            InsuranceType::Maternity => tr_mark!("生育保险"),
         }
     }
 
@@ -126,9 +127,9 @@ impl EnrollmentStatus {
     /// The state name as 第八条 writes it.
     pub fn label(self) -> &'static str {
         match self {
-            EnrollmentStatus::Normal => "正常参保",
-            EnrollmentStatus::Suspended => "暂停（中止）参保",
-            EnrollmentStatus::Terminated => "终止参保",
+            EnrollmentStatus::Normal => tr_mark!("正常参保"),
+            EnrollmentStatus::Suspended => tr_mark!("暂停（中止）参保"),
+            EnrollmentStatus::Terminated => tr_mark!("终止参保"),
         }
     }
 
@@ -183,9 +184,9 @@ impl PaymentStatus {
     /// The state name as 第九条 writes it.
     pub fn label(self) -> &'static str {
         match self {
-            PaymentStatus::Assessed => "应缴",
-            PaymentStatus::Paid => "实缴",
-            PaymentStatus::Interrupted => "中断缴费",
+            PaymentStatus::Assessed => tr_mark!("应缴"),
+            PaymentStatus::Paid => tr_mark!("实缴"),
+            PaymentStatus::Interrupted => tr_mark!("中断缴费"),
         }
     }
 
@@ -282,14 +283,14 @@ impl BenefitStatus {
     /// A short Chinese label for the status line.
     pub fn label(self) -> &'static str {
         match self {
-            BenefitStatus::NotYetEnrolled => "参保尚未生效",
-            BenefitStatus::Entitled => "可享受待遇",
-            BenefitStatus::WaitingPeriod { .. } => "待遇享受等待期",
-            BenefitStatus::AwaitingPayment => "待缴费到账",
-            BenefitStatus::PaymentInterrupted => "中断缴费，待遇暂停",
-            BenefitStatus::SuspendedPaidPeriodOnly => "暂停参保，已缴费期内可享受待遇",
-            BenefitStatus::Suspended => "暂停参保，不享受待遇",
-            BenefitStatus::Terminated => "终止参保",
+            BenefitStatus::NotYetEnrolled => tr_mark!("参保尚未生效"),
+            BenefitStatus::Entitled => tr_mark!("可享受待遇"),
+            BenefitStatus::WaitingPeriod { .. } => tr_mark!("待遇享受等待期"),
+            BenefitStatus::AwaitingPayment => tr_mark!("待缴费到账"),
+            BenefitStatus::PaymentInterrupted => tr_mark!("中断缴费，待遇暂停"),
+            BenefitStatus::SuspendedPaidPeriodOnly => tr_mark!("暂停参保，已缴费期内可享受待遇"),
+            BenefitStatus::Suspended => tr_mark!("暂停参保，不享受待遇"),
+            BenefitStatus::Terminated => tr_mark!("终止参保"),
         }
     }
 
@@ -298,20 +299,20 @@ impl BenefitStatus {
     pub fn explanation(self) -> String {
         match self {
             BenefitStatus::NotYetEnrolled => {
-                "参保登记尚未生效，生效前不能享受医保待遇。".to_string()
+                tr!("参保登记尚未生效，生效前不能享受医保待遇。").to_string()
             }
             BenefitStatus::Entitled => {
-                "参保正常且已缴费，在缴费期内可按规定享受医保待遇。".to_string()
+                tr!("参保正常且已缴费，在缴费期内可按规定享受医保待遇。").to_string()
             }
-            BenefitStatus::WaitingPeriod { benefits_from } => format!(
+            BenefitStatus::WaitingPeriod { benefits_from } => tr!(
                 "已缴费，目前处于待遇享受等待期，自{}起可按规定享受医保待遇。",
-                benefits_from.format("%Y年%m月%d日")
+                benefits_from.format(tr!("%Y年%m月%d日"))
             ),
-            BenefitStatus::AwaitingPayment => "医保费已核定，尚未确认到账。税务部门确认到账后可按规定享受待遇；如已缴费，请稍后再查询。".to_string(),
-            BenefitStatus::PaymentInterrupted => "缴费已中断，医保待遇暂停。中断3个月内（含）足额补缴的，中断期间待遇可按规定追溯；详情请咨询经办机构。".to_string(),
-            BenefitStatus::SuspendedPaidPeriodOnly => "参保已暂停（中止）。暂停前已缴费的期间内（等待期外）仍可按规定享受待遇，医疗费用可直接结算。".to_string(),
-            BenefitStatus::Suspended => "参保已暂停（中止），暂停前没有实缴记录，不能享受医保待遇。如需续保，请到经办机构办理。".to_string(),
-            BenefitStatus::Terminated => "参保已终止。终止前（等待期外）发生的医疗费用可按规定报销。".to_string(),
+            BenefitStatus::AwaitingPayment => tr!("医保费已核定，尚未确认到账。税务部门确认到账后可按规定享受待遇；如已缴费，请稍后再查询。").to_string(),
+            BenefitStatus::PaymentInterrupted => tr!("缴费已中断，医保待遇暂停。中断3个月内（含）足额补缴的，中断期间待遇可按规定追溯；详情请咨询经办机构。").to_string(),
+            BenefitStatus::SuspendedPaidPeriodOnly => tr!("参保已暂停（中止）。暂停前已缴费的期间内（等待期外）仍可按规定享受待遇，医疗费用可直接结算。").to_string(),
+            BenefitStatus::Suspended => tr!("参保已暂停（中止），暂停前没有实缴记录，不能享受医保待遇。如需续保，请到经办机构办理。").to_string(),
+            BenefitStatus::Terminated => tr!("参保已终止。终止前（等待期外）发生的医疗费用可按规定报销。").to_string(),
         }
     }
 }
@@ -488,8 +489,8 @@ impl fmt::Debug for Enrollment {
 /// always wins; region profiles may supply a fuller table.
 pub fn person_category_label(code: &str) -> Option<&'static str> {
     match code {
-        "11" => Some("在职"),
-        "21" => Some("退休"),
+        "11" => Some(tr_mark!("在职")),
+        "21" => Some(tr_mark!("退休")),
         _ => None,
     }
 }

@@ -4,6 +4,8 @@
 
 use thiserror::Error;
 
+use crate::tr;
+
 /// Everything that can go wrong in the pure domain.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Error {
@@ -82,51 +84,77 @@ pub enum Error {
     /// The print journal store failed (reason from the store, no personal data).
     #[error("print journal: {0}")]
     PrintJournal(String),
+    /// A text catalogue (`.po`) or a translated text in the sources that
+    /// cannot be read.
+    #[error("text catalogue, line {line}: {what}")]
+    Catalogue {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// A screen language that is not bundled.
+    #[error("language {language} is not bundled (available: {available})")]
+    UnknownLanguage {
+        /// The language asked for.
+        language: String,
+        /// The bundled ones.
+        available: String,
+    },
 }
 
 impl Error {
     /// The message shown to the citizen: what happened and what to do next.
     pub fn user_message(&self) -> String {
         match self {
-            Error::IdNumberLength { found } => format!(
-                "证件号码位数不对（读到 {found} 位，应为 18 位）。请核对证件后重新输入，或到人工窗口办理。"
+            Error::IdNumberLength { found } => tr!(
+                "证件号码位数不对（读到 {} 位，应为 18 位）。请核对证件后重新输入，或到人工窗口办理。",
+                found
             ),
-            Error::IdNumberCharacter { position } => format!(
-                "证件号码第 {position} 位不是有效字符。请核对证件后重新输入，或到人工窗口办理。"
+            Error::IdNumberCharacter { position } => tr!(
+                "证件号码第 {} 位不是有效字符。请核对证件后重新输入，或到人工窗口办理。",
+                position
             ),
             Error::IdNumberRegion { .. } => {
-                "证件号码的地区代码无效。请核对证件，或到人工窗口办理。".to_string()
+                tr!("证件号码的地区代码无效。请核对证件，或到人工窗口办理。").to_string()
             }
             Error::IdNumberBirthDate => {
-                "证件号码中的出生日期无效。请核对证件，或到人工窗口办理。".to_string()
+                tr!("证件号码中的出生日期无效。请核对证件，或到人工窗口办理。").to_string()
             }
             Error::IdNumberCheckDigit => {
-                "证件号码校验不通过，可能读错或输错了一位。请重新放置证件或核对后重试。".to_string()
+                tr!("证件号码校验不通过，可能读错或输错了一位。请重新放置证件或核对后重试。")
+                    .to_string()
             }
             Error::AmountPrecision => {
-                "金额精确到分，不能超过两位小数，系统未作处理。请稍后重试，或到人工窗口办理。"
+                tr!("金额精确到分，不能超过两位小数，系统未作处理。请稍后重试，或到人工窗口办理。")
                     .to_string()
             }
             Error::AmountOutOfRange => {
-                "金额超出本机可处理的范围，系统未作处理。请到人工窗口办理。".to_string()
+                tr!("金额超出本机可处理的范围，系统未作处理。请到人工窗口办理。").to_string()
             }
             Error::AmountSyntax => {
-                "金额格式不正确，系统未作处理。请稍后重试，或到人工窗口办理。".to_string()
+                tr!("金额格式不正确，系统未作处理。请稍后重试，或到人工窗口办理。").to_string()
             }
             Error::RegionProfile {
                 file, line, field, ..
-            } => format!(
-                "本机区域配置有误（文件 {file} 第 {line} 行，字段 {field}），暂时无法提供服务。请到人工窗口办理，或联系运维人员。"
+            } => tr!(
+                "本机区域配置有误（文件 {} 第 {} 行，字段 {}），暂时无法提供服务。请到人工窗口办理，或联系运维人员。",
+                file,
+                line,
+                field
             ),
             Error::DocumentIncomplete { .. } => {
-                "凭证所需信息不完整，暂时无法打印。请到人工窗口办理。".to_string()
+                tr!("凭证所需信息不完整，暂时无法打印。请到人工窗口办理。").to_string()
             }
             Error::SigningKey => {
-                "本机凭证签名配置有误，暂时无法出具凭证。请到人工窗口办理，或联系工作人员。"
+                tr!("本机凭证签名配置有误，暂时无法出具凭证。请到人工窗口办理，或联系工作人员。")
                     .to_string()
             }
             Error::PrintJobTransition { .. } | Error::PrintJournal(_) => {
-                "打印记录出错，本次打印未完成。请联系工作人员，或到人工窗口打印。".to_string()
+                tr!("打印记录出错，本次打印未完成。请联系工作人员，或到人工窗口打印。").to_string()
+            }
+            Error::Catalogue { .. } | Error::UnknownLanguage { .. } => {
+                tr!("本机语言设置有误，暂时只能显示中文。请联系工作人员。").to_string()
             }
         }
     }

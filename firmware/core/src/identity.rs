@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::tr_mark;
 
 /// GB 11643 weights for positions 1..=17.
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -72,9 +73,9 @@ impl Sex {
     /// The Chinese word shown on screen and on paper.
     pub fn label(self) -> &'static str {
         match self {
-            Sex::Male => "男",
-            Sex::Female => "女",
-            Sex::Unknown | Sex::Unspecified => "未说明",
+            Sex::Male => tr_mark!("男"),
+            Sex::Female => tr_mark!("女"),
+            Sex::Unknown | Sex::Unspecified => tr_mark!("未说明"),
         }
     }
 }
@@ -358,12 +359,12 @@ impl IdDocumentKind {
     /// The Chinese name shown on screen.
     pub fn label(self) -> &'static str {
         match self {
-            IdDocumentKind::ResidentIdCard => "居民身份证",
-            IdDocumentKind::ForeignPermanentResidenceCard => "外国人永久居留身份证",
-            IdDocumentKind::HkMacaoTaiwanResidencePermit => "港澳台居民居住证",
-            IdDocumentKind::HouseholdRegister => "户口簿",
-            IdDocumentKind::Passport => "护照",
-            IdDocumentKind::HkMacaoPass => "港澳居民来往内地通行证",
+            IdDocumentKind::ResidentIdCard => tr_mark!("居民身份证"),
+            IdDocumentKind::ForeignPermanentResidenceCard => tr_mark!("外国人永久居留身份证"),
+            IdDocumentKind::HkMacaoTaiwanResidencePermit => tr_mark!("港澳台居民居住证"),
+            IdDocumentKind::HouseholdRegister => tr_mark!("户口簿"),
+            IdDocumentKind::Passport => tr_mark!("护照"),
+            IdDocumentKind::HkMacaoPass => tr_mark!("港澳居民来往内地通行证"),
         }
     }
 
@@ -516,9 +517,9 @@ impl CredentialKind {
     /// The Chinese name.
     pub fn label(self) -> &'static str {
         match self {
-            CredentialKind::EVoucher => "医保电子凭证",
-            CredentialKind::IdDocument => "有效身份证件",
-            CredentialKind::SocialSecurityCard => "社会保障卡",
+            CredentialKind::EVoucher => tr_mark!("医保电子凭证"),
+            CredentialKind::IdDocument => tr_mark!("有效身份证件"),
+            CredentialKind::SocialSecurityCard => tr_mark!("社会保障卡"),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod money;
 pub mod print_job;
 pub mod region;
 pub mod session;
+pub mod texts;
 pub mod view;
 
 pub use error::Error;

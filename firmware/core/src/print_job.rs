@@ -29,6 +29,7 @@
 //! Pure code: the store is a trait (the SQLite store in `kiosk-sync`
 //! implements it; [`MemoryJournal`] serves tests), time comes in as values.
 
+use crate::{tr, tr_mark};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -86,11 +87,13 @@ impl DocumentKind {
     /// Chinese name for the screen.
     pub fn label(self) -> &'static str {
         match self {
-            DocumentKind::BusinessSlip => "业务办理单",
-            DocumentKind::CertificateSimple | DocumentKind::CertificateTransfer => "参保凭证",
-            DocumentKind::FilingReceipt => "异地就医备案回执",
-            DocumentKind::CommitmentLetter => "个人承诺书（副本）",
-            DocumentKind::TestPage => "打印测试页",
+            DocumentKind::BusinessSlip => tr_mark!("业务办理单"),
+            DocumentKind::CertificateSimple | DocumentKind::CertificateTransfer => {
+                tr_mark!("参保凭证")
+            }
+            DocumentKind::FilingReceipt => tr_mark!("异地就医备案回执"),
+            DocumentKind::CommitmentLetter => tr_mark!("个人承诺书（副本）"),
+            DocumentKind::TestPage => tr_mark!("打印测试页"),
         }
     }
 }
@@ -151,14 +154,18 @@ impl FailCause {
     pub fn user_message(self) -> &'static str {
         match self {
             FailCause::PaperOut => {
-                "打印机缺纸，已通知工作人员换纸。换纸后将自动重新完整打印，请稍候。"
+                tr!("打印机缺纸，已通知工作人员换纸。换纸后将自动重新完整打印，请稍候。")
             }
-            FailCause::CoverOpen => "打印机盖未关好，请工作人员合上机盖后将自动重新完整打印。",
-            FailCause::CutterError => "打印机切纸故障，已通知工作人员。修复后将重新完整打印。",
+            FailCause::CoverOpen => tr!("打印机盖未关好，请工作人员合上机盖后将自动重新完整打印。"),
+            FailCause::CutterError => tr!("打印机切纸故障，已通知工作人员。修复后将重新完整打印。"),
             FailCause::Offline | FailCause::LinkLost | FailCause::Unreachable => {
-                "打印机暂时无法使用，已通知工作人员。恢复后将重新完整打印，您也可以到人工窗口打印。"
+                tr!(
+                    "打印机暂时无法使用，已通知工作人员。恢复后将重新完整打印，您也可以到人工窗口打印。"
+                )
             }
-            FailCause::Declined | FailCause::Abandoned => "本次打印已取消。如需打印，请重新办理。",
+            FailCause::Declined | FailCause::Abandoned => {
+                tr!("本次打印已取消。如需打印，请重新办理。")
+            }
         }
     }
 }

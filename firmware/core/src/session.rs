@@ -27,6 +27,7 @@ use crate::documents::{BusinessSlip, CommitmentLetterCopy, EnrollmentCertificate
 use crate::enrollment::{Enrollment, EnrollmentStatus, InsuranceType, InsuredPerson};
 use crate::identity::{Credential, CredentialKind};
 use crate::region::{CertificateApplicant, CertificateLayout, RegionProfile};
+use crate::tr;
 
 pub mod filing;
 mod vocabulary;
@@ -327,9 +328,9 @@ impl Session {
                         return Vec::new();
                     }
                     self.touch(now);
-                    self.title = "打印暂停".into();
+                    self.title = tr!("打印暂停").into();
                     self.message = message;
-                    self.note = "问题排除后将自动重新打印完整的单据，请稍候。".into();
+                    self.note = tr!("问题排除后将自动重新打印完整的单据，请稍候。").into();
                     self.screen = Screen::PrintPending;
                     return vec![Command::Say(Prompt::Problem)];
                 }
@@ -337,13 +338,13 @@ impl Session {
             }
             Event::PrintsRecovered { labels } => {
                 if self.screen == Screen::Home {
-                    self.title = "有未打印完成的单据".into();
-                    self.message = format!(
+                    self.title = tr!("有未打印完成的单据").into();
+                    self.message = tr!(
                         "本机上次停止运行时，有 {} 份单据未打印完成：{}。",
                         labels.len(),
-                        labels.join("、")
+                        labels.join(tr!("、"))
                     );
-                    self.note = "请工作人员确认：重新打印完整的单据，或不打印。".into();
+                    self.note = tr!("请工作人员确认：重新打印完整的单据，或不打印。").into();
                     self.screen = Screen::RecoverPrints;
                 }
                 Vec::new()
@@ -741,8 +742,10 @@ impl Session {
         let rule = self.region.certificate_rule();
         let Some(enrollment) = certificate_enrollment(person) else {
             self.refuse(
-                "您没有基本医疗保险参保记录，无法出具《参保凭证》。如有疑问，请到人工窗口咨询。"
-                    .to_string(),
+                tr!(
+                    "您没有基本医疗保险参保记录，无法出具《参保凭证》。如有疑问，请到人工窗口咨询。"
+                )
+                .to_string(),
             );
             return vec![Command::Say(Prompt::Problem)];
         };
@@ -763,7 +766,7 @@ impl Session {
         match layout {
             Some(layout) => self.issue(layout),
             None => {
-                self.refuse("本终端暂不能打印《参保凭证》，请到人工窗口办理。".to_string());
+                self.refuse(tr!("本终端暂不能打印《参保凭证》，请到人工窗口办理。").to_string());
                 vec![Command::Say(Prompt::Problem)]
             }
         }
@@ -795,11 +798,11 @@ impl Session {
             }
             Credential::IdDocument { .. } => {
                 self.card_inserted = Some(CredentialKind::IdDocument);
-                self.note = "这是被代办人的身份证。请取走，再放置代办人本人的身份证。".into();
+                self.note = tr!("这是被代办人的身份证。请取走，再放置代办人本人的身份证。").into();
                 vec![Command::Say(Prompt::ProxyId)]
             }
             _ => {
-                self.note = "代办人请使用本人的居民身份证，放在感应区。".into();
+                self.note = tr!("代办人请使用本人的居民身份证，放在感应区。").into();
                 vec![Command::Say(Prompt::ProxyId)]
             }
         }
@@ -829,17 +832,17 @@ impl Session {
         let mut notes = Vec::new();
         if filing_number.is_none() {
             notes.push(format!(
-                "受理编号 {tracking_no}：备案已提交，审核结果可凭证件在本机“异地就医备案”中查看。"
+                "受理编号 {tracking_no}：备案已提交，审核结果可凭证件在本机“异地就医备案”中查看。" // printed: stays Chinese
             ));
         }
         if let Some(effect) = &rules.self_service_effect {
             notes.push(effect.text.clone());
         }
         if let Some(proxy) = &submission.proxy {
-            notes.push(format!("代办人：{proxy}"));
+            notes.push(format!("代办人：{proxy}")); // printed: stays Chinese
         }
         let receipt = FilingReceipt {
-            title: "异地就医备案回执".into(),
+            title: "异地就医备案回执".into(), // printed: stays Chinese
             filing_number: number.clone(),
             filed_at: wall,
             terminal_id: self.terminal.terminal_id.clone(),
@@ -852,7 +855,7 @@ impl Session {
             effective_on: submission.start,
             validity: match submission.end {
                 Some(end) => format!(
-                    "至 {}（{}）",
+                    "至 {}（{}）", // printed: stays Chinese
                     crate::documents::format_date(end),
                     submission.validity
                 ),
@@ -901,7 +904,7 @@ impl Session {
     }
 
     fn refuse(&mut self, message: String) {
-        self.title = "暂不能出具《参保凭证》".to_string();
+        self.title = tr!("暂不能出具《参保凭证》").to_string();
         self.message = message;
         self.note = self.region.certificate_rule().explanation.text.clone();
         self.screen = Screen::CertificateRefused;
@@ -1000,7 +1003,7 @@ impl Session {
     }
 
     fn show_error(&mut self, message: String) {
-        self.title = "暂时无法办理".to_string();
+        self.title = tr!("暂时无法办理").to_string();
         self.message = message;
         self.note.clear();
         self.screen = Screen::Error;

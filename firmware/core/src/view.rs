@@ -14,6 +14,8 @@ use crate::session::filing::kind_id;
 use crate::session::{
     FiledState, FilingDraft, Keypad, RATING_REASONS, RatingState, Screen, Session,
 };
+use crate::texts;
+use crate::tr;
 
 /// The whole screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,8 +263,8 @@ impl View {
                 .map(|p| PersonView::of(p, session.id_revealed(now))),
             countdown: session.countdown(now),
             card_to_take: match session.card_inserted() {
-                Some(CredentialKind::SocialSecurityCard) => "社保卡",
-                Some(_) => "身份证件",
+                Some(CredentialKind::SocialSecurityCard) => tr!("社保卡"),
+                Some(_) => tr!("身份证件"),
                 None => "",
             }
             .to_string(),
@@ -297,8 +299,15 @@ impl View {
                     RatingState::Done => "done",
                 }
                 .to_string(),
-                levels: session.rating_levels(),
-                reasons: RATING_REASONS.iter().map(|s| s.to_string()).collect(),
+                levels: session
+                    .rating_levels()
+                    .iter()
+                    .map(|l| texts::tr_str(l).to_string())
+                    .collect(),
+                reasons: RATING_REASONS
+                    .iter()
+                    .map(|s| texts::tr_str(s).to_string())
+                    .collect(),
             },
             offers_certificate: !rule.layouts.value.is_empty(),
             offers_filing: region.filing_rules().offered().any(|c| c.kiosk_can_file),
@@ -312,26 +321,26 @@ impl View {
                         .kind
                         .and_then(|k| region.filing_rules().category(k))
                         .map(|c| c.label.clone())
-                        .unwrap_or_else(|| "异地就医备案".into()),
+                        .unwrap_or_else(|| tr!("异地就医备案").into()),
                     detail: [
-                        format!("备案编号：{}", r.number),
-                        format!("就医地：{}", r.area),
-                        format!(
+                        tr!("备案编号：{}", r.number),
+                        tr!("就医地：{}", r.area),
+                        tr!(
                             "有效期：{} 起，{}",
                             r.start,
                             if r.end.is_empty() {
-                                "长期有效".to_string()
+                                tr!("长期有效").to_string()
                             } else {
-                                format!("至 {}", r.end)
+                                tr!("至 {}", r.end)
                             }
                         ),
                     ]
                     .join("\n"),
                     state: match &r.state {
-                        FiledState::Valid => "有效".into(),
-                        FiledState::Ended => "已取消或已终止".into(),
-                        FiledState::Pending => "已提交，待医保中心确认".into(),
-                        FiledState::Rejected(reason) => format!("未通过：{reason}"),
+                        FiledState::Valid => tr!("有效").into(),
+                        FiledState::Ended => tr!("已取消或已终止").into(),
+                        FiledState::Pending => tr!("已提交，待医保中心确认").into(),
+                        FiledState::Rejected(reason) => tr!("未通过：{}", reason),
                     },
                     valid: r.state == FiledState::Valid,
                 })
@@ -362,8 +371,8 @@ impl View {
 /// What the citizen calls a certificate layout.
 pub fn layout_label(layout: CertificateLayout) -> &'static str {
     match layout {
-        CertificateLayout::Simple => "简易版",
-        CertificateLayout::Transfer => "转移接续版",
+        CertificateLayout::Simple => tr!("简易版"),
+        CertificateLayout::Transfer => tr!("转移接续版"),
     }
 }
 
@@ -389,11 +398,11 @@ pub fn guide_rows(region: &RegionProfile, query: &str) -> Vec<GuideRow> {
 
 fn kiosk_label(item: &ServiceItem) -> &'static str {
     if item.kiosk_can(KioskAction::File) {
-        "可在本机办理"
+        tr!("可在本机办理")
     } else if item.kiosk_can(KioskAction::Print) {
-        "可在本机打印"
+        tr!("可在本机打印")
     } else if item.kiosk_can(KioskAction::Query) {
-        "可在本机查询"
+        tr!("可在本机查询")
     } else {
         ""
     }
@@ -409,15 +418,15 @@ impl GuideView {
             }
         };
         add(
-            "办件类型与时限",
+            tr!("办件类型与时限"),
             format!(
                 "{}，{}",
-                item.effective_processing().label(),
+                texts::tr_str(item.effective_processing().label()),
                 item.time_limit
             ),
         );
-        add("服务对象", item.service_object.clone());
-        add("办理条件", item.conditions.clone().unwrap_or_default());
+        add(tr!("服务对象"), item.service_object.clone());
+        add(tr!("办理条件"), item.conditions.clone().unwrap_or_default());
         let mut materials: Vec<String> = item
             .materials
             .iter()
@@ -433,11 +442,11 @@ impl GuideView {
                     .map(|(n, m)| format!("{}. {m}", n + 1)),
             );
         }
-        add("申请材料", materials.join("\n"));
-        add("代办", item.proxy.clone().unwrap_or_default());
-        add("办理渠道", item.channels.join("、"));
+        add(tr!("申请材料"), materials.join("\n"));
+        add(tr!("代办"), item.proxy.clone().unwrap_or_default());
+        add(tr!("办理渠道"), item.channels.join("、"));
         add(
-            "办理流程",
+            tr!("办理流程"),
             item.process
                 .iter()
                 .map(|p| match &p.text {
@@ -447,7 +456,7 @@ impl GuideView {
                 .collect::<Vec<_>>()
                 .join("\n"),
         );
-        add("收费", item.fees.clone().unwrap_or_default());
+        add(tr!("收费"), item.fees.clone().unwrap_or_default());
         let offices = region
             .offices_for(item)
             .into_iter()
@@ -458,10 +467,10 @@ impl GuideView {
                     o.address
                 )];
                 if let Some(h) = &o.hours {
-                    lines.push(format!("办公时间：{}", h.text));
+                    lines.push(tr!("办公时间：{}", h.text));
                 }
                 if !o.phones.is_empty() {
-                    lines.push(format!(
+                    lines.push(tr!(
                         "电话：{}",
                         o.phones
                             .iter()
@@ -474,11 +483,11 @@ impl GuideView {
             })
             .collect::<Vec<_>>()
             .join("\n\n");
-        add("办理地点", offices);
+        add(tr!("办理地点"), offices);
         let phones = item.phones.join("，");
-        add("咨询电话", phones);
-        add("设定依据", item.legal_basis.join("\n"));
-        add("说明", item.notes.join("\n"));
+        add(tr!("咨询电话"), phones);
+        add(tr!("设定依据"), item.legal_basis.join("\n"));
+        add(tr!("说明"), item.notes.join("\n"));
         GuideView {
             code: item.code.clone(),
             name: item.name.clone(),
@@ -499,8 +508,8 @@ impl PersonView {
                 mask_number(&person.id_number)
             },
             id_revealed: reveal,
-            id_kind: person.id_kind.label().to_string(),
-            sex: person.sex.label().to_string(),
+            id_kind: texts::tr_str(person.id_kind.label()).to_string(),
+            sex: texts::tr_str(person.sex.label()).to_string(),
             birth_date: format_date(person.birth_date),
             total_balance: person
                 .total_balance()
@@ -510,19 +519,19 @@ impl PersonView {
                 .enrollments
                 .iter()
                 .map(|e| EnrollmentView {
-                    insurance_type: e.insurance_type.label().to_string(),
-                    status: e.status.label().to_string(),
+                    insurance_type: texts::tr_str(e.insurance_type.label()).to_string(),
+                    status: texts::tr_str(e.status.label()).to_string(),
                     status_kind: match e.status {
                         EnrollmentStatus::Normal => "normal",
                         EnrollmentStatus::Suspended => "suspended",
                         EnrollmentStatus::Terminated => "terminated",
                     }
                     .to_string(),
-                    payment: e.payment.label().to_string(),
+                    payment: texts::tr_str(e.payment.label()).to_string(),
                     enrolled_from: format_date(e.enrolled_from),
                     suspended_from: e.suspended_from.map(format_date).unwrap_or_default(),
                     pooling_area: e.pooling_area.clone(),
-                    person_category: e.person_category_text().to_string(),
+                    person_category: texts::tr_str(e.person_category_text()).to_string(),
                     employer: e.employer.clone().unwrap_or_default(),
                     paid_months: e.paid_months.to_string(),
                     balance: format!("¥{}", e.account_balance.display_digits()),
@@ -546,7 +555,7 @@ impl FilingView {
                 }
                 detail.push(c.validity.text.clone());
                 if !c.kiosk_can_file {
-                    detail.push("此类备案由就医医院或经办机构办理，本机可查询和打印。".into());
+                    detail.push(tr!("此类备案由就医医院或经办机构办理，本机可查询和打印。").into());
                 }
                 Choice {
                     action: format!("category:{}", kind_id(c.kind)),
@@ -592,7 +601,7 @@ impl FilingView {
         if let Some(p) = &draft.province {
             cities.push(Choice {
                 action: format!("city:{}0000", p.code),
-                label: format!("{}（全省）", p.name),
+                label: tr!("{}（全省）", p.name),
                 detail: String::new(),
                 enabled: true,
                 selected: draft
@@ -613,17 +622,17 @@ impl FilingView {
             })
             .collect();
         let (keypad_label, keypad_value) = match session.keypad() {
-            Some(Keypad::Phone1) => ("联系电话1", draft.phone1.clone()),
-            Some(Keypad::Phone2) => ("联系电话2（可不填）", draft.phone2.clone()),
+            Some(Keypad::Phone1) => (tr!("联系电话1"), draft.phone1.clone()),
+            Some(Keypad::Phone2) => (tr!("联系电话2（可不填）"), draft.phone2.clone()),
             None => ("", String::new()),
         };
         let letter = region.documents().commitment_letter.as_ref();
         let letter_body = letter
             .map(|l| {
-                let mut lines = vec!["人员类别：".to_string()];
+                let mut lines = vec![tr!("人员类别：").to_string()];
                 lines.extend(l.categories.iter().map(|c| format!("□ {c}")));
                 lines.push(String::new());
-                lines.push("本人承诺：".into());
+                lines.push(tr!("本人承诺：").into());
                 lines.extend(
                     l.undertakings
                         .iter()
@@ -646,7 +655,7 @@ impl FilingView {
                 .map(|i| i.name.clone())
                 .collect::<Vec<_>>()
                 .join("\n"),
-            missing: draft.missing().join("、"),
+            missing: draft.missing().join(tr!("、")),
             provinces,
             cities,
             institutions,

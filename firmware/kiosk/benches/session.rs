@@ -123,28 +123,26 @@ impl Kiosk {
             .unwrap_or(0)
     }
 
-    /// utime + stime of the whole process, in clock ticks.
-    fn cpu_ticks(&self) -> u64 {
-        ticks(&format!("/proc/{}/stat", self.child.id()))
-    }
-
-    /// utime + stime of the kiosk's own threads and of the in-process
-    /// simulators' threads (named `*-sim*`), in clock ticks.
-    fn cpu_ticks_split(&self) -> (u64, u64) {
-        let (mut own, mut sims) = (0, 0);
+    /// CPU time used so far by each thread (name, nanoseconds), from
+    /// `/proc/<pid>/task/*/schedstat` (nanosecond resolution, unlike the
+    /// 10 ms ticks of `stat`).
+    fn cpu_by_thread(&self) -> Vec<(String, u64, u64)> {
         let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.child.id())) else {
-            return (0, 0);
+            return Vec::new();
         };
+        let mut out = Vec::new();
         for task in tasks.flatten() {
             let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-            let t = ticks(&task.path().join("stat").display().to_string());
-            if comm.contains("-sim") {
-                sims += t;
-            } else {
-                own += t;
-            }
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+            let ns = stat
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let tid = task.file_name().to_string_lossy().parse().unwrap_or(0);
+            out.push((comm.trim().to_string(), tid, ns));
         }
-        (own, sims)
+        out
     }
 }
 
@@ -153,21 +151,6 @@ impl Drop for Kiosk {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn ticks(stat_path: &str) -> u64 {
-    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
-    let Some(close) = stat.rfind(')') else {
-        return 0;
-    };
-    let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    field(11) + field(12)
 }
 
 fn li_xiulan() -> Value {
@@ -234,8 +217,8 @@ fn main() {
         walls,
     );
 
-    for poll in [300u64, 100] {
-        // 100 ms is the default (config.rs); 300 ms for comparison.
+    for poll in [300u64, 100, 125] {
+        // 125 ms is the default (config.rs); 100 and 300 ms for comparison.
         let kiosk = Kiosk::start(&format!("[devices]\nid_reader_poll_ms = {poll}\n"));
         kiosk.wait_for("home");
         let mut ms = Vec::with_capacity(runs);
@@ -278,22 +261,51 @@ fn main() {
         (after_n as f64 - after_10 as f64) / 1024.0
     );
 
-    // Idle CPU on the home screen, every reader polled.
-    let ticks_per_s = 100.0; // USER_HZ on Linux
-    let seconds = 30.0;
-    let before = kiosk.cpu_ticks();
-    let (own_before, sims_before) = kiosk.cpu_ticks_split();
-    std::thread::sleep(Duration::from_secs_f64(seconds));
-    let used = (kiosk.cpu_ticks() - before) as f64 / ticks_per_s;
-    let (own_after, sims_after) = kiosk.cpu_ticks_split();
-    let own = own_after.saturating_sub(own_before) as f64 / ticks_per_s;
-    let sims = sims_after.saturating_sub(sims_before) as f64 / ticks_per_s;
+    drop(kiosk);
+
+    // Idle CPU on the home screen, every reader polled: a fresh kiosk
+    // left to settle, then each thread's CPU time over the window.
+    let seconds: u64 = std::env::var("SESSION_IDLE_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for("home");
+    std::thread::sleep(Duration::from_secs(5));
+    let before = kiosk.cpu_by_thread();
+    std::thread::sleep(Duration::from_secs(seconds));
+    let after = kiosk.cpu_by_thread();
+    let window_ns = seconds as f64 * 1e9;
+    let (mut own, mut sims) = (0u64, 0u64);
+    let mut rows = Vec::new();
+    for (name, tid, ns) in &after {
+        let start = before
+            .iter()
+            .find(|(_, t, _)| t == tid)
+            .map_or(0, |(_, _, n)| *n);
+        let used = ns.saturating_sub(start);
+        if name.contains("-sim") {
+            sims += used;
+        } else {
+            own += used;
+        }
+        if used > 0 {
+            rows.push((name.clone(), used));
+        }
+    }
+    rows.sort_by(|a, b| b.1.cmp(&a.1));
     println!(
-        "idle CPU on the home screen: {:.2} s of CPU in {seconds} s = {:.2} % of one core \
-         (kiosk threads {:.2} %, in-process device simulators {:.2} %)",
-        used,
-        used / seconds * 100.0,
-        own / seconds * 100.0,
-        sims / seconds * 100.0
+        "idle CPU on the home screen over {seconds} s: kiosk threads {:.3} % of one core, \
+         in-process device simulators {:.3} %, together {:.3} %",
+        own as f64 / window_ns * 100.0,
+        sims as f64 / window_ns * 100.0,
+        (own + sims) as f64 / window_ns * 100.0
     );
+    for (name, used) in rows {
+        println!(
+            "  {name:<16} {:>8.2} ms  {:.3} %",
+            used as f64 / 1e6,
+            used as f64 / window_ns * 100.0
+        );
+    }
 }

@@ -25,7 +25,7 @@ use crate::automation::{ApiState, AutomationServer};
 use crate::backend::{self, Backend, StorePaths};
 use crate::config::Config;
 use crate::controller::Controller;
-use crate::device_loop::DeviceHealth;
+use crate::device_loop::{DeviceHealth, Stop};
 use crate::error::Error;
 use crate::health::{self, DeviceBoard, HealthSettings};
 use crate::idreader::{self, ReaderSettings};
@@ -365,6 +365,11 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     window
         .global::<kiosk_ui::Theme>()
         .set_landscape(orientation == Orientation::Landscape);
+    if let Err(e) = kiosk_ui::select_language(&window, &config.ui.language) {
+        // The kiosk stays usable: in Chinese, and the operator is told.
+        tracing::warn!("screen language {:?} not used: {e}", config.ui.language);
+        println!("kiosk: {e}; the screens stay in Chinese");
+    }
     kiosk_ui::apply_chrome(
         &window,
         &Chrome {
@@ -460,6 +465,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         paper,
         clock: Arc::clone(&clock),
         events: events_tx.clone(),
+        language: kiosk_core::texts::selected(),
     };
     std::thread::Builder::new()
         .name("session".into())
@@ -480,7 +486,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     // health reports read).
     let health = DeviceHealth::reporting_to(board.clone());
     // ID card reader loop.
-    let (reader_stop_tx, reader_stop_rx) = crossbeam_channel::bounded::<()>(1);
+    let (reader_stop_tx, reader_stop_rx) = Stop::new();
     {
         board.slot(
             "id_card_reader",
@@ -500,7 +506,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             })?;
     }
     // Social security card loop.
-    let (ss_stop_tx, ss_stop_rx) = crossbeam_channel::bounded::<()>(1);
+    let (ss_stop_tx, ss_stop_rx) = Stop::new();
     {
         board.slot(
             "ss_card_reader",
@@ -522,7 +528,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     }
 
     // QR scanner loop.
-    let (scanner_stop_tx, scanner_stop_rx) = crossbeam_channel::bounded::<()>(1);
+    let (scanner_stop_tx, scanner_stop_rx) = Stop::new();
     {
         board.slot(
             "qr_scanner",
@@ -593,9 +599,9 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         started.elapsed().as_millis()
     );
     let result = slint::run_event_loop_until_quit().map_err(kiosk_ui::Error::from);
-    let _ = reader_stop_tx.send(());
-    let _ = ss_stop_tx.send(());
-    let _ = scanner_stop_tx.send(());
+    reader_stop_tx.stop();
+    ss_stop_tx.stop();
+    scanner_stop_tx.stop();
     let _ = health_stop_tx.send(());
     // Stop the engine after its current cycle; pending records stay in
     // the store for the next start.

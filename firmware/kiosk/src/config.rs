@@ -103,7 +103,7 @@ impl Default for DevicesConfig {
         DevicesConfig {
             id_reader: None,
             id_reader_baud: 115_200,
-            id_reader_poll_ms: 100,
+            id_reader_poll_ms: 125,
             printer: None,
             paper_mm: 58,
             ss_card_reader: None,
@@ -174,6 +174,9 @@ pub struct UiConfig {
     pub voice_dir: PathBuf,
     /// The program that plays a WAV file.
     pub voice_player: String,
+    /// Screen language: `zh-CN` (default) or one bundled under `i18n/`
+    /// (`en`). Printed documents stay in Chinese.
+    pub language: String,
 }
 
 impl Default for UiConfig {
@@ -185,6 +188,7 @@ impl Default for UiConfig {
             voice: true,
             voice_dir: PathBuf::from("data/voice"),
             voice_player: "aplay".into(),
+            language: kiosk_core::texts::SOURCE_LANGUAGE.into(),
         }
     }
 }

@@ -12,7 +12,8 @@ use kiosk_core::clock::Clock;
 use kiosk_core::documents::{EnrollmentCertificate, VERIFICATION_TAG};
 use kiosk_core::print_job::DocumentKind;
 use kiosk_core::region::{CertificateLayout, RegionProfile};
-use kiosk_core::session::{Action, Command, Document, Event, Session};
+use kiosk_core::session::{Action, Command, Document, Event, Screen, Session};
+use kiosk_core::tr;
 use kiosk_core::view::View;
 use kiosk_drivers::printer::{Paper, PrinterProfile, layout};
 use kiosk_sim::printer::PaperWidth;
@@ -51,6 +52,9 @@ pub struct Controller {
     /// Store, outbox (filings, ratings, audit: write first, receipt at
     /// once) and sync engine: the kiosk's `Backend`.
     pub desk: Arc<dyn Desk>,
+    /// The kiosk's screen language; a citizen's choice lasts until their
+    /// session ends.
+    pub language: &'static str,
 }
 
 impl Controller {
@@ -76,7 +80,16 @@ impl Controller {
             };
             log_event(&event);
             let now = Instant::now();
+            let touched = matches!(event, Event::Touched);
+            let was_home = self.session.screen() == Screen::Home;
             let commands = self.session.handle(event, now, self.clock.now());
+            if !was_home && self.session.screen() == Screen::Home {
+                self.reset_language();
+            }
+            if touched {
+                // The language may have changed (header clock format).
+                self.refresh_clock();
+            }
             self.show(now);
             for command in commands {
                 self.execute(command);
@@ -90,8 +103,21 @@ impl Controller {
         }
     }
 
+    /// The next citizen starts in the kiosk's language.
+    fn reset_language(&self) {
+        if kiosk_core::texts::selected() != self.language
+            && let Err(e) = self.ui.select_language(self.language)
+        {
+            tracing::warn!("screen language not reset: {e}");
+        }
+    }
+
     fn refresh_clock(&self) {
-        let text = self.clock.now().format("%Y年%m月%d日 %H:%M").to_string();
+        let text = self
+            .clock
+            .now()
+            .format(tr!("%Y年%m月%d日 %H:%M"))
+            .to_string();
         if let Err(e) = self.ui.set_clock(text) {
             tracing::warn!("clock update failed: {e}");
         }
@@ -189,7 +215,7 @@ impl Controller {
                 if self.spooler.send(Request::Print { kind, payload }).is_err() {
                     tracing::error!("the printer spooler is not running");
                     let _ = events.send(Event::PrintFailed {
-                        message: "本机暂时无法打印，请到人工窗口打印。".into(),
+                        message: tr!("本机暂时无法打印，请到人工窗口打印。").into(),
                     });
                 }
             }
@@ -331,7 +357,7 @@ fn issue_certificate(
             tracing::warn!("certificate issue failed: {e}");
             e.user_message()
         })?;
-    let cannot_print = || "参保凭证暂时无法生成，请稍后再试或到人工窗口办理。".to_string();
+    let cannot_print = || tr!("参保凭证暂时无法生成，请稍后再试或到人工窗口办理。").to_string();
     let facts = answer
         .facts
         .as_ref()

@@ -13,14 +13,14 @@
 //!   they were using the device (a card on the reader); a reader that
 //!   disappears while nobody is at the kiosk never changes the screen;
 //! - reopening waits 0.5 s, 1 s, 2 s, 4 s, then every 5 s
-//!   ([`Backoff`]); every wait is a `recv_timeout` on the stop channel, so
+//!   ([`Backoff`]); every wait is a timed wait on the [`Stop`] signal, so
 //!   there is no busy loop and stopping is immediate.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::Sender;
 use serde::Serialize;
 
 use kiosk_core::session::Event;
@@ -95,14 +95,69 @@ pub trait Device {
     fn lost(&mut self, error: &DriverError) -> Vec<Event>;
 }
 
-/// Runs `device` until `stop` receives a message or is disconnected, or
-/// the session loop goes away.
-pub fn run<D: Device>(
-    mut device: D,
-    events: Sender<Event>,
-    stop: Receiver<()>,
-    health: DeviceHealth,
-) {
+/// Tells the device loops to stop: [`StopHandle::stop`], or dropping the
+/// handle. A mutex and a condition variable: a waiting loop sleeps in the
+/// kernel until its pause is over or it is told to stop. (A channel's
+/// timed receive spins and yields a few times before it sleeps; ten times
+/// a second per reader that was most of an idle kiosk's CPU.)
+#[derive(Debug, Clone)]
+pub struct Stop(Arc<(Mutex<bool>, Condvar)>);
+
+/// The side of a [`Stop`] that stops; dropping it stops as well.
+#[derive(Debug)]
+pub struct StopHandle(Stop);
+
+impl Stop {
+    /// A new signal, not stopped, and its handle.
+    pub fn new() -> (StopHandle, Stop) {
+        let stop = Stop(Arc::new((Mutex::new(false), Condvar::new())));
+        (StopHandle(stop.clone()), stop)
+    }
+
+    /// Waits `pause` unless stopped (before or during the pause); false
+    /// when the loop must end.
+    pub fn wait(&self, pause: Duration) -> bool {
+        let (flag, signal) = &*self.0;
+        let deadline = Instant::now() + pause;
+        let mut stopped = flag.lock().unwrap_or_else(PoisonError::into_inner);
+        // Bounded: every round either ends or sleeps until the deadline.
+        while !*stopped {
+            let now = Instant::now();
+            if now >= deadline {
+                return true;
+            }
+            stopped = signal
+                .wait_timeout(stopped, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        false
+    }
+
+    /// Whether the signal was given.
+    pub fn is_stopped(&self) -> bool {
+        *self.0.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl StopHandle {
+    /// Stops every loop waiting on this signal.
+    pub fn stop(&self) {
+        let (flag, signal) = &*self.0.0;
+        *flag.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        signal.notify_all();
+    }
+}
+
+impl Drop for StopHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Runs `device` until `stop` is given (or its handle dropped), or the
+/// session loop goes away.
+pub fn run<D: Device>(mut device: D, events: Sender<Event>, stop: Stop, health: DeviceHealth) {
     let mut backoff = Backoff::default();
     // A failure to open has been logged since the device last worked.
     let mut reported = false;
@@ -116,7 +171,7 @@ pub fn run<D: Device>(
                     health.set(D::KEY, DeviceState::disconnected(&e));
                     reported = true;
                 }
-                if !wait(&stop, backoff.next_pause()) {
+                if !stop.wait(backoff.next_pause()) {
                     return;
                 }
                 continue;
@@ -128,7 +183,7 @@ pub fn run<D: Device>(
         loop {
             match device.poll(&mut link, &events) {
                 Step::Again(pause) => {
-                    if !wait(&stop, pause) {
+                    if !stop.wait(pause) {
                         return;
                     }
                 }
@@ -149,15 +204,10 @@ pub fn run<D: Device>(
             }
         }
         drop(link);
-        if !wait(&stop, backoff.next_pause()) {
+        if !stop.wait(backoff.next_pause()) {
             return;
         }
     }
-}
-
-/// Waits `pause` unless stopped; false when the loop must end.
-pub fn wait(stop: &Receiver<()>, pause: Duration) -> bool {
-    matches!(stop.recv_timeout(pause), Err(RecvTimeoutError::Timeout))
 }
 
 /// What the citizen is told when a device they were using disappears:
@@ -258,9 +308,31 @@ impl DeviceHealth {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
     use super::*;
+
+    #[test]
+    fn a_stop_wakes_a_waiting_loop_at_once_and_a_dropped_handle_stops_too() {
+        let (handle, stop) = Stop::new();
+        assert!(stop.wait(Duration::ZERO), "not stopped yet");
+        assert!(stop.wait(Duration::from_millis(1)));
+        let waiter = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                let keep_going = stop.wait(Duration::from_secs(30));
+                (keep_going, start.elapsed())
+            })
+        };
+        handle.stop();
+        let (keep_going, waited) = waiter.join().unwrap();
+        assert!(!keep_going);
+        assert!(waited < Duration::from_secs(5), "woke after {waited:?}");
+        assert!(stop.is_stopped());
+
+        let (handle, stop) = Stop::new();
+        drop(handle);
+        assert!(!stop.wait(Duration::from_secs(30)));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_bound_and_resets() {
@@ -329,7 +401,7 @@ mod tests {
         let opens = Arc::new(Mutex::new(0));
         let health = DeviceHealth::default();
         let (events_tx, events_rx) = crossbeam_channel::unbounded();
-        let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
+        let (stop_handle, stop) = Stop::new();
         let device = Flaky {
             plugged: Arc::clone(&plugged),
             opens: Arc::clone(&opens),
@@ -337,7 +409,7 @@ mod tests {
         };
         let thread = {
             let health = health.clone();
-            std::thread::spawn(move || run(device, events_tx, stop_rx, health))
+            std::thread::spawn(move || run(device, events_tx, stop, health))
         };
         let state = |h: &DeviceHealth| h.snapshot().get("test").map(|e| e.state.clone());
         wait_until("opened", || state(&health) == Some(DeviceState::Ok));
@@ -367,7 +439,7 @@ mod tests {
         assert_eq!(health.snapshot()["test"].losses, 1);
 
         let start = Instant::now();
-        stop_tx.send(()).unwrap();
+        stop_handle.stop();
         thread.join().unwrap();
         assert!(start.elapsed() < Duration::from_secs(1));
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use kiosk_core::region::FilingKind;
 use kiosk_core::session::{FiledRecord, FiledState, FilingSubmission, Institution, Place};
+use kiosk_core::{texts, tr};
 use kiosk_sync::Store;
 use kiosk_sync::store::{Dataset, SubmissionState};
 use kiosk_sync::wire::{FilingSubmitInput, filing_type};
@@ -119,16 +120,18 @@ pub fn submit(
 ) -> Result<Outcome, String> {
     let receipt = backend.submit_filing(&input(submission)).map_err(|e| {
         tracing::error!("filing not written to the outbox: {e}");
-        "备案暂时无法保存，请稍后再试或到人工窗口办理。".to_string()
+        tr!("备案暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
     })?;
     if let Err(e) = backend.sync_now_and_wait(wait) {
         tracing::warn!("sync after filing: {e}");
     }
     let status = backend.submission(&receipt.tracking_no).ok().flatten();
     match status {
-        Some(s) if s.state == SubmissionState::Rejected => Ok(Outcome::Refused(format!(
+        Some(s) if s.state == SubmissionState::Rejected => Ok(Outcome::Refused(tr!(
             "备案未通过：{}。如有疑问，请到人工窗口咨询。",
-            s.reason.unwrap_or_else(|| "不符合备案条件".into())
+            s.reason
+                .as_deref()
+                .map_or(tr!("不符合备案条件"), texts::tr_str)
         ))),
         Some(s) if s.state == SubmissionState::Accepted => Ok(Outcome::Queued {
             tracking_no: receipt.tracking_no,
@@ -259,20 +262,20 @@ impl Desk for Backend {
             })
             .map_err(|e| {
                 tracing::error!("cancellation not written to the outbox: {e}");
-                "取消申请暂时无法保存，请稍后再试或到人工窗口办理。".to_string()
+                tr!("取消申请暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
             })?;
         if let Err(e) = self.sync_now_and_wait(ANSWER_WAIT) {
             tracing::warn!("sync after cancellation: {e}");
         }
         Ok(match self.submission(&receipt.tracking_no).ok().flatten() {
             Some(s) if s.state == SubmissionState::Accepted => {
-                format!("备案 {number} 已取消。")
+                tr!("备案 {} 已取消。", number)
             }
-            Some(s) if s.state == SubmissionState::Rejected => format!(
+            Some(s) if s.state == SubmissionState::Rejected => tr!(
                 "取消未通过：{}。如有疑问，请到人工窗口咨询。",
-                s.reason.unwrap_or_default()
+                texts::tr_str(s.reason.as_deref().unwrap_or_default())
             ),
-            _ => format!(
+            _ => tr!(
                 "取消申请已提交（受理编号 {}），医保中心确认后生效，可稍后在此查看。",
                 receipt.tracking_no
             ),

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use serialport::SerialPort;
 
 use kiosk_core::identity::Credential;
@@ -13,7 +13,7 @@ use kiosk_core::session::Event;
 use kiosk_drivers::Error as DriverError;
 use kiosk_drivers::idcard::{IdCardReader, open_serial};
 
-use crate::device_loop::{self, Device, DeviceHealth, Step};
+use crate::device_loop::{self, Device, DeviceHealth, Step, Stop};
 
 /// Per-command deadline of the reader.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -121,13 +121,8 @@ impl Device for IdReader {
     }
 }
 
-/// Runs until `stop` receives a message or is disconnected.
-pub fn run(
-    settings: ReaderSettings,
-    events: Sender<Event>,
-    stop: Receiver<()>,
-    health: DeviceHealth,
-) {
+/// Runs until `stop` is given.
+pub fn run(settings: ReaderSettings, events: Sender<Event>, stop: Stop, health: DeviceHealth) {
     let reader = IdReader {
         settings,
         present: false,

@@ -1,13 +1,13 @@
 //! The e-voucher scanner loop: reads the scanner's serial port, turns
 //! each accepted code into `CredentialPresented(EVoucher)` and each
 //! refused one into `CredentialReadFailed` with the reason in Chinese. The
-//! port's own read timeout (100 ms) paces the loop. Opening, reopening an
+//! port's own read timeout (500 ms) paces the loop. Opening, reopening an
 //! unplugged scanner with a backoff, and stopping are
 //! [`device_loop`](crate::device_loop)'s.
 
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use serialport::SerialPort;
 
 use kiosk_core::identity::Credential;
@@ -15,7 +15,7 @@ use kiosk_core::session::Event;
 use kiosk_drivers::Error as DriverError;
 use kiosk_drivers::scanner::{self, ScanOutcome, Scanner, TokenRule};
 
-use crate::device_loop::{self, Device, DeviceHealth, Step};
+use crate::device_loop::{self, Device, DeviceHealth, Step, Stop};
 
 /// Loop settings.
 #[derive(Debug, Clone)]
@@ -79,12 +79,7 @@ impl Device for QrScanner {
     }
 }
 
-/// Runs until `stop` receives a message or is disconnected.
-pub fn run(
-    settings: ScannerSettings,
-    events: Sender<Event>,
-    stop: Receiver<()>,
-    health: DeviceHealth,
-) {
+/// Runs until `stop` is given.
+pub fn run(settings: ScannerSettings, events: Sender<Event>, stop: Stop, health: DeviceHealth) {
     device_loop::run(QrScanner(settings), events, stop, health);
 }

@@ -17,6 +17,7 @@ use kiosk_core::print_job::{
     DocumentKind, FailCause, JobEvent, JobId, JobState, JournalStore, PrintJob, PrintJournal,
 };
 use kiosk_core::session::Event;
+use kiosk_core::tr;
 use kiosk_drivers::printer::PrinterLink;
 use kiosk_drivers::printer::spool;
 
@@ -73,7 +74,7 @@ pub fn run<S: JournalStore + Send>(
         tracing::warn!(jobs = offered.len(), "unfinished print jobs found at start");
         let labels = recovered
             .iter()
-            .map(|j| j.kind.label().to_string())
+            .map(|j| kiosk_core::texts::tr_str(j.kind.label()).to_string())
             .collect();
         if events.send(Event::PrintsRecovered { labels }).is_err() {
             return;
@@ -106,7 +107,7 @@ pub fn run<S: JournalStore + Send>(
                     Err(e) => {
                         tracing::error!("print job not written to the journal: {e}");
                         Some(Event::PrintFailed {
-                            message: "本机暂时无法打印，请到人工窗口打印。".into(),
+                            message: tr!("本机暂时无法打印，请到人工窗口打印。").into(),
                         })
                     }
                 }
@@ -212,7 +213,7 @@ fn attempt<S: JournalStore>(
             tracing::error!(job = id, "print journal: {e}");
             (
                 Event::PrintFailed {
-                    message: "本机暂时无法打印，请到人工窗口打印。".into(),
+                    message: tr!("本机暂时无法打印，请到人工窗口打印。").into(),
                 },
                 false,
             )

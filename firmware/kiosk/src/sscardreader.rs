@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
 use kiosk_core::session::Event;
 use kiosk_drivers::Error as DriverError;
@@ -17,7 +17,7 @@ use kiosk_drivers::error::Device;
 use kiosk_drivers::sscard::{BulkPipe, SsCardReader};
 use kiosk_sim::sscard::SimCcidReader;
 
-use crate::device_loop::{self, DeviceHealth, Step};
+use crate::device_loop::{self, DeviceHealth, Step, Stop};
 
 /// Per-command deadline of the CCID reader (time extensions included).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(3000);
@@ -170,7 +170,13 @@ struct SsReader {
     settings: SsCardSettings,
     present: bool,
     errors_in_a_row: u32,
+    /// The reader has shown that it sends slot-change notifications.
+    notifies: bool,
 }
+
+/// How often a reader that sends slot-change notifications is still
+/// asked for its slot status (a missed notification costs at most this).
+const NOTIFYING_FALLBACK: Duration = Duration::from_secs(2);
 
 impl device_loop::Device for SsReader {
     type Link = SsCardReader<Box<dyn BulkPipe + Send>>;
@@ -240,20 +246,33 @@ impl device_loop::Device for SsReader {
             }
             Err(e) => tracing::debug!("social security card reader poll: {e}"),
         }
-        // Wait for the reader's slot-change notification (interrupt IN)
-        // up to one poll interval: an inserted or pulled card is seen at
-        // once; the slot status poll above stays the fallback for readers
-        // that do not notify.
+        // Wait for the reader's slot-change notification (interrupt IN):
+        // an inserted or pulled card is seen at once. A reader that has
+        // shown it notifies (a notification came, or a wait ran its whole
+        // course) is looked at by status poll only every
+        // NOTIFYING_FALLBACK; one whose endpoint answers at once is polled
+        // every interval — never a busy loop either way.
+        let timeout = if self.notifies {
+            self.settings.poll.max(NOTIFYING_FALLBACK)
+        } else {
+            self.settings.poll
+        };
         let started = std::time::Instant::now();
-        match reader.wait_slot_change(self.settings.poll) {
+        match reader.wait_slot_change(timeout) {
             // A card came or went: look at once.
-            Ok(Some(_)) => Step::Again(Duration::ZERO),
-            // Nothing within the interval (or an endpoint that answers at
-            // once): the rest of the interval, never a busy loop.
-            Ok(None) => Step::Again(self.settings.poll.saturating_sub(started.elapsed())),
+            Ok(Some(_)) => {
+                self.notifies = true;
+                Step::Again(Duration::ZERO)
+            }
+            Ok(None) => {
+                let waited = started.elapsed();
+                self.notifies = waited >= timeout.mul_f32(0.9);
+                Step::Again(self.settings.poll.saturating_sub(waited))
+            }
             Err(e) if e.is_link_lost() => Step::Lost(e),
             Err(e) => {
                 tracing::debug!("social security card slot notification: {e}");
+                self.notifies = false;
                 Step::Again(self.settings.poll)
             }
         }
@@ -261,6 +280,7 @@ impl device_loop::Device for SsReader {
 
     fn lost(&mut self, error: &DriverError) -> Vec<Event> {
         self.errors_in_a_row = 0;
+        self.notifies = false;
         if std::mem::take(&mut self.present) {
             device_loop::lost_while_in_use(error)
         } else {
@@ -269,17 +289,13 @@ impl device_loop::Device for SsReader {
     }
 }
 
-/// Runs until `stop` receives a message or is disconnected.
-pub fn run(
-    settings: SsCardSettings,
-    events: Sender<Event>,
-    stop: Receiver<()>,
-    health: DeviceHealth,
-) {
+/// Runs until `stop` is given.
+pub fn run(settings: SsCardSettings, events: Sender<Event>, stop: Stop, health: DeviceHealth) {
     let reader = SsReader {
         settings,
         present: false,
         errors_in_a_row: 0,
+        notifies: false,
     };
     device_loop::run(reader, events, stop, health);
 }

@@ -13,6 +13,7 @@
 
 pub mod crypto;
 
+use kiosk_core::tr_mark;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -154,9 +155,9 @@ impl SubmissionState {
     /// Chinese label for the citizen.
     pub fn label(self) -> &'static str {
         match self {
-            SubmissionState::Pending => "已提交，等待医保中心受理",
-            SubmissionState::Accepted => "医保中心已受理",
-            SubmissionState::Rejected => "医保中心未予受理",
+            SubmissionState::Pending => tr_mark!("已提交，等待医保中心受理"),
+            SubmissionState::Accepted => tr_mark!("医保中心已受理"),
+            SubmissionState::Rejected => tr_mark!("医保中心未予受理"),
         }
     }
 }

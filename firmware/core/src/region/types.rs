@@ -8,6 +8,7 @@ use chrono::{NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
 use super::source::Source;
+use crate::{tr, tr_mark};
 
 /// A value together with the document it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,8 +245,8 @@ impl ProcessingType {
     /// The Chinese term.
     pub fn label(self) -> &'static str {
         match self {
-            ProcessingType::Instant => "即办件",
-            ProcessingType::Promised => "承诺件",
+            ProcessingType::Instant => tr_mark!("即办件"),
+            ProcessingType::Promised => tr_mark!("承诺件"),
         }
     }
 }
@@ -465,16 +466,16 @@ impl CertificateRefusal {
     pub fn user_message(&self) -> String {
         match self {
             CertificateRefusal::EmployeesOnly => {
-                "本地区《参保凭证》只为参加职工医保的人员出具。如有疑问，请到人工窗口咨询。"
+                tr!("本地区《参保凭证》只为参加职工医保的人员出具。如有疑问，请到人工窗口咨询。")
                     .to_string()
             }
-            CertificateRefusal::NotSuspended => {
+            CertificateRefusal::NotSuspended => tr!(
                 "本地区须先在原参保地办理停保，次月起才能出具《参保凭证》。请先到人工窗口办理停保。"
-                    .to_string()
-            }
-            CertificateRefusal::TooEarly { earliest } => format!(
+            )
+            .to_string(),
+            CertificateRefusal::TooEarly { earliest } => tr!(
                 "您本月刚办理停保，《参保凭证》须从次月起出具，请于 {} 以后再来办理。",
-                earliest.format("%Y年%m月%d日")
+                earliest.format(tr!("%Y年%m月%d日"))
             ),
         }
     }

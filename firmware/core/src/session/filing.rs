@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use super::{Command, Prompt, Screen, Session};
 use crate::documents::Bitmap;
 use crate::region::{FilingKind, ValidityKind};
+use crate::tr;
 
 /// Width and height of the signature pad, in the UI's logical pixels; the
 /// strokes arrive in these coordinates.
@@ -85,13 +86,13 @@ impl FilingDraft {
     pub fn missing(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
         if self.area.is_none() {
-            missing.push("就医地");
+            missing.push(tr!("就医地"));
         }
         if !FilingDraft::phone_ok(&self.phone1) {
-            missing.push("联系电话1");
+            missing.push(tr!("联系电话1"));
         }
         if !self.phone2.is_empty() && !FilingDraft::phone_ok(&self.phone2) {
-            missing.push("联系电话2（号码不完整）");
+            missing.push(tr!("联系电话2（号码不完整）"));
         }
         missing
     }
@@ -402,7 +403,7 @@ impl Session {
             return Vec::new();
         }
         let Some(signature) = draft.signature_bitmap() else {
-            self.note = "请在签名框内签名。".into();
+            self.note = tr!("请在签名框内签名。").into();
             return Vec::new();
         };
         let (Some(kind), Some(area), Some(province)) =
@@ -577,15 +578,17 @@ impl Session {
         });
         match verb {
             "cancel" | "change" if record.state != FiledState::Valid => {
-                self.note = "这条备案当前不在有效期内，无需变更或取消。".into();
+                self.note = tr!("这条备案当前不在有效期内，无需变更或取消。").into();
                 Vec::new()
             }
             "cancel" | "change" if locked_until.is_some() => {
                 let until = locked_until
                     .map(crate::documents::format_date)
                     .unwrap_or_default();
-                self.note = format!(
-                    "按本地区规定，备案后{lock_months}个月内不能变更或取消。这条备案自 {until} 起可以变更或取消。"
+                self.note = tr!(
+                    "按本地区规定，备案后{}个月内不能变更或取消。这条备案自 {} 起可以变更或取消。",
+                    lock_months,
+                    until
                 );
                 Vec::new()
             }
@@ -600,13 +603,15 @@ impl Session {
             "change" => {
                 // A change is a new filing that replaces this one: cancel it
                 // here, then file again (the same identity is enough, 001).
-                self.note = "变更备案：请先点“取消备案”，再回到“异地就医备案”重新办理新的备案；备案后即时生效。"
-                    .into();
+                self.note = tr!(
+                    "变更备案：请先点“取消备案”，再回到“异地就医备案”重新办理新的备案；备案后即时生效。"
+                )
+                .into();
                 Vec::new()
             }
             "extend" => {
                 self.note = if record.end.is_empty() {
-                    "这条备案长期有效，变更或取消前一直有效，无需延期。".to_string()
+                    tr!("这条备案长期有效，变更或取消前一直有效，无需延期。").to_string()
                 } else {
                     rules.extension.text.clone()
                 };

@@ -8,6 +8,7 @@ use crate::documents::{BusinessSlip, CommitmentLetterCopy, EnrollmentCertificate
 use crate::enrollment::{InsuranceType, InsuredPerson};
 use crate::identity::Credential;
 use crate::region::CertificateLayout;
+use crate::{tr, tr_mark};
 
 use super::filing::{FiledRecord, FilingSubmission, Institution, Place};
 
@@ -232,10 +233,22 @@ impl Action {
 }
 
 /// Reasons offered after a 一般 / 不满意 rating (optional).
-pub const RATING_REASONS: [&str; 4] = ["等候时间长", "操作不方便", "信息有误", "打印有问题"];
+/// Recorded in Chinese; shown through [`tr_str`](crate::texts::tr_str).
+pub const RATING_REASONS: [&str; 4] = [
+    tr_mark!("等候时间长"),
+    tr_mark!("操作不方便"),
+    tr_mark!("信息有误"),
+    tr_mark!("打印有问题"),
+];
 
 /// The rating levels when the region profile names none (好差评, 003).
-pub const DEFAULT_RATING_LEVELS: [&str; 4] = ["非常满意", "满意", "一般", "不满意"];
+/// Recorded in Chinese; shown through [`tr_str`](crate::texts::tr_str).
+pub const DEFAULT_RATING_LEVELS: [&str; 4] = [
+    tr_mark!("非常满意"),
+    tr_mark!("满意"),
+    tr_mark!("一般"),
+    tr_mark!("不满意"),
+];
 
 /// A document the kiosk prints.
 #[derive(Debug, Clone)]
@@ -257,9 +270,9 @@ impl Document {
     /// What the citizen calls it.
     pub fn label(&self) -> &'static str {
         match self {
-            Document::Slip(_) => "业务办理单",
-            Document::Certificate(_) => "参保凭证",
-            Document::Filing { .. } => "备案回执和承诺书",
+            Document::Slip(_) => tr!("业务办理单"),
+            Document::Certificate(_) => tr!("参保凭证"),
+            Document::Filing { .. } => tr!("备案回执和承诺书"),
         }
     }
 
@@ -315,15 +328,15 @@ impl Prompt {
     /// What the prompt says.
     pub fn text(self) -> &'static str {
         match self {
-            Prompt::PresentCredential => "请插入社保卡，或放置身份证，或出示医保电子凭证",
-            Prompt::Querying => "正在查询，请稍候",
-            Prompt::ChooseService => "查询完成，请选择您要办理的业务",
-            Prompt::Printing => "正在打印，请稍候",
-            Prompt::TakeDocument => "打印完成，请从出纸口取走单据",
-            Prompt::TakeCard => "请取走您的卡，以免遗失",
-            Prompt::IdleWarning => "您还在办理吗？如需继续，请点击继续办理",
-            Prompt::Problem => "暂时无法办理，请查看屏幕提示",
-            Prompt::ProxyId => "请代办人将本人身份证放在感应区",
+            Prompt::PresentCredential => tr!("请插入社保卡，或放置身份证，或出示医保电子凭证"),
+            Prompt::Querying => tr!("正在查询，请稍候"),
+            Prompt::ChooseService => tr!("查询完成，请选择您要办理的业务"),
+            Prompt::Printing => tr!("正在打印，请稍候"),
+            Prompt::TakeDocument => tr!("打印完成，请从出纸口取走单据"),
+            Prompt::TakeCard => tr!("请取走您的卡，以免遗失"),
+            Prompt::IdleWarning => tr!("您还在办理吗？如需继续，请点击继续办理"),
+            Prompt::Problem => tr!("暂时无法办理，请查看屏幕提示"),
+            Prompt::ProxyId => tr!("请代办人将本人身份证放在感应区"),
         }
     }
 

@@ -292,6 +292,15 @@ impl PrinterSimHandle {
     pub fn stop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.changed.notify_all();
+        // Wake the accept loop, which waits on the listener (not on a
+        // tick) while no client is connected.
+        if self.thread.is_some() && self.local_addr.port() != 0 {
+            let mut wake = self.local_addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            let _ = std::net::TcpStream::connect_timeout(&wake, Duration::from_millis(200));
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

@@ -18,9 +18,12 @@ use super::render::render_png;
 use super::{PrinterFaults, PrinterSimConfig, Receipt};
 use crate::Error;
 
-/// How often the accept loop and a connection's read loop look at the stop
-/// flag (the longest they block).
+/// How often a connection's read loop looks at the stop
+/// flag (the longest one read blocks).
 const TICK_MS: u16 = 50;
+/// The longest the accept loop sleeps while no client is connected (a
+/// safety net: `stop()` wakes it by connecting).
+const ACCEPT_TICK_MS: u16 = 1000;
 /// A connection silent for this long is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A connection silent for this long is closed early when another client
@@ -111,7 +114,8 @@ impl Worker {
 
     fn run(mut self) {
         while !self.stopping() {
-            if !listener_ready(&self.listener, TICK_MS) {
+            // Idle: sleep on the listener; `stop()` wakes it by connecting.
+            if !listener_ready(&self.listener, ACCEPT_TICK_MS) || self.stopping() {
                 continue;
             }
             match self.listener.accept() {
