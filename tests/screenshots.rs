@@ -1,13 +1,13 @@
 //! Screenshots of every screen of the kiosk, in portrait and landscape, in
-//! standard and elderly mode, plus the printed papers, written by one
-//! command:
+//! standard and elderly mode, in Chinese and in the bundled English, plus
+//! the printed papers, written by one command:
 //!
 //! ```text
 //! cargo test -p kiosk --test screenshots -- --ignored
 //! ```
 //!
 //! Everything goes to `target/screenshots/` (named
-//! `<orientation>-<mode>-<screen>.png`); the few the README shows are also
+//! `<orientation>-<mode>[-en]-<screen>.png`); the few the README shows are also
 //! copied to `docs/screenshots/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -29,7 +29,7 @@ fn docs_dir() -> PathBuf {
 }
 
 /// The screens the README links, by file name in `target/screenshots`.
-const README: [(&str, &str); 9] = [
+const README: [(&str, &str); 10] = [
     ("portrait-standard-home.png", "home.png"),
     ("portrait-elderly-home.png", "home-elderly.png"),
     ("portrait-standard-enrollment.png", "enrollment.png"),
@@ -42,9 +42,10 @@ const README: [(&str, &str); 9] = [
     ),
     ("portrait-standard-error.png", "error-unknown-person.png"),
     ("portrait-standard-printed.png", "printed.png"),
+    ("portrait-standard-en-enrollment.png", "enrollment-en.png"),
 ];
 
-fn journey(kiosk: &Kiosk, dir: &Path, prefix: &str, papers: bool) {
+fn journey(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str, papers: bool) {
     let shot = |name: &str| {
         std::fs::write(
             dir.join(format!("{prefix}-{name}.png")),
@@ -58,24 +59,24 @@ fn journey(kiosk: &Kiosk, dir: &Path, prefix: &str, papers: bool) {
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
     shot("enrollment");
-    kiosk.tap("开具参保凭证");
+    kiosk.tap(&lang.t("开具参保凭证"));
     kiosk.wait_for_screen("certificate");
     shot("certificate");
-    kiosk.tap("转移接续版");
+    kiosk.tap(&lang.t("转移接续版"));
     kiosk.wait_for_text("（第");
     shot("certificate-transfer");
-    kiosk.tap("打印参保凭证");
+    kiosk.tap(&lang.t("打印参保凭证"));
     kiosk.wait_for_screen("printed");
     shot("printed");
-    kiosk.tap("不满意");
-    kiosk.wait_for_text("请选择不满意的原因");
+    kiosk.tap(&lang.t("不满意"));
+    kiosk.wait_for_text(&lang.frag("请选择不满意的原因（可不选）"));
     shot("printed-reason");
-    kiosk.tap("信息有误");
-    kiosk.wait_for_text("感谢您的评价");
+    kiosk.tap(&lang.t("信息有误"));
+    kiosk.wait_for_text(&lang.frag("感谢您的评价！"));
     shot("printed-rated");
-    kiosk.tap("继续办理");
+    kiosk.tap(&lang.t("继续办理"));
     kiosk.wait_for_screen("enrollment");
-    kiosk.tap("打印业务办理单");
+    kiosk.tap(&lang.t("打印业务办理单"));
     kiosk.wait_for_screen("printed");
     if papers {
         let receipts = kiosk.wait_for_receipts(2);
@@ -90,10 +91,10 @@ fn journey(kiosk: &Kiosk, dir: &Path, prefix: &str, papers: bool) {
             .unwrap();
         }
     }
-    kiosk.tap("继续办理");
+    kiosk.tap(&lang.t("继续办理"));
     kiosk.wait_for_screen("enrollment");
-    filing(kiosk, &shot);
-    kiosk.tap("返回首页");
+    filing(kiosk, lang, &shot);
+    kiosk.tap(&lang.t("返回首页"));
     kiosk.wait_for_screen("take-card");
     shot("take-card");
     kiosk.remove_id_card_and_wait();
@@ -105,20 +106,20 @@ fn journey(kiosk: &Kiosk, dir: &Path, prefix: &str, papers: bool) {
     kiosk.remove_id_card_and_wait();
     kiosk.wait_for_screen("home");
 
-    kiosk.tap("办事指南");
+    kiosk.tap(&lang.t("办事指南"));
     kiosk.wait_for_screen("guides");
     shot("guides");
-    kiosk.tap("异地");
-    kiosk.wait_for_text("“异地” 相关事项");
+    kiosk.tap(&lang.t("异地"));
+    kiosk.wait_for_text(&lang.frag("“{}” 相关事项 {} 项"));
     kiosk.tap("异地转诊人员备案");
     kiosk.wait_for_screen("guide");
     shot("guide");
-    kiosk.tap("返回首页");
+    kiosk.tap(&lang.t("返回首页"));
     kiosk.wait_for_screen("home");
 }
 
 /// Taps `label`, paging down with 下一屏 until it is on the screen.
-fn tap_scrolling(kiosk: &Kiosk, label: &str) {
+fn tap_scrolling(kiosk: &Kiosk, lang: &Lang, label: &str) {
     for _ in 0..8 {
         let screen = kiosk.screen();
         let visible = screen["actions"]
@@ -130,38 +131,38 @@ fn tap_scrolling(kiosk: &Kiosk, label: &str) {
             kiosk.tap(label);
             return;
         }
-        kiosk.tap("下一屏");
+        kiosk.tap(&lang.t("下一屏"));
     }
     panic!("{label:?} not found on any page");
 }
 
 /// The filing journey up to the signed letter (not submitted).
-fn filing(kiosk: &Kiosk, shot: &dyn Fn(&str)) {
-    kiosk.tap("异地就医备案");
+fn filing(kiosk: &Kiosk, lang: &Lang, shot: &dyn Fn(&str)) {
+    kiosk.tap(&lang.t("异地就医备案"));
     kiosk.wait_for_screen("filing-category");
     shot("filing-category");
     kiosk.tap("异地长期居住人员");
     kiosk.wait_for_screen("filing-form");
-    kiosk.tap("就医地");
+    kiosk.tap(&lang.t("就医地"));
     kiosk.wait_for_screen("filing-province");
     shot("filing-province");
-    tap_scrolling(kiosk, "海南省");
+    tap_scrolling(kiosk, lang, "海南省");
     kiosk.wait_for_action("海口市");
     shot("filing-city");
     kiosk.tap("海口市");
     kiosk.wait_for_screen("filing-form");
-    kiosk.tap("就医机构");
+    kiosk.tap(&lang.t("就医机构"));
     kiosk.wait_for_action("海南省人民医院");
     kiosk.tap("海南省人民医院");
-    kiosk.tap("完成");
+    kiosk.tap(&lang.t("完成"));
     kiosk.wait_for_screen("filing-form");
     kiosk.wait_for_text("海南省人民医院");
-    kiosk.tap("就医机构");
+    kiosk.tap(&lang.t("就医机构"));
     kiosk.wait_for_text("三级甲等");
     shot("filing-institutions");
-    kiosk.tap("完成");
+    kiosk.tap(&lang.t("完成"));
     kiosk.wait_for_screen("filing-form");
-    kiosk.tap("联系电话1");
+    kiosk.tap(&lang.t("联系电话1"));
     kiosk.wait_for_screen("filing-phone");
     for d in "1381234".chars() {
         kiosk.tap(&d.to_string());
@@ -172,53 +173,53 @@ fn filing(kiosk: &Kiosk, shot: &dyn Fn(&str)) {
         kiosk.tap(&d.to_string());
     }
     kiosk.wait_for_text("13812345678");
-    kiosk.tap("确定");
+    kiosk.tap(&lang.t("确定"));
     kiosk.wait_for_screen("filing-form");
     kiosk.wait_for_text("13812345678");
     shot("filing-form");
-    kiosk.tap("下一步：阅读承诺书");
+    kiosk.tap(&lang.t("下一步：阅读承诺书"));
     kiosk.wait_for_screen("filing-letter");
-    kiosk.tap("☐ 本人已阅读并承诺以上内容");
-    kiosk.wait_for_action("☑ 本人已阅读并承诺以上内容");
+    kiosk.tap(&lang.t("☐ 本人已阅读并承诺以上内容"));
+    kiosk.wait_for_action(&lang.t("☑ 本人已阅读并承诺以上内容"));
     let (status, _) = kiosk.post(
         "/v1/draw",
         serde_json::json!({
-            "label": "签名框",
+            "label": lang.t("签名框"),
             "points": [[120, 220], [180, 120], [240, 250], [300, 110], [380, 240],
                        [460, 130], [520, 200], [600, 150], [700, 210]]
         }),
     );
     assert_eq!(status, 200);
-    kiosk.wait_for_action("提交备案");
+    kiosk.wait_for_action(&lang.t("提交备案"));
     shot("filing-letter");
     // Back out without submitting: this journey only takes pictures.
-    kiosk.tap("返回修改");
+    kiosk.tap(&lang.t("返回修改"));
     kiosk.wait_for_screen("filing-form");
-    kiosk.tap("返回");
+    kiosk.tap(&lang.t("返回"));
     kiosk.wait_for_screen("filing-category");
-    kiosk.tap("返回");
+    kiosk.tap(&lang.t("返回"));
     kiosk.wait_for_screen("enrollment");
 }
 
-fn countdown(kiosk: &Kiosk, dir: &Path, prefix: &str) {
+fn countdown(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str) {
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
-    kiosk.wait_for_text("秒后将返回首页");
+    kiosk.wait_for_text(&lang.frag("{} 秒后将返回首页，您的信息将从屏幕清除"));
     std::fs::write(
         dir.join(format!("{prefix}-idle-countdown.png")),
         kiosk.get_bytes("/v1/screenshot"),
     )
     .unwrap();
-    kiosk.tap("继续办理");
+    kiosk.tap(&lang.t("继续办理"));
     kiosk.remove_id_card_and_wait();
     kiosk.wait_for_screen("home");
 }
 
-fn refused(kiosk: &Kiosk, dir: &Path, prefix: &str) {
+fn refused(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str) {
     kiosk.wait_for_screen("home");
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
-    kiosk.tap("开具参保凭证");
+    kiosk.tap(&lang.t("开具参保凭证"));
     kiosk.wait_for_screen("certificate-refused");
     std::fs::write(
         dir.join(format!("{prefix}-certificate-refused.png")),
@@ -229,41 +230,108 @@ fn refused(kiosk: &Kiosk, dir: &Path, prefix: &str) {
     kiosk.wait_for_screen("home");
 }
 
+/// The screen language of a run: labels to tap and texts to wait for are
+/// written in Chinese here and looked up in the bundled translation.
+struct Lang {
+    name: &'static str,
+    catalogue: Option<kiosk_core::texts::Catalogue>,
+}
+
+impl Lang {
+    fn new(name: &'static str) -> Lang {
+        let catalogue = kiosk_core::texts::BUNDLED
+            .iter()
+            .find(|(language, _)| *language == name)
+            .map(|(language, po)| kiosk_core::texts::Catalogue::parse(language, po).unwrap());
+        Lang { name, catalogue }
+    }
+
+    /// A catalogue text in this language.
+    fn t(&self, zh: &str) -> String {
+        match &self.catalogue {
+            None => zh.to_string(),
+            Some(c) => c
+                .get(zh)
+                .unwrap_or_else(|| panic!("{zh} is not translated"))
+                .to_string(),
+        }
+    }
+
+    /// The longest part of a text with placeholders that has none (what
+    /// a screen showing it surely contains).
+    fn frag(&self, zh: &str) -> String {
+        let text = self.t(zh);
+        text.split(['{', '}'])
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 0)
+            .map(|(_, part)| part.trim().to_string())
+            .max_by_key(|part| part.chars().count())
+            .unwrap_or_default()
+    }
+}
+
 #[test]
 #[ignore = "writes files into target/screenshots and docs/screenshots; run on demand"]
 fn write_screenshots() {
     let dir = out_dir();
-    for orientation in ["portrait", "landscape"] {
-        let ui = format!("[ui]\norientation = \"{orientation}\"\n");
-        let kiosk = Kiosk::start(&ui);
-        for (mode, toggle) in [("standard", None), ("elderly", Some("长辈模式"))] {
-            if let Some(label) = toggle {
-                kiosk.wait_for_screen("home");
-                kiosk.tap(label);
+    for (language, suffix) in [("zh-CN", ""), ("en", "-en")] {
+        let lang = Lang::new(language);
+        for orientation in ["portrait", "landscape"] {
+            let ui = format!(
+                "[ui]\norientation = \"{orientation}\"\nlanguage = \"{}\"\n",
+                lang.name
+            );
+            let kiosk = Kiosk::start(&ui);
+            for (mode, elderly) in [("standard", false), ("elderly", true)] {
+                if elderly {
+                    kiosk.wait_for_screen("home");
+                    kiosk.tap(&lang.t("长辈模式"));
+                }
+                let prefix = format!("{orientation}-{mode}{suffix}");
+                journey(
+                    &kiosk,
+                    &lang,
+                    &dir,
+                    &prefix,
+                    suffix.is_empty() && orientation == "portrait" && mode == "standard",
+                );
             }
-            let prefix = format!("{orientation}-{mode}");
-            journey(
+            drop(kiosk);
+
+            // Yunnan's certificate rule refuses a person whose coverage is normal.
+            let kiosk = Kiosk::start(&format!("{ui}[terminal]\nregion = \"yunnan\"\n"));
+            refused(
                 &kiosk,
+                &lang,
                 &dir,
-                &prefix,
-                orientation == "portrait" && mode == "standard",
+                &format!("{orientation}-standard{suffix}"),
+            );
+            kiosk.tap(&lang.t("长辈模式"));
+            refused(
+                &kiosk,
+                &lang,
+                &dir,
+                &format!("{orientation}-elderly{suffix}"),
+            );
+            drop(kiosk);
+
+            // The idle countdown (shown after 1 s without a touch).
+            let kiosk = Kiosk::start(&format!("{ui}idle_timeout_s = 30\ncountdown_s = 29\n"));
+            kiosk.wait_for_screen("home");
+            countdown(
+                &kiosk,
+                &lang,
+                &dir,
+                &format!("{orientation}-standard{suffix}"),
+            );
+            kiosk.tap(&lang.t("长辈模式"));
+            countdown(
+                &kiosk,
+                &lang,
+                &dir,
+                &format!("{orientation}-elderly{suffix}"),
             );
         }
-        drop(kiosk);
-
-        // Yunnan's certificate rule refuses a person whose coverage is normal.
-        let kiosk = Kiosk::start(&format!("{ui}[terminal]\nregion = \"yunnan\"\n"));
-        refused(&kiosk, &dir, &format!("{orientation}-standard"));
-        kiosk.tap("长辈模式");
-        refused(&kiosk, &dir, &format!("{orientation}-elderly"));
-        drop(kiosk);
-
-        // The idle countdown (shown after 1 s without a touch).
-        let kiosk = Kiosk::start(&format!("{ui}idle_timeout_s = 30\ncountdown_s = 29\n"));
-        kiosk.wait_for_screen("home");
-        countdown(&kiosk, &dir, &format!("{orientation}-standard"));
-        kiosk.tap("长辈模式");
-        countdown(&kiosk, &dir, &format!("{orientation}-elderly"));
     }
     let docs = docs_dir();
     std::fs::create_dir_all(&docs).unwrap();

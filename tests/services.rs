@@ -356,3 +356,63 @@ fn my_filings_lists_the_centres_records_and_applies_the_lock_period() {
     kiosk.tap("返回");
     kiosk.wait_for_screen("enrollment");
 }
+
+/// The English of a catalogue text, from the bundled translation.
+fn en(zh: &str) -> String {
+    let (_, po) = kiosk_core::texts::BUNDLED
+        .iter()
+        .find(|(language, _)| *language == "en")
+        .expect("English is bundled");
+    let catalogue = kiosk_core::texts::Catalogue::parse("en", po).unwrap();
+    catalogue
+        .get(zh)
+        .unwrap_or_else(|| panic!("{zh} is not translated"))
+        .to_string()
+}
+
+#[test]
+fn a_citizen_switches_to_english_and_the_next_one_starts_in_chinese() {
+    let kiosk = Kiosk::start("");
+    let home = kiosk.wait_for_screen("home");
+    assert!(texts(&home).contains("请出示以下任一凭证"), "{home}");
+    assert!(actions(&home).contains(&"English".to_string()), "{home}");
+
+    kiosk.tap("English");
+    let home = kiosk.wait_for_text(&en("请出示以下任一凭证"));
+    let shown = texts(&home);
+    assert!(!shown.contains("请出示以下任一凭证"), "{shown}");
+    assert!(shown.contains(&en("社会保障卡")), "{shown}");
+    assert!(actions(&home).contains(&"中文".to_string()), "{home}");
+
+    // The person's screen: the Rust-written texts (status, insurance type)
+    // and the screen's own labels are English; data stays as it is.
+    kiosk.place_id_card(li_xiulan_card());
+    let person = kiosk.wait_for_screen("enrollment");
+    let shown = texts(&person);
+    for text in ["职工基本医疗保险", "正常参保", "居民身份证"] {
+        let english = en(text);
+        assert!(shown.contains(&english), "{english} missing: {shown}");
+    }
+    assert!(
+        shown.contains("李*兰") || shown.contains("李秀兰"),
+        "{shown}"
+    );
+    assert!(!shown.contains("正常参保"), "{shown}");
+
+    // Printed documents stay Chinese (official layouts).
+    kiosk.tap(&en("打印业务办理单"));
+    let printed = kiosk.wait_for_screen("printed");
+    assert!(
+        texts(&printed).contains(&en("请取回您的{}").replace("{}", &en("身份证件"))),
+        "{printed}"
+    );
+    let receipts = kiosk.wait_for_receipts(1);
+    let slip = receipts[0]["text"].as_str().unwrap();
+    assert!(slip.contains("医疗保障业务办理单"), "{slip}");
+    assert!(slip.contains("正常参保"), "{slip}");
+
+    // The session ends: the next citizen starts in Chinese.
+    kiosk.remove_id_card();
+    let home = kiosk.wait_for_text("请出示以下任一凭证");
+    assert!(actions(&home).contains(&"English".to_string()), "{home}");
+}

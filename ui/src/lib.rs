@@ -334,6 +334,7 @@ pub fn decode_png(bytes: &[u8]) -> Option<slint::Image> {
 
 fn apply_guides(window: &KioskWindow, view: &View) {
     window.set_guide_query(view.guide_query.as_str().into());
+    window.set_guide_query_label(kiosk_core::texts::tr_str(&view.guide_query).into());
     let rows: Vec<GuideRow> = view
         .guides
         .iter()

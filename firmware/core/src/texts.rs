@@ -308,11 +308,8 @@ pub fn parse_po(text: &str) -> Result<Vec<PoEntry>, Error> {
                 if field != Field::Translation {
                     return Err(bad(number, "msgid without a msgstr before it"));
                 }
-                let references = std::mem::take(&mut entry.references);
-                let fuzzy = std::mem::take(&mut entry.fuzzy);
+                // The next entry, without comments of its own.
                 entries.push(std::mem::take(&mut entry));
-                entry.references = references;
-                entry.fuzzy = fuzzy;
             }
             started = true;
             field = Field::Id;

@@ -263,7 +263,7 @@ impl View {
                 .map(|p| PersonView::of(p, session.id_revealed(now))),
             countdown: session.countdown(now),
             card_to_take: match session.card_inserted() {
-                Some(CredentialKind::SocialSecurityCard) => tr!("社保卡"),
+                Some(CredentialKind::SocialSecurityCard) => tr!("社会保障卡"),
                 Some(_) => tr!("身份证件"),
                 None => "",
             }
@@ -390,7 +390,11 @@ pub fn guide_rows(region: &RegionProfile, query: &str) -> Vec<GuideRow> {
         .map(|i| GuideRow {
             code: i.code.clone(),
             name: i.name.clone(),
-            summary: format!("{}　{}", i.effective_processing().label(), i.time_limit),
+            summary: format!(
+                "{}　{}",
+                texts::tr_str(i.effective_processing().label()),
+                i.time_limit
+            ),
             kiosk: kiosk_label(i).to_string(),
         })
         .collect()
@@ -419,7 +423,7 @@ impl GuideView {
         };
         add(
             tr!("办件类型与时限"),
-            format!(
+            tr!(
                 "{}，{}",
                 texts::tr_str(item.effective_processing().label()),
                 item.time_limit

@@ -7,6 +7,8 @@
 //! translated text the catalogue no longer has is reported (a text was
 //! reworded and its translation is stale).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use kiosk_core::texts::{self, Found};

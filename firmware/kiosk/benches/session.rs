@@ -293,7 +293,7 @@ fn main() {
             rows.push((name.clone(), used));
         }
     }
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     println!(
         "idle CPU on the home screen over {seconds} s: kiosk threads {:.3} % of one core, \
          in-process device simulators {:.3} %, together {:.3} %",
