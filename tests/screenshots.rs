@@ -16,7 +16,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{Kiosk, li_xiulan_card, stranger_card};
+use support::{Kiosk, duan_zhiming_card, li_xiulan_card, stranger_card};
 
 fn out_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
@@ -94,6 +94,18 @@ fn journey(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str, papers: bool) {
     kiosk.tap(&lang.t("继续办理"));
     kiosk.wait_for_screen("enrollment");
     filing(kiosk, lang, &shot);
+    // My filings: her temporary trip can be extended.
+    kiosk.tap(&lang.t("异地就医备案"));
+    kiosk.wait_for_screen("filing-category");
+    kiosk.tap(&lang.t("我的备案"));
+    kiosk.wait_for_screen("filings");
+    kiosk.tap(&lang.t("延期"));
+    kiosk.wait_for_screen("filing-extend");
+    shot("filing-extend");
+    kiosk.tap(&lang.t("返回"));
+    kiosk.wait_for_screen("filings");
+    kiosk.tap(&lang.t("返回"));
+    kiosk.wait_for_screen("enrollment");
     kiosk.tap(&lang.t("返回首页"));
     kiosk.wait_for_screen("take-card");
     shot("take-card");
@@ -199,6 +211,32 @@ fn filing(kiosk: &Kiosk, lang: &Lang, shot: &dyn Fn(&str)) {
     kiosk.wait_for_screen("filing-category");
     kiosk.tap(&lang.t("返回"));
     kiosk.wait_for_screen("enrollment");
+}
+
+/// My filings of 段志明 (an unlocked filing) and its change screen.
+fn my_filings(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str) {
+    let shot = |name: &str| {
+        std::fs::write(
+            dir.join(format!("{prefix}-{name}.png")),
+            kiosk.get_bytes("/v1/screenshot"),
+        )
+        .unwrap();
+    };
+    kiosk.wait_for_screen("home");
+    kiosk.place_id_card(duan_zhiming_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap(&lang.t("异地就医备案"));
+    kiosk.wait_for_screen("filing-category");
+    kiosk.tap(&lang.t("我的备案"));
+    kiosk.wait_for_screen("filings");
+    shot("filings");
+    kiosk.tap(&lang.t("变更"));
+    kiosk.wait_for_screen("filing-change");
+    shot("filing-change");
+    kiosk.tap(&lang.t("返回"));
+    kiosk.wait_for_screen("filings");
+    kiosk.remove_id_card_and_wait();
+    kiosk.wait_for_screen("home");
 }
 
 fn countdown(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str) {
@@ -308,6 +346,23 @@ fn write_screenshots() {
             );
             kiosk.tap(&lang.t("长辈模式"));
             refused(
+                &kiosk,
+                &lang,
+                &dir,
+                &format!("{orientation}-elderly{suffix}"),
+            );
+            drop(kiosk);
+
+            // My filings and the change screen.
+            let kiosk = Kiosk::start(&ui);
+            my_filings(
+                &kiosk,
+                &lang,
+                &dir,
+                &format!("{orientation}-standard{suffix}"),
+            );
+            kiosk.tap(&lang.t("长辈模式"));
+            my_filings(
                 &kiosk,
                 &lang,
                 &dir,

@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::{Kiosk, actions, li_xiulan_card, texts, yang_lihua_card};
+use support::{Kiosk, actions, duan_zhiming_card, li_xiulan_card, texts, yang_lihua_card};
 
 #[test]
 fn certificate_preview_layouts_print_and_rating_in_jilin() {
@@ -355,6 +355,82 @@ fn my_filings_lists_the_centres_records_and_applies_the_lock_period() {
     kiosk.wait_for_text("无需延期");
     kiosk.tap("返回");
     kiosk.wait_for_screen("enrollment");
+}
+
+#[test]
+fn a_filing_is_changed_in_place_and_the_centre_holds_the_new_area() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    // 段志明 filed a long-term filing (Shenzhen) on 2025-03-01: unlocked.
+    kiosk.place_id_card(duan_zhiming_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("异地就医备案");
+    kiosk.wait_for_screen("filing-category");
+    kiosk.tap("我的备案");
+    let list = kiosk.wait_for_screen("filings");
+    assert!(texts(&list).contains("BA20250301000002"), "{list}");
+
+    kiosk.tap("变更");
+    let change = kiosk.wait_for_screen("filing-change");
+    assert!(texts(&change).contains("BA20250301000002"), "{change}");
+    kiosk.tap("新的就医地");
+    kiosk.wait_for_screen("filing-province");
+    kiosk.tap("海南省");
+    kiosk.wait_for_action("海口市");
+    kiosk.tap("海口市");
+    kiosk.wait_for_screen("filing-change");
+    kiosk.tap("新的联系电话");
+    kiosk.wait_for_screen("filing-phone");
+    for d in "13912345678".chars() {
+        kiosk.tap(&d.to_string());
+    }
+    kiosk.tap("确定");
+    let change = kiosk.wait_for_screen("filing-change");
+    let shown = texts(&change);
+    assert!(shown.contains("海南省海口市"), "{shown}");
+    assert!(shown.contains("13912345678"), "{shown}");
+
+    kiosk.tap("提交变更");
+    let list = kiosk.wait_for_text("已变更");
+    let shown = texts(&list);
+    assert!(
+        shown.contains("备案 BA20250301000002 已变更，即时生效。"),
+        "{shown}"
+    );
+    // The list is the centre's again: the filing now points at Haikou.
+    assert!(shown.contains("就医地：海口市"), "{shown}");
+    assert!(!shown.contains("深圳"), "{shown}");
+    // The phone number is not in the kiosk's log.
+    assert!(!kiosk.logs().contains("13912345678"));
+}
+
+#[test]
+fn a_temporary_trip_filing_is_extended_from_its_end_date() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    // 李秀兰's temporary-trip filing ends on 2027-03-31 (data/demo/people.toml).
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("异地就医备案");
+    kiosk.wait_for_screen("filing-category");
+    kiosk.tap("我的备案");
+    let list = kiosk.wait_for_screen("filings");
+    assert!(texts(&list).contains("至 2027-03-31"), "{list}");
+    kiosk.tap("延期");
+    let extend = kiosk.wait_for_screen("filing-extend");
+    let labels = actions(&extend);
+    for expected in [
+        "延长 3 个月\n至 2027-06-30",
+        "延长 6 个月\n至 2027-09-30",
+        "延长 12 个月\n至 2028-03-31",
+    ] {
+        assert!(labels.contains(&expected.to_string()), "{labels:?}");
+    }
+    kiosk.tap("延长 6 个月\n至 2027-09-30");
+    let list = kiosk.wait_for_text("已变更");
+    let shown = texts(&list);
+    assert!(shown.contains("至 2027-09-30"), "{shown}");
+    assert!(!shown.contains("至 2027-03-31"), "{shown}");
 }
 
 /// The English of a catalogue text, from the bundled translation.

@@ -349,6 +349,17 @@ pub fn yang_lihua_card() -> Value {
     })
 }
 
+/// The resident ID card of 段志明: Yunnan retiree with a long-term filing
+/// from 2025-03-01 (unlocked: it can be changed or cancelled).
+pub fn duan_zhiming_card() -> Value {
+    json!({
+        "kind": "resident", "name": "段志明", "sex": "1", "nation": 14,
+        "birth": "19550402", "address": "云南省昆明市官渡区关上中路66号",
+        "id_number": "530111195504022117", "issuer": "昆明市公安局官渡分局",
+        "valid_from": "20111130", "valid_to": "长期"
+    })
+}
+
 /// The labels of the actionable elements of a screen.
 pub fn actions(screen: &Value) -> Vec<String> {
     screen["actions"]

@@ -248,6 +248,8 @@ fn filing_data(view: Option<&kiosk_core::view::FilingView>, per_row: usize) -> F
         letter_note: f.letter_note.as_str().into(),
         agreed: f.agreed,
         signed: f.signed,
+        changing: f.changing.as_str().into(),
+        extensions: choices(&f.extensions),
     }
 }
 

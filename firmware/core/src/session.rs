@@ -403,7 +403,7 @@ impl Session {
                 }
                 Vec::new()
             }
-            Event::FilingCancelled { message } => {
+            Event::FilingUpdated { message } => {
                 if self.screen != Screen::FilingsLoading {
                     return Vec::new();
                 }
@@ -588,6 +588,8 @@ impl Session {
                         | Screen::FilingPhone
                         | Screen::FilingInstitutions
                         | Screen::FilingLetter
+                        | Screen::FilingChange
+                        | Screen::FilingExtend
                 );
                 if is_filing_screen {
                     self.filing_action(&id)

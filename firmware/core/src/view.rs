@@ -10,7 +10,7 @@ use crate::enrollment::{EnrollmentStatus, InsuredPerson};
 use crate::identity::PROVINCES;
 use crate::identity::{CredentialKind, mask_number};
 use crate::region::{CertificateLayout, KioskAction, RegionProfile, ServiceItem};
-use crate::session::filing::kind_id;
+use crate::session::filing::{EXTENSION_MONTHS, kind_id};
 use crate::session::{
     FiledState, FilingDraft, Keypad, RATING_REASONS, RatingState, Screen, Session,
 };
@@ -100,6 +100,11 @@ pub struct FilingView {
     pub agreed: bool,
     /// Something is drawn in the signature box.
     pub signed: bool,
+    /// The filing being changed or extended (my filings): its number and
+    /// what it is now, empty for a new filing.
+    pub changing: String,
+    /// The choices of the extension screen (`extend-by:<months>`).
+    pub extensions: Vec<Choice>,
 }
 
 /// One of my filings.
@@ -670,6 +675,44 @@ impl FilingView {
             letter_note: letter.map(|l| l.archive_note.clone()).unwrap_or_default(),
             agreed: draft.agreed,
             signed: draft.strokes.iter().any(|s| !s.is_empty()),
+            changing: draft
+                .changing
+                .as_ref()
+                .map(|r| {
+                    let end = if r.end.is_empty() {
+                        tr!("长期有效").to_string()
+                    } else {
+                        tr!("至 {}", r.end)
+                    };
+                    tr!("备案编号 {}：就医地 {}，{}", r.number, r.area, end)
+                })
+                .unwrap_or_default(),
+            extensions: extension_choices(draft),
         }
     }
+}
+
+/// The extension screen's choices: the new end date for each offered
+/// length, counted from the filing's current end date.
+fn extension_choices(draft: &FilingDraft) -> Vec<Choice> {
+    let Some(end) = draft
+        .changing
+        .as_ref()
+        .and_then(|r| chrono::NaiveDate::parse_from_str(&r.end, "%Y-%m-%d").ok())
+    else {
+        return Vec::new();
+    };
+    EXTENSION_MONTHS
+        .iter()
+        .filter_map(|&m| {
+            let to = end.checked_add_months(chrono::Months::new(m))?;
+            Some(Choice {
+                action: format!("extend-by:{m}"),
+                label: tr!("延长 {} 个月\n至 {}", m, format_date(to)),
+                detail: String::new(),
+                enabled: true,
+                selected: false,
+            })
+        })
+        .collect()
 }

@@ -282,7 +282,30 @@ impl Controller {
                         Ok(m) | Err(m) => m,
                     };
                     tracing::info!("filing cancellation handled");
-                    let _ = events.send(Event::FilingCancelled { message });
+                    let _ = events.send(Event::FilingUpdated { message });
+                });
+            }
+            Command::ChangeFiling {
+                person_number,
+                number,
+                area,
+                phone,
+                end,
+            } => {
+                let desk = Arc::clone(&self.desk);
+                let input = kiosk_sync::wire::FilingChangeInput {
+                    psn_no: person_number,
+                    filing_no: number,
+                    mdtrtarea_admdvs: area.map(|a| a.code).unwrap_or_default(),
+                    enddate: end.map(|d| d.to_string()).unwrap_or_default(),
+                    tel: phone.unwrap_or_default(),
+                };
+                spawn_worker("filing-change", move || {
+                    let message = match desk.change_filing(&input) {
+                        Ok(m) | Err(m) => m,
+                    };
+                    tracing::info!("filing change handled");
+                    let _ = events.send(Event::FilingUpdated { message });
                 });
             }
             Command::SubmitFiling(submission) => {
@@ -449,7 +472,7 @@ fn log_event(event: &Event) {
         Event::FilingQueued { .. } => tracing::debug!("filing queued"),
         Event::FilingsLoaded { records, .. } => tracing::debug!(n = records.len(), "filings"),
         Event::FilingsFailed { .. } => tracing::debug!("filings failed"),
-        Event::FilingCancelled { .. } => tracing::debug!("filing cancelled"),
+        Event::FilingUpdated { .. } => tracing::debug!("filing changed or cancelled"),
         Event::FilingFailed { .. } => tracing::debug!("filing failed"),
         Event::Tick => {}
     }

@@ -158,6 +158,9 @@ pub trait Desk: Send + Sync {
     fn filings_of(&self, person_number: &str) -> Result<Vec<FiledRecord>, String>;
     /// Cancel a filing (outbox first); the message for the citizen.
     fn cancel_filing(&self, person_number: &str, number: &str) -> Result<String, String>;
+    /// Change a filing: area of care, phone or end date (outbox first,
+    /// KS13); the message for the citizen.
+    fn change_filing(&self, input: &kiosk_sync::wire::FilingChangeInput) -> Result<String, String>;
     /// Queue a satisfaction rating.
     fn submit_rating(&self, input: &kiosk_sync::wire::RatingInput) -> Result<String, String>;
     /// Record that a proxy acts for the insured person: both identities,
@@ -277,6 +280,29 @@ impl Desk for Backend {
             ),
             _ => tr!(
                 "取消申请已提交（受理编号 {}），医保中心确认后生效，可稍后在此查看。",
+                receipt.tracking_no
+            ),
+        })
+    }
+
+    fn change_filing(&self, input: &kiosk_sync::wire::FilingChangeInput) -> Result<String, String> {
+        let receipt = self.submit_filing_change(input).map_err(|e| {
+            tracing::error!("filing change not written to the outbox: {e}");
+            tr!("变更申请暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
+        })?;
+        if let Err(e) = self.sync_now_and_wait(ANSWER_WAIT) {
+            tracing::warn!("sync after filing change: {e}");
+        }
+        Ok(match self.submission(&receipt.tracking_no).ok().flatten() {
+            Some(s) if s.state == SubmissionState::Accepted => {
+                tr!("备案 {} 已变更，即时生效。", input.filing_no)
+            }
+            Some(s) if s.state == SubmissionState::Rejected => tr!(
+                "变更未通过：{}。如有疑问，请到人工窗口咨询。",
+                texts::tr_str(s.reason.as_deref().unwrap_or_default())
+            ),
+            _ => tr!(
+                "变更申请已提交（受理编号 {}），医保中心确认后生效，可稍后在此查看。",
                 receipt.tracking_no
             ),
         })

@@ -57,6 +57,9 @@ pub struct FilingDraft {
     pub agreed: bool,
     /// Signature strokes, pad coordinates.
     pub strokes: Vec<Vec<(u16, u16)>>,
+    /// The filing being changed or extended (my filings), `None` for a
+    /// new filing.
+    pub changing: Option<FiledRecord>,
 }
 
 impl std::fmt::Debug for FilingDraft {
@@ -301,6 +304,10 @@ impl Session {
             draft.area = Some(place.clone());
             draft.institutions.clear();
             self.filing_institutions.clear();
+            if draft.changing.is_some() {
+                self.screen = Screen::FilingChange;
+                return Vec::new();
+            }
             self.screen = Screen::FilingForm;
             return vec![Command::LoadInstitutions { area: place.code }];
         }
@@ -326,7 +333,11 @@ impl Session {
                 }
                 "ok" => {
                     self.keypad = None;
-                    self.screen = Screen::FilingForm;
+                    self.screen = if draft.changing.is_some() {
+                        Screen::FilingChange
+                    } else {
+                        Screen::FilingForm
+                    };
                 }
                 digit
                     if digit.len() == 1
@@ -342,6 +353,9 @@ impl Session {
         if let Some(text) = id.strip_prefix("address:") {
             draft.address = text.chars().filter(|c| !c.is_control()).take(60).collect();
             return Vec::new();
+        }
+        if let Some(months) = id.strip_prefix("extend-by:") {
+            return self.submit_extension(months);
         }
         if let Some(stroke) = id.strip_prefix("stroke:") {
             let points = parse_stroke(stroke);
@@ -370,6 +384,7 @@ impl Session {
             "agree" => draft.agreed = !draft.agreed,
             "sign-clear" => draft.strokes.clear(),
             "filing-submit" => return self.submit_filing(),
+            "change-submit" => return self.submit_change(),
             _ => {}
         }
         Vec::new()
@@ -377,22 +392,90 @@ impl Session {
 
     /// Back one step inside the filing journey; false when not in it.
     pub(super) fn filing_back(&mut self) -> bool {
+        let changing = self.filing.as_ref().is_some_and(|d| d.changing.is_some());
         let to = match self.screen {
             Screen::FilingCategory => Screen::Enrollment,
             Screen::FilingForm => Screen::FilingCategory,
+            Screen::FilingProvince | Screen::FilingPhone if changing => Screen::FilingChange,
             Screen::FilingProvince | Screen::FilingPhone | Screen::FilingInstitutions => {
                 Screen::FilingForm
             }
             Screen::FilingCity => Screen::FilingProvince,
             Screen::FilingLetter => Screen::FilingForm,
+            Screen::FilingChange | Screen::FilingExtend => Screen::Filings,
             _ => return false,
         };
-        if to == Screen::Enrollment {
+        if matches!(to, Screen::Enrollment | Screen::Filings) {
             self.filing = None;
+            self.note.clear();
         }
         self.keypad = None;
         self.screen = to;
         true
+    }
+
+    /// Sends the change (KS13): the new area of care and / or phone.
+    fn submit_change(&mut self) -> Vec<Command> {
+        let (Some(draft), Some(person)) = (&self.filing, &self.person) else {
+            return Vec::new();
+        };
+        let Some(record) = &draft.changing else {
+            return Vec::new();
+        };
+        if self.screen != Screen::FilingChange {
+            return Vec::new();
+        }
+        let phone = (!draft.phone1.is_empty()).then(|| draft.phone1.clone());
+        if phone.as_deref().is_some_and(|p| !FilingDraft::phone_ok(p)) {
+            self.note = tr!("联系电话号码不完整，请重新输入。").into();
+            return Vec::new();
+        }
+        if draft.area.is_none() && phone.is_none() {
+            self.note = tr!("请先选择新的就医地，或输入新的联系电话。").into();
+            return Vec::new();
+        }
+        let command = Command::ChangeFiling {
+            person_number: person.person_number.clone(),
+            number: record.number.clone(),
+            area: draft.area.clone(),
+            phone,
+            end: None,
+        };
+        self.filing = None;
+        self.note.clear();
+        self.screen = Screen::FilingsLoading;
+        vec![command, Command::Say(Prompt::Querying)]
+    }
+
+    /// Sends an extension (KS13 with a new end date): `months` after the
+    /// filing's current end date.
+    fn submit_extension(&mut self, months: &str) -> Vec<Command> {
+        let (Some(draft), Some(person)) = (&self.filing, &self.person) else {
+            return Vec::new();
+        };
+        let Some(record) = &draft.changing else {
+            return Vec::new();
+        };
+        let new_end = months
+            .parse::<u32>()
+            .ok()
+            .filter(|m| EXTENSION_MONTHS.contains(m))
+            .zip(NaiveDate::parse_from_str(&record.end, "%Y-%m-%d").ok())
+            .and_then(|(m, end)| end.checked_add_months(chrono::Months::new(m)));
+        let Some(end) = new_end.filter(|_| self.screen == Screen::FilingExtend) else {
+            return Vec::new();
+        };
+        let command = Command::ChangeFiling {
+            person_number: person.person_number.clone(),
+            number: record.number.clone(),
+            area: None,
+            phone: None,
+            end: Some(end),
+        };
+        self.filing = None;
+        self.note.clear();
+        self.screen = Screen::FilingsLoading;
+        vec![command, Command::Say(Prompt::Querying)]
     }
 
     fn submit_filing(&mut self) -> Vec<Command> {
@@ -458,6 +541,10 @@ impl Session {
         ]
     }
 }
+
+/// How far an extension may reach, in months after the current end date
+/// (the choices on the extension screen).
+pub const EXTENSION_MONTHS: [u32; 3] = [3, 6, 12];
 
 /// The id of a category in action ids (`category:long_term_resident`).
 pub fn kind_id(kind: FilingKind) -> &'static str {
@@ -601,20 +688,34 @@ impl Session {
                 }]
             }
             "change" => {
-                // A change is a new filing that replaces this one: cancel it
-                // here, then file again (the same identity is enough, 001).
-                self.note = tr!(
-                    "变更备案：请先点“取消备案”，再回到“异地就医备案”重新办理新的备案；备案后即时生效。"
-                )
-                .into();
+                // Identity is enough to change a filing (001): the area of
+                // care and the phone, through KS13.
+                self.note.clear();
+                self.filing = Some(FilingDraft {
+                    kind: record.kind,
+                    changing: Some(record),
+                    ..FilingDraft::default()
+                });
+                self.screen = Screen::FilingChange;
+                Vec::new()
+            }
+            "extend" if record.end.is_empty() => {
+                self.note = tr!("这条备案长期有效，变更或取消前一直有效，无需延期。").to_string();
+                Vec::new()
+            }
+            "extend" if record.state != FiledState::Valid => {
+                self.note = tr!("这条备案当前不在有效期内，无法延期，请重新办理备案。").into();
                 Vec::new()
             }
             "extend" => {
-                self.note = if record.end.is_empty() {
-                    tr!("这条备案长期有效，变更或取消前一直有效，无需延期。").to_string()
-                } else {
-                    rules.extension.text.clone()
-                };
+                // The region's rule on extensions, shown on the screen.
+                self.note = rules.extension.text.clone();
+                self.filing = Some(FilingDraft {
+                    kind: record.kind,
+                    changing: Some(record),
+                    ..FilingDraft::default()
+                });
+                self.screen = Screen::FilingExtend;
                 Vec::new()
             }
             _ => Vec::new(),

@@ -604,7 +604,7 @@ fn my_filings_cancel_respects_the_regions_lock_period() {
     assert!(matches!(&cmds[..], [Command::CancelFiling { number, .. }] if number == "BA-OLD"));
     assert_eq!(s.screen(), Screen::FilingsLoading);
     let cmds = s.handle(
-        Event::FilingCancelled {
+        Event::FilingUpdated {
             message: "已取消".into(),
         },
         t,
@@ -612,6 +612,146 @@ fn my_filings_cancel_respects_the_regions_lock_period() {
     );
     assert!(matches!(cmds.first(), Some(Command::QueryFilings { .. })));
     assert_eq!(s.note(), "已取消");
+}
+
+/// My filings with one unlocked long-term filing and one dated one.
+fn filings_listed(s: &mut Session, t: Instant) {
+    loaded(s, t);
+    let cmds = tap(s, "my-filings", t);
+    let Some(Command::QueryFilings { request, .. }) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    let record = |number: &str, kind, end: &str| FiledRecord {
+        number: number.into(),
+        kind: Some(kind),
+        area: "海口市".into(),
+        start: "2026-01-01".into(),
+        end: end.into(),
+        filed_on: NaiveDate::from_ymd_opt(2026, 1, 1),
+        state: FiledState::Valid,
+    };
+    s.handle(
+        Event::FilingsLoaded {
+            request: *request,
+            records: vec![
+                record("BA-LONG", crate::region::FilingKind::LongTermResident, ""),
+                record(
+                    "BA-TRIP",
+                    crate::region::FilingKind::TemporaryTrip,
+                    "2026-12-31",
+                ),
+            ],
+        },
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::Filings);
+}
+
+#[test]
+fn a_filing_is_changed_in_place_area_and_phone_through_ks13() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    filings_listed(&mut s, t);
+    tap(&mut s, "change:BA-LONG", t);
+    assert_eq!(s.screen(), Screen::FilingChange);
+    // Nothing changed yet: nothing is sent.
+    assert!(tap(&mut s, "change-submit", t).is_empty());
+    assert!(s.note().contains("新的就医地"), "{}", s.note());
+    // The pickers and the keypad come back to the change screen.
+    tap(&mut s, "filing-area", t);
+    assert_eq!(s.screen(), Screen::FilingProvince);
+    tap(&mut s, "province:44", t);
+    s.handle(
+        Event::CitiesLoaded {
+            province: "44".into(),
+            cities: vec![Place {
+                code: "440300".into(),
+                name: "深圳市".into(),
+            }],
+        },
+        t,
+        wall(),
+    );
+    let cmds = tap(&mut s, "city:440300", t);
+    assert!(cmds.is_empty(), "no institutions to load: {cmds:?}");
+    assert_eq!(s.screen(), Screen::FilingChange);
+    tap(&mut s, "filing-phone1", t);
+    for d in "1391234".chars() {
+        tap(&mut s, &format!("key:{d}"), t);
+    }
+    tap(&mut s, "key:ok", t);
+    assert_eq!(s.screen(), Screen::FilingChange);
+    // An incomplete phone is refused with the reason.
+    assert!(tap(&mut s, "change-submit", t).is_empty());
+    assert!(s.note().contains("不完整"), "{}", s.note());
+    tap(&mut s, "filing-phone1", t);
+    for d in "5678".chars() {
+        tap(&mut s, &format!("key:{d}"), t);
+    }
+    tap(&mut s, "key:ok", t);
+    let cmds = tap(&mut s, "change-submit", t);
+    match cmds.first() {
+        Some(Command::ChangeFiling {
+            number,
+            area: Some(area),
+            phone: Some(phone),
+            end: None,
+            ..
+        }) => {
+            assert_eq!(number, "BA-LONG");
+            assert_eq!(area.code, "440300");
+            assert_eq!(phone, "13912345678");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.screen(), Screen::FilingsLoading);
+    let cmds = s.handle(
+        Event::FilingUpdated {
+            message: "备案 BA-LONG 已变更，即时生效。".into(),
+        },
+        t,
+        wall(),
+    );
+    assert!(matches!(cmds.first(), Some(Command::QueryFilings { .. })));
+    assert!(s.filing().is_none(), "the change draft is gone");
+}
+
+#[test]
+fn a_dated_filing_is_extended_from_its_end_date_and_back_leaves_it() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    filings_listed(&mut s, t);
+    // Long-term filings need no extension.
+    tap(&mut s, "extend:BA-LONG", t);
+    assert_eq!(s.screen(), Screen::Filings);
+    assert!(s.note().contains("无需延期"));
+    tap(&mut s, "extend:BA-TRIP", t);
+    assert_eq!(s.screen(), Screen::FilingExtend);
+    // The region's rule on extensions is on the screen.
+    assert!(s.note().contains("延期"), "{}", s.note());
+    // Back: nothing sent, the list again.
+    tap(&mut s, "back", t);
+    assert_eq!(s.screen(), Screen::Filings);
+    assert!(s.filing().is_none());
+    tap(&mut s, "extend:BA-TRIP", t);
+    // Only the offered lengths.
+    assert!(tap(&mut s, "extend-by:7", t).is_empty());
+    let cmds = tap(&mut s, "extend-by:6", t);
+    match cmds.first() {
+        Some(Command::ChangeFiling {
+            number,
+            area: None,
+            phone: None,
+            end: Some(end),
+            ..
+        }) => {
+            assert_eq!(number, "BA-TRIP");
+            assert_eq!(*end, NaiveDate::from_ymd_opt(2027, 6, 30).unwrap());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.screen(), Screen::FilingsLoading);
 }
 
 /// A person on screen, the slip asked for, and the printer out of paper.

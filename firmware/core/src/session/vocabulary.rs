@@ -55,8 +55,12 @@ pub enum Screen {
     FilingSubmitting,
     /// My filings (我的备案): list with change, extend, cancel.
     Filings,
-    /// My filings: being loaded or a cancellation being sent.
+    /// My filings: being loaded, or a change or cancellation being sent.
     FilingsLoading,
+    /// My filings: change a filing's area of care or phone (KS13).
+    FilingChange,
+    /// My filings: extend a dated filing (KS13 with a new end date).
+    FilingExtend,
     /// Proxy path (代办), step 1: present the insured person's credential.
     ProxyStart,
     /// Proxy path, step 2: the proxy places their own ID card.
@@ -95,6 +99,8 @@ impl Screen {
             Screen::FilingSubmitting => "filing-submitting",
             Screen::Filings => "filings",
             Screen::FilingsLoading => "filings-loading",
+            Screen::FilingChange => "filing-change",
+            Screen::FilingExtend => "filing-extend",
             Screen::ProxyStart => "proxy-start",
             Screen::ProxyId => "proxy-id",
             Screen::Guides => "guides",
@@ -185,7 +191,7 @@ impl Action {
         {
             return Some(Action::Filed(id.to_string()));
         }
-        const FILING_PREFIXES: [&str; 7] = [
+        const FILING_PREFIXES: [&str; 8] = [
             "category:",
             "province:",
             "city:",
@@ -193,6 +199,7 @@ impl Action {
             "key:",
             "address:",
             "stroke:",
+            "extend-by:",
         ];
         if FILING_PREFIXES.iter().any(|p| id.starts_with(p))
             || matches!(
@@ -206,6 +213,7 @@ impl Action {
                     | "agree"
                     | "sign-clear"
                     | "filing-submit"
+                    | "change-submit"
             )
         {
             return Some(Action::FilingStep(id.to_string()));
@@ -426,7 +434,7 @@ pub enum Event {
         message: String,
     },
     /// A cancellation was sent (or refused).
-    FilingCancelled {
+    FilingUpdated {
         /// Result: the message for the citizen either way.
         message: String,
     },
@@ -520,6 +528,19 @@ pub enum Command {
         person_number: String,
         /// The filing number.
         number: String,
+    },
+    /// Change a filing (KS13): only the fields given change.
+    ChangeFiling {
+        /// 人员编号.
+        person_number: String,
+        /// The filing number.
+        number: String,
+        /// New area of care.
+        area: Option<Place>,
+        /// New contact phone.
+        phone: Option<String>,
+        /// New end date (an extension).
+        end: Option<chrono::NaiveDate>,
     },
     /// Queue a satisfaction rating for the centre.
     SubmitRating {
