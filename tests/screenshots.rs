@@ -16,7 +16,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{Kiosk, duan_zhiming_card, li_xiulan_card, stranger_card};
+use support::{Kiosk, duan_zhiming_card, li_xiulan_card, liu_haiyan_card, stranger_card};
 
 fn out_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
@@ -45,14 +45,25 @@ const README: [(&str, &str); 10] = [
     ("portrait-standard-en-enrollment.png", "enrollment-en.png"),
 ];
 
+/// Writes the screen as `<prefix>-<name>.png`.
+fn save(kiosk: &Kiosk, dir: &Path, prefix: &str, name: &str) {
+    std::fs::write(
+        dir.join(format!("{prefix}-{name}.png")),
+        kiosk.get_bytes("/v1/screenshot"),
+    )
+    .unwrap();
+}
+
+/// From the enrollment screen to 我的备案.
+fn open_my_filings(kiosk: &Kiosk, lang: &Lang) {
+    kiosk.tap(&lang.t("异地就医备案"));
+    kiosk.wait_for_screen("filing-category");
+    kiosk.tap(&lang.t("我的备案"));
+    kiosk.wait_for_screen("filings");
+}
+
 fn journey(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str, papers: bool) {
-    let shot = |name: &str| {
-        std::fs::write(
-            dir.join(format!("{prefix}-{name}.png")),
-            kiosk.get_bytes("/v1/screenshot"),
-        )
-        .unwrap();
-    };
+    let shot = |name: &str| save(kiosk, dir, prefix, name);
     kiosk.wait_for_screen("home");
     shot("home");
 
@@ -94,18 +105,6 @@ fn journey(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str, papers: bool) {
     kiosk.tap(&lang.t("继续办理"));
     kiosk.wait_for_screen("enrollment");
     filing(kiosk, lang, &shot);
-    // My filings: her temporary trip can be extended.
-    kiosk.tap(&lang.t("异地就医备案"));
-    kiosk.wait_for_screen("filing-category");
-    kiosk.tap(&lang.t("我的备案"));
-    kiosk.wait_for_screen("filings");
-    kiosk.tap(&lang.t("延期"));
-    kiosk.wait_for_screen("filing-extend");
-    shot("filing-extend");
-    kiosk.tap(&lang.t("返回"));
-    kiosk.wait_for_screen("filings");
-    kiosk.tap(&lang.t("返回"));
-    kiosk.wait_for_screen("enrollment");
     kiosk.tap(&lang.t("返回首页"));
     kiosk.wait_for_screen("take-card");
     shot("take-card");
@@ -213,26 +212,29 @@ fn filing(kiosk: &Kiosk, lang: &Lang, shot: &dyn Fn(&str)) {
     kiosk.wait_for_screen("enrollment");
 }
 
-/// My filings of 段志明 (an unlocked filing) and its change screen.
+/// My filings of 段志明 (an unlocked filing) and its change screen; the
+/// extension screen of 刘海燕's temporary trip.
 fn my_filings(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str) {
-    let shot = |name: &str| {
-        std::fs::write(
-            dir.join(format!("{prefix}-{name}.png")),
-            kiosk.get_bytes("/v1/screenshot"),
-        )
-        .unwrap();
-    };
+    let shot = |name: &str| save(kiosk, dir, prefix, name);
     kiosk.wait_for_screen("home");
     kiosk.place_id_card(duan_zhiming_card());
     kiosk.wait_for_screen("enrollment");
-    kiosk.tap(&lang.t("异地就医备案"));
-    kiosk.wait_for_screen("filing-category");
-    kiosk.tap(&lang.t("我的备案"));
-    kiosk.wait_for_screen("filings");
+    open_my_filings(kiosk, lang);
     shot("filings");
     kiosk.tap(&lang.t("变更"));
     kiosk.wait_for_screen("filing-change");
     shot("filing-change");
+    kiosk.tap(&lang.t("返回"));
+    kiosk.wait_for_screen("filings");
+    kiosk.remove_id_card_and_wait();
+    kiosk.wait_for_screen("home");
+    // 刘海燕's temporary trip can be extended.
+    kiosk.place_id_card(liu_haiyan_card());
+    kiosk.wait_for_screen("enrollment");
+    open_my_filings(kiosk, lang);
+    kiosk.tap(&lang.t("延期"));
+    kiosk.wait_for_screen("filing-extend");
+    shot("filing-extend");
     kiosk.tap(&lang.t("返回"));
     kiosk.wait_for_screen("filings");
     kiosk.remove_id_card_and_wait();
@@ -243,11 +245,7 @@ fn countdown(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str) {
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
     kiosk.wait_for_text(&lang.frag("{} 秒后将返回首页，您的信息将从屏幕清除"));
-    std::fs::write(
-        dir.join(format!("{prefix}-idle-countdown.png")),
-        kiosk.get_bytes("/v1/screenshot"),
-    )
-    .unwrap();
+    save(kiosk, dir, prefix, "idle-countdown");
     kiosk.tap(&lang.t("继续办理"));
     kiosk.remove_id_card_and_wait();
     kiosk.wait_for_screen("home");
@@ -259,11 +257,7 @@ fn refused(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str) {
     kiosk.wait_for_screen("enrollment");
     kiosk.tap(&lang.t("开具参保凭证"));
     kiosk.wait_for_screen("certificate-refused");
-    std::fs::write(
-        dir.join(format!("{prefix}-certificate-refused.png")),
-        kiosk.get_bytes("/v1/screenshot"),
-    )
-    .unwrap();
+    save(kiosk, dir, prefix, "certificate-refused");
     kiosk.remove_id_card_and_wait();
     kiosk.wait_for_screen("home");
 }

@@ -8,7 +8,9 @@
 
 mod support;
 
-use support::{Kiosk, actions, duan_zhiming_card, li_xiulan_card, texts, yang_lihua_card};
+use support::{
+    Kiosk, actions, duan_zhiming_card, li_xiulan_card, liu_haiyan_card, texts, yang_lihua_card,
+};
 
 #[test]
 fn certificate_preview_layouts_print_and_rating_in_jilin() {
@@ -329,10 +331,7 @@ fn my_filings_lists_the_centres_records_and_applies_the_lock_period() {
     );
     assert_eq!(status, 200);
     kiosk.wait_for_screen("enrollment");
-    kiosk.tap("异地就医备案");
-    kiosk.wait_for_screen("filing-category");
-    kiosk.tap("我的备案");
-    let list = kiosk.wait_for_screen("filings");
+    let list = open_my_filings(&kiosk);
     let shown = texts(&list);
     for expected in [
         "BA20260901000001",
@@ -364,10 +363,7 @@ fn a_filing_is_changed_in_place_and_the_centre_holds_the_new_area() {
     // 段志明 filed a long-term filing (Shenzhen) on 2025-03-01: unlocked.
     kiosk.place_id_card(duan_zhiming_card());
     kiosk.wait_for_screen("enrollment");
-    kiosk.tap("异地就医备案");
-    kiosk.wait_for_screen("filing-category");
-    kiosk.tap("我的备案");
-    let list = kiosk.wait_for_screen("filings");
+    let list = open_my_filings(&kiosk);
     assert!(texts(&list).contains("BA20250301000002"), "{list}");
 
     kiosk.tap("变更");
@@ -408,13 +404,10 @@ fn a_filing_is_changed_in_place_and_the_centre_holds_the_new_area() {
 fn a_temporary_trip_filing_is_extended_from_its_end_date() {
     let kiosk = Kiosk::start("");
     kiosk.wait_for_screen("home");
-    // 李秀兰's temporary-trip filing ends on 2027-03-31 (data/demo/people.toml).
-    kiosk.place_id_card(li_xiulan_card());
+    // 刘海燕's temporary-trip filing ends on 2027-03-31 (data/demo/people.toml).
+    kiosk.place_id_card(liu_haiyan_card());
     kiosk.wait_for_screen("enrollment");
-    kiosk.tap("异地就医备案");
-    kiosk.wait_for_screen("filing-category");
-    kiosk.tap("我的备案");
-    let list = kiosk.wait_for_screen("filings");
+    let list = open_my_filings(&kiosk);
     assert!(texts(&list).contains("至 2027-03-31"), "{list}");
     kiosk.tap("延期");
     let extend = kiosk.wait_for_screen("filing-extend");
@@ -431,6 +424,14 @@ fn a_temporary_trip_filing_is_extended_from_its_end_date() {
     let shown = texts(&list);
     assert!(shown.contains("至 2027-09-30"), "{shown}");
     assert!(!shown.contains("至 2027-03-31"), "{shown}");
+}
+
+/// From the enrollment screen to 我的备案; the list screen.
+fn open_my_filings(kiosk: &Kiosk) -> serde_json::Value {
+    kiosk.tap("异地就医备案");
+    kiosk.wait_for_screen("filing-category");
+    kiosk.tap("我的备案");
+    kiosk.wait_for_screen("filings")
 }
 
 /// The English of a catalogue text, from the bundled translation.

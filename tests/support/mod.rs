@@ -360,6 +360,17 @@ pub fn duan_zhiming_card() -> Value {
     })
 }
 
+/// The resident ID card of 刘海燕: Jilin employee (coverage suspended)
+/// with a temporary-trip filing ending 2027-03-31 (it can be extended).
+pub fn liu_haiyan_card() -> Value {
+    json!({
+        "kind": "resident", "name": "刘海燕", "sex": "2", "nation": 1,
+        "birth": "19781230", "address": "吉林省四平市铁西区英雄大路12号",
+        "id_number": "220302197812300087", "issuer": "四平市公安局铁西分局",
+        "valid_from": "20140818", "valid_to": "20340818"
+    })
+}
+
 /// The labels of the actionable elements of a screen.
 pub fn actions(screen: &Value) -> Vec<String> {
     screen["actions"]

@@ -690,7 +690,7 @@ impl UiHandle {
         self.run(move |w| select_language(w, &language))?
     }
 
-    /// Updates the clock text in the header.
+    /// Updates the clock text (footer).
     pub fn set_clock(&self, text: String) -> Result<(), Error> {
         let weak = self.weak.clone();
         slint::invoke_from_event_loop(move || {

@@ -26,7 +26,7 @@ use crate::spooler::Request;
 use crate::voice::Voice;
 
 /// How long the loop waits for an event when no timeout is pending; the
-/// header clock is refreshed at this pace.
+/// clock on the screen (footer) is refreshed at this pace.
 const IDLE_WAKE: Duration = Duration::from_secs(15);
 
 /// What the loop needs from the outside.
@@ -87,7 +87,7 @@ impl Controller {
                 self.reset_language();
             }
             if touched {
-                // The language may have changed (header clock format).
+                // The language may have changed (the clock's format).
                 self.refresh_clock();
             }
             self.show(now);

@@ -173,6 +173,18 @@ pub trait Desk: Send + Sync {
     ) -> Result<(), String>;
 }
 
+/// Sends what is queued now and waits (at most [`ANSWER_WAIT`]) for the
+/// centre's answer to `tracking_no`: `None` when it has not answered.
+fn centre_answer(
+    backend: &Backend,
+    tracking_no: &str,
+) -> Option<kiosk_sync::store::SubmissionStatus> {
+    if let Err(e) = backend.sync_now_and_wait(ANSWER_WAIT) {
+        tracing::warn!("sync after a filing change or cancellation: {e}");
+    }
+    backend.submission(tracking_no).ok().flatten()
+}
+
 /// The name of an area code in the synced area codes (the code when unknown).
 pub fn area_name(store: &Store, code: &str) -> String {
     store
@@ -267,10 +279,7 @@ impl Desk for Backend {
                 tracing::error!("cancellation not written to the outbox: {e}");
                 tr!("取消申请暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
             })?;
-        if let Err(e) = self.sync_now_and_wait(ANSWER_WAIT) {
-            tracing::warn!("sync after cancellation: {e}");
-        }
-        Ok(match self.submission(&receipt.tracking_no).ok().flatten() {
+        Ok(match centre_answer(self, &receipt.tracking_no) {
             Some(s) if s.state == SubmissionState::Accepted => {
                 tr!("备案 {} 已取消。", number)
             }
@@ -290,10 +299,7 @@ impl Desk for Backend {
             tracing::error!("filing change not written to the outbox: {e}");
             tr!("变更申请暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
         })?;
-        if let Err(e) = self.sync_now_and_wait(ANSWER_WAIT) {
-            tracing::warn!("sync after filing change: {e}");
-        }
-        Ok(match self.submission(&receipt.tracking_no).ok().flatten() {
+        Ok(match centre_answer(self, &receipt.tracking_no) {
             Some(s) if s.state == SubmissionState::Accepted => {
                 tr!("备案 {} 已变更，即时生效。", input.filing_no)
             }
