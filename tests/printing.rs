@@ -68,6 +68,9 @@ fn a_job_interrupted_by_a_kill_is_offered_again_and_printed_once() {
     let receipts = kiosk.wait_for_receipts(1);
     assert_eq!(receipts.len(), 1);
     assert!(receipts[0]["text"].as_str().unwrap().contains("李秀兰"));
+    // The paper is out; the journal records the job done once the printer
+    // has confirmed it (a kill before that would rightly offer it again).
+    kiosk.wait_for_log("printed job=", 1);
 
     // The next start offers nothing: printed once.
     let dir = kiosk.stop();
