@@ -210,10 +210,14 @@ pub fn run<D: Device>(mut device: D, events: Sender<Event>, stop: Stop, health: 
     }
 }
 
-/// What the citizen is told when a device they were using disappears:
-/// the credential is gone (the session goes home and forgets the person),
-/// then the driver's message for the lost link, which says what to do.
-pub fn lost_while_in_use(error: &DriverError) -> Vec<Event> {
+/// What the citizen is told when a device disappears: nothing when
+/// nobody was using it; else the credential is gone (the session goes
+/// home and forgets the person), then the driver's message for the lost
+/// link, which says what to do.
+pub fn lost_events(in_use: bool, error: &DriverError) -> Vec<Event> {
+    if !in_use {
+        return Vec::new();
+    }
     vec![
         Event::CredentialRemoved,
         Event::CredentialReadFailed {
@@ -379,11 +383,7 @@ mod tests {
         }
 
         fn lost(&mut self, error: &DriverError) -> Vec<Event> {
-            if std::mem::take(&mut self.in_use) {
-                lost_while_in_use(error)
-            } else {
-                Vec::new()
-            }
+            lost_events(std::mem::take(&mut self.in_use), error)
         }
     }
 

@@ -110,14 +110,9 @@ impl Device for IdReader {
     }
 
     fn lost(&mut self, error: &DriverError) -> Vec<Event> {
-        let in_use = std::mem::take(&mut self.present);
         self.misses = 0;
         self.errors_in_a_row = 0;
-        if in_use {
-            device_loop::lost_while_in_use(error)
-        } else {
-            Vec::new()
-        }
+        device_loop::lost_events(std::mem::take(&mut self.present), error)
     }
 }
 

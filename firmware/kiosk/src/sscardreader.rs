@@ -281,11 +281,7 @@ impl device_loop::Device for SsReader {
     fn lost(&mut self, error: &DriverError) -> Vec<Event> {
         self.errors_in_a_row = 0;
         self.notifies = false;
-        if std::mem::take(&mut self.present) {
-            device_loop::lost_while_in_use(error)
-        } else {
-            Vec::new()
-        }
+        device_loop::lost_events(std::mem::take(&mut self.present), error)
     }
 }
 
