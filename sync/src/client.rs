@@ -15,7 +15,7 @@ use kiosk_core::tr_mark;
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -28,7 +28,10 @@ use kiosk_core::identity::Credential;
 
 use crate::envelope::{INFVER, OPTER_TYPE_SELF_SERVICE, Request, Response, infcode};
 use crate::error::Error;
+use crate::gateway::GatewaySigner;
+use crate::link::{LinkFault, TlsLink};
 use crate::platform::{OsRandom, Random, Sleeper, SystemTicker, ThreadSleeper, Ticker};
+use crate::signing::{NoSigner, Signer, sign_envelope};
 use crate::transactions::{InfnoMap, Transaction};
 use crate::wire::{
     CertificateIssueInput, CertificateIssueOutput, CertificateVerifyInput, CertificateVerifyOutput,
@@ -165,6 +168,46 @@ pub struct ClientOptions {
     pub sleeper: Arc<dyn Sleeper>,
     /// Monotonic time for the breaker.
     pub ticker: Arc<dyn Ticker>,
+    /// How requests are secured: TLS, signature, gateway headers.
+    pub security: LinkSecurity,
+}
+
+/// How the client secures its requests. The default is what the
+/// simulated centre on loopback accepts: no TLS settings (an `https://`
+/// URL still verifies against the system's trust store), no signature,
+/// no gateway headers.
+#[derive(Clone)]
+pub struct LinkSecurity {
+    /// TLS trust, client certificate and pin (`None`: the system's trust
+    /// store, no client certificate).
+    pub tls: Option<TlsLink>,
+    /// Signs every envelope (`cainfo`, `signtype`).
+    pub signer: Arc<dyn Signer>,
+    /// Gateway headers on every request.
+    pub gateway: Option<GatewaySigner>,
+    /// `dev_safe_info` (absent: the signer's key id).
+    pub device_safe_info: Option<String>,
+}
+
+impl Default for LinkSecurity {
+    fn default() -> Self {
+        LinkSecurity {
+            tls: None,
+            signer: Arc::new(NoSigner),
+            gateway: None,
+            device_safe_info: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for LinkSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkSecurity")
+            .field("tls", &self.tls.is_some())
+            .field("signtype", &self.signer.signtype())
+            .field("gateway", &self.gateway)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ClientOptions {
@@ -177,6 +220,7 @@ impl Default for ClientOptions {
             random: Arc::new(OsRandom),
             sleeper: Arc::new(ThreadSleeper),
             ticker: Arc::new(SystemTicker::new()),
+            security: LinkSecurity::default(),
         }
     }
 }
@@ -188,6 +232,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("breaker", &self.breaker)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("infno", &self.infno)
+            .field("security", &self.security)
             .finish_non_exhaustive()
     }
 }
@@ -215,7 +260,14 @@ pub struct CentralClient {
     sequence: AtomicU64,
     sign_no: Mutex<Option<String>>,
     breaker: Mutex<Breaker>,
+    link_fault: Mutex<Option<LinkFault>>,
+    /// Centre time minus kiosk time, seconds; `i64::MIN`: not known yet.
+    clock_skew: AtomicI64,
 }
+
+/// Clock skew beyond which TLS and signatures start to fail (and staff
+/// are told).
+pub const MAX_CLOCK_SKEW_S: i64 = 300;
 
 impl CentralClient {
     /// Builds a client with the default [`ClientOptions`]; no message is
@@ -235,11 +287,20 @@ impl CentralClient {
                 "base_url must start with http:// or https://".into(),
             ));
         }
-        let http = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder()
             .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .build()
-            .map_err(|e| Error::Config(e.to_string()))?;
+            .connect_timeout(config.timeout);
+        if config.base_url.starts_with("https://") {
+            let tls = match &options.security.tls {
+                Some(link) => link.client_config(),
+                None => crate::link::TlsSettings::default()
+                    .load()
+                    .map_err(|p| Error::Config(p.iter().map(ToString::to_string).collect()))?
+                    .client_config(),
+            };
+            builder = builder.tls_backend_preconfigured(tls).https_only(true);
+        }
+        let http = builder.build().map_err(|e| Error::Config(e.to_string()))?;
         // The sequence starts at a random point so that a restart within
         // the same second does not repeat a msgid of the previous run.
         let start = options.random.next_u64() % MSGID_SEQ_SPAN;
@@ -250,6 +311,8 @@ impl CentralClient {
             sequence: AtomicU64::new(start),
             sign_no: Mutex::new(None),
             breaker: Mutex::new(Breaker::Closed { failures: 0 }),
+            link_fault: Mutex::new(None),
+            clock_skew: AtomicI64::new(i64::MIN),
             options,
         })
     }
@@ -273,6 +336,63 @@ impl CentralClient {
             self.config.terminal_id,
             self.clock.now().format("%Y%m%d%H%M%S")
         )
+    }
+
+    /// The link fault of the last exchange, if it failed with one (cleared
+    /// by the next exchange that gets an answer).
+    pub fn link_fault(&self) -> Option<LinkFault> {
+        self.link_fault.lock().ok().and_then(|g| *g)
+    }
+
+    /// Centre time minus kiosk time in seconds, from the last answer's
+    /// `respond_time`; `None` before the first answer.
+    pub fn clock_skew_s(&self) -> Option<i64> {
+        match self.clock_skew.load(Ordering::Relaxed) {
+            i64::MIN => None,
+            s => Some(s),
+        }
+    }
+
+    /// Remembers the link's state after an exchange: a link fault is
+    /// logged once when it starts (or changes), and once when it ends.
+    fn note_link<T>(&self, result: &Result<T, Error>) {
+        let now = match result {
+            Err(Error::Link { fault, .. }) => Some(*fault),
+            Err(e) if is_centre_failure(e) => return,
+            _ => None,
+        };
+        let mut guard = match self.link_fault.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if *guard != now {
+            match (now, result) {
+                (Some(fault), Err(e)) => {
+                    tracing::error!(
+                        fault = fault.as_str(),
+                        "central link misconfigured: {e}; {}",
+                        fault.explain()
+                    );
+                }
+                _ => tracing::info!("central link working again"),
+            }
+            *guard = now;
+        }
+    }
+
+    fn note_skew(&self, respond_time: &str) {
+        let Ok(centre) = chrono::NaiveDateTime::parse_from_str(respond_time, "%Y%m%d%H%M%S") else {
+            return;
+        };
+        let skew = (centre - self.clock.now()).num_seconds();
+        let before = self.clock_skew.swap(skew, Ordering::Relaxed);
+        let was_bad = before != i64::MIN && before.abs() > MAX_CLOCK_SKEW_S;
+        if skew.abs() > MAX_CLOCK_SKEW_S && !was_bad {
+            tracing::warn!(
+                skew_s = skew,
+                "kiosk clock differs from the central service's by more than 5 minutes; TLS and signatures may fail: set the time (NTP)"
+            );
+        }
     }
 
     /// The circuit breaker's state.
@@ -347,6 +467,9 @@ impl CentralClient {
         };
         let response: Response<SignInOutput> =
             self.exchange(Transaction::SignIn, &input, "", "", &self.next_msgid())?;
+        if response.infcode == infcode::SIGNATURE_INVALID {
+            return Err(signature_rejected(response.err_msg));
+        }
         if response.infcode != infcode::OK {
             return Err(Error::SignIn(response.err_msg.unwrap_or_default()));
         }
@@ -490,6 +613,8 @@ impl CentralClient {
             infcode::SIGN_NO_INVALID => {
                 Err(Error::SignIn("sign number refused after sign-in".into()))
             }
+            // Not the record's fault: it stays pending until the key is fixed.
+            infcode::SIGNATURE_INVALID => Err(signature_rejected(response.err_msg)),
             code => Ok(Submitted::Rejected {
                 code,
                 reason: response
@@ -520,6 +645,7 @@ impl CentralClient {
             infcode::SIGN_NO_INVALID => {
                 Err(Error::SignIn("sign number refused after sign-in".into()))
             }
+            infcode::SIGNATURE_INVALID => Err(signature_rejected(response.err_msg)),
             infcode::PERSON_NOT_FOUND => Err(Error::PersonNotFound),
             infcode::EVOUCHER_EXPIRED => Err(Error::EVoucherExpired),
             other => Err(Error::Refused {
@@ -552,6 +678,7 @@ impl CentralClient {
         loop {
             self.admit()?;
             let result = attempt();
+            self.note_link(&result);
             let failed = matches!(&result, Err(e) if is_centre_failure(e));
             self.record(!failed);
             let delay = self.options.retry.delay(retry, &*self.options.random);
@@ -606,6 +733,7 @@ impl CentralClient {
         msgid: &str,
     ) -> Result<Response<O>, Error> {
         let infno = self.options.infno.infno(transaction);
+        let security = &self.options.security;
         let request = Request {
             infno: infno.to_string(),
             msgid: msgid.to_string(),
@@ -613,9 +741,12 @@ impl CentralClient {
             insuplc_admdvs: insured_area.to_string(),
             recer_sys_code: "KIOSK".into(),
             dev_no: self.config.terminal_id.clone(),
-            dev_safe_info: String::new(),
+            dev_safe_info: security
+                .device_safe_info
+                .clone()
+                .unwrap_or_else(|| security.signer.key_id().to_string()),
             cainfo: String::new(),
-            signtype: String::new(),
+            signtype: security.signer.signtype().to_string(),
             infver: INFVER.into(),
             opter_type: OPTER_TYPE_SELF_SERVICE.into(),
             opter: self.config.terminal_id.clone(),
@@ -626,17 +757,39 @@ impl CentralClient {
             sign_no: sign_no.to_string(),
             input,
         };
-        let url = format!(
-            "{}/fsi/api/{infno}",
-            self.config.base_url.trim_end_matches('/'),
-        );
-        let response = self
+        let body = if security.signer.signtype().is_empty() {
+            serde_json::to_vec(&request)
+        } else {
+            let mut envelope = serde_json::to_value(&request)
+                .map_err(|_| Error::Config("request cannot be encoded".into()))?;
+            sign_envelope(&mut envelope, &*security.signer)?;
+            serde_json::to_vec(&envelope)
+        }
+        .map_err(|_| Error::Config("request cannot be encoded".into()))?;
+        let path = format!("/fsi/api/{infno}");
+        let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
+        let mut post = self
             .http
             .post(url)
-            .json(&request)
-            .send()
-            .map_err(classify)?;
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        if let Some(gateway) = &security.gateway {
+            let mut nonce = [0u8; 16];
+            self.options.random.fill(&mut nonce);
+            let headers = gateway.sign(
+                crate::gateway::unix_time(self.clock.now()),
+                &hex::encode(nonce),
+                &path,
+                &body,
+            )?;
+            for (name, value) in headers {
+                post = post.header(name, value);
+            }
+        }
+        let response = post.body(body).send().map_err(classify)?;
         let status = response.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+            return Err(gateway_refusal(status.as_u16(), response));
+        }
         if !status.is_success() {
             return Err(Error::HttpStatus(status.as_u16()));
         }
@@ -649,7 +802,9 @@ impl CentralClient {
             .take(limit as u64 + 1)
             .read_to_end(&mut body)
             .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::TimedOut {
+                if let Some((fault, detail)) = crate::link::classify_tls(&e) {
+                    Error::Link { fault, detail }
+                } else if e.kind() == std::io::ErrorKind::TimedOut {
                     Error::Timeout
                 } else {
                     Error::Unreachable("connection lost while reading the answer".into())
@@ -662,6 +817,7 @@ impl CentralClient {
         if envelope.inf_refmsgid != msgid {
             return Err(Error::WrongReference);
         }
+        self.note_skew(&envelope.respond_time);
         Ok(envelope)
     }
 }
@@ -692,10 +848,42 @@ fn is_transient(e: &Error) -> bool {
 }
 
 fn classify(error: reqwest::Error) -> Error {
-    if error.is_timeout() {
+    if let Some((fault, detail)) = crate::link::classify_tls(&error) {
+        Error::Link { fault, detail }
+    } else if error.is_timeout() {
         Error::Timeout
     } else {
         Error::Unreachable(error.without_url().to_string())
+    }
+}
+
+fn signature_rejected(message: Option<String>) -> Error {
+    Error::Link {
+        fault: LinkFault::SignatureRejected,
+        detail: message
+            .unwrap_or_else(|| "signature refused".into())
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}
+
+/// A 401/403: the gateway (or the centre acting as one) refused the
+/// request; its JSON answer names the reason (`gateway_code`).
+fn gateway_refusal(status: u16, response: reqwest::blocking::Response) -> Error {
+    let mut body = Vec::new();
+    let _ = response.take(4096).read_to_end(&mut body);
+    let code = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| {
+            v.get("gateway_code")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    Error::Link {
+        fault: LinkFault::GatewayRejected,
+        detail: code.chars().take(80).collect(),
     }
 }
 

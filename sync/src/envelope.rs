@@ -88,4 +88,7 @@ pub mod infcode {
     pub const EVOUCHER_EXPIRED: i32 = -4;
     /// The request is malformed (unknown transaction, bad input).
     pub const BAD_REQUEST: i32 = -5;
+    /// The envelope's signature is missing, of an unregistered key or
+    /// does not verify (the platform's 签名验证失败).
+    pub const SIGNATURE_INVALID: i32 = -8;
 }

@@ -46,6 +46,17 @@ pub enum Error {
         /// The centre's message.
         message: String,
     },
+    /// The secure link is set up wrong: a certificate the CA does not sign,
+    /// expired or not yet valid, another host's, a pin mismatch, a refused
+    /// client certificate, a refused envelope or gateway signature. Not a
+    /// network outage: retrying soon cannot help, staff must act.
+    #[error("central link misconfigured ({fault}): {detail}")]
+    Link {
+        /// What kind of fault.
+        fault: crate::link::LinkFault,
+        /// The reason (from TLS or the centre; never personal data).
+        detail: String,
+    },
     /// The client's own configuration is unusable (bad URL).
     #[error("central service configuration: {0}")]
     Config(String),
@@ -86,6 +97,14 @@ impl From<rusqlite::Error> for Error {
 }
 
 impl Error {
+    /// The link fault behind this error, if it is one.
+    pub fn link_fault(&self) -> Option<crate::link::LinkFault> {
+        match self {
+            Error::Link { fault, .. } => Some(*fault),
+            _ => None,
+        }
+    }
+
     /// The message shown to the citizen: what happened and what to do next.
     pub fn user_message(&self) -> String {
         match self {
@@ -98,6 +117,10 @@ impl Error {
             }
             Error::TooLarge { .. } | Error::Malformed(_) | Error::WrongReference => {
                 tr!("医保中心返回的信息有误，请稍后再试；如多次出现，请联系工作人员。").to_string()
+            }
+            Error::Link { .. } => {
+                tr!("本终端暂时无法与医保中心安全连接，医保业务暂停办理。请联系大厅工作人员，或到人工窗口办理。")
+                    .to_string()
             }
             Error::SignIn(_) | Error::Config(_) => {
                 tr!("本终端暂时无法登录医保中心，请联系工作人员，或到人工窗口办理。").to_string()

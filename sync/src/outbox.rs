@@ -259,6 +259,12 @@ pub struct EngineConfig {
     pub senders: usize,
     /// Wait after a cycle that could not reach the centre.
     pub retry_interval: Duration,
+    /// Wait after the first cycle stopped by a misconfigured link
+    /// (doubling, up to `misconfigured_retry_max`): staff must fix the
+    /// configuration, so the engine does not retry in a tight loop.
+    pub misconfigured_retry: Duration,
+    /// Longest wait between cycles on a misconfigured link.
+    pub misconfigured_retry_max: Duration,
     /// Interval of scheduled reference-data pulls.
     pub reference_interval: Duration,
     /// Datasets to pull.
@@ -280,12 +286,28 @@ impl Default for EngineConfig {
             batch_size: 64,
             senders: 4,
             retry_interval: Duration::from_secs(5),
+            misconfigured_retry: Duration::from_secs(60),
+            misconfigured_retry_max: Duration::from_secs(15 * 60),
             reference_interval: Duration::from_secs(15 * 60),
             datasets: Dataset::ALL.to_vec(),
             audit_batch: 500,
             max_reference_pages: 50,
             retention: Some(Duration::from_secs(30 * 24 * 3600)),
         }
+    }
+}
+
+impl EngineConfig {
+    /// The wait after the `n`-th consecutive cycle (1-based) stopped by a
+    /// misconfigured link: `misconfigured_retry * 2^(n-1)`, capped.
+    pub fn misconfigured_wait(&self, n: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(n.saturating_sub(1).min(16))
+            .unwrap_or(u32::MAX);
+        self.misconfigured_retry
+            .saturating_mul(factor)
+            .min(self.misconfigured_retry_max)
+            .max(self.retry_interval)
     }
 }
 
@@ -308,6 +330,9 @@ pub struct CycleReport {
     pub purged_print: usize,
     /// Why the cycle stopped early, when it did (no personal data).
     pub error: Option<String>,
+    /// The cycle stopped on a misconfigured link (certificates, keys,
+    /// gateway): the engine waits longer before it tries again.
+    pub link_fault: Option<crate::link::LinkFault>,
 }
 
 /// What `kiosk sync status` shows.
@@ -453,6 +478,7 @@ impl SyncEngine {
                         self.note_error(&e);
                         if is_transport(&e) {
                             report.unreachable = true;
+                            report.link_fault = report.link_fault.or(e.link_fault());
                             report.error.get_or_insert_with(|| e.to_string());
                             break;
                         }
@@ -588,6 +614,7 @@ impl SyncEngine {
             if let Some(e) = failure {
                 self.note_error(&e);
                 report.unreachable = true;
+                report.link_fault = report.link_fault.or(e.link_fault());
                 report.error.get_or_insert_with(|| e.to_string());
                 return Ok(());
             }
@@ -706,6 +733,7 @@ impl SyncEngine {
     fn run_loop(&self) {
         let signal = &self.outbox.signal;
         let mut next_pull = self.ticker.elapsed();
+        let mut misconfigured_cycles = 0u32;
         loop {
             let (pull, serving) = {
                 let mut s = signal.lock();
@@ -734,8 +762,15 @@ impl SyncEngine {
             if pull && !unreachable {
                 next_pull = self.ticker.elapsed() + self.config.reference_interval;
             }
+            misconfigured_cycles = if report.link_fault.is_some() {
+                misconfigured_cycles.saturating_add(1)
+            } else {
+                0
+            };
             let pending = self.store().outbox_stats().map(|s| s.pending).unwrap_or(0);
-            let wait = if unreachable {
+            let wait = if misconfigured_cycles > 0 {
+                self.config.misconfigured_wait(misconfigured_cycles)
+            } else if unreachable {
                 self.config.retry_interval
             } else if pending > 0 {
                 Duration::ZERO
@@ -778,6 +813,7 @@ fn is_transport(e: &Error) -> bool {
             | Error::Malformed(_)
             | Error::WrongReference
             | Error::SignIn(_)
+            | Error::Link { .. }
     )
 }
 

@@ -23,6 +23,7 @@ use slint::ComponentHandle;
 
 use crate::automation::{ApiState, AutomationServer};
 use crate::backend::{self, Backend, StorePaths};
+use crate::centrallink;
 use crate::config::Config;
 use crate::controller::Controller;
 use crate::device_loop::{DeviceHealth, Stop};
@@ -169,6 +170,15 @@ fn sweep_stale_sim_links(base: &Path) {
 pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let started = Instant::now();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // A configured centre's link first: certificates, keys and URL that
+    // cannot work stop start-up before any journey or device starts.
+    let security = match &config.central.url {
+        Some(url) => Some(
+            centrallink::security(&config.central, url)
+                .map_err(|p| Error::CentralLink(p.iter().map(ToString::to_string).collect()))?,
+        ),
+        None => None,
+    };
     // The local store first: a broken or undecryptable store stops start-up
     // here, naming the file, before anything is shown to a citizen.
     let paths = StorePaths::resolve(&config.store)?;
@@ -319,9 +329,13 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             url
         }
     };
-    let client = Arc::new(CentralClient::new(
+    let client = Arc::new(CentralClient::with_options(
         backend::client_config(&config, central_url),
         Arc::clone(&clock),
+        kiosk_sync::client::ClientOptions {
+            security: security.unwrap_or_default(),
+            ..kiosk_sync::client::ClientOptions::default()
+        },
     )?);
 
     // Outbox and sync engine on the same client (one circuit breaker for

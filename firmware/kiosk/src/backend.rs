@@ -580,6 +580,8 @@ pub struct CycleView {
     pub datasets_pulled: usize,
     /// Answered records and print jobs deleted after the retention period.
     pub purged: usize,
+    /// The link is misconfigured (certificates, keys, gateway): its name.
+    pub link_fault: Option<String>,
 }
 
 impl CycleView {
@@ -594,6 +596,7 @@ impl CycleView {
             error: report.error.clone(),
             datasets_pulled: report.datasets_pulled,
             purged: report.purged_outbox + report.purged_print,
+            link_fault: report.link_fault.map(|f| f.as_str().to_string()),
         }
     }
 }
@@ -609,7 +612,14 @@ impl std::fmt::Display for CycleView {
         if self.purged > 0 {
             writeln!(f, "purged after retention: {}", self.purged)?;
         }
-        if self.unreachable {
+        if let Some(fault) = self.link_fault.as_deref() {
+            let explain = kiosk_sync::link::LinkFault::ALL
+                .iter()
+                .find(|k| k.as_str() == fault)
+                .map(|k| k.explain())
+                .unwrap_or_default();
+            writeln!(f, "central link misconfigured ({fault}): {explain}")?;
+        } else if self.unreachable {
             writeln!(
                 f,
                 "centre unreachable: {}",

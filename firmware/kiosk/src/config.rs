@@ -116,7 +116,10 @@ impl Default for DevicesConfig {
     }
 }
 
-/// `[central]`.
+/// `[central]`: where the central service is and how the link to it is
+/// secured (TLS, client certificate, pin, envelope signatures, gateway
+/// headers). See docs/configuration.md "Connecting to a province's
+/// platform"; `firmware/kiosk/src/centrallink.rs` checks it at start.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CentralConfig {
@@ -124,6 +127,24 @@ pub struct CentralConfig {
     pub url: Option<String>,
     /// Per-request timeout.
     pub timeout_ms: u64,
+    /// PEM bundle of the CAs to trust (absent: the system's trust store).
+    pub ca_file: Option<PathBuf>,
+    /// PEM certificate of this terminal, for mutual TLS.
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `client_cert` (mode 0600).
+    pub client_key: Option<PathBuf>,
+    /// SPKI pins (base64 SHA-256) of the centre's certificate; any may match.
+    pub pin_sha256: Vec<String>,
+    /// Envelope signatures: `sm2` (SM2/SM3 with `key_file`) or `none`
+    /// (only for a reference centre on loopback `http://`). Absent: `none`
+    /// for loopback `http://`, else `sm2`.
+    pub signer: Option<String>,
+    /// The terminal's SM2 key (PKCS#8 PEM, mode 0600; `kiosk keygen`).
+    pub key_file: Option<PathBuf>,
+    /// `dev_safe_info` as the province registered it (absent: the key id).
+    pub device_safe_info: Option<String>,
+    /// Gateway headers, when the province's gateway requires them.
+    pub gateway: Option<GatewayConfig>,
 }
 
 impl Default for CentralConfig {
@@ -131,8 +152,57 @@ impl Default for CentralConfig {
         CentralConfig {
             url: None,
             timeout_ms: 5_000,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
+            pin_sha256: Vec::new(),
+            signer: None,
+            key_file: None,
+            device_safe_info: None,
+            gateway: None,
         }
     }
+}
+
+/// `[central.gateway]`: the provincial gateway's request headers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// The service id the province issued.
+    pub service_id: String,
+    /// File holding the shared secret (mode 0600).
+    pub secret_file: PathBuf,
+    /// `sha256` (default) or `sm3`.
+    #[serde(default = "default_gateway_digest")]
+    pub digest: String,
+    /// Header carrying the service id.
+    #[serde(default = "header_service_id")]
+    pub header_service_id: String,
+    /// Header carrying the timestamp.
+    #[serde(default = "header_timestamp")]
+    pub header_timestamp: String,
+    /// Header carrying the nonce.
+    #[serde(default = "header_nonce")]
+    pub header_nonce: String,
+    /// Header carrying the signature.
+    #[serde(default = "header_signature")]
+    pub header_signature: String,
+}
+
+fn default_gateway_digest() -> String {
+    "sha256".into()
+}
+fn header_service_id() -> String {
+    kiosk_sync::gateway::GatewayHeaders::default().service_id
+}
+fn header_timestamp() -> String {
+    kiosk_sync::gateway::GatewayHeaders::default().timestamp
+}
+fn header_nonce() -> String {
+    kiosk_sync::gateway::GatewayHeaders::default().nonce
+}
+fn header_signature() -> String {
+    kiosk_sync::gateway::GatewayHeaders::default().signature
 }
 
 /// `[automation]`.

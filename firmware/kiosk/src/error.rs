@@ -38,6 +38,11 @@ pub enum Error {
         /// What is wrong and what to do.
         reason: String,
     },
+    /// The link to the configured central service cannot work: one line
+    /// per problem (what, which file, what to do). The kiosk does not
+    /// start its journeys.
+    #[error("central service link: {} problem(s):\n{}", .0.len(), .0.join("\n"))]
+    CentralLink(Vec<String>),
     /// A device failed.
     #[error("device: {0}")]
     Device(#[from] kiosk_drivers::Error),

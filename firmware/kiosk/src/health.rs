@@ -163,6 +163,29 @@ pub struct HealthSettings {
     pub probe_printer: Box<dyn Fn() -> DeviceHealth + Send>,
 }
 
+/// The central link as a health entry: `down` with the fault's name when
+/// the last exchange met a misconfigured link (certificate, pin, client
+/// certificate, signature, gateway), `degraded` when the kiosk's clock is
+/// more than 5 minutes off the centre's, else `ok` (or `unknown` before
+/// the first answer). The report is queued like every other, so a fault
+/// reaches the centre once the link works again.
+pub fn link_health(client: &kiosk_sync::CentralClient) -> DeviceHealth {
+    let skew = client.clock_skew_s();
+    let (state, detail) = match (client.link_fault(), skew) {
+        (Some(fault), _) => ("down", fault.as_str().to_string()),
+        (None, Some(s)) if s.abs() > kiosk_sync::client::MAX_CLOCK_SKEW_S => {
+            ("degraded", format!("clock_skew_s={s}"))
+        }
+        (None, Some(s)) => ("ok", format!("clock_skew_s={s}")),
+        (None, None) => ("unknown", String::new()),
+    };
+    DeviceHealth {
+        device: "central_link".into(),
+        state: state.into(),
+        detail,
+    }
+}
+
 /// Writes one report to the outbox now.
 pub fn report_once(
     settings: &HealthSettings,
@@ -172,6 +195,7 @@ pub fn report_once(
 ) -> Result<String, kiosk_sync::Error> {
     let mut devices = board.snapshot();
     devices.push((settings.probe_printer)());
+    devices.push(link_health(backend.client()));
     let pending = backend.store().outbox_stats()?.pending;
     let report = build_report(
         &settings.terminal_id,

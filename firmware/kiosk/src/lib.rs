@@ -3,13 +3,15 @@
 //! rating edges ([`filings`]) and voice prompts ([`voice`]), the device
 //! loops ([`idreader`], [`sscardreader`], [`qrscanner`]) on their shared
 //! skeleton ([`device_loop`]), the store, outbox and sync engine
-//! ([`backend`]), health reports ([`health`]), region profiles pushed by the
+//! ([`backend`]), the secured link to a configured centre
+//! ([`centrallink`]), health reports ([`health`]), region profiles pushed by the
 //! centre ([`profiles`]), the automation API ([`automation`]), `kiosk sync`
 //! ([`synccmd`]) and the technicians' command-line tools ([`tools`]).
 
 pub mod app;
 pub mod automation;
 pub mod backend;
+pub mod centrallink;
 pub mod config;
 pub mod controller;
 pub mod device_loop;

@@ -60,6 +60,13 @@ enum Command {
         #[arg(long, default_value = "espeak-ng")]
         engine: String,
     },
+    /// Write a new SM2 terminal key pair for envelope signatures: the
+    /// private key (0600) and the public key to register with the province.
+    Keygen {
+        /// Folder for `terminal-sm2.key` and `terminal-sm2.pub.pem`.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Check every configured device once and report its state.
     Doctor {
         /// Print JSON.
@@ -125,6 +132,30 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Some(Command::Keygen { out }) = &cli.command {
+        return match kiosk::centrallink::keygen(out) {
+            Ok((private, public, key_id)) => {
+                println!("kiosk keygen: SM2 terminal key, key id {key_id}");
+                println!(
+                    "  private key (keep on this kiosk, 0600): {}",
+                    private.display()
+                );
+                println!(
+                    "  public key (register with the province's platform): {}",
+                    public.display()
+                );
+                println!(
+                    "  in kiosk.toml: [central] signer = \"sm2\", key_file = \"{}\"",
+                    private.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kiosk keygen: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(Command::VoicePack { out, engine }) = &cli.command {
         let dir = out.clone().unwrap_or_else(|| config.ui.voice_dir.clone());
         return match kiosk::voice::synthesize(&dir, engine) {
@@ -153,6 +184,16 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(kiosk::Error::CentralLink(problems)) => {
+            for p in &problems {
+                eprintln!("kiosk: 配置错误: {p}");
+            }
+            eprintln!(
+                "kiosk: the central service link is not usable ({} problem(s)); journeys not started. `kiosk doctor` shows the same.",
+                problems.len()
+            );
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("kiosk: {e}");
             ExitCode::FAILURE

@@ -504,6 +504,7 @@ pub fn doctor(config: &Config, as_json: bool) -> bool {
             }
         }
     });
+    reports.extend(central_link_reports(config));
     let all_ok = reports.iter().all(|r| r.state != "failed");
     if as_json {
         println!("{}", json(&reports));
@@ -513,6 +514,84 @@ pub fn doctor(config: &Config, as_json: bool) -> bool {
         }
     }
     all_ok
+}
+
+/// The central link in `kiosk doctor`: each configuration problem on its
+/// own line (the same ones that stop `kiosk` from starting), else one
+/// sign-in (9001) that says exactly what is wrong with the link, and the
+/// clock skew against the centre.
+fn central_link_reports(config: &Config) -> Vec<DeviceReport> {
+    let Some(url) = &config.central.url else {
+        return vec![DeviceReport {
+            device: "central_link",
+            at: "simulated".into(),
+            state: "simulated",
+            detail: "not configured: the kiosk starts the built-in reference centre".into(),
+        }];
+    };
+    let security = match crate::centrallink::security(&config.central, url) {
+        Ok(s) => s,
+        Err(problems) => {
+            return problems
+                .iter()
+                .map(|p| DeviceReport {
+                    device: "central_link",
+                    at: url.clone(),
+                    state: "failed",
+                    detail: p.to_string(),
+                })
+                .collect();
+        }
+    };
+    let signtype = security.signer.signtype().to_string();
+    let key_id = security.signer.key_id().to_string();
+    let client = kiosk_sync::CentralClient::with_options(
+        crate::backend::client_config(config, url.clone()),
+        std::sync::Arc::new(kiosk_sync::clock::SystemClock),
+        kiosk_sync::client::ClientOptions {
+            security,
+            ..kiosk_sync::client::ClientOptions::default()
+        },
+    );
+    let report = |state, detail: String| DeviceReport {
+        device: "central_link",
+        at: url.clone(),
+        state,
+        detail,
+    };
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return vec![report("failed", e.to_string())],
+    };
+    let signing = if signtype.is_empty() {
+        "envelopes unsigned (loopback reference centre)".to_string()
+    } else {
+        format!("{signtype} signatures, key id {key_id}")
+    };
+    let mut reports = vec![match client.sign_in() {
+        Ok(_) => report("ok", format!("signed in (9001); {signing}")),
+        Err(e) => match e.link_fault() {
+            Some(fault) => report(
+                "failed",
+                format!("{}: {} ({e})", fault.as_str(), fault.explain()),
+            ),
+            None => report("failed", format!("{e}")),
+        },
+    }];
+    if let Some(skew) = client.clock_skew_s() {
+        let bad = skew.abs() > kiosk_sync::client::MAX_CLOCK_SKEW_S;
+        reports.push(DeviceReport {
+            device: "clock",
+            at: url.clone(),
+            state: if bad { "failed" } else { "ok" },
+            detail: if bad {
+                format!("本机时钟与医保中心相差 {skew} 秒（超过 5 分钟）：TLS 和签名会失败，请校准时间（NTP）")
+            } else {
+                format!("skew against the centre {skew} s")
+            },
+        });
+    }
+    reports
 }
 
 /// `kiosk print-test`.

@@ -28,6 +28,9 @@ pub enum Error {
     /// The centre's database failed.
     #[error("database: {0}")]
     Database(String),
+    /// The TLS certificates or key are unusable.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// Other I/O.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

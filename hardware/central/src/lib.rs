@@ -13,10 +13,14 @@ pub mod data;
 mod db;
 mod error;
 mod service;
+#[cfg(feature = "test-pki")]
+pub mod test_pki;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use kiosk_core::clock::Clock;
 
@@ -31,6 +35,8 @@ pub use service::{
 /// stops the server.
 pub struct CentralServer {
     addr: SocketAddr,
+    tls: bool,
+    handshakes: Arc<TlsCounters>,
     central: Arc<Central>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -55,6 +61,24 @@ impl CentralServer {
 
     /// Binds `listen` and serves an opened [`Central`] in the background.
     pub fn start(listen: SocketAddr, central: Arc<Central>) -> Result<CentralServer, Error> {
+        CentralServer::start_with(listen, central, None)
+    }
+
+    /// Binds `listen` and serves an opened [`Central`] over TLS (see
+    /// [`tls_server_config`]).
+    pub fn start_tls(
+        listen: SocketAddr,
+        central: Arc<Central>,
+        tls: Arc<rustls::ServerConfig>,
+    ) -> Result<CentralServer, Error> {
+        CentralServer::start_with(listen, central, Some(tls))
+    }
+
+    fn start_with(
+        listen: SocketAddr,
+        central: Arc<Central>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Result<CentralServer, Error> {
         let listener = std::net::TcpListener::bind(listen).map_err(|e| Error::Bind {
             addr: listen,
             source: e,
@@ -73,6 +97,9 @@ impl CentralServer {
         };
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let shared = Arc::clone(&central);
+        let handshakes = Arc::new(TlsCounters::default());
+        let counters = Arc::clone(&handshakes);
+        let is_tls = tls.is_some();
         let thread = std::thread::Builder::new()
             .name("central".into())
             .spawn(move || {
@@ -85,6 +112,10 @@ impl CentralServer {
                         }
                     };
                     let app = service::router(central);
+                    if let Some(tls) = tls {
+                        serve_tls(listener, app, tls, counters, stopped).await;
+                        return;
+                    }
                     let served = axum::serve(listener, app)
                         .with_graceful_shutdown(async {
                             let _ = stopped.await;
@@ -97,6 +128,8 @@ impl CentralServer {
             })?;
         Ok(CentralServer {
             addr,
+            tls: is_tls,
+            handshakes,
             central: shared,
             shutdown: Some(shutdown),
             thread: Some(thread),
@@ -113,9 +146,24 @@ impl CentralServer {
         &self.central
     }
 
-    /// The base URL for [`kiosk_sync::ClientConfig::base_url`].
+    /// The base URL for [`kiosk_sync::ClientConfig::base_url`]
+    /// (`https://localhost:PORT` when serving TLS: certificates name hosts).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        if self.tls && self.addr.ip().is_loopback() {
+            format!("https://localhost:{}", self.addr.port())
+        } else if self.tls {
+            format!("https://{}", self.addr)
+        } else {
+            format!("http://{}", self.addr)
+        }
+    }
+
+    /// TLS handshakes completed and failed since start.
+    pub fn tls_handshakes(&self) -> (u64, u64) {
+        (
+            self.handshakes.completed.load(Ordering::Relaxed),
+            self.handshakes.failed.load(Ordering::Relaxed),
+        )
     }
 
     /// Stops the server and waits for its thread.
@@ -131,6 +179,100 @@ impl CentralServer {
             let _ = thread.join();
         }
     }
+}
+
+/// Handshake counters of a TLS server.
+#[derive(Debug, Default)]
+struct TlsCounters {
+    completed: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// The accept loop of the TLS server: each connection's handshake (10 s
+/// at most), then HTTP/1.1 on it, until `stopped`.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    tls: Arc<rustls::ServerConfig>,
+    counters: Arc<TlsCounters>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((tcp, _)) = accepted else { continue };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        let counters = Arc::clone(&counters);
+        tokio::spawn(async move {
+            let stream =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        counters.failed.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!("central TLS handshake failed: {e}");
+                        return;
+                    }
+                    Err(_) => {
+                        counters.failed.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                };
+            counters.completed.fetch_add(1, Ordering::Relaxed);
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let served =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            if let Err(e) = served {
+                tracing::debug!("central TLS connection ended: {e}");
+            }
+        });
+    }
+}
+
+/// A rustls server configuration from PEM texts: the centre's certificate
+/// chain and key, and, when `client_ca_pem` is given, the CA whose client
+/// certificates are required (mutual TLS). TLS 1.2 and 1.3, ring provider.
+pub fn tls_server_config(
+    cert_chain_pem: &[u8],
+    key_pem: &[u8],
+    client_ca_pem: Option<&[u8]>,
+) -> Result<rustls::ServerConfig, Error> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let tls_error = |what: &str| Error::Tls(what.to_string());
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_chain_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|_| tls_error("certificate chain is not PEM"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| tls_error("key is not PEM"))?;
+    let provider = kiosk_sync::link::provider();
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| Error::Tls(e.to_string()))?;
+    let builder = match client_ca_pem {
+        Some(pem) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(|_| tls_error("client CA is not PEM"))?;
+                roots.add(cert).map_err(|e| Error::Tls(e.to_string()))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .map_err(|e| Error::Tls(e.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    builder
+        .with_single_cert(chain, key)
+        .map_err(|e| Error::Tls(e.to_string()))
 }
 
 impl Drop for CentralServer {

@@ -23,6 +23,8 @@ use serde_json::Value;
 use kiosk_core::clock::Clock;
 use kiosk_core::identity::mask_name;
 use kiosk_sync::envelope::{Request, Response, infcode};
+use kiosk_sync::gateway::GatewayCheck;
+use kiosk_sync::signing::{SignatureCheck, Sm2Verifier, verify_envelope};
 use kiosk_sync::transactions::{InfnoMap, Transaction};
 use kiosk_sync::wire::{
     AckOutput, AgencyWire, AuditUploadInput, BaseInfo, CertificateFactsWire, CertificateIssueInput,
@@ -66,6 +68,14 @@ pub struct CentralOptions {
     /// Key of the certificate signatures (HMAC-SHA256; only the centre
     /// holds it).
     pub certificate_key: Vec<u8>,
+    /// Registered terminals' public keys by `dev_no`: envelopes from these
+    /// terminals must carry a valid SM2 signature.
+    pub terminal_keys: std::collections::HashMap<String, Sm2Verifier>,
+    /// Every envelope must be signed by a registered terminal (else only
+    /// the registered terminals' are checked).
+    pub require_signatures: bool,
+    /// Gateway headers required on every request.
+    pub gateway: Option<Arc<GatewayCheck>>,
 }
 
 /// The reference centre's certificate key. Demo only: a real centre keeps
@@ -80,6 +90,9 @@ impl Default for CentralOptions {
             infno: InfnoMap::defaults(),
             worker_threads: 2,
             certificate_key: DEMO_CERTIFICATE_KEY.to_vec(),
+            terminal_keys: std::collections::HashMap::new(),
+            require_signatures: false,
+            gateway: None,
         }
     }
 }
@@ -157,6 +170,9 @@ pub struct Central {
     options: CentralOptions,
     faults: Faults,
     repeats: AtomicU64,
+    received: AtomicU64,
+    signature_refusals: AtomicU64,
+    gateway_refusals: AtomicU64,
 }
 
 type Answer = (i32, Option<Value>, Option<String>);
@@ -187,6 +203,9 @@ impl Central {
             options,
             faults: Faults::default(),
             repeats: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            signature_refusals: AtomicU64::new(0),
+            gateway_refusals: AtomicU64::new(0),
         })
     }
 
@@ -303,10 +322,22 @@ impl Central {
     /// internal failure: answer HTTP 500, nothing was stored.
     pub fn handle(&self, infno: &str, body: &[u8]) -> Option<Value> {
         let received = self.clock.now().format("%Y%m%d%H%M%S").to_string();
-        let request: Request<Value> = match serde_json::from_slice(body) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+        let raw: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(_) => return Some(self.reply("", &received, bad("报文不是有效的JSON信封"))),
+        };
+        let signature = self.check_signature(&raw);
+        let request: Request<Value> = match serde_json::from_value(raw) {
             Ok(r) => r,
             Err(_) => return Some(self.reply("", &received, bad("报文不是有效的JSON信封"))),
         };
+        if let Err(reason) = signature {
+            self.signature_refusals.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(dev_no = %request.dev_no, "envelope signature refused: {reason}");
+            let answer = (infcode::SIGNATURE_INVALID, None, Some(reason.to_string()));
+            return Some(self.reply(&request.msgid, &received, answer));
+        }
         let transaction = self.options.infno.resolve(infno);
         let answer = match transaction {
             _ if request.infno != infno => bad("交易编号与地址不一致"),
@@ -332,6 +363,41 @@ impl Central {
             Some(t) => return self.command(t, &request, &received),
         };
         Some(self.reply(&request.msgid, &received, answer))
+    }
+
+    /// Checks the envelope's signature against the registered key of its
+    /// `dev_no`; the reason is the platform's message on failure.
+    fn check_signature(&self, envelope: &Value) -> Result<(), &'static str> {
+        let dev_no = envelope.get("dev_no").and_then(Value::as_str).unwrap_or("");
+        let Some(verifier) = self.options.terminal_keys.get(dev_no) else {
+            return if self.options.require_signatures {
+                Err("终端未登记，签名验证失败")
+            } else {
+                Ok(())
+            };
+        };
+        match verify_envelope(envelope, verifier) {
+            SignatureCheck::Valid => Ok(()),
+            SignatureCheck::Missing => Err("报文未签名，签名验证失败"),
+            SignatureCheck::UnsupportedType => Err("不支持的签名算法，签名验证失败"),
+            SignatureCheck::UnknownKey => Err("签名密钥不是该终端登记的密钥，签名验证失败"),
+            SignatureCheck::Invalid => Err("报文签名不正确，签名验证失败"),
+        }
+    }
+
+    /// Envelopes received since start (every transaction, every outcome).
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    /// Envelopes refused for their signature since start.
+    pub fn signature_refusals(&self) -> u64 {
+        self.signature_refusals.load(Ordering::Relaxed)
+    }
+
+    /// Requests refused by the gateway check since start.
+    pub fn gateway_refusals(&self) -> u64 {
+        self.gateway_refusals.load(Ordering::Relaxed)
     }
 
     fn reply(&self, msgid: &str, received: &str, (code, output, err_msg): Answer) -> Value {
@@ -1260,8 +1326,28 @@ fn dropped() -> HttpResponse {
 async fn handle(
     State(central): State<Arc<Central>>,
     Path(infno): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> HttpResponse {
+    if let Some(gateway) = &central.options.gateway {
+        let now = kiosk_sync::gateway::unix_time(central.clock.now());
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let path = format!("/fsi/api/{infno}");
+        if let Err(refusal) = gateway.check(get, now, &path, &body) {
+            central.gateway_refusals.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(code = refusal.code(), "gateway headers refused");
+            let answer = serde_json::json!({
+                "gateway_code": refusal.code(),
+                "message": "网关鉴权失败",
+            });
+            return (StatusCode::UNAUTHORIZED, axum::Json(answer)).into_response();
+        }
+    }
     let faults = &central.faults;
     let latency = faults.latency_ms.load(Ordering::SeqCst);
     if latency > 0 {

@@ -12,6 +12,16 @@
 //!
 //! Without `--db` everything is kept in memory. Without `--seed` the seed
 //! stored in the database is used, or the built-in demo data the first time.
+//!
+//! As a province's platform would run it (TLS, mutual TLS, SM2 envelope
+//! signatures of registered terminals, gateway headers):
+//!
+//! ```text
+//! kiosk-central --listen 127.0.0.1:8443 --tls-cert server.pem --tls-key server.key \
+//!               --client-ca terminals-ca.pem \
+//!               --terminal-key K2201-A001=terminal-sm2.pub.pem --require-signatures \
+//!               --gateway-service-id svc-220100 --gateway-secret-file gateway.secret --gateway-digest sm3
+//! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +52,78 @@ struct Args {
     /// Region profile file to push to the kiosks of its region (repeatable).
     #[arg(long)]
     region_profile: Vec<PathBuf>,
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (mutual TLS).
+    #[arg(long, requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
+    /// A registered terminal's SM2 public key: DEV_NO=FILE (repeatable).
+    #[arg(long)]
+    terminal_key: Vec<String>,
+    /// Refuse envelopes not signed by a registered terminal.
+    #[arg(long)]
+    require_signatures: bool,
+    /// Require gateway headers with this service id.
+    #[arg(long, requires = "gateway_secret_file")]
+    gateway_service_id: Option<String>,
+    /// The gateway's shared secret (first line of the file).
+    #[arg(long, requires = "gateway_service_id")]
+    gateway_secret_file: Option<PathBuf>,
+    /// The gateway signature's digest: sha256 or sm3.
+    #[arg(long, default_value = "sha256")]
+    gateway_digest: String,
+}
+
+/// The link options of the command line: registered terminal keys, the
+/// gateway check, the TLS configuration.
+fn link_options(
+    args: &Args,
+    options: &mut CentralOptions,
+) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+    for entry in &args.terminal_key {
+        let (dev_no, file) = entry
+            .split_once('=')
+            .ok_or_else(|| format!("--terminal-key {entry}: expected DEV_NO=FILE"))?;
+        let pem = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+        let verifier =
+            kiosk_sync::signing::Sm2Verifier::from_pem(&pem).map_err(|e| format!("{file}: {e}"))?;
+        println!(
+            "kiosk-central: terminal {dev_no} registered, key id {}",
+            verifier.key_id()
+        );
+        options.terminal_keys.insert(dev_no.to_string(), verifier);
+    }
+    options.require_signatures = args.require_signatures;
+    if let (Some(service_id), Some(file)) = (&args.gateway_service_id, &args.gateway_secret_file) {
+        let digest = kiosk_sync::gateway::GatewayDigest::parse(&args.gateway_digest)
+            .ok_or_else(|| format!("--gateway-digest {}: sha256 or sm3", args.gateway_digest))?;
+        let secret =
+            std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let signer = kiosk_sync::gateway::GatewaySigner::new(
+            service_id,
+            secret.trim().as_bytes(),
+            digest,
+            kiosk_sync::gateway::GatewayHeaders::default(),
+        );
+        options.gateway = Some(Arc::new(kiosk_sync::gateway::GatewayCheck::new(
+            signer, 300,
+        )));
+    }
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+            let client_ca = args.client_ca.as_ref().map(read).transpose()?;
+            let config =
+                kiosk_central::tls_server_config(&read(cert)?, &read(key)?, client_ca.as_deref())
+                    .map_err(|e| e.to_string())?;
+            Ok(Some(Arc::new(config)))
+        }
+        _ => Ok(None),
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,10 +138,17 @@ fn main() -> std::process::ExitCode {
         },
         None => None,
     };
-    let options = CentralOptions {
+    let mut options = CentralOptions {
         db: args.db.clone(),
         filing_lock_days: args.lock_days,
         ..CentralOptions::default()
+    };
+    let tls = match link_options(&args, &mut options) {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("kiosk-central: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
     };
     let central = match Central::open_seeded(seed, Arc::new(SystemClock), options) {
         Ok(c) => c,
@@ -91,7 +180,11 @@ fn main() -> std::process::ExitCode {
         }
     }
     let people = central.data().people.len();
-    match CentralServer::start(args.listen, Arc::new(central)) {
+    let started = match tls {
+        Some(tls) => CentralServer::start_tls(args.listen, Arc::new(central), tls),
+        None => CentralServer::start(args.listen, Arc::new(central)),
+    };
+    match started {
         Ok(server) => {
             println!(
                 "kiosk-central: {people} demo people, listening on {}",
