@@ -166,6 +166,7 @@ fn central_service_down_is_explained() {
 #[test]
 fn automation_api_requires_the_configured_token() {
     let kiosk = Kiosk::start("[automation]\ntoken = \"s3cret\"\n");
+    kiosk_sync::link::install_crypto_provider();
     let http = reqwest::blocking::Client::new();
     let url = format!("{}/v1/screen", kiosk.api);
     let without = http.get(&url).send().unwrap();

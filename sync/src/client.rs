@@ -287,6 +287,7 @@ impl CentralClient {
                 "base_url must start with http:// or https://".into(),
             ));
         }
+        crate::link::install_crypto_provider();
         let mut builder = reqwest::blocking::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout);

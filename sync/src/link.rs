@@ -181,6 +181,19 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Installs [`provider`] as the process's default rustls provider (once;
+/// later calls do nothing). reqwest is built without a provider of its own
+/// (`rustls-no-provider`), so every process that builds an HTTP client —
+/// the kiosk, its field tools, tests talking to the automation API — calls
+/// this first; [`crate::CentralClient`] does it itself.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err: another provider was installed first; that one is used.
+        let _ = Arc::unwrap_or_clone(provider()).install_default();
+    });
+}
+
 /// Whether `url` is plain `http://` to a loopback address (`127.0.0.0/8`,
 /// `[::1]`, `localhost`): the only plain link allowed in production.
 pub fn is_loopback_http(url: &str) -> bool {

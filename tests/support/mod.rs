@@ -40,6 +40,7 @@ impl Kiosk {
     /// [`Kiosk::stop`]): the same store, so a restart sees what the
     /// earlier run kept.
     pub fn start_in(dir: tempfile::TempDir, config: &str) -> Kiosk {
+        kiosk_sync::link::install_crypto_provider();
         let config_path = dir.path().join("kiosk.toml");
         std::fs::write(&config_path, config).unwrap();
         let stderr_path = dir.path().join("stderr.log");

@@ -64,7 +64,10 @@ impl Kiosk {
             child,
             api,
             ready_ms,
-            http: reqwest::blocking::Client::new(),
+            http: {
+                kiosk_sync::link::install_crypto_provider();
+                reqwest::blocking::Client::new()
+            },
             _dir: dir,
         }
     }

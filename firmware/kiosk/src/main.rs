@@ -84,6 +84,7 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
+    kiosk_sync::link::install_crypto_provider();
     let cli = Cli::parse();
     let config = match load_config(cli.config.as_ref()) {
         Ok(c) => c,
