@@ -39,7 +39,12 @@ fn key() -> sm2::SecretKey {
 }
 
 fn gateway() -> GatewaySigner {
-    GatewaySigner::new("svc-bench", SECRET, GatewayDigest::Sm3, GatewayHeaders::default())
+    GatewaySigner::new(
+        "svc-bench",
+        SECRET,
+        GatewayDigest::Sm3,
+        GatewayHeaders::default(),
+    )
 }
 
 fn centre(pki: Option<&TestPki>, db: &std::path::Path) -> CentralServer {
@@ -48,9 +53,10 @@ fn centre(pki: Option<&TestPki>, db: &std::path::Path) -> CentralServer {
         ..CentralOptions::default()
     };
     if pki.is_some() {
-        options
-            .terminal_keys
-            .insert("K220100001".into(), Sm2Verifier::new(key().public_key()).unwrap());
+        options.terminal_keys.insert(
+            "K220100001".into(),
+            Sm2Verifier::new(key().public_key()).unwrap(),
+        );
         options.require_signatures = true;
         options.gateway = Some(Arc::new(GatewayCheck::new(gateway(), 300)));
     }
@@ -178,14 +184,22 @@ fn main() {
         c.query_person(&credential()).unwrap();
     });
     let c = client(&tls.url(), Some(&pki));
-    let r = round_trips("1101 over mutual TLS + SM2 + gateway (reused)", queries, || {
-        c.query_person(&credential()).unwrap();
-    });
-    let h = round_trips("1101 over mutual TLS + SM2 + gateway (new TLS)", queries / 5, || {
-        client(&tls.url(), Some(&pki))
-            .query_person(&credential())
-            .unwrap();
-    });
+    let r = round_trips(
+        "1101 over mutual TLS + SM2 + gateway (reused)",
+        queries,
+        || {
+            c.query_person(&credential()).unwrap();
+        },
+    );
+    let h = round_trips(
+        "1101 over mutual TLS + SM2 + gateway (new TLS)",
+        queries / 5,
+        || {
+            client(&tls.url(), Some(&pki))
+                .query_person(&credential())
+                .unwrap();
+        },
+    );
     println!(
         "TLS reused adds {:.3} ms over plain; a new handshake (with sign-in) adds {:.3} ms",
         r - p,
