@@ -18,7 +18,7 @@ use kiosk_sync::client::{BreakerPolicy, ClientOptions, RetryPolicy};
 use kiosk_sync::outbox::{EngineConfig, SyncEngineHandle};
 use kiosk_sync::store::{Dataset, SubmissionState};
 use kiosk_sync::wire::{FilingSubmitInput, RatingInput};
-use kiosk_sync::{CentralClient, ClientConfig, Outbox, Store, StoreKey, SyncEngine};
+use kiosk_sync::{CentralClient, Outbox, Store, StoreKey, SyncEngine};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -54,15 +54,7 @@ fn kiosk(dir: &Path, url: &str, datasets: Vec<Dataset>) -> Kiosk {
         Arc::new(Store::open(&dir.join("kiosk.db"), StoreKey::from_bytes([3; 32])).unwrap());
     let client = Arc::new(
         CentralClient::with_options(
-            ClientConfig {
-                base_url: url.to_string(),
-                terminal_id: "K220100001".into(),
-                terminal_name: "测试终端".into(),
-                area_code: "220100".into(),
-                institution_code: "H22010000001".into(),
-                institution_name: "长春市医保服务大厅".into(),
-                timeout: Duration::from_secs(2),
-            },
+            kiosk_central::test_terminal(url, Duration::from_secs(2)),
             clock(),
             ClientOptions {
                 retry: RetryPolicy {
@@ -467,15 +459,7 @@ fn answered_records_are_purged_after_the_retention_period() {
     ));
     let client = Arc::new(
         CentralClient::new(
-            ClientConfig {
-                base_url: server.url(),
-                terminal_id: "K220100001".into(),
-                terminal_name: "测试终端".into(),
-                area_code: "220100".into(),
-                institution_code: "H22010000001".into(),
-                institution_name: "长春市医保服务大厅".into(),
-                timeout: Duration::from_secs(2),
-            },
+            kiosk_central::test_terminal(&server.url(), Duration::from_secs(2)),
             later.clone(),
         )
         .unwrap(),

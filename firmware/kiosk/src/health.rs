@@ -330,4 +330,84 @@ mod tests {
         assert_eq!(health.device, "printer");
         assert_eq!(health.state, DOWN);
     }
+
+    /// A client of a TLS reference centre, its clock `offset_s` off.
+    fn link_client(
+        url: &str,
+        pki: &kiosk_central::test_pki::TestPki,
+        pin: Option<String>,
+        offset_s: i64,
+    ) -> kiosk_sync::CentralClient {
+        let tls = kiosk_sync::link::TlsSettings {
+            ca_file: Some(pki.ca.clone()),
+            client_cert: Some(pki.client_cert.clone()),
+            client_key: Some(pki.client_key.clone()),
+            pin_sha256: pin.into_iter().collect(),
+        };
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+            .unwrap()
+            .and_hms_opt(9, 30, 0)
+            .unwrap();
+        kiosk_sync::CentralClient::with_options(
+            kiosk_central::test_terminal(url, Duration::from_secs(5)),
+            Arc::new(FixedClock(now + chrono::Duration::seconds(offset_s))),
+            kiosk_sync::client::ClientOptions {
+                security: kiosk_sync::client::LinkSecurity {
+                    tls: Some(tls.load().unwrap()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_central_link_entry_names_the_fault_or_the_clock_skew() {
+        use kiosk_central::test_pki::{ServerCert, TestPki};
+        kiosk_sync::link::install_crypto_provider();
+        let dir = tempfile::tempdir().unwrap();
+        let pki = TestPki::create(dir.path(), ServerCert::Good).unwrap();
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+            .unwrap()
+            .and_hms_opt(9, 30, 0)
+            .unwrap();
+        let central = kiosk_central::Central::open_seeded(
+            None,
+            Arc::new(FixedClock(now)),
+            kiosk_central::CentralOptions::default(),
+        )
+        .unwrap();
+        let server = kiosk_central::CentralServer::start_tls(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(central),
+            Arc::new(pki.server_config(true).unwrap()),
+        )
+        .unwrap();
+
+        let fresh = link_client(&server.url(), &pki, None, 0);
+        assert_eq!(link_health(&fresh).state, "unknown");
+        fresh.sign_in().unwrap();
+        let ok = link_health(&fresh);
+        assert_eq!(
+            (ok.device.as_str(), ok.state.as_str()),
+            ("central_link", OK)
+        );
+        assert_eq!(ok.detail, "clock_skew_s=0");
+
+        let slow = link_client(&server.url(), &pki, None, -420);
+        slow.sign_in().unwrap();
+        let skewed = link_health(&slow);
+        assert_eq!(skewed.state, "degraded");
+        assert_eq!(skewed.detail, "clock_skew_s=420");
+
+        let pin = "sha256/AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=".to_string();
+        let pinned = link_client(&server.url(), &pki, Some(pin), 0);
+        assert!(pinned.sign_in().is_err());
+        let down = link_health(&pinned);
+        assert_eq!(
+            (down.state.as_str(), down.detail.as_str()),
+            (DOWN, "pin_mismatch")
+        );
+    }
 }

@@ -31,6 +31,21 @@ pub use service::{
     RULE_REFUSED,
 };
 
+/// The client settings of the test hall's terminal (K220100001 at
+/// 长春市医保服务大厅, area 220100) talking to the centre at `url`: what
+/// the tests of the link, the outbox and the kiosk connect as.
+pub fn test_terminal(url: &str, timeout: Duration) -> kiosk_sync::ClientConfig {
+    kiosk_sync::ClientConfig {
+        base_url: url.to_string(),
+        terminal_id: "K220100001".into(),
+        terminal_name: "测试终端".into(),
+        area_code: "220100".into(),
+        institution_code: "H22010000001".into(),
+        institution_name: "长春市医保服务大厅".into(),
+        timeout,
+    }
+}
+
 /// A running central service on its own thread and runtime. Dropping it
 /// stops the server.
 pub struct CentralServer {

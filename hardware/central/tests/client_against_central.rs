@@ -11,7 +11,7 @@ use kiosk_central::{CentralServer, DemoData};
 use kiosk_core::clock::FixedClock;
 use kiosk_core::enrollment::{EnrollmentStatus, InsuranceType, PaymentStatus};
 use kiosk_core::identity::{Credential, IdDocumentKind};
-use kiosk_sync::{CentralClient, ClientConfig, Error};
+use kiosk_sync::{CentralClient, Error};
 
 fn clock() -> Arc<FixedClock> {
     Arc::new(FixedClock(
@@ -31,15 +31,7 @@ fn start() -> (CentralServer, CentralClient) {
 
 fn client_for(url: &str) -> CentralClient {
     CentralClient::new(
-        ClientConfig {
-            base_url: url.to_string(),
-            terminal_id: "K220100001".into(),
-            terminal_name: "测试终端".into(),
-            area_code: "220100".into(),
-            institution_code: "H22010000001".into(),
-            institution_name: "长春市医保服务大厅".into(),
-            timeout: Duration::from_secs(2),
-        },
+        kiosk_central::test_terminal(url, Duration::from_secs(2)),
         clock(),
     )
     .unwrap()

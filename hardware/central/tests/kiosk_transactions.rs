@@ -17,7 +17,7 @@ use kiosk_sync::transactions::{InfnoMap, Transaction};
 use kiosk_sync::wire::{
     CertificateIssueInput, CertificateVerifyInput, ContributionHistoryInput, FilingSubmitInput,
 };
-use kiosk_sync::{CentralClient, ClientConfig, Error};
+use kiosk_sync::{CentralClient, Error};
 use serde_json::json;
 
 fn clock() -> Arc<FixedClock> {
@@ -36,15 +36,7 @@ fn central(options: CentralOptions) -> CentralServer {
 
 fn client(url: &str, infno: InfnoMap) -> CentralClient {
     CentralClient::with_options(
-        ClientConfig {
-            base_url: url.to_string(),
-            terminal_id: "K220100001".into(),
-            terminal_name: "测试终端".into(),
-            area_code: "220100".into(),
-            institution_code: "H22010000001".into(),
-            institution_name: "长春市医保服务大厅".into(),
-            timeout: Duration::from_secs(5),
-        },
+        kiosk_central::test_terminal(url, Duration::from_secs(5)),
         clock(),
         ClientOptions {
             infno,
