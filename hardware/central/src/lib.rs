@@ -173,12 +173,21 @@ impl CentralServer {
         }
     }
 
-    /// TLS handshakes completed and failed since start.
+    /// TLS handshakes completed and failed (a TLS error: an alert from
+    /// the client, no client certificate, a protocol fault) since start.
     pub fn tls_handshakes(&self) -> (u64, u64) {
         (
             self.handshakes.completed.load(Ordering::Relaxed),
             self.handshakes.failed.load(Ordering::Relaxed),
         )
+    }
+
+    /// TLS handshakes the client gave up on by closing or resetting the
+    /// connection before the handshake finished. An HTTP client's
+    /// pool does this to a connection it opened speculatively, so a
+    /// healthy link may show some.
+    pub fn abandoned_tls_handshakes(&self) -> u64 {
+        self.handshakes.abandoned.load(Ordering::Relaxed)
     }
 
     /// Stops the server and waits for its thread.
@@ -201,6 +210,7 @@ impl CentralServer {
 struct TlsCounters {
     completed: AtomicU64,
     failed: AtomicU64,
+    abandoned: AtomicU64,
 }
 
 /// The accept loop of the TLS server: each connection's handshake (10 s
@@ -231,6 +241,18 @@ async fn serve_tls(
             let stream =
                 match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                     Ok(Ok(stream)) => stream,
+                    Ok(Err(e))
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+                        ) =>
+                    {
+                        // The client closed (or reset) before finishing: a
+                        // pooled connection it no longer needed, or a client
+                        // that refused our certificate without an alert.
+                        counters.abandoned.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
                     Ok(Err(e)) => {
                         counters.failed.fetch_add(1, Ordering::Relaxed);
                         tracing::info!("central TLS handshake failed: {e}");
