@@ -5,7 +5,11 @@
 //! skeleton ([`device_loop`]), the store, outbox and sync engine
 //! ([`backend`]), health reports ([`health`]), region profiles pushed by the
 //! centre ([`profiles`]), the automation API ([`automation`]), `kiosk sync`
-//! ([`synccmd`]) and the technicians' command-line tools ([`tools`]).
+//! ([`synccmd`]) and the technicians' command-line tools ([`tools`]);
+//! production mode and its start-up report ([`startup`]), the simulators
+//! of simulation mode ([`simulation`], feature `simulators`), the demo
+//! badge and out-of-service notices ([`status`]), systemd supervision
+//! ([`supervision`]) and clean shutdown on SIGTERM ([`shutdown`]).
 
 pub mod app;
 pub mod automation;
@@ -13,14 +17,20 @@ pub mod backend;
 pub mod config;
 pub mod controller;
 pub mod device_loop;
+pub mod display;
 pub mod error;
 pub mod filings;
 pub mod health;
 pub mod idreader;
 pub mod profiles;
 pub mod qrscanner;
+pub mod shutdown;
+pub mod simulation;
 pub mod spooler;
 pub mod sscardreader;
+pub mod startup;
+pub mod status;
+pub mod supervision;
 pub mod synccmd;
 pub mod tools;
 pub mod voice;

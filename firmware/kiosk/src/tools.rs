@@ -286,13 +286,20 @@ pub struct ReadCardArgs {
 /// Reads one social security card and prints it.
 pub fn read_card(args: &ReadCardArgs) -> Result<(), ToolFailure> {
     use crate::sscardreader::{COMMAND_TIMEOUT, ReaderSource, parse_vid_pid};
-    use kiosk_sim::sscard::{SimCcidReader, SsCardImage, SsCardSlot};
     let source = match (&args.sim_image, &args.usb) {
+        #[cfg(feature = "simulators")]
         (Some(path), _) => {
+            use kiosk_sim::sscard::{SimCcidReader, SsCardImage, SsCardSlot};
             let image = SsCardImage::load(path).map_err(|e| ToolFailure::Other(e.into()))?;
             let slot = SsCardSlot::new();
             slot.insert(image);
             ReaderSource::Sim(SimCcidReader::new(slot))
+        }
+        #[cfg(not(feature = "simulators"))]
+        (Some(_), _) => {
+            return Err(ToolFailure::Other(Error::NoSimulators(
+                "--sim-image needs a build with the simulators feature".into(),
+            )));
         }
         (None, Some(ids)) => ReaderSource::Usb(Some(parse_vid_pid(ids).ok_or_else(|| {
             ToolFailure::Other(Error::Config {
