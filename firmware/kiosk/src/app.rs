@@ -452,7 +452,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 started,
                 probe_printer: Box::new(move || match &uri {
                     Some(uri) => health::probe_printer(uri),
-                    None => health::DeviceHealth {
+                    None => kiosk_sync::wire::DeviceHealth {
                         device: "printer".into(),
                         state: health::DOWN.into(),
                         detail: "not configured".into(),

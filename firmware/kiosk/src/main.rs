@@ -70,14 +70,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("KIOSK_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
+    init_logs();
     let cli = Cli::parse();
     let config_file;
     let config = match load_config(cli.config.as_ref()) {
@@ -180,6 +173,32 @@ fn main() -> ExitCode {
                 _ => ExitCode::FAILURE,
             }
         }
+    }
+}
+
+/// Logs: to the journal when systemd connected the kiosk's output to it
+/// (`JOURNAL_STREAM`, the packaged service), with each event's fields as
+/// journal fields (the session's screen as the span field `journey`);
+/// else to stderr. Level from `KIOSK_LOG` (default `info`). Neither ever
+/// carries personal data.
+fn init_logs() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = || EnvFilter::try_from_env("KIOSK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let journald = std::env::var_os("JOURNAL_STREAM")
+        .and_then(|_| tracing_journald::layer().ok())
+        .map(|layer| layer.with_syslog_identifier("kiosk".into()));
+    match journald {
+        Some(layer) => tracing_subscriber::registry()
+            .with(filter())
+            .with(layer)
+            .init(),
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_target(false)
+            .init(),
     }
 }
 

@@ -123,8 +123,14 @@ pub fn on_signals(ui: UiHandle, supervisor: Supervisor) -> Result<SignalWatch, E
             }) {
                 tracing::warn!("maintenance screen not shown: {e}");
             }
-            if let Err(e) = slint::quit_event_loop() {
-                tracing::error!("UI event loop did not stop: {e}");
+            // On the UI thread, where the event loop lives.
+            let quit = slint::invoke_from_event_loop(|| {
+                if let Err(e) = slint::quit_event_loop() {
+                    tracing::error!("UI event loop did not stop: {e}");
+                }
+            });
+            if let Err(e) = quit {
+                tracing::error!("UI event loop not reached: {e}");
             }
         })?;
     Ok(SignalWatch { signalled })

@@ -1,11 +1,14 @@
-//! Production mode, end to end through the real `kiosk` binary: a
+//! Deploying on a kiosk, end to end through the real `kiosk` binary.
+//! Production mode: a
 //! configuration file means nothing is simulated; what is missing is a
 //! start-up report line (what, where, what to do) and either refuses
 //! start-up (the centre, the terminal's identity, an automation API without
 //! a token) or takes its part out of service while the rest runs; the demo
 //! badge shows in simulation only. Also: SIGTERM ends the kiosk cleanly
 //! within 5 s and the print job in flight is offered again at the next
-//! start; systemd's notify socket gets READY=1, STATUS= and WATCHDOG=1.
+//! start; systemd's notify socket gets READY=1, STATUS= and WATCHDOG=1;
+//! linuxkms without /dev/dri stops with a clear message; the in-app
+//! pinyin keyboard fills the address field by taps alone.
 //!
 //! The devices and the centre a production kiosk talks to here are
 //! started by the test (the same simulators and reference centre, on a
@@ -275,4 +278,95 @@ fn linuxkms_without_a_drm_device_stops_at_once_with_a_clear_message() {
     // Nothing was started before the display check.
     let stdout = std::fs::read_to_string(dir.path().join("out")).unwrap();
     assert!(!stdout.contains("automation API"), "{stdout}");
+}
+
+/// From the home screen to the filing form of 李秀兰 (simulation).
+fn open_filing_form(kiosk: &Kiosk) {
+    kiosk.wait_for_screen("home");
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("异地就医备案");
+    kiosk.wait_for_screen("filing-category");
+    kiosk.tap("异地长期居住人员");
+    kiosk.wait_for_screen("filing-form");
+}
+
+#[test]
+fn the_address_is_typed_on_the_in_app_pinyin_keyboard_by_taps_alone() {
+    let kiosk = Kiosk::start("");
+    open_filing_form(&kiosk);
+    kiosk.tap("键盘输入");
+    kiosk.wait_for_text("拼音输入：点字母拼写，再点选汉字");
+    // 海 (hai) from the candidates, then 口 (kou), then typed characters.
+    for letter in ["h", "a", "i"] {
+        kiosk.tap(letter);
+    }
+    kiosk.wait_for_text("hai");
+    kiosk.tap("海");
+    for letter in ["k", "o", "u"] {
+        kiosk.tap(letter);
+    }
+    kiosk.wait_for_text("kou");
+    kiosk.tap("口");
+    for key in ["市", "1", "号"] {
+        kiosk.tap(key);
+    }
+    kiosk.wait_for_text("海口市1号");
+    // 退格 removes the last character.
+    kiosk.tap("退格");
+    kiosk.wait_for_text("海口市1");
+    kiosk.tap("号");
+    kiosk.tap("完成输入");
+    // Back on the form: the session holds the address.
+    let form = kiosk.wait_for_action("下一步：阅读承诺书");
+    assert_eq!(form["screen"], "filing-form");
+    let shown = texts(&kiosk.wait_for_text("海口市1号"));
+    assert!(!shown.contains("拼音输入"), "the keyboard closed: {shown}");
+    // Opened again, it starts from the address, and 取消输入 keeps it.
+    kiosk.tap("键盘输入");
+    kiosk.wait_for_text("拼音输入");
+    kiosk.tap("清空");
+    kiosk.tap("取消输入");
+    kiosk.wait_for_action("键盘输入");
+    kiosk.wait_for_text("海口市1号");
+}
+
+#[test]
+#[ignore = "writes docs/screenshots/{demo-badge,keyboard,out-of-service}.png; run on demand"]
+fn deploy_screenshots() {
+    let docs = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    std::fs::write(docs.join("demo-badge.png"), kiosk.get_bytes("/v1/screenshot")).unwrap();
+    kiosk.remove_id_card_and_wait();
+    open_filing_form(&kiosk);
+    kiosk.tap("键盘输入");
+    for letter in ["h", "a", "i"] {
+        kiosk.tap(letter);
+    }
+    kiosk.tap("海");
+    for letter in ["k", "o", "u"] {
+        kiosk.tap(letter);
+    }
+    kiosk.tap("口");
+    kiosk.tap("市");
+    for letter in ["m", "e", "i"] {
+        kiosk.tap(letter);
+    }
+    kiosk.wait_for_text("mei");
+    std::fs::write(docs.join("keyboard.png"), kiosk.get_bytes("/v1/screenshot")).unwrap();
+    drop(kiosk);
+
+    let centre = centre();
+    let dir = tempfile::tempdir().unwrap();
+    let (_slot, _reader, reader_path) = id_reader(dir.path());
+    let config = production(
+        &format!("id_reader = \"{reader_path}\"\nss_card_reader = \"usb:ffff:fffe\""),
+        Some(&centre.url()),
+    );
+    let kiosk = Kiosk::start_with(dir, &config, &[], Some(TOKEN));
+    kiosk.wait_for_text("打印机暂停服务");
+    std::fs::write(docs.join("out-of-service.png"), kiosk.get_bytes("/v1/screenshot")).unwrap();
 }
