@@ -318,7 +318,7 @@ fn the_address_is_typed_on_the_in_app_pinyin_keyboard_by_taps_alone() {
     kiosk.tap("号");
     kiosk.tap("完成输入");
     // Back on the form: the session holds the address.
-    let form = kiosk.wait_for_action("下一步：阅读承诺书");
+    let form = kiosk.wait_for_action("键盘输入");
     assert_eq!(form["screen"], "filing-form");
     let shown = texts(&kiosk.wait_for_text("海口市1号"));
     assert!(!shown.contains("拼音输入"), "the keyboard closed: {shown}");

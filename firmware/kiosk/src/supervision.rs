@@ -45,9 +45,17 @@ impl Supervisor {
             return Supervisor::none();
         }
         let mut usec = 0;
-        let watchdog = sd_notify::watchdog_enabled(false, &mut usec)
-            .then(|| Duration::from_micros(usec))
-            .filter(|d| !d.is_zero());
+        let watchdog = if sd_notify::watchdog_enabled(false, &mut usec) {
+            Some(usec)
+        } else if std::env::var_os("WATCHDOG_PID").is_none() {
+            // As sd_watchdog_enabled(3): without WATCHDOG_PID the period is
+            // for this process (the crate insists on the PID).
+            std::env::var("WATCHDOG_USEC").ok().and_then(|v| v.parse().ok())
+        } else {
+            None
+        }
+        .map(Duration::from_micros)
+        .filter(|d| !d.is_zero());
         let sink: Sink = Arc::new(|states: &[NotifyState<'_>]| {
             if let Err(e) = sd_notify::notify(false, states) {
                 tracing::warn!("systemd notification failed: {e}");
