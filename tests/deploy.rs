@@ -121,10 +121,14 @@ fn production_without_a_centre_refuses_to_start_with_one_line_saying_what_to_do(
 
 #[test]
 fn production_with_the_automation_api_and_no_token_refuses_to_start() {
-    let config = production("", Some("http://127.0.0.1:9")).replace(&format!("token = \"{TOKEN}\"\n"), "");
+    let config =
+        production("", Some("http://127.0.0.1:9")).replace(&format!("token = \"{TOKEN}\"\n"), "");
     let (code, out) = run_to_exit(&config);
     assert_eq!(code, Some(78), "{out}");
-    assert!(out.contains("automation API enabled without a token"), "{out}");
+    assert!(
+        out.contains("automation API enabled without a token"),
+        "{out}"
+    );
     let config = production("", Some("http://127.0.0.1:9")).replace(TOKEN, "short");
     let (code, out) = run_to_exit(&config);
     assert_eq!(code, Some(78), "{out}");
@@ -164,7 +168,10 @@ fn production_without_a_printer_runs_the_queries_and_tells_the_citizen_to_go_to_
     // The home screen says what is out of service; no demo badge.
     let home = kiosk.wait_for_screen("home");
     let shown = texts(&home);
-    assert!(shown.contains("打印机暂停服务，请到窗口办理打印"), "{shown}");
+    assert!(
+        shown.contains("打印机暂停服务，请到窗口办理打印"),
+        "{shown}"
+    );
     assert!(shown.contains("扫码器暂停服务"), "{shown}");
     assert!(!shown.contains(BADGE), "{shown}");
     // Nothing is simulated: the simulators' endpoints are not there.
@@ -211,7 +218,11 @@ fn sigterm_stops_the_kiosk_within_5_s_and_the_job_in_flight_is_offered_again() {
 
     let kiosk = Kiosk::start_in(dir, "");
     let offered = kiosk.wait_for_screen("recover-prints");
-    assert!(texts(&offered).contains("业务办理单"), "{}", texts(&offered));
+    assert!(
+        texts(&offered).contains("业务办理单"),
+        "{}",
+        texts(&offered)
+    );
 }
 
 #[test]
@@ -231,13 +242,21 @@ fn systemd_gets_ready_status_and_watchdog_pings_on_its_socket() {
     let mut messages = Vec::new();
     let mut buf = [0u8; 4096];
     let deadline = Instant::now() + WAIT;
-    while messages.iter().filter(|m: &&String| m.contains("WATCHDOG=1")).count() < 3 {
+    while messages
+        .iter()
+        .filter(|m: &&String| m.contains("WATCHDOG=1"))
+        .count()
+        < 3
+    {
         assert!(Instant::now() < deadline, "{messages:?}");
         let n = socket.recv(&mut buf).unwrap();
         messages.push(String::from_utf8_lossy(&buf[..n]).to_string());
     }
     let ready = messages.iter().position(|m| m.contains("READY=1")).unwrap();
-    let first_ping = messages.iter().position(|m| m.contains("WATCHDOG=1")).unwrap();
+    let first_ping = messages
+        .iter()
+        .position(|m| m.contains("WATCHDOG=1"))
+        .unwrap();
     assert!(ready < first_ping, "{messages:?}");
     assert!(messages[ready].contains("STATUS=ready"), "{messages:?}");
     let (code, _, _) = kiosk.terminate();
@@ -274,7 +293,10 @@ fn linuxkms_without_a_drm_device_stops_at_once_with_a_clear_message() {
     assert!(started.elapsed() < WAIT);
     assert_ne!(code, Some(0));
     let stderr = std::fs::read_to_string(dir.path().join("err")).unwrap();
-    assert!(stderr.contains("linuxkms: no DRM/KMS device in /dev/dri"), "{stderr}");
+    assert!(
+        stderr.contains("linuxkms: no DRM/KMS device in /dev/dri"),
+        "{stderr}"
+    );
     // Nothing was started before the display check.
     let stdout = std::fs::read_to_string(dir.path().join("out")).unwrap();
     assert!(!stdout.contains("automation API"), "{stdout}");
@@ -339,7 +361,11 @@ fn deploy_screenshots() {
     kiosk.wait_for_screen("home");
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
-    std::fs::write(docs.join("demo-badge.png"), kiosk.get_bytes("/v1/screenshot")).unwrap();
+    std::fs::write(
+        docs.join("demo-badge.png"),
+        kiosk.get_bytes("/v1/screenshot"),
+    )
+    .unwrap();
     kiosk.remove_id_card_and_wait();
     open_filing_form(&kiosk);
     kiosk.tap("键盘输入");
@@ -368,5 +394,9 @@ fn deploy_screenshots() {
     );
     let kiosk = Kiosk::start_with(dir, &config, &[], Some(TOKEN));
     kiosk.wait_for_text("打印机暂停服务");
-    std::fs::write(docs.join("out-of-service.png"), kiosk.get_bytes("/v1/screenshot")).unwrap();
+    std::fs::write(
+        docs.join("out-of-service.png"),
+        kiosk.get_bytes("/v1/screenshot"),
+    )
+    .unwrap();
 }

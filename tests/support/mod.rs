@@ -144,7 +144,10 @@ impl Kiosk {
             if let Some(status) = self.child.try_wait().unwrap() {
                 break status.code();
             }
-            assert!(sent.elapsed() < WAIT, "the kiosk did not exit after SIGTERM");
+            assert!(
+                sent.elapsed() < WAIT,
+                "the kiosk did not exit after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         let took = sent.elapsed();

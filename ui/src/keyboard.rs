@@ -28,7 +28,8 @@ const MAX_LETTERS: usize = 6;
 
 /// Characters an address needs most: first among their syllable's
 /// candidates.
-const ADDRESS_CHARS: &str = "省市县区镇乡村路号楼单元室街道巷弄栋幢层组社屯里庄园小苑府城东西南北中";
+const ADDRESS_CHARS: &str =
+    "省市县区镇乡村路号楼单元室街道巷弄栋幢层组社屯里庄园小苑府城东西南北中";
 
 /// Syllable (plain letters, ü as v) → characters, most common first.
 fn table() -> &'static BTreeMap<String, Vec<char>> {
@@ -231,6 +232,7 @@ pub fn close(window: &KioskWindow) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use slint::Model;
 
     #[test]
     fn address_characters_lead_their_syllable_then_common_ones() {

@@ -26,9 +26,9 @@ use crate::health::{self, DeviceBoard, HealthSettings};
 use crate::idreader::{self, ReaderSettings};
 use crate::profiles::{self, Pushed};
 use crate::qrscanner::{self, ScannerSettings};
+use crate::shutdown::DeviceLoops;
 use crate::simulation::Simulation;
 use crate::sscardreader::{self, ReaderSource, SsCardSettings};
-use crate::shutdown::DeviceLoops;
 use crate::startup::{self, Mode, StartupReport};
 use crate::supervision::{self, Supervisor};
 
@@ -501,11 +501,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
 
     // What the screen says about the kiosk itself: the demo badge in
     // simulation, the parts out of service on the home screen.
-    crate::status::apply(
-        &window,
-        simulating,
-        &out_of_service.notices(),
-    );
+    crate::status::apply(&window, simulating, &out_of_service.notices());
     // SIGTERM / SIGINT: the maintenance screen, then the event loop ends
     // and the shutdown below runs (bounded).
     let signals = crate::shutdown::on_signals(ui.clone(), supervisor.clone())?;
@@ -516,11 +512,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         started.elapsed().as_millis()
     );
     supervisor.ready(&report.status());
-    let _watchdog = supervision::spawn_watchdog(
-        supervisor.clone(),
-        health.clone(),
-        report.status(),
-    )?;
+    let _watchdog =
+        supervision::spawn_watchdog(supervisor.clone(), health.clone(), report.status())?;
     let result = slint::run_event_loop_until_quit().map_err(kiosk_ui::Error::from);
     // Shutdown: devices closed, the spooler records its job in flight,
     // the engine stops after its current cycle (every store write is one

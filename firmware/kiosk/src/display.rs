@@ -119,7 +119,11 @@ pub fn decide(
 }
 
 /// Installs the chosen display platform; returns what it printed.
-pub fn install(config: &Config, headless_flag: bool, size: slint::PhysicalSize) -> Result<String, Error> {
+pub fn install(
+    config: &Config,
+    headless_flag: bool,
+    size: slint::PhysicalSize,
+) -> Result<String, Error> {
     let has_display_server =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let selected = decide(
@@ -169,7 +173,9 @@ pub fn rotation_exec(config: &Config) -> Option<std::process::Command> {
     }
     let exe = std::env::current_exe().ok()?;
     let mut command = std::process::Command::new(exe);
-    command.args(std::env::args_os().skip(1)).env(ROTATION_ENV, wanted);
+    command
+        .args(std::env::args_os().skip(1))
+        .env(ROTATION_ENV, wanted);
     Some(command)
 }
 
@@ -201,9 +207,18 @@ mod tests {
     #[test]
     fn auto_is_a_window_with_a_display_server_else_headless() {
         let dri = Path::new("/nonexistent");
-        assert_eq!(decide(Backend::Auto, false, true, dri).unwrap(), Selected::Slint("winit"));
-        assert_eq!(decide(Backend::Auto, false, false, dri).unwrap(), Selected::Headless);
-        assert_eq!(decide(Backend::LinuxKms, true, false, dri).unwrap(), Selected::Headless);
+        assert_eq!(
+            decide(Backend::Auto, false, true, dri).unwrap(),
+            Selected::Slint("winit")
+        );
+        assert_eq!(
+            decide(Backend::Auto, false, false, dri).unwrap(),
+            Selected::Headless
+        );
+        assert_eq!(
+            decide(Backend::LinuxKms, true, false, dri).unwrap(),
+            Selected::Headless
+        );
         assert!(decide(Backend::Winit, false, false, dri).is_err());
     }
 
@@ -237,7 +252,10 @@ mod tests {
             config.ui.backend = "linuxkms".into();
             let command = rotation_exec(&config).unwrap();
             let env: Vec<_> = command.get_envs().collect();
-            assert!(env.iter().any(|(k, v)| *k == ROTATION_ENV && v.is_some_and(|v| v == "90")));
+            assert!(
+                env.iter()
+                    .any(|(k, v)| *k == ROTATION_ENV && v.is_some_and(|v| v == "90"))
+            );
         }
     }
 }

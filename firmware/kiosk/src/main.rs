@@ -142,7 +142,10 @@ fn main() -> ExitCode {
         // linuxkms reads its rotation from the environment: start again
         // with it set (same process id, so systemd still supervises it).
         let error = std::os::unix::process::CommandExt::exec(&mut command);
-        eprintln!("kiosk: cannot restart with {}: {error}", kiosk::display::ROTATION_ENV);
+        eprintln!(
+            "kiosk: cannot restart with {}: {error}",
+            kiosk::display::ROTATION_ENV
+        );
         return ExitCode::FAILURE;
     }
     let result = match cli.command {
@@ -167,9 +170,9 @@ fn main() -> ExitCode {
                 // EX_CONFIG: the unit's RestartPreventExitStatus= keeps
                 // systemd from restarting a kiosk that cannot start as
                 // configured.
-                kiosk::Error::Refused(_) | kiosk::Error::Config { .. } | kiosk::Error::NoSimulators(_) => {
-                    ExitCode::from(78)
-                }
+                kiosk::Error::Refused(_)
+                | kiosk::Error::Config { .. }
+                | kiosk::Error::NoSimulators(_) => ExitCode::from(78),
                 _ => ExitCode::FAILURE,
             }
         }

@@ -103,8 +103,7 @@ impl SignalWatch {
 /// tells systemd (`STOPPING=1`), shows 终端维护中, ends the UI event loop
 /// and arms the [`GRACE`] deadline.
 pub fn on_signals(ui: UiHandle, supervisor: Supervisor) -> Result<SignalWatch, Error> {
-    let mut signals =
-        Signals::new([SIGTERM, SIGINT]).map_err(|e| Error::Signals(e.to_string()))?;
+    let mut signals = Signals::new([SIGTERM, SIGINT]).map_err(|e| Error::Signals(e.to_string()))?;
     let signalled = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&signalled);
     std::thread::Builder::new()

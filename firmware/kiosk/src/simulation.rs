@@ -99,7 +99,11 @@ mod enabled {
         }
 
         /// Starts the simulated printer; returns its URI.
-        pub fn printer(&mut self, paper: Paper, receipts: Option<PathBuf>) -> Result<String, Error> {
+        pub fn printer(
+            &mut self,
+            paper: Paper,
+            receipts: Option<PathBuf>,
+        ) -> Result<String, Error> {
             let out_dir = receipts.unwrap_or_else(|| std::env::temp_dir().join("kiosk-receipts"));
             std::fs::create_dir_all(&out_dir)?;
             let handle = PrinterSim::start(PrinterSimConfig {

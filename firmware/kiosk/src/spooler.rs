@@ -118,7 +118,10 @@ pub fn run<S: JournalStore + Send>(
             }
             Some(Request::Shutdown(done)) => {
                 if let Some(id) = current {
-                    tracing::warn!(job = id, "shutdown: print job interrupted, offered again at the next start");
+                    tracing::warn!(
+                        job = id,
+                        "shutdown: print job interrupted, offered again at the next start"
+                    );
                 }
                 let _ = done.send(());
                 return;

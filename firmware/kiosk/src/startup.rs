@@ -99,7 +99,12 @@ pub struct Problem {
 
 impl Problem {
     /// A problem that refuses start-up.
-    pub fn fatal(part: Part, what: impl Into<String>, where_: impl Into<String>, todo: impl Into<String>) -> Problem {
+    pub fn fatal(
+        part: Part,
+        what: impl Into<String>,
+        where_: impl Into<String>,
+        todo: impl Into<String>,
+    ) -> Problem {
         Problem {
             what: what.into(),
             where_: where_.into(),
@@ -111,7 +116,12 @@ impl Problem {
     }
 
     /// A problem the kiosk runs with.
-    pub fn degraded(part: Part, what: impl Into<String>, where_: impl Into<String>, todo: impl Into<String>) -> Problem {
+    pub fn degraded(
+        part: Part,
+        what: impl Into<String>,
+        where_: impl Into<String>,
+        todo: impl Into<String>,
+    ) -> Problem {
         Problem {
             severity: Severity::Degraded,
             ..Problem::fatal(part, what, where_, todo)
@@ -131,7 +141,11 @@ impl fmt::Display for Problem {
             Severity::Fatal => "error",
             Severity::Degraded => "problem",
         };
-        write!(f, "{level}: {} — {} — {}", self.what, self.where_, self.todo)
+        write!(
+            f,
+            "{level}: {} — {} — {}",
+            self.what, self.where_, self.todo
+        )
     }
 }
 
@@ -228,10 +242,30 @@ pub fn check_production(config: &Config, file: &Path) -> StartupReport {
     let file = file.display();
     let d = &config.devices;
     let devices: [(Part, &str, &Option<String>, &str); 4] = [
-        (Part::IdCardReader, "id_reader", &d.id_reader, "\"/dev/kiosk/id-reader\""),
-        (Part::SsCardReader, "ss_card_reader", &d.ss_card_reader, "\"usb\" or \"usb:VID:PID\""),
-        (Part::QrScanner, "scanner", &d.scanner, "\"/dev/kiosk/qr-scanner\""),
-        (Part::Printer, "printer", &d.printer, "\"usb://VID:PID\", \"tcp://HOST:9100\" or \"serial:///dev/kiosk/printer?baud=115200\""),
+        (
+            Part::IdCardReader,
+            "id_reader",
+            &d.id_reader,
+            "\"/dev/kiosk/id-reader\"",
+        ),
+        (
+            Part::SsCardReader,
+            "ss_card_reader",
+            &d.ss_card_reader,
+            "\"usb\" or \"usb:VID:PID\"",
+        ),
+        (
+            Part::QrScanner,
+            "scanner",
+            &d.scanner,
+            "\"/dev/kiosk/qr-scanner\"",
+        ),
+        (
+            Part::Printer,
+            "printer",
+            &d.printer,
+            "\"usb://VID:PID\", \"tcp://HOST:9100\" or \"serial:///dev/kiosk/printer?baud=115200\"",
+        ),
     ];
     for (part, key, setting, example) in devices {
         match setting {
@@ -291,7 +325,9 @@ fn check_automation(config: &Config, file: &str) -> Option<Problem> {
             Part::Automation,
             "automation API token too short",
             format!("[automation] token in {file}"),
-            format!("use at least {MIN_TOKEN_CHARS} random characters (e.g. openssl rand -hex 16), or set enabled = false"),
+            format!(
+                "use at least {MIN_TOKEN_CHARS} random characters (e.g. openssl rand -hex 16), or set enabled = false"
+            ),
         )),
         None => Some(Problem::fatal(
             Part::Automation,
@@ -327,7 +363,10 @@ mod tests {
         printer = \"tcp://127.0.0.1:9100\"\n[central]\nurl = \"https://fsi.example.gov.cn\"\n";
 
     fn report(text: &str) -> StartupReport {
-        check_production(&toml::from_str(text).unwrap(), Path::new("/etc/kiosk/kiosk.toml"))
+        check_production(
+            &toml::from_str(text).unwrap(),
+            Path::new("/etc/kiosk/kiosk.toml"),
+        )
     }
 
     #[test]
@@ -345,18 +384,27 @@ mod tests {
         assert_eq!(r.problems().len(), 1);
         let line = r.problems()[0].to_string();
         assert!(line.contains("printer not configured"), "{line}");
-        assert!(line.contains("[devices] printer in /etc/kiosk/kiosk.toml"), "{line}");
+        assert!(
+            line.contains("[devices] printer in /etc/kiosk/kiosk.toml"),
+            "{line}"
+        );
         assert!(line.contains("set printer = "), "{line}");
         let out = r.out_of_service();
         assert!(out.has(Part::Printer));
         assert!(!out.has(Part::IdCardReader));
-        assert_eq!(out.notices(), vec!["打印机暂停服务，请到窗口办理打印".to_string()]);
+        assert_eq!(
+            out.notices(),
+            vec!["打印机暂停服务，请到窗口办理打印".to_string()]
+        );
         assert!(r.status().contains("printer not configured"));
     }
 
     #[test]
     fn a_configured_device_that_is_absent_is_reported_but_kept() {
-        let r = report(&FULL.replace("scanner = \"/dev/null\"", "scanner = \"/dev/kiosk/no-such-scanner\""));
+        let r = report(&FULL.replace(
+            "scanner = \"/dev/null\"",
+            "scanner = \"/dev/kiosk/no-such-scanner\"",
+        ));
         assert_eq!(r.problems().len(), 1);
         assert_eq!(r.problems()[0].what, "QR scanner not found");
         assert_eq!(r.problems()[0].where_, "/dev/kiosk/no-such-scanner");
@@ -375,11 +423,17 @@ mod tests {
 
     #[test]
     fn the_automation_api_needs_a_long_token_in_production() {
-        assert!(report(&format!("{FULL}[automation]\nenabled = false\n")).problems().is_empty());
+        assert!(
+            report(&format!("{FULL}[automation]\nenabled = false\n"))
+                .problems()
+                .is_empty()
+        );
         let r = report(&format!("{FULL}[automation]\nenabled = true\n"));
         assert!(r.is_fatal());
         assert!(r.problems()[0].what.contains("without a token"));
-        let r = report(&format!("{FULL}[automation]\nenabled = true\ntoken = \"short\"\n"));
+        let r = report(&format!(
+            "{FULL}[automation]\nenabled = true\ntoken = \"short\"\n"
+        ));
         assert!(r.is_fatal());
         let r = report(&format!(
             "{FULL}[automation]\nenabled = true\ntoken = \"0123456789abcdef\"\n"

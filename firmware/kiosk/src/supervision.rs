@@ -50,7 +50,9 @@ impl Supervisor {
         } else if std::env::var_os("WATCHDOG_PID").is_none() {
             // As sd_watchdog_enabled(3): without WATCHDOG_PID the period is
             // for this process (the crate insists on the PID).
-            std::env::var("WATCHDOG_USEC").ok().and_then(|v| v.parse().ok())
+            std::env::var("WATCHDOG_USEC")
+                .ok()
+                .and_then(|v| v.parse().ok())
         } else {
             None
         }
@@ -336,7 +338,11 @@ mod tests {
     }
 
     fn pings(sent: &Arc<Mutex<Vec<String>>>) -> usize {
-        sent.lock().unwrap().iter().filter(|s| *s == "WATCHDOG=1").count()
+        sent.lock()
+            .unwrap()
+            .iter()
+            .filter(|s| *s == "WATCHDOG=1")
+            .count()
     }
 
     #[test]
@@ -384,19 +390,32 @@ mod tests {
             rounds.push((pinged, !beats.stalled(Instant::now()).is_empty()));
             rounds.len() < 40
         };
-        watch(&supervisor, Duration::from_millis(10), &post_beat, &ui_last, &beats, || {
-            "ready".to_string()
-        });
+        watch(
+            &supervisor,
+            Duration::from_millis(10),
+            &post_beat,
+            &ui_last,
+            &beats,
+            || "ready".to_string(),
+        );
         let rounds = rounds.into_inner().unwrap();
         let first_stalled = rounds.iter().position(|(_, stalled)| *stalled).unwrap();
         let pinged_by_then = rounds[first_stalled].0;
-        assert!(pinged_by_then >= 1, "pinged while the poll kept its promise");
+        assert!(
+            pinged_by_then >= 1,
+            "pinged while the poll kept its promise"
+        );
         assert_eq!(
             rounds.last().unwrap().0,
             pinged_by_then,
             "no ping once the device loop was stuck: {rounds:?}"
         );
-        assert!(sent.lock().unwrap().iter().any(|s| s == "STATUS=hung: stuck"));
+        assert!(
+            sent.lock()
+                .unwrap()
+                .iter()
+                .any(|s| s == "STATUS=hung: stuck")
+        );
         assert_eq!(beats.stalled(Instant::now()), vec!["stuck"]);
         // Unstuck: the loop moves on and the promise is kept again.
         release_tx.send(()).unwrap();
@@ -406,7 +425,11 @@ mod tests {
         stop_handle.stop();
         device_thread.join().unwrap();
         // A loop that ended is no longer watched.
-        assert!(beats.stalled(Instant::now() + Duration::from_secs(60)).is_empty());
+        assert!(
+            beats
+                .stalled(Instant::now() + Duration::from_secs(60))
+                .is_empty()
+        );
     }
 
     #[test]
@@ -429,13 +452,20 @@ mod tests {
             *ui_last.lock().unwrap() = Instant::now();
             rounds.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 3
         };
-        watch(&supervisor, Duration::from_millis(10), &post_beat, &ui_last, &beats, || {
-            "degraded: printer not configured".to_string()
-        });
+        watch(
+            &supervisor,
+            Duration::from_millis(10),
+            &post_beat,
+            &ui_last,
+            &beats,
+            || "degraded: printer not configured".to_string(),
+        );
         let sent = sent.lock().unwrap();
         assert_eq!(sent.iter().filter(|s| *s == "WATCHDOG=1").count(), 4);
         assert_eq!(
-            sent.iter().filter(|s| s.starts_with("STATUS=")).collect::<Vec<_>>(),
+            sent.iter()
+                .filter(|s| s.starts_with("STATUS="))
+                .collect::<Vec<_>>(),
             vec!["STATUS=degraded: printer not configured"]
         );
     }

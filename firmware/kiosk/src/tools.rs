@@ -415,8 +415,7 @@ pub fn doctor(config: &Config, as_json: bool) -> bool {
         device,
         at: "simulated".into(),
         state: "simulated",
-        detail: "not configured: simulated in simulation mode, out of service in production"
-            .into(),
+        detail: "not configured: simulated in simulation mode, out of service in production".into(),
     };
     reports.push(match &d.id_reader {
         None => simulated("id_card_reader"),
