@@ -40,8 +40,28 @@ impl Kiosk {
     /// [`Kiosk::stop`]): the same store, so a restart sees what the
     /// earlier run kept.
     pub fn start_in(dir: tempfile::TempDir, config: &str) -> Kiosk {
+        Kiosk::start_with(dir, config, &[], None)
+    }
+
+    /// As [`Kiosk::start_in`], with extra environment variables and the
+    /// automation API's token (sent with every request). A `config` that
+    /// says `[simulation]` itself is used as it is (`enabled = false`:
+    /// production mode).
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        config: &str,
+        env: &[(&str, &str)],
+        token: Option<&str>,
+    ) -> Kiosk {
         kiosk_sync::link::install_crypto_provider();
         let config_path = dir.path().join("kiosk.toml");
+        // A configuration file means production mode; these kiosks
+        // simulate what their file leaves out.
+        let config = if config.contains("[simulation]") {
+            config.to_string()
+        } else {
+            format!("{config}\n[simulation]\nenabled = true\n")
+        };
         std::fs::write(&config_path, config).unwrap();
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path).unwrap();
@@ -55,6 +75,7 @@ impl Kiosk {
             .arg(dir.path().join("receipts"))
             .env("KIOSK_LOG", "debug")
             .env("XDG_DATA_HOME", dir.path().join("data"))
+            .envs(env.iter().copied())
             .current_dir(dir.path())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -92,9 +113,48 @@ impl Kiosk {
             dir,
             http: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(10))
+                .default_headers(
+                    token
+                        .map(|t| {
+                            let mut headers = reqwest::header::HeaderMap::new();
+                            headers.insert(
+                                reqwest::header::AUTHORIZATION,
+                                format!("Bearer {t}").parse().unwrap(),
+                            );
+                            headers
+                        })
+                        .unwrap_or_default(),
+                )
                 .build()
                 .unwrap(),
         }
+    }
+
+    /// Sends SIGTERM (what `systemctl stop` does) and waits (bounded) for
+    /// the kiosk to exit: its exit code, how long it took, and its
+    /// directory for [`Kiosk::start_in`].
+    pub fn terminate(mut self) -> (Option<i32>, Duration, tempfile::TempDir) {
+        let pid = self.child.id().to_string();
+        let sent = Instant::now();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {pid}");
+        let code = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status.code();
+            }
+            assert!(
+                sent.elapsed() < WAIT,
+                "the kiosk did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let took = sent.elapsed();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        drop(self);
+        (code, took, dir)
     }
 
     /// Kills the kiosk (as a power cut would) and hands back its

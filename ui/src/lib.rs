@@ -13,6 +13,7 @@ pub use generated::*;
 
 pub mod error;
 pub mod headless;
+pub mod keyboard;
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -109,6 +110,9 @@ pub fn apply_chrome(window: &KioskWindow, chrome: &Chrome) {
 /// Shows a view. Call on the UI thread.
 pub fn apply_view(window: &KioskWindow, view: &View) {
     let screen_changed = window.get_screen().as_str() != view.screen.id();
+    if screen_changed {
+        keyboard::close(window);
+    }
     window.set_screen(view.screen.id().into());
     window.set_title_text(view.title.as_str().into());
     window.set_message(view.message.as_str().into());
@@ -446,6 +450,7 @@ pub fn handle_presentation_action(window: &KioskWindow, id: &str) -> bool {
             show_page(window, 0);
         }
         "scroll" => {}
+        _ if keyboard::handle(window, id) => {}
         _ => return false,
     }
     true

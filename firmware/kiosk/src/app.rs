@@ -3,19 +3,14 @@
 //! central-service client, the session loop, the automation API and the
 //! UI, and runs the UI event loop on the main thread.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kiosk_central::{CentralServer, DemoData};
 use kiosk_core::clock::Clock;
 use kiosk_core::region::RegionProfile;
 use kiosk_core::session::{Action, Event, Session, SessionConfig, TerminalInfo};
 use kiosk_drivers::printer::Paper;
-use kiosk_sim::idcard::{CardSlot, IdReaderSim, IdReaderSimHandle};
-use kiosk_sim::printer::{PaperWidth, PrinterSim, PrinterSimConfig, PrinterSimHandle};
-use kiosk_sim::scanner::{ScannerSim, ScannerSimHandle};
-use kiosk_sim::sscard::{SimCcidReader, SsCardSlot};
 use kiosk_sync::CentralClient;
 use kiosk_sync::clock::SystemClock;
 use kiosk_ui::{Chrome, KioskWindow, Orientation, UiHandle};
@@ -26,13 +21,17 @@ use crate::backend::{self, Backend, StorePaths};
 use crate::centrallink;
 use crate::config::Config;
 use crate::controller::Controller;
-use crate::device_loop::{DeviceHealth, Stop};
+use crate::device_loop::DeviceHealth;
 use crate::error::Error;
 use crate::health::{self, DeviceBoard, HealthSettings};
 use crate::idreader::{self, ReaderSettings};
 use crate::profiles::{self, Pushed};
 use crate::qrscanner::{self, ScannerSettings};
+use crate::shutdown::DeviceLoops;
+use crate::simulation::Simulation;
 use crate::sscardreader::{self, ReaderSource, SsCardSettings};
+use crate::startup::{self, Mode, StartupReport};
+use crate::supervision::{self, Supervisor};
 
 /// How the kiosk was asked to run.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +44,9 @@ pub struct RunOptions {
     pub printer: Option<String>,
     /// Directory for the simulated printer's receipts.
     pub receipts_dir: Option<PathBuf>,
+    /// The configuration file the kiosk was started with (`None`: none,
+    /// simulation mode).
+    pub config_file: Option<PathBuf>,
 }
 
 /// The built-in region profiles, so the kiosk starts with no files around it.
@@ -90,85 +92,46 @@ pub fn load_region(config: &Config) -> Result<RegionProfile, Error> {
     }
 }
 
-/// Simulators started because their device or service is not configured.
-/// They live as long as the kiosk.
-struct Simulation {
-    id_reader: Option<Arc<IdReaderSimHandle>>,
-    id_card_slot: Option<CardSlot>,
-    printer: Option<Arc<PrinterSimHandle>>,
-    central: Option<CentralServer>,
-    ss_card_reader: Option<SimCcidReader>,
-    scanner: Option<Arc<ScannerSimHandle>>,
-    /// Last, so that it goes after the simulators that link into it.
-    links: Option<SimLinks>,
-}
-
-impl Simulation {
-    /// The directory of stable names for simulated serial devices, made
-    /// on first use.
-    fn links(&mut self) -> Result<PathBuf, Error> {
-        if let Some(links) = &self.links {
-            return Ok(links.0.clone());
-        }
-        let links = SimLinks::create()?;
-        let dir = links.0.clone();
-        self.links = Some(links);
-        Ok(dir)
-    }
-}
-
-/// A directory of symlinks, one per simulated serial device
-/// (`$TMPDIR/kiosk-sim-<pid>/id-card-reader` → `/dev/pts/N`): the stable
-/// path the device loop opens, as `/dev/serial/by-id/…` is for a real
-/// reader. Unplugging a simulator removes its link and re-plugging points
-/// it at a new pty, so the loop finds the device again without being told.
-/// Removed when the kiosk exits; directories of kiosks that were killed are
-/// swept at the next start.
-struct SimLinks(PathBuf);
-
-const SIM_LINKS_PREFIX: &str = "kiosk-sim-";
-
-impl SimLinks {
-    fn create() -> Result<SimLinks, Error> {
-        let base = std::env::temp_dir();
-        sweep_stale_sim_links(&base);
-        let dir = base.join(format!("{SIM_LINKS_PREFIX}{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        Ok(SimLinks(dir))
-    }
-}
-
-impl Drop for SimLinks {
-    fn drop(&mut self) {
-        // Only symlinks in there; `remove_dir_all` does not follow them.
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Removes `kiosk-sim-<pid>` directories whose process is gone.
-fn sweep_stale_sim_links(base: &Path) {
-    let Ok(entries) = std::fs::read_dir(base) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(SIM_LINKS_PREFIX))
-            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir && !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
 /// Runs the kiosk until the window is closed or the process is stopped.
 pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let started = Instant::now();
+    // Production or simulation, and what production finds missing: before
+    // anything starts, so a refused start-up touches nothing.
+    let mode = Mode::of(&config, options.config_file.as_deref());
+    let report = match (mode, &options.config_file) {
+        (Mode::Production, Some(file)) => startup::check_production(&config, file),
+        _ if !startup::HAS_SIMULATORS => {
+            return Err(Error::NoSimulators(
+                "this build has no simulators: start it with --config FILE (production mode, \
+                 every device and the centre configured; see /etc/kiosk/kiosk.toml)"
+                    .into(),
+            ));
+        }
+        _ => StartupReport::default(),
+    };
+    match mode {
+        Mode::Production => println!("kiosk: production mode"),
+        Mode::Simulation => {
+            println!("kiosk: simulation mode for every device or service not configured")
+        }
+    }
+    report.print();
+    if report.is_fatal() {
+        return Err(Error::Refused(report.problems().len()));
+    }
+    let out_of_service = report.out_of_service();
+    let simulating = mode == Mode::Simulation;
+    let supervisor = Supervisor::from_env();
+    supervisor.status(&report.status());
+    // The display next: a kiosk that cannot draw stops here, saying why.
+    crate::display::check_rotation(&config)?;
+    let orientation = if config.ui.orientation == "landscape" {
+        Orientation::Landscape
+    } else {
+        Orientation::Portrait
+    };
+    let display = crate::display::install(&config, options.headless, orientation.size())?;
+    println!("kiosk: display: {display}");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // A configured centre's link first: certificates, keys and URL that
     // cannot work stop start-up before any journey or device starts.
@@ -193,19 +156,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         paths.key_file.display()
     );
     let (region, pushed) = profiles::with_pushed(&store, load_region(&config)?);
-    let mut sim = Simulation {
-        id_reader: None,
-        id_card_slot: None,
-        printer: None,
-        central: None,
-        ss_card_reader: None,
-        scanner: None,
-        links: None,
-    };
-    let simulated = config.simulates_anything();
-    if simulated {
-        println!("kiosk: simulation mode for every device or service not configured");
-    }
+    let mut sim = Simulation::default();
     println!(
         "kiosk: region {} ({}), profile version {}{}",
         region.name(),
@@ -220,21 +171,12 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let board = DeviceBoard::new();
 
     // ID card reader.
+    // In production a part that is not configured is out of service
+    // (`None`): never simulated.
     let reader_path = match &config.devices.id_reader {
-        Some(path) => path.clone(),
-        None => {
-            let slot = CardSlot::new();
-            let link = sim.links()?.join("id-card-reader");
-            let handle = IdReaderSim::spawn(slot.clone(), Some(&link))?;
-            let path = link.display().to_string();
-            println!(
-                "kiosk: ID card reader: simulated on {path} -> {}",
-                handle.path().display()
-            );
-            sim.id_card_slot = Some(slot);
-            sim.id_reader = Some(Arc::new(handle));
-            path
-        }
+        Some(path) => Some(path.clone()),
+        None if simulating => Some(sim.id_reader()?),
+        None => None,
     };
 
     // Social security card reader.
@@ -247,33 +189,20 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 ),
             })?;
             println!("kiosk: social security card reader: {source:?}");
-            source
+            Some(source)
         }
-        None => {
-            let reader = SimCcidReader::new(SsCardSlot::new());
-            println!("kiosk: social security card reader: simulated (CCID)");
-            sim.ss_card_reader = Some(reader.clone());
-            ReaderSource::Sim(reader)
-        }
+        None if simulating => Some(sim.ss_card_reader()?),
+        None => None,
     };
 
     // QR scanner.
     let scanner_path = match &config.devices.scanner {
         Some(path) => {
             println!("kiosk: QR scanner: {path}");
-            path.clone()
+            Some(path.clone())
         }
-        None => {
-            let link = sim.links()?.join("qr-scanner");
-            let handle = ScannerSim::spawn(Some(&link))?;
-            let path = link.display().to_string();
-            println!(
-                "kiosk: QR scanner: simulated on {path} -> {}",
-                handle.path().display()
-            );
-            sim.scanner = Some(Arc::new(handle));
-            path
-        }
+        None if simulating => Some(sim.scanner()?),
+        None => None,
     };
 
     // Printer.
@@ -285,30 +214,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let printer_uri = match options.printer.clone().or(config.devices.printer.clone()) {
         Some(uri) => {
             println!("kiosk: printer: {uri}");
-            uri
+            Some(uri)
         }
-        None => {
-            let out_dir = options
-                .receipts_dir
-                .clone()
-                .unwrap_or_else(|| std::env::temp_dir().join("kiosk-receipts"));
-            std::fs::create_dir_all(&out_dir)?;
-            let handle = PrinterSim::start(PrinterSimConfig {
-                listen: ([127, 0, 0, 1], 0).into(),
-                out_dir: Some(out_dir.clone()),
-                paper: match paper {
-                    Paper::Mm58 => PaperWidth::Mm58,
-                    Paper::Mm80 => PaperWidth::Mm80,
-                },
-            })?;
-            let uri = format!("tcp://{}", handle.local_addr());
-            println!(
-                "kiosk: printer: simulated on {uri}, receipts in {}",
-                out_dir.display()
-            );
-            sim.printer = Some(Arc::new(handle));
-            uri
-        }
+        None if simulating => Some(sim.printer(paper, options.receipts_dir.clone())?),
+        None => None,
     };
 
     // Central service.
@@ -317,17 +226,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             println!("kiosk: central service: {url}");
             url.clone()
         }
-        None => {
-            let server = CentralServer::spawn(
-                ([127, 0, 0, 1], 0).into(),
-                DemoData::builtin()?,
-                Arc::clone(&clock),
-            )?;
-            let url = server.url();
-            println!("kiosk: central service: built-in reference service on {url}");
-            sim.central = Some(server);
-            url
-        }
+        // Production start-up was refused above without a URL.
+        None => sim.central(Arc::clone(&clock))?,
     };
     let client = Arc::new(CentralClient::with_options(
         backend::client_config(&config, central_url),
@@ -354,26 +254,6 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     );
 
     // UI.
-    let orientation = if config.ui.orientation == "landscape" {
-        Orientation::Landscape
-    } else {
-        Orientation::Portrait
-    };
-    let has_display =
-        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    if options.headless || !has_display {
-        kiosk_ui::headless::install(orientation.size()).map_err(kiosk_ui::Error::from)?;
-        println!(
-            "kiosk: display: headless (software renderer, screenshots via the automation API)"
-        );
-    } else {
-        slint::BackendSelector::new()
-            .backend_name("winit".into())
-            .renderer_name("software".into())
-            .select()
-            .map_err(kiosk_ui::Error::from)?;
-        println!("kiosk: display: window");
-    }
     let window = KioskWindow::new().map_err(kiosk_ui::Error::from)?;
     window.window().set_size(orientation.size());
     window
@@ -422,38 +302,52 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         crate::voice::Voice::off()
     };
     // Printer spooler: the print journal in the store, and the printer.
+    // Without a printer (production, not configured) there is none: a
+    // print request then tells the citizen to go to the counter, and
+    // unfinished jobs stay in the journal for a kiosk that has one.
     let (spooler_tx, spooler_rx) = crossbeam_channel::unbounded::<crate::spooler::Request>();
-    {
-        let journal = kiosk_core::print_job::PrintJournal::new(
-            kiosk_sync::store::journal::StoreJournal::new(Arc::clone(backend.store())),
-        );
-        let call_staff = {
-            let board = board.clone();
-            let backend = Arc::clone(&backend);
+    let spooler = match &printer_uri {
+        Some(uri) => {
+            let journal = kiosk_core::print_job::PrintJournal::new(
+                kiosk_sync::store::journal::StoreJournal::new(Arc::clone(backend.store())),
+            );
+            let call_staff = {
+                let board = board.clone();
+                let backend = Arc::clone(&backend);
+                let clock = Arc::clone(&clock);
+                let terminal_id = config.terminal.id.clone();
+                Box::new(move |cause: kiosk_core::print_job::FailCause| {
+                    health::call_staff_for_printer(
+                        &terminal_id,
+                        started,
+                        &board,
+                        &backend,
+                        clock.as_ref(),
+                        cause.code(),
+                    )
+                })
+            };
+            let settings = crate::spooler::Settings {
+                uri: uri.clone(),
+                timeout: Duration::from_secs(5),
+                call_staff,
+            };
             let clock = Arc::clone(&clock);
-            let terminal_id = config.terminal.id.clone();
-            Box::new(move |cause: kiosk_core::print_job::FailCause| {
-                health::call_staff_for_printer(
-                    &terminal_id,
-                    started,
-                    &board,
-                    &backend,
-                    clock.as_ref(),
-                    cause.code(),
-                )
-            })
-        };
-        let settings = crate::spooler::Settings {
-            uri: printer_uri.clone(),
-            timeout: Duration::from_secs(5),
-            call_staff,
-        };
-        let clock = Arc::clone(&clock);
-        let events = events_tx.clone();
-        std::thread::Builder::new()
-            .name("spooler".into())
-            .spawn(move || crate::spooler::run(journal, settings, clock, spooler_rx, events))?;
-    }
+            let events = events_tx.clone();
+            Some(
+                std::thread::Builder::new()
+                    .name("spooler".into())
+                    .spawn(move || {
+                        crate::spooler::run(journal, settings, clock, spooler_rx, events)
+                    })?,
+            )
+        }
+        None => {
+            // Print requests then fail at once (PrintFailed, go to the counter).
+            drop(spooler_rx);
+            None
+        }
+    };
     let controller = Controller {
         session: Session::new(
             SessionConfig {
@@ -475,7 +369,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         ui: ui.clone(),
         client: Arc::clone(&client),
         desk: Arc::clone(&backend) as Arc<dyn crate::filings::Desk>,
-        spooler: spooler_tx,
+        spooler: spooler_tx.clone(),
         paper,
         clock: Arc::clone(&clock),
         events: events_tx.clone(),
@@ -497,11 +391,12 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     }
 
     // Device loops, and the health table they keep (also the board the
-    // health reports read).
+    // health reports read, and the heartbeats the watchdog reads). A
+    // device that is out of service has no loop.
     let health = DeviceHealth::reporting_to(board.clone());
+    let mut loops = DeviceLoops::default();
     // ID card reader loop.
-    let (reader_stop_tx, reader_stop_rx) = Stop::new();
-    {
+    if let Some(reader_path) = reader_path {
         board.slot(
             "id_card_reader",
             &describe(&config.devices.id_reader, &reader_path),
@@ -512,16 +407,13 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             poll: Duration::from_millis(config.devices.id_reader_poll_ms.max(50)),
         };
         let tx = events_tx.clone();
-        std::thread::Builder::new()
-            .name("id-reader".into())
-            .spawn({
-                let health = health.clone();
-                move || idreader::run(settings, tx, reader_stop_rx, health)
-            })?;
+        let health = health.clone();
+        loops.spawn("id-reader", move |stop| {
+            idreader::run(settings, tx, stop, health)
+        })?;
     }
     // Social security card loop.
-    let (ss_stop_tx, ss_stop_rx) = Stop::new();
-    {
+    if let Some(source) = ss_card_source {
         board.slot(
             "ss_card_reader",
             config
@@ -531,19 +423,17 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 .unwrap_or("simulated"),
         );
         let settings = SsCardSettings {
-            source: ss_card_source,
+            source,
             poll: Duration::from_millis(config.devices.ss_card_poll_ms.max(50)),
         };
         let tx = events_tx.clone();
-        std::thread::Builder::new().name("ss-card".into()).spawn({
-            let health = health.clone();
-            move || sscardreader::run(settings, tx, ss_stop_rx, health)
+        let health = health.clone();
+        loops.spawn("ss-card", move |stop| {
+            sscardreader::run(settings, tx, stop, health)
         })?;
     }
-
     // QR scanner loop.
-    let (scanner_stop_tx, scanner_stop_rx) = Stop::new();
-    {
+    if let Some(scanner_path) = scanner_path {
         board.slot(
             "qr_scanner",
             &describe(&config.devices.scanner, &scanner_path),
@@ -558,12 +448,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             },
         };
         let tx = events_tx.clone();
-        std::thread::Builder::new()
-            .name("qr-scanner".into())
-            .spawn({
-                let health = health.clone();
-                move || qrscanner::run(settings, tx, scanner_stop_rx, health)
-            })?;
+        let health = health.clone();
+        loops.spawn("qr-scanner", move |stop| {
+            qrscanner::run(settings, tx, stop, health)
+        })?;
     }
     drop(events_tx);
 
@@ -576,7 +464,14 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 interval: Duration::from_secs(config.store.health_interval_s),
                 terminal_id: config.terminal.id.clone(),
                 started,
-                probe_printer: Box::new(move || health::probe_printer(&uri)),
+                probe_printer: Box::new(move || match &uri {
+                    Some(uri) => health::probe_printer(uri),
+                    None => kiosk_sync::wire::DeviceHealth {
+                        device: "printer".into(),
+                        state: health::DOWN.into(),
+                        detail: "not configured".into(),
+                    },
+                }),
             },
             board,
             Arc::clone(&backend),
@@ -585,17 +480,28 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         )?;
     }
 
-    // Automation API.
-    let _automation = if config.automation_enabled() {
+    // Automation API: in production only when configured, with a token
+    // (checked above), on loopback; the simulators' endpoints answer 404
+    // there (nothing is simulated).
+    let automation_on = match mode {
+        Mode::Production => config.automation.enabled == Some(true),
+        Mode::Simulation => config.automation.enabled.unwrap_or(true),
+    };
+    let _automation = if automation_on {
         let server = AutomationServer::start(
             options.automation_port.unwrap_or(config.automation.port),
             ApiState {
                 ui: ui.clone(),
                 token: config.automation.token.clone(),
+                #[cfg(feature = "simulators")]
                 id_card_slot: sim.id_card_slot.clone(),
+                #[cfg(feature = "simulators")]
                 id_reader: sim.id_reader.clone(),
+                #[cfg(feature = "simulators")]
                 printer: sim.printer.clone(),
+                #[cfg(feature = "simulators")]
                 ss_card_reader: sim.ss_card_reader.clone(),
+                #[cfg(feature = "simulators")]
                 scanner: sim.scanner.clone(),
                 backend: Some(Arc::clone(&backend)),
                 health: health.clone(),
@@ -607,19 +513,32 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         None
     };
 
+    // What the screen says about the kiosk itself: the demo badge in
+    // simulation, the parts out of service on the home screen.
+    crate::status::apply(&window, simulating, &out_of_service.notices());
+    // SIGTERM / SIGINT: the maintenance screen, then the event loop ends
+    // and the shutdown below runs (bounded).
+    let signals = crate::shutdown::on_signals(ui.clone(), supervisor.clone())?;
+
     window.show().map_err(kiosk_ui::Error::from)?;
     println!(
         "kiosk: home screen ready in {} ms",
         started.elapsed().as_millis()
     );
+    supervisor.ready(&report.status());
+    let _watchdog =
+        supervision::spawn_watchdog(supervisor.clone(), health.clone(), report.status())?;
     let result = slint::run_event_loop_until_quit().map_err(kiosk_ui::Error::from);
-    reader_stop_tx.stop();
-    ss_stop_tx.stop();
-    scanner_stop_tx.stop();
+    // Shutdown: devices closed, the spooler records its job in flight,
+    // the engine stops after its current cycle (every store write is one
+    // SQLite transaction: committed or rolled back, never half), then exit.
+    crate::shutdown::finish(crate::shutdown::Parts {
+        loops,
+        spooler: spooler.map(|thread| (spooler_tx, thread)),
+        backend: Arc::clone(&backend),
+        signalled: signals.signalled(),
+    });
     let _ = health_stop_tx.send(());
-    // Stop the engine after its current cycle; pending records stay in
-    // the store for the next start.
-    backend.stop();
     drop(sim);
     result.map_err(Error::from)
 }

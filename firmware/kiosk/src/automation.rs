@@ -40,9 +40,13 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+#[cfg(feature = "simulators")]
 use kiosk_sim::idcard::{CardSlot, IdReaderSimHandle, SimCard, SimFaults};
+#[cfg(feature = "simulators")]
 use kiosk_sim::printer::PrinterSimHandle;
+#[cfg(feature = "simulators")]
 use kiosk_sim::scanner::{ScanFaults, ScannerSimHandle, Terminator};
+#[cfg(feature = "simulators")]
 use kiosk_sim::sscard::{SimCcidReader, SsCardImage, SsSimFaults};
 use kiosk_ui::UiHandle;
 
@@ -58,14 +62,19 @@ pub struct ApiState {
     /// Token required, if any.
     pub token: Option<String>,
     /// The simulated ID card reader's card slot (simulation only).
+    #[cfg(feature = "simulators")]
     pub id_card_slot: Option<CardSlot>,
     /// The simulated ID card reader itself, for fault injection.
+    #[cfg(feature = "simulators")]
     pub id_reader: Option<Arc<IdReaderSimHandle>>,
     /// The simulated printer (simulation only).
+    #[cfg(feature = "simulators")]
     pub printer: Option<Arc<PrinterSimHandle>>,
     /// The simulated social security card reader (simulation only).
+    #[cfg(feature = "simulators")]
     pub ss_card_reader: Option<SimCcidReader>,
     /// The simulated QR scanner (simulation only).
+    #[cfg(feature = "simulators")]
     pub scanner: Option<Arc<ScannerSimHandle>>,
     /// The store, outbox and sync engine.
     pub backend: Option<Arc<Backend>>,
@@ -116,13 +125,32 @@ impl AutomationServer {
 }
 
 fn router(state: ApiState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/v1/screen", get(screen))
         .route("/v1/screen/id", get(screen_id))
         .route("/v1/tap", post(tap))
         .route("/v1/input", post(input))
         .route("/v1/draw", post(draw))
         .route("/v1/screenshot", get(screenshot))
+        .route("/v1/health", get(health))
+        .route("/v1/sync/status", get(sync_status))
+        .route("/v1/sync/now", post(sync_now));
+    sim_routes(router)
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .with_state(state)
+}
+
+/// Without simulators there is nothing to place, scan or break: `/v1/sim/*`
+/// answers 404 like any unknown path.
+#[cfg(not(feature = "simulators"))]
+fn sim_routes(router: Router<ApiState>) -> Router<ApiState> {
+    router
+}
+
+/// The simulators' endpoints (each answers 404 when its device is real).
+#[cfg(feature = "simulators")]
+fn sim_routes(router: Router<ApiState>) -> Router<ApiState> {
+    router
         .route("/v1/sim/idcard", post(place_id_card).delete(remove_id_card))
         .route("/v1/sim/idcard/fault", post(id_reader_fault))
         .route(
@@ -132,14 +160,9 @@ fn router(state: ApiState) -> Router {
         .route("/v1/sim/sscard/fault", post(ss_card_fault))
         .route("/v1/sim/scan", post(scan))
         .route("/v1/sim/scanner/fault", post(scanner_fault))
-        .route("/v1/health", get(health))
         .route("/v1/sim/printer/fault", post(printer_fault))
         .route("/v1/sim/receipts", get(receipts))
         .route("/v1/sim/receipts/{id}/png", get(receipt_png))
-        .route("/v1/sync/status", get(sync_status))
-        .route("/v1/sync/now", post(sync_now))
-        .layer(middleware::from_fn_with_state(state.clone(), require_token))
-        .with_state(state)
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {
@@ -253,6 +276,7 @@ async fn screenshot(State(state): State<ApiState>) -> Response {
     }
 }
 
+#[cfg(feature = "simulators")]
 async fn place_id_card(State(state): State<ApiState>, body: Bytes) -> Response {
     let Some(slot) = &state.id_card_slot else {
         return problem(StatusCode::NOT_FOUND, "the ID card reader is not simulated");
@@ -267,6 +291,7 @@ async fn place_id_card(State(state): State<ApiState>, body: Bytes) -> Response {
     }
 }
 
+#[cfg(feature = "simulators")]
 async fn remove_id_card(State(state): State<ApiState>) -> Response {
     let Some(slot) = &state.id_card_slot else {
         return problem(StatusCode::NOT_FOUND, "the ID card reader is not simulated");
@@ -275,6 +300,7 @@ async fn remove_id_card(State(state): State<ApiState>) -> Response {
     Json(json!({ "ok": true, "removed": removed })).into_response()
 }
 
+#[cfg(feature = "simulators")]
 /// A fault for the simulated ID card reader. With `once`, it applies to
 /// the next matching reply only; otherwise to every reply until changed.
 #[derive(Debug, Default, Deserialize)]
@@ -297,6 +323,7 @@ pub struct FaultRequest {
     pub once: bool,
 }
 
+#[cfg(feature = "simulators")]
 async fn id_reader_fault(
     State(state): State<ApiState>,
     Json(request): Json<FaultRequest>,
@@ -342,6 +369,7 @@ async fn id_reader_fault(
     Json(json!({ "ok": true })).into_response()
 }
 
+#[cfg(feature = "simulators")]
 async fn insert_ss_card(State(state): State<ApiState>, body: Bytes) -> Response {
     let Some(reader) = &state.ss_card_reader else {
         return problem(
@@ -364,6 +392,7 @@ async fn insert_ss_card(State(state): State<ApiState>, body: Bytes) -> Response 
     }
 }
 
+#[cfg(feature = "simulators")]
 async fn remove_ss_card(State(state): State<ApiState>) -> Response {
     let Some(reader) = &state.ss_card_reader else {
         return problem(
@@ -375,6 +404,7 @@ async fn remove_ss_card(State(state): State<ApiState>) -> Response {
     Json(json!({ "ok": true, "removed": removed })).into_response()
 }
 
+#[cfg(feature = "simulators")]
 /// A fault for the simulated CCID reader. With `once`, it applies to the
 /// next matching reply only; otherwise to every reply until changed.
 #[derive(Debug, Default, Deserialize)]
@@ -398,6 +428,7 @@ pub struct SsFaultRequest {
     pub once: bool,
 }
 
+#[cfg(feature = "simulators")]
 async fn ss_card_fault(
     State(state): State<ApiState>,
     Json(request): Json<SsFaultRequest>,
@@ -427,6 +458,7 @@ async fn ss_card_fault(
     Json(json!({ "ok": true })).into_response()
 }
 
+#[cfg(feature = "simulators")]
 /// A code to scan on the simulated QR scanner.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -444,6 +476,7 @@ pub struct ScanRequest {
     pub truncate: Option<usize>,
 }
 
+#[cfg(feature = "simulators")]
 async fn scan(State(state): State<ApiState>, Json(request): Json<ScanRequest>) -> Response {
     let Some(scanner) = state.scanner.clone() else {
         return problem(StatusCode::NOT_FOUND, "the QR scanner is not simulated");
@@ -475,6 +508,7 @@ async fn scan(State(state): State<ApiState>, Json(request): Json<ScanRequest>) -
     }
 }
 
+#[cfg(feature = "simulators")]
 /// A fault for the simulated QR scanner.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -484,6 +518,7 @@ pub struct ScannerFaultRequest {
     pub unplugged: Option<bool>,
 }
 
+#[cfg(feature = "simulators")]
 async fn scanner_fault(
     State(state): State<ApiState>,
     Json(request): Json<ScannerFaultRequest>,
@@ -511,6 +546,7 @@ async fn health(State(state): State<ApiState>) -> Response {
     Json(state.health.snapshot()).into_response()
 }
 
+#[cfg(feature = "simulators")]
 #[derive(Serialize)]
 struct ReceiptInfo {
     id: u64,
@@ -520,6 +556,7 @@ struct ReceiptInfo {
     png_path: Option<String>,
 }
 
+#[cfg(feature = "simulators")]
 #[derive(Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct PrinterFaultRequest {
@@ -530,6 +567,7 @@ struct PrinterFaultRequest {
     drop_link_after_bytes: Option<usize>,
 }
 
+#[cfg(feature = "simulators")]
 async fn printer_fault(State(state): State<ApiState>, body: Bytes) -> Response {
     let Some(printer) = &state.printer else {
         return problem(StatusCode::NOT_FOUND, "the printer is not simulated");
@@ -552,6 +590,7 @@ async fn printer_fault(State(state): State<ApiState>, body: Bytes) -> Response {
     Json(json!({ "ok": true })).into_response()
 }
 
+#[cfg(feature = "simulators")]
 async fn receipts(State(state): State<ApiState>) -> Response {
     let Some(printer) = &state.printer else {
         return problem(StatusCode::NOT_FOUND, "the printer is not simulated");
@@ -570,6 +609,7 @@ async fn receipts(State(state): State<ApiState>) -> Response {
     Json(list).into_response()
 }
 
+#[cfg(feature = "simulators")]
 async fn receipt_png(State(state): State<ApiState>, Path(id): Path<u64>) -> Response {
     let Some(printer) = &state.printer else {
         return problem(StatusCode::NOT_FOUND, "the printer is not simulated");

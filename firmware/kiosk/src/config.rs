@@ -31,6 +31,21 @@ pub struct Config {
     /// The local store, the outbox and the sync schedule.
     #[serde(default)]
     pub store: StoreConfig,
+    /// Simulation with a configuration file (development only).
+    #[serde(default)]
+    pub simulation: SimulationConfig,
+}
+
+/// `[simulation]`: a configuration file normally means production mode
+/// (nothing simulated, see `startup`); `enabled = true` asks for
+/// simulation mode instead, where every part not configured is simulated
+/// and the screen shows the demo badge (builds with the `simulators`
+/// feature only).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulationConfig {
+    /// Simulation mode with this file.
+    pub enabled: bool,
 }
 
 /// `[terminal]`.
@@ -247,6 +262,13 @@ pub struct UiConfig {
     /// Screen language: `zh-CN` (default) or one bundled under `i18n/`
     /// (`en`). Printed documents stay in Chinese.
     pub language: String,
+    /// Display: `auto` (a window with a display server, else headless),
+    /// `linuxkms` (the panel, no compositor), `winit`, `headless`.
+    /// `SLINT_BACKEND` wins. See `display`.
+    pub backend: String,
+    /// Picture rotation for linuxkms (0, 90, 180, 270 degrees): a portrait
+    /// panel mounted sideways.
+    pub rotation: u32,
 }
 
 impl Default for UiConfig {
@@ -259,6 +281,8 @@ impl Default for UiConfig {
             voice_dir: PathBuf::from("data/voice"),
             voice_player: "aplay".into(),
             language: kiosk_core::texts::SOURCE_LANGUAGE.into(),
+            backend: "auto".into(),
+            rotation: 0,
         }
     }
 }

@@ -78,6 +78,10 @@ impl Controller {
                 }
                 Err(RecvTimeoutError::Disconnected) => return,
             };
+            // Every log line of this round names the screen the session
+            // was on (a journal field under systemd).
+            let _journey =
+                tracing::info_span!("session", journey = self.session.screen().id()).entered();
             log_event(&event);
             let now = Instant::now();
             let touched = matches!(event, Event::Touched);

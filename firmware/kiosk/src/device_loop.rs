@@ -158,11 +158,16 @@ impl Drop for StopHandle {
 /// Runs `device` until `stop` is given (or its handle dropped), or the
 /// session loop goes away.
 pub fn run<D: Device>(mut device: D, events: Sender<Event>, stop: Stop, health: DeviceHealth) {
+    // The watchdog's view of this loop: every step promises to be back
+    // within its pause plus the slack; a loop stuck past it stops the
+    // systemd watchdog pings (see `supervision`).
+    let _beat = health.beating(D::KEY);
     let mut backoff = Backoff::default();
     // A failure to open has been logged since the device last worked.
     let mut reported = false;
     health.set(D::KEY, DeviceState::Starting);
     loop {
+        health.expect(D::KEY, Duration::ZERO);
         let mut link = match device.open() {
             Ok(link) => link,
             Err(e) => {
@@ -171,7 +176,9 @@ pub fn run<D: Device>(mut device: D, events: Sender<Event>, stop: Stop, health: 
                     health.set(D::KEY, DeviceState::disconnected(&e));
                     reported = true;
                 }
-                if !stop.wait(backoff.next_pause()) {
+                let pause = backoff.next_pause();
+                health.expect(D::KEY, pause);
+                if !stop.wait(pause) {
                     return;
                 }
                 continue;
@@ -181,8 +188,10 @@ pub fn run<D: Device>(mut device: D, events: Sender<Event>, stop: Stop, health: 
         health.set(D::KEY, DeviceState::Ok);
         backoff.reset();
         loop {
+            health.expect(D::KEY, Duration::ZERO);
             match device.poll(&mut link, &events) {
                 Step::Again(pause) => {
+                    health.expect(D::KEY, pause);
                     if !stop.wait(pause) {
                         return;
                     }
@@ -204,7 +213,9 @@ pub fn run<D: Device>(mut device: D, events: Sender<Event>, stop: Stop, health: 
             }
         }
         drop(link);
-        if !stop.wait(backoff.next_pause()) {
+        let pause = backoff.next_pause();
+        health.expect(D::KEY, pause);
+        if !stop.wait(pause) {
             return;
         }
     }
@@ -265,6 +276,7 @@ pub struct DeviceEntry {
 pub struct DeviceHealth {
     table: Arc<Mutex<BTreeMap<&'static str, DeviceEntry>>>,
     board: Option<crate::health::DeviceBoard>,
+    beats: crate::supervision::Heartbeats,
 }
 
 impl DeviceHealth {
@@ -274,7 +286,29 @@ impl DeviceHealth {
         DeviceHealth {
             table: Arc::default(),
             board: Some(board),
+            beats: crate::supervision::Heartbeats::default(),
         }
+    }
+
+    /// This table with `beats` as its heartbeats (tests: a short slack).
+    pub fn with_heartbeats(mut self, beats: crate::supervision::Heartbeats) -> DeviceHealth {
+        self.beats = beats;
+        self
+    }
+
+    /// The device loops' heartbeats (for the watchdog).
+    pub fn heartbeats(&self) -> &crate::supervision::Heartbeats {
+        &self.beats
+    }
+
+    /// `key`'s loop promises its next step within `pause` plus the slack.
+    fn expect(&self, key: &'static str, pause: Duration) {
+        self.beats.expect(key, pause);
+    }
+
+    /// Registers `key`'s loop; it leaves the heartbeats when the guard goes.
+    fn beating(&self, key: &'static str) -> crate::supervision::BeatGuard {
+        self.beats.register(key)
     }
 
     /// Records `key`'s state.

@@ -24,8 +24,22 @@ pub enum Error {
     #[error("simulator: {0}")]
     Sim(#[from] kiosk_sim::Error),
     /// The built-in central service could not start.
+    #[cfg(feature = "simulators")]
     #[error("built-in central service: {0}")]
     Central(#[from] kiosk_central::Error),
+    /// Simulation was asked of a build without the simulators (the
+    /// packaged binary).
+    #[error("{0}")]
+    NoSimulators(String),
+    /// Production start-up refused: the report printed above says why.
+    #[error("start-up refused: {0} problem(s) must be fixed first (listed above)")]
+    Refused(usize),
+    /// The display could not be used (what to do is in the text).
+    #[error("display: {0}")]
+    Display(String),
+    /// A signal handler could not be installed.
+    #[error("signals: {0}")]
+    Signals(String),
     /// The central-service client could not be built.
     #[error("central service client: {0}")]
     Sync(#[from] kiosk_sync::Error),

@@ -6,7 +6,11 @@
 //! ([`backend`]), the secured link to a configured centre
 //! ([`centrallink`]), health reports ([`health`]), region profiles pushed by the
 //! centre ([`profiles`]), the automation API ([`automation`]), `kiosk sync`
-//! ([`synccmd`]) and the technicians' command-line tools ([`tools`]).
+//! ([`synccmd`]) and the technicians' command-line tools ([`tools`]);
+//! production mode and its start-up report ([`startup`]), the simulators
+//! of simulation mode ([`simulation`], feature `simulators`), the demo
+//! badge and out-of-service notices ([`status`]), systemd supervision
+//! ([`supervision`]) and clean shutdown on SIGTERM ([`shutdown`]).
 
 pub mod app;
 pub mod automation;
@@ -15,14 +19,20 @@ pub mod centrallink;
 pub mod config;
 pub mod controller;
 pub mod device_loop;
+pub mod display;
 pub mod error;
 pub mod filings;
 pub mod health;
 pub mod idreader;
 pub mod profiles;
 pub mod qrscanner;
+pub mod shutdown;
+pub mod simulation;
 pub mod spooler;
 pub mod sscardreader;
+pub mod startup;
+pub mod status;
+pub mod supervision;
 pub mod synccmd;
 pub mod tools;
 pub mod voice;

@@ -2,7 +2,8 @@
 //!
 //! With no configuration it runs in simulation mode: simulated ID card
 //! reader and printer, the built-in reference central service with demo
-//! people, and the automation API on 127.0.0.1.
+//! people, and the automation API on 127.0.0.1. With a configuration file
+//! it runs in production mode (see `kiosk::startup`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -76,18 +77,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("KIOSK_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
+    init_logs();
     kiosk_sync::link::install_crypto_provider();
     let cli = Cli::parse();
+    let config_file;
     let config = match load_config(cli.config.as_ref()) {
-        Ok(c) => c,
+        Ok((c, file)) => {
+            config_file = file;
+            c
+        }
         Err(e) => {
             eprintln!("kiosk: {e}");
             return ExitCode::FAILURE;
@@ -170,6 +168,18 @@ fn main() -> ExitCode {
             }
         };
     }
+    if cli.command.is_none()
+        && let Some(mut command) = kiosk::display::rotation_exec(&config)
+    {
+        // linuxkms reads its rotation from the environment: start again
+        // with it set (same process id, so systemd still supervises it).
+        let error = std::os::unix::process::CommandExt::exec(&mut command);
+        eprintln!(
+            "kiosk: cannot restart with {}: {error}",
+            kiosk::display::ROTATION_ENV
+        );
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Some(Command::Guides(args)) => tools::guides(&config, &args),
         Some(_) => Ok(()),
@@ -180,6 +190,7 @@ fn main() -> ExitCode {
                 automation_port: cli.automation_port,
                 printer: cli.printer,
                 receipts_dir: cli.receipts_dir,
+                config_file,
             },
         ),
     };
@@ -197,20 +208,56 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("kiosk: {e}");
-            ExitCode::FAILURE
+            match e {
+                // EX_CONFIG: the unit's RestartPreventExitStatus= keeps
+                // systemd from restarting a kiosk that cannot start as
+                // configured.
+                kiosk::Error::Refused(_)
+                | kiosk::Error::Config { .. }
+                | kiosk::Error::NoSimulators(_) => ExitCode::from(78),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }
 
-fn load_config(path: Option<&PathBuf>) -> Result<Config, kiosk::Error> {
+/// Logs: to the journal when systemd connected the kiosk's output to it
+/// (`JOURNAL_STREAM`, the packaged service), with each event's fields as
+/// journal fields (the session's screen as the span field `journey`);
+/// else to stderr. Level from `KIOSK_LOG` (default `info`). Neither ever
+/// carries personal data.
+fn init_logs() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = || EnvFilter::try_from_env("KIOSK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let journald = std::env::var_os("JOURNAL_STREAM")
+        .and_then(|_| tracing_journald::layer().ok())
+        .map(|layer| layer.with_syslog_identifier("kiosk".into()));
+    match journald {
+        Some(layer) => tracing_subscriber::registry()
+            .with(filter())
+            .with(layer)
+            .init(),
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_target(false)
+            .init(),
+    }
+}
+
+/// The configuration and the file it came from (`None`: no file, the
+/// defaults: simulation mode).
+fn load_config(path: Option<&PathBuf>) -> Result<(Config, Option<PathBuf>), kiosk::Error> {
     match path {
-        Some(p) => Config::load(p),
+        Some(p) => Ok((Config::load(p)?, Some(p.clone()))),
         None => {
             let default = PathBuf::from("kiosk.toml");
             if default.exists() {
-                Config::load(&default)
+                Ok((Config::load(&default)?, Some(default)))
             } else {
-                Ok(Config::default())
+                Ok((Config::default(), None))
             }
         }
     }

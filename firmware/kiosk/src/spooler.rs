@@ -38,6 +38,10 @@ pub enum Request {
     Abandon,
     /// Print (`true`) or drop (`false`) the jobs found unfinished at start.
     Resolve(bool),
+    /// The kiosk is stopping (SIGTERM): a job still pending stays in the
+    /// journal, interrupted, and is offered again at the next start; the
+    /// spooler answers on the channel and ends.
+    Shutdown(Sender<()>),
 }
 
 /// The spooler's settings.
@@ -111,6 +115,16 @@ pub fn run<S: JournalStore + Send>(
                         })
                     }
                 }
+            }
+            Some(Request::Shutdown(done)) => {
+                if let Some(id) = current {
+                    tracing::warn!(
+                        job = id,
+                        "shutdown: print job interrupted, offered again at the next start"
+                    );
+                }
+                let _ = done.send(());
+                return;
             }
             Some(Request::Abandon) => {
                 if let Some(id) = current.take() {

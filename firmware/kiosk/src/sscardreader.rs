@@ -15,6 +15,7 @@ use kiosk_core::session::Event;
 use kiosk_drivers::Error as DriverError;
 use kiosk_drivers::error::Device;
 use kiosk_drivers::sscard::{BulkPipe, SsCardReader};
+#[cfg(feature = "simulators")]
 use kiosk_sim::sscard::SimCcidReader;
 
 use crate::device_loop::{self, DeviceHealth, Step, Stop};
@@ -25,11 +26,13 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(3000);
 const ERRORS_FOR_REOPEN: u32 = 3;
 
 /// The driver's pipe over the simulated CCID reader.
+#[cfg(feature = "simulators")]
 pub struct SimPipe {
     sim: SimCcidReader,
     pending: VecDeque<Vec<u8>>,
 }
 
+#[cfg(feature = "simulators")]
 impl SimPipe {
     /// A pipe to `sim`.
     pub fn new(sim: SimCcidReader) -> SimPipe {
@@ -42,6 +45,7 @@ impl SimPipe {
 
 /// What a USB pipe reports when its reader was pulled out (libusb
 /// `NoDevice`).
+#[cfg(feature = "simulators")]
 fn unplugged() -> DriverError {
     DriverError::Disconnected {
         device: Device::SsCardReader,
@@ -49,6 +53,7 @@ fn unplugged() -> DriverError {
     }
 }
 
+#[cfg(feature = "simulators")]
 impl BulkPipe for SimPipe {
     fn write_bulk(&mut self, data: &[u8], _timeout: Duration) -> Result<(), DriverError> {
         if self.sim.is_unplugged() {
@@ -89,6 +94,7 @@ impl BulkPipe for SimPipe {
 #[derive(Clone)]
 pub enum ReaderSource {
     /// The simulated reader.
+    #[cfg(feature = "simulators")]
     Sim(SimCcidReader),
     /// A USB CCID reader: `None` the first class-0B reader, else VID:PID.
     Usb(Option<(u16, u16)>),
@@ -97,6 +103,7 @@ pub enum ReaderSource {
 impl std::fmt::Debug for ReaderSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            #[cfg(feature = "simulators")]
             ReaderSource::Sim(_) => write!(f, "simulated"),
             ReaderSource::Usb(None) => write!(f, "usb"),
             ReaderSource::Usb(Some((v, p))) => write!(f, "usb:{v:04x}:{p:04x}"),
@@ -118,6 +125,7 @@ impl ReaderSource {
     /// Opens the pipe.
     pub fn open(&self) -> Result<Box<dyn BulkPipe + Send>, DriverError> {
         match self {
+            #[cfg(feature = "simulators")]
             ReaderSource::Sim(sim) => {
                 if sim.is_unplugged() {
                     return Err(DriverError::UsbReaderNotFound {

@@ -286,13 +286,20 @@ pub struct ReadCardArgs {
 /// Reads one social security card and prints it.
 pub fn read_card(args: &ReadCardArgs) -> Result<(), ToolFailure> {
     use crate::sscardreader::{COMMAND_TIMEOUT, ReaderSource, parse_vid_pid};
-    use kiosk_sim::sscard::{SimCcidReader, SsCardImage, SsCardSlot};
     let source = match (&args.sim_image, &args.usb) {
+        #[cfg(feature = "simulators")]
         (Some(path), _) => {
+            use kiosk_sim::sscard::{SimCcidReader, SsCardImage, SsCardSlot};
             let image = SsCardImage::load(path).map_err(|e| ToolFailure::Other(e.into()))?;
             let slot = SsCardSlot::new();
             slot.insert(image);
             ReaderSource::Sim(SimCcidReader::new(slot))
+        }
+        #[cfg(not(feature = "simulators"))]
+        (Some(_), _) => {
+            return Err(ToolFailure::Other(Error::NoSimulators(
+                "--sim-image needs a build with the simulators feature".into(),
+            )));
         }
         (None, Some(ids)) => ReaderSource::Usb(Some(parse_vid_pid(ids).ok_or_else(|| {
             ToolFailure::Other(Error::Config {
@@ -408,7 +415,7 @@ pub fn doctor(config: &Config, as_json: bool) -> bool {
         device,
         at: "simulated".into(),
         state: "simulated",
-        detail: "not configured: the kiosk starts a simulator".into(),
+        detail: "not configured: simulated in simulation mode, out of service in production".into(),
     };
     reports.push(match &d.id_reader {
         None => simulated("id_card_reader"),
@@ -506,6 +513,8 @@ pub fn doctor(config: &Config, as_json: bool) -> bool {
     });
     reports.extend(central_link_reports(config));
     let all_ok = reports.iter().all(|r| r.state != "failed");
+    // What the udev rules named (packaging/udev/60-kiosk.rules).
+    reports.extend(stable_names(std::path::Path::new(STABLE_NAMES)));
     if as_json {
         println!("{}", json(&reports));
     } else {
@@ -594,6 +603,46 @@ fn central_link_reports(config: &Config) -> Vec<DeviceReport> {
     reports
 }
 
+/// Where the package's udev rules put the kiosk's devices.
+pub const STABLE_NAMES: &str = "/dev/kiosk";
+
+/// The devices under `dir` (`/dev/kiosk`), each with what it points to;
+/// one line saying there are none when the directory is empty or absent.
+pub fn stable_names(dir: &std::path::Path) -> Vec<DeviceReport> {
+    let mut found: Vec<DeviceReport> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let path = e.path();
+                    let target = std::fs::read_link(&path)
+                        .map(|t| dir.join(t))
+                        .and_then(|t| t.canonicalize());
+                    DeviceReport {
+                        device: "udev",
+                        at: path.display().to_string(),
+                        state: if target.is_ok() { "found" } else { "broken" },
+                        detail: match target {
+                            Ok(t) => format!("-> {}", t.display()),
+                            Err(e) => format!("link does not resolve: {e}"),
+                        },
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort_by(|a, b| a.at.cmp(&b.at));
+    if found.is_empty() {
+        found.push(DeviceReport {
+            device: "udev",
+            at: dir.display().to_string(),
+            state: "none",
+            detail: "no device named by the kiosk's udev rules (check VID:PID in /usr/lib/udev/rules.d/60-kiosk.rules, lsusb)".into(),
+        });
+    }
+    found
+}
+
 /// `kiosk print-test`.
 #[derive(Debug, Args)]
 pub struct PrintTestArgs {
@@ -651,4 +700,30 @@ pub fn print_test(config: &Config, args: &PrintTestArgs) -> Result<(), ToolFailu
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_stable_names_are_listed_with_their_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = stable_names(&dir.path().join("kiosk"));
+        assert_eq!(none.len(), 1);
+        assert_eq!(none[0].state, "none");
+        let names = dir.path().join("kiosk");
+        std::fs::create_dir(&names).unwrap();
+        let device = dir.path().join("ttyUSB0");
+        std::fs::write(&device, b"").unwrap();
+        std::os::unix::fs::symlink("../ttyUSB0", names.join("id-reader")).unwrap();
+        std::os::unix::fs::symlink("../gone", names.join("qr-scanner")).unwrap();
+        let found = stable_names(&names);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].state, "found");
+        assert!(found[0].at.ends_with("/kiosk/id-reader"));
+        assert!(found[0].detail.ends_with("/ttyUSB0"), "{}", found[0].detail);
+        assert_eq!(found[1].state, "broken");
+    }
 }
