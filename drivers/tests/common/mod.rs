@@ -67,6 +67,14 @@ pub fn facts(layout: CertificateLayout) -> CertificateFacts {
 }
 
 pub fn certificate(layout: CertificateLayout) -> EnrollmentCertificate {
+    certificate_for(layout, "李秀兰")
+}
+
+/// The certificate of a person called `name` (numbered and signed as
+/// the centre would).
+pub fn certificate_for(layout: CertificateLayout, name: &str) -> EnrollmentCertificate {
+    let mut facts = facts(layout);
+    facts.name = name.into();
     let profile = jilin();
     let texts = profile
         .documents()
@@ -75,7 +83,7 @@ pub fn certificate(layout: CertificateLayout) -> EnrollmentCertificate {
     EnrollmentCertificate::issue(
         texts,
         &profile.documents().agency_name.text,
-        facts(layout),
+        facts,
         KEY,
     )
     .expect("certificate")
@@ -181,6 +189,11 @@ pub fn signature() -> Bitmap {
 }
 
 pub fn commitment_letter() -> CommitmentLetterCopy {
+    commitment_letter_for("李秀兰")
+}
+
+/// The commitment letter copy signed by `name`.
+pub fn commitment_letter_for(name: &str) -> CommitmentLetterCopy {
     let profile = jilin();
     let letter = profile
         .documents()
@@ -189,7 +202,7 @@ pub fn commitment_letter() -> CommitmentLetterCopy {
         .expect("letter");
     CommitmentLetterCopy::new(
         letter,
-        "李秀兰",
+        name,
         "女",
         "13904310123",
         "220203198508232046",

@@ -272,6 +272,22 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     } else {
         Paper::Mm58
     };
+    let charset = crate::printglyphs::parse_charset(&config.devices.printer_charset)
+        .ok_or_else(|| Error::Config {
+            file: "kiosk.toml".into(),
+            reason: format!(
+                "devices.printer_charset {:?}: use \"gb18030\" or \"gbk\"",
+                config.devices.printer_charset
+            ),
+        })?;
+    // The device loops' health table (also the board the health reports
+    // read); the printer's glyph entry is its first.
+    let health = DeviceHealth::reporting_to(board.clone());
+    let print = crate::printglyphs::PrintGlyphs::new(paper, charset, health.clone());
+    println!(
+        "kiosk: printer glyphs for rare characters: {}",
+        print.fonts()
+    );
     let printer_uri = match options.printer.clone().or(config.devices.printer.clone()) {
         Some(uri) => {
             println!("kiosk: printer: {uri}");
@@ -462,7 +478,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         client: Arc::clone(&client),
         desk: Arc::clone(&backend) as Arc<dyn crate::filings::Desk>,
         spooler: spooler_tx,
-        paper,
+        print,
         clock: Arc::clone(&clock),
         events: events_tx.clone(),
         language: kiosk_core::texts::selected(),
@@ -482,9 +498,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             })?;
     }
 
-    // Device loops, and the health table they keep (also the board the
-    // health reports read).
-    let health = DeviceHealth::reporting_to(board.clone());
+    // Device loops, and the health table they keep.
     // ID card reader loop.
     let (reader_stop_tx, reader_stop_rx) = Stop::new();
     {

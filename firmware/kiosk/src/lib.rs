@@ -4,7 +4,8 @@
 //! loops ([`idreader`], [`sscardreader`], [`qrscanner`]) on their shared
 //! skeleton ([`device_loop`]), the store, outbox and sync engine
 //! ([`backend`]), health reports ([`health`]), region profiles pushed by the
-//! centre ([`profiles`]), the automation API ([`automation`]), `kiosk sync`
+//! centre ([`profiles`]), the printer's profile and glyph source
+//! ([`printglyphs`]), the automation API ([`automation`]), `kiosk sync`
 //! ([`synccmd`]) and the technicians' command-line tools ([`tools`]).
 
 pub mod app;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod filings;
 pub mod health;
 pub mod idreader;
+pub mod printglyphs;
 pub mod profiles;
 pub mod qrscanner;
 pub mod spooler;
