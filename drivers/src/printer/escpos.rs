@@ -94,6 +94,9 @@ pub struct PrinterProfile {
     /// GBK such characters are all 〓; on GB18030 they are sent as their
     /// 4-byte codes.
     pub glyphs: Option<&'static dyn GlyphSource>,
+    /// The printer has no QR command (`GS ( k`): QR codes are drawn here
+    /// and sent as a raster image.
+    pub raster_qr: bool,
 }
 
 impl std::fmt::Debug for PrinterProfile {
@@ -102,6 +105,7 @@ impl std::fmt::Debug for PrinterProfile {
             .field("paper", &self.paper)
             .field("charset", &self.charset)
             .field("glyphs", &self.glyphs.is_some())
+            .field("raster_qr", &self.raster_qr)
             .finish()
     }
 }
@@ -113,6 +117,7 @@ impl PrinterProfile {
             paper,
             charset: Charset::Gb18030,
             glyphs: None,
+            raster_qr: false,
         }
     }
 
@@ -122,6 +127,7 @@ impl PrinterProfile {
             paper,
             charset: Charset::Gbk,
             glyphs: None,
+            raster_qr: false,
         }
     }
 }
@@ -264,11 +270,38 @@ fn qr_commands(data: &str, module: u8) -> Option<Vec<u8>> {
     Some(capture.0.take())
 }
 
+/// The QR code of `data` (model 2, level M) as a bitmap of `module`-dot
+/// squares with the 4-module quiet zone; `None` when the data does not
+/// fit a QR code.
+fn qr_bitmap(data: &str, module: u8) -> Option<Bitmap> {
+    use embedded_graphics::pixelcolor::BinaryColor;
+    use embedded_graphics::prelude::*;
+    use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
+    const QUIET: u32 = 4;
+    let code = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M).ok()?;
+    let n = u32::try_from(code.width()).ok()?;
+    let m = u32::from(module);
+    let mut image = Bitmap::blank((n + 2 * QUIET) * m, (n + 2 * QUIET) * m)?;
+    let dark = PrimitiveStyle::with_fill(BinaryColor::On);
+    for (i, colour) in code.to_colors().iter().enumerate() {
+        if *colour == qrcode::Color::Dark {
+            let i = i as u32;
+            let at = |k: u32| ((k + QUIET) * m) as i32;
+            // Drawing into a bitmap cannot fail (Infallible).
+            let _ = Rectangle::new(Point::new(at(i % n), at(i / n)), Size::new(m, m))
+                .into_styled(dark)
+                .draw(&mut image);
+        }
+    }
+    Some(image)
+}
+
 /// Builds a job byte by byte.
 #[derive(Clone)]
 pub struct EscPos {
     charset: Charset,
     glyphs: Option<&'static dyn GlyphSource>,
+    raster_qr: bool,
     job: Job,
 }
 
@@ -298,6 +331,7 @@ impl EscPos {
         let mut job = EscPos {
             charset,
             glyphs: None,
+            raster_qr: false,
             job: Job::default(),
         };
         job.init();
@@ -308,6 +342,7 @@ impl EscPos {
     pub fn for_profile(profile: &PrinterProfile) -> EscPos {
         let mut job = EscPos::with_charset(profile.charset);
         job.glyphs = profile.glyphs;
+        job.raster_qr = profile.raster_qr;
         job
     }
 
@@ -510,9 +545,20 @@ impl EscPos {
         self.command(&[cmd::ESC_PAPER_FEED, &[lines]])
     }
 
-    /// A QR code drawn by the printer (`GS ( k`): model 2, `module` dots
-    /// per module (1..=16), error level M, store, print.
+    /// A QR code, model 2, error level M, `module` dots per module
+    /// (1..=16): drawn by the printer (`GS ( k`: store, print), or on a
+    /// profile with `raster_qr` drawn here and sent as a raster image
+    /// (with the 4-module quiet zone), centred by the current alignment.
     pub fn qr(&mut self, data: &str, module: u8) -> &mut Self {
+        if self.raster_qr {
+            return match qr_bitmap(data, module.clamp(1, 16)) {
+                Some(image) => self.raster(&image, 0),
+                None => {
+                    self.job.omitted.push("QR code");
+                    self
+                }
+            };
+        }
         match qr_commands(data, module.clamp(1, 16)) {
             Some(bytes) => self.command(&[&bytes]),
             None => {
@@ -837,6 +883,27 @@ mod tests {
         let plain = plain.finish();
         assert!(plain.substitutions.is_empty() && plain.user_glyphs.is_empty());
         assert_eq!(GB18030.decode(&plain.bytes[4..]).0, "𠮷𡒄\n");
+    }
+
+    #[test]
+    fn a_printer_without_qr_commands_gets_the_code_as_a_raster_image() {
+        let profile = PrinterProfile {
+            raster_qr: true,
+            ..PrinterProfile::new(Paper::Mm58)
+        };
+        let mut job = EscPos::for_profile(&profile);
+        job.qr("KCV1|220100-2026-0042|abc", 5);
+        let b = job.as_bytes();
+        assert!(!b.windows(3).any(|w| w == [0x1D, 0x28, 0x6B]), "no GS ( k");
+        // Version 2 (25 modules) + 8 quiet modules, 5 dots each: 165 dots
+        // square, 21 bytes per row; the top-left finder's first dark row.
+        assert_eq!(&b[4..12], &[0x1D, 0x76, 0x30, 0, 21, 0, 165, 0]);
+        let row = |y: usize| &b[12 + y * 21..12 + (y + 1) * 21];
+        assert!(row(0).iter().all(|&x| x == 0), "quiet zone");
+        // Row 20 = module row 0: modules 4..11 dark (the finder), i.e.
+        // dots 20..55.
+        let dot = |y: usize, x: usize| row(y)[x / 8] & (0x80 >> (x % 8)) != 0;
+        assert!(!dot(20, 19) && dot(20, 20) && dot(20, 54) && !dot(20, 55));
     }
 
     #[test]

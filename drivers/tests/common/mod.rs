@@ -155,24 +155,22 @@ pub fn filing_receipt() -> FilingReceipt {
     }
 }
 
-/// A synthetic signature: a few strokes drawn into a 320×96 bitmap.
+/// A synthetic signature: a few strokes, polylines three dots wide drawn
+/// with embedded-graphics into a 320×96 bitmap.
 pub fn signature() -> Bitmap {
-    let (w, h) = (320u32, 96u32);
-    let mut b = Bitmap::blank(w, h).expect("bitmap");
+    use embedded_graphics::pixelcolor::BinaryColor;
+    use embedded_graphics::prelude::*;
+    use embedded_graphics::primitives::{Polyline, PrimitiveStyle};
+    let mut b = Bitmap::blank(320, 96).expect("bitmap");
     let mut stroke = |f: &dyn Fn(f64) -> (f64, f64)| {
-        for i in 0..=600 {
-            let t = f64::from(i) / 600.0;
-            let (x, y) = f(t);
-            for dx in 0..3 {
-                for dy in 0..3 {
-                    b.set(
-                        (x as u32).saturating_add(dx),
-                        (y as u32).saturating_add(dy),
-                        true,
-                    );
-                }
-            }
-        }
+        let points: Vec<Point> = (0..=120)
+            .map(|i| f(f64::from(i) / 120.0))
+            .map(|(x, y)| Point::new(x as i32, y as i32))
+            .collect();
+        Polyline::new(&points)
+            .into_styled(PrimitiveStyle::with_stroke(BinaryColor::On, 3))
+            .draw(&mut b)
+            .expect("drawn");
     };
     // 李: a slanted flourish; 秀兰: loops and a long tail.
     stroke(&|t| (20.0 + 80.0 * t, 70.0 - 50.0 * t + 10.0 * (t * 12.0).sin()));

@@ -283,7 +283,15 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     // The device loops' health table (also the board the health reports
     // read); the printer's glyph entry is its first.
     let health = DeviceHealth::reporting_to(board.clone());
-    let print = crate::printglyphs::PrintGlyphs::new(paper, charset, health.clone());
+    let print = crate::printglyphs::PrintGlyphs::new(
+        kiosk_drivers::printer::PrinterProfile {
+            paper,
+            charset,
+            glyphs: None,
+            raster_qr: config.devices.printer_raster_qr,
+        },
+        health.clone(),
+    );
     println!(
         "kiosk: printer glyphs for rare characters: {}",
         print.fonts()

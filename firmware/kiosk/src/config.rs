@@ -86,6 +86,9 @@ pub struct DevicesConfig {
     /// characters in names) are sent as user-defined characters drawn from
     /// the installed CJK fonts.
     pub printer_charset: String,
+    /// The printer has no QR command (`GS ( k`): QR codes are sent as
+    /// raster images drawn by the kiosk.
+    pub printer_raster_qr: bool,
     /// Social security card reader: `usb` (the first USB CCID reader,
     /// interface class 0B) or `usb:VID:PID` in hex (absent: simulated).
     pub ss_card_reader: Option<String>,
@@ -112,6 +115,7 @@ impl Default for DevicesConfig {
             printer: None,
             paper_mm: 58,
             printer_charset: "gb18030".into(),
+            printer_raster_qr: false,
             ss_card_reader: None,
             ss_card_poll_ms: 300,
             scanner: None,

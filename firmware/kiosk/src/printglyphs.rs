@@ -1,5 +1,5 @@
 //! The printer's profile as configured (`[devices] paper_mm`,
-//! `printer_charset`) with the production glyph source for rare
+//! `printer_charset`, `printer_raster_qr`) with the production glyph source for rare
 //! characters in names ([`FontGlyphs`] over the system's CJK fonts), and
 //! the health entry `printer_glyphs`: which fonts are in use, and how many
 //! characters had no glyph and were printed as 〓 since the kiosk started.
@@ -8,7 +8,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kiosk_drivers::printer::{Charset, FontGlyphs, Job, Paper, PrinterProfile};
+use kiosk_drivers::printer::escpos::GlyphSource;
+use kiosk_drivers::printer::{Charset, FontGlyphs, Job, PrinterProfile};
 
 use crate::device_loop::{DeviceHealth, DeviceState};
 
@@ -36,10 +37,10 @@ pub struct PrintGlyphs {
 }
 
 impl PrintGlyphs {
-    /// The profile for `paper` and `charset`, with the system glyph
-    /// source when a CJK font is installed (else rare characters print as
-    /// 〓 and the health entry says why).
-    pub fn new(paper: Paper, charset: Charset, health: DeviceHealth) -> PrintGlyphs {
+    /// `printer` (paper, charset, QR) with the system glyph source when a
+    /// CJK font is installed (else rare characters print as 〓 and the
+    /// health entry says why).
+    pub fn new(printer: PrinterProfile, health: DeviceHealth) -> PrintGlyphs {
         let (glyphs, fonts) = match FontGlyphs::system() {
             Ok(g) => {
                 let mut fonts = g.families().join(", ");
@@ -55,9 +56,8 @@ impl PrintGlyphs {
         };
         let print = PrintGlyphs {
             profile: PrinterProfile {
-                paper,
-                charset,
-                glyphs: glyphs.map(|g| g as &'static dyn kiosk_drivers::printer::escpos::GlyphSource),
+                glyphs: glyphs.map(|g| g as &'static dyn GlyphSource),
+                ..printer
             },
             fonts,
             missing: Arc::default(),
@@ -122,7 +122,10 @@ mod tests {
     fn a_missing_glyph_is_counted_in_health_without_the_character() {
         let board = DeviceBoard::new();
         let health = DeviceHealth::reporting_to(board.clone());
-        let print = PrintGlyphs::new(Paper::Mm58, Charset::Gbk, health.clone());
+        let print = PrintGlyphs::new(
+            PrinterProfile::gbk(kiosk_drivers::printer::Paper::Mm58),
+            health.clone(),
+        );
         assert!(print.fonts().contains("Noto Sans CJK SC"), "{}", print.fonts());
         assert_eq!(health.snapshot()[KEY].state, DeviceState::Ok);
         // A name with a CJK Extension I character, which no installed
