@@ -871,8 +871,16 @@ mod tests {
         let job = job.finish();
         assert_eq!(job.user_glyphs, vec!['𠮷']);
         assert_eq!(job.substitutions, vec!['𡒄']);
-        let body = &job.bytes[4 + 76..];
-        let (text, _, bad) = GB18030.decode(body);
+        // The definition (FS 2 FE A1 + 72 bytes) comes where 𠮷 is first
+        // met; without it the rest is GB18030 text.
+        let at = job
+            .bytes
+            .windows(4)
+            .position(|w| w == [0x1C, 0x32, 0xFE, 0xA1])
+            .unwrap();
+        let mut body = job.bytes[4..at].to_vec();
+        body.extend_from_slice(&job.bytes[at + 76..]);
+        let (text, _, bad) = GB18030.decode(&body);
         assert!(!bad);
         assert!(text.starts_with("¥䶮"), "{text}");
         assert!(body.windows(2).any(|w| w == [0xFE, 0xA1]));
