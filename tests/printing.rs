@@ -120,7 +120,11 @@ fn a_rare_character_in_a_name_shows_on_screen_and_prints_on_a_gbk_printer() {
     assert!(glyphs.to_string().contains("ok"), "{glyphs}");
     kiosk.place_id_card(ouyang_card());
     let enrollment = kiosk.wait_for_screen("enrollment");
-    assert!(texts(&enrollment).contains("欧阳𡒄"), "{}", texts(&enrollment));
+    assert!(
+        texts(&enrollment).contains("欧阳𡒄"),
+        "{}",
+        texts(&enrollment)
+    );
     kiosk.tap("开具参保凭证");
     kiosk.wait_for_screen("certificate");
     kiosk.tap("打印参保凭证");

@@ -137,9 +137,7 @@ fn beyond_the_printer(name: &str, profile: &PrinterProfile) -> Vec<char> {
         .filter(|&c| match profile.charset {
             kiosk_drivers::printer::Charset::Gbk => {
                 let mut buf = [0u8; 4];
-                encoding_rs::GBK
-                    .encode(c.encode_utf8(&mut buf))
-                    .2
+                encoding_rs::GBK.encode(c.encode_utf8(&mut buf)).2
             }
             kiosk_drivers::printer::Charset::Gb18030 => u32::from(c) >= 0x2_0000,
         })
@@ -154,7 +152,11 @@ fn every_rare_name_prints_whole_on_every_document_on_gbk_and_gb18030() {
         for name in RARE_NAMES {
             for (doc, job) in documents(name, &profile) {
                 let what = format!("{name} {doc} {kind}");
-                assert!(job.substitutions.is_empty(), "{what}: {:?}", job.substitutions);
+                assert!(
+                    job.substitutions.is_empty(),
+                    "{what}: {:?}",
+                    job.substitutions
+                );
                 if kind == "gbk" {
                     assert!(!has_non_gbk_text(&job.bytes), "{what}");
                 }
@@ -182,7 +184,11 @@ fn every_rare_name_prints_whole_on_every_document_on_gbk_and_gb18030() {
                 }
                 let receipt = print(&sim, done, &job);
                 done += 1;
-                assert!(!receipt.text.contains("[WARNING"), "{what}:\n{}", receipt.text);
+                assert!(
+                    !receipt.text.contains("[WARNING"),
+                    "{what}:\n{}",
+                    receipt.text
+                );
                 let text = restore(&receipt.text, &job);
                 assert!(!text.contains('〓'), "{what}:\n{text}");
                 assert!(!text.contains(NAME_AS_ON_DOCUMENT), "{what}:\n{text}");
@@ -201,7 +207,10 @@ fn a_character_no_font_has_prints_as_the_mark_and_the_certificate_says_so() {
         for (doc, job) in documents(NO_FONT_NAME, &profile) {
             let what = format!("{doc} {kind}");
             assert!(!job.substitutions.is_empty(), "{what}");
-            assert!(job.substitutions.iter().all(|&c| c == NO_FONT_CHAR), "{what}");
+            assert!(
+                job.substitutions.iter().all(|&c| c == NO_FONT_CHAR),
+                "{what}"
+            );
             assert!(job.user_glyphs.is_empty(), "{what}");
             let receipt = print(&sim, done, &job);
             done += 1;
@@ -215,7 +224,12 @@ fn a_character_no_font_has_prints_as_the_mark_and_the_certificate_says_so() {
                     .iter()
                     .position(|l| l.starts_with("参保人姓名"))
                     .expect("name line");
-                assert_eq!(lines[at + 1], NAME_AS_ON_DOCUMENT, "{what}:\n{}", receipt.text);
+                assert_eq!(
+                    lines[at + 1],
+                    NAME_AS_ON_DOCUMENT,
+                    "{what}:\n{}",
+                    receipt.text
+                );
             } else {
                 assert!(!compact.contains(NAME_AS_ON_DOCUMENT), "{what}");
             }

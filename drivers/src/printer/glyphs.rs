@@ -123,7 +123,9 @@ impl FontGlyphs {
 
     /// The process-wide source over [`DEFAULT_FAMILIES`], found once.
     pub fn system() -> Result<&'static FontGlyphs, Error> {
-        match SYSTEM.get_or_init(|| FontGlyphs::from_system(DEFAULT_FAMILIES).map_err(|e| e.to_string())) {
+        match SYSTEM
+            .get_or_init(|| FontGlyphs::from_system(DEFAULT_FAMILIES).map_err(|e| e.to_string()))
+        {
             Ok(glyphs) => Ok(glyphs),
             Err(e) => Err(Error::GlyphFonts(e.clone())),
         }
@@ -195,7 +197,8 @@ pub fn rasterise(font: &impl Font, c: char) -> Option<[u8; 72]> {
     let em = DOTS as f32;
     let advance = font.h_advance_unscaled(id) * em / upem;
     let x0 = ((em - advance) / 2.0).max(0.0);
-    let outline = font.outline_glyph(id.with_scale_and_position(scale, point(x0, em * BASELINE)))?;
+    let outline =
+        font.outline_glyph(id.with_scale_and_position(scale, point(x0, em * BASELINE)))?;
     let bounds = outline.px_bounds();
     // A glyph reaching outside the em box is moved back in (never cut).
     let dx = shift_into(bounds.min.x, bounds.max.x);

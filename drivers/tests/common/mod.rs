@@ -80,13 +80,8 @@ pub fn certificate_for(layout: CertificateLayout, name: &str) -> EnrollmentCerti
         .documents()
         .certificate(layout)
         .expect("layout in profile");
-    EnrollmentCertificate::issue(
-        texts,
-        &profile.documents().agency_name.text,
-        facts,
-        KEY,
-    )
-    .expect("certificate")
+    EnrollmentCertificate::issue(texts, &profile.documents().agency_name.text, facts, KEY)
+        .expect("certificate")
 }
 
 pub fn slip() -> BusinessSlip {

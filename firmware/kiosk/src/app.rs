@@ -272,13 +272,15 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     } else {
         Paper::Mm58
     };
-    let charset = crate::printglyphs::parse_charset(&config.devices.printer_charset)
-        .ok_or_else(|| Error::Config {
-            file: "kiosk.toml".into(),
-            reason: format!(
-                "devices.printer_charset {:?}: use \"gb18030\" or \"gbk\"",
-                config.devices.printer_charset
-            ),
+    let charset =
+        crate::printglyphs::parse_charset(&config.devices.printer_charset).ok_or_else(|| {
+            Error::Config {
+                file: "kiosk.toml".into(),
+                reason: format!(
+                    "devices.printer_charset {:?}: use \"gb18030\" or \"gbk\"",
+                    config.devices.printer_charset
+                ),
+            }
         })?;
     // The device loops' health table (also the board the health reports
     // read); the printer's glyph entry is its first.

@@ -126,7 +126,11 @@ mod tests {
             PrinterProfile::gbk(kiosk_drivers::printer::Paper::Mm58),
             health.clone(),
         );
-        assert!(print.fonts().contains("Noto Sans CJK SC"), "{}", print.fonts());
+        assert!(
+            print.fonts().contains("Noto Sans CJK SC"),
+            "{}",
+            print.fonts()
+        );
         assert_eq!(health.snapshot()[KEY].state, DeviceState::Ok);
         // A name with a CJK Extension I character, which no installed
         // font has, on a GBK printer.
@@ -139,7 +143,10 @@ mod tests {
         assert!(detail.starts_with("1 characters"), "{detail}");
         assert!(!detail.contains('𮯰'));
         let reported = board.snapshot();
-        let entry = reported.iter().find(|d| d.device == KEY).expect("on the board");
+        let entry = reported
+            .iter()
+            .find(|d| d.device == KEY)
+            .expect("on the board");
         assert_eq!(entry.state, crate::health::DEGRADED);
     }
 }
