@@ -8,7 +8,7 @@
 mod support;
 
 use serde_json::json;
-use support::{Kiosk, li_xiulan_card, texts};
+use support::{Kiosk, li_xiulan_card, ouyang_card, texts};
 
 #[test]
 fn paper_out_keeps_the_job_and_reprints_it_whole_when_the_paper_is_back() {
@@ -110,4 +110,46 @@ fn a_link_dropped_mid_job_is_reprinted_whole() {
         last.contains("医疗保障业务办理单") && last.contains("个人账户余额"),
         "{last}"
     );
+}
+
+#[test]
+fn a_rare_character_in_a_name_shows_on_screen_and_prints_on_a_gbk_printer() {
+    let kiosk = Kiosk::start("[devices]\nprinter_charset = \"gbk\"\n");
+    kiosk.wait_for_screen("home");
+    let glyphs = kiosk.wait_for_device("printer_glyphs", "ok");
+    assert!(glyphs.to_string().contains("ok"), "{glyphs}");
+    kiosk.place_id_card(ouyang_card());
+    let enrollment = kiosk.wait_for_screen("enrollment");
+    assert!(
+        texts(&enrollment).contains("欧阳𡒄"),
+        "{}",
+        texts(&enrollment)
+    );
+    kiosk.tap("开具参保凭证");
+    kiosk.wait_for_screen("certificate");
+    kiosk.tap("打印参保凭证");
+    kiosk.wait_for_screen("printed");
+    let receipts = kiosk.wait_for_receipts(1);
+    let text = receipts[0]["text"].as_str().unwrap();
+    // 𡒄 went as a user-defined character (FE A1, which the simulator's
+    // text shows as its private-use code point), drawn from the installed
+    // fonts: never the missing-glyph mark, no note under the name.
+    let name_line = text
+        .lines()
+        .find(|l| l.starts_with("参保人姓名"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let last = name_line.chars().last().unwrap();
+    assert!(
+        name_line.trim_end_matches(last).ends_with("欧阳")
+            && ('\u{E000}'..='\u{F8FF}').contains(&last),
+        "{name_line}"
+    );
+    assert!(!text.contains('〓'), "{text}");
+    assert!(!text.contains("姓名以证件为准"), "{text}");
+    assert!(!text.contains("[WARNING"), "{text}");
+    // Nothing was printed as 〓: the glyph entry stays ok.
+    let health = kiosk.get("/v1/health");
+    assert_eq!(health["printer_glyphs"]["state"], "ok", "{health}");
+    // The name is personal data: not in the log.
+    assert!(!kiosk.logs().contains("欧阳"), "{}", kiosk.logs());
 }

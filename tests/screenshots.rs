@@ -16,7 +16,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{Kiosk, duan_zhiming_card, li_xiulan_card, liu_haiyan_card, stranger_card};
+use support::{
+    Kiosk, duan_zhiming_card, li_xiulan_card, liu_haiyan_card, ouyang_card, stranger_card,
+};
 
 fn out_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
@@ -390,6 +392,29 @@ fn write_screenshots() {
     std::fs::copy(
         dir.join("paper-business-slip.png"),
         docs.join("business-slip.png"),
+    )
+    .unwrap();
+}
+
+/// A name with a rare character (𡒄, CJK Extension B, outside GBK and
+/// Noto Sans CJK) on the enrollment screen and on the certificate preview
+/// of a GBK-only printer: `target/screenshots/portrait-standard-rare-name-*.png`,
+/// the enrollment also as `docs/screenshots/enrollment-rare-name.png`.
+#[test]
+#[ignore = "writes files into target/screenshots and docs/screenshots; run on demand"]
+fn write_rare_name_screenshots() {
+    let dir = out_dir();
+    let kiosk = Kiosk::start("[devices]\nprinter_charset = \"gbk\"\n");
+    kiosk.wait_for_screen("home");
+    kiosk.place_id_card(ouyang_card());
+    kiosk.wait_for_screen("enrollment");
+    save(&kiosk, &dir, "portrait-standard-rare-name", "enrollment");
+    kiosk.tap("开具参保凭证");
+    kiosk.wait_for_screen("certificate");
+    save(&kiosk, &dir, "portrait-standard-rare-name", "certificate");
+    std::fs::copy(
+        dir.join("portrait-standard-rare-name-enrollment.png"),
+        docs_dir().join("enrollment-rare-name.png"),
     )
     .unwrap();
 }

@@ -27,6 +27,11 @@ pub enum Error {
     #[error("printer URI not understood: {0}")]
     PrinterUri(String),
 
+    /// No CJK font for the printer's user-defined characters (rare
+    /// characters in names): names with them print as 〓.
+    #[error("glyph fonts: {0}")]
+    GlyphFonts(String),
+
     /// The printer could not be reached.
     #[error("printer unreachable: {0}")]
     PrinterUnreachable(#[source] std::io::Error),
@@ -246,6 +251,7 @@ impl Error {
             }
             .to_string(),
             Error::PrinterUri(_)
+            | Error::GlyphFonts(_)
             | Error::PrinterUnreachable(_)
             | Error::Timeout {
                 device: Device::Printer,

@@ -200,6 +200,30 @@ fn the_printed_qr_code_scans_and_verifies_on_both_papers() {
 }
 
 #[test]
+fn a_printer_without_qr_commands_gets_a_raster_code_that_scans_and_verifies() {
+    let cert = common::certificate(CertificateLayout::Transfer);
+    for paper in [Paper::Mm58, Paper::Mm80] {
+        let profile = PrinterProfile {
+            raster_qr: true,
+            ..PrinterProfile::new(paper)
+        };
+        let job = layout::certificate(&cert, &profile);
+        assert!(job.omitted.is_empty(), "{:?}", job.omitted);
+        let receipt = print(paper, &job);
+        assert!(!receipt.text.contains("[QR: "), "drawn by the kiosk");
+        assert!(receipt.text.contains("[IMAGE "), "{}", receipt.text);
+        let codes = qr_codes_on_paper(&receipt.png);
+        assert_eq!(codes, vec![cert.verification.clone()], "{paper:?}");
+        assert!(verify(
+            common::KEY,
+            &codes[0],
+            "220100-2026-0042",
+            &cert.signed_content()
+        ));
+    }
+}
+
+#[test]
 fn simple_certificate_has_no_number_agency_or_notes() {
     let cert = common::certificate(CertificateLayout::Simple);
     let receipt = print(

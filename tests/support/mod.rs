@@ -389,6 +389,17 @@ pub fn li_xiulan_card() -> Value {
     })
 }
 
+/// The resident ID card of 欧阳𡒄: a name with a CJK Extension B character
+/// outside GBK and outside Noto Sans CJK (data/demo/people.toml).
+pub fn ouyang_card() -> Value {
+    json!({
+        "kind": "resident", "name": "欧阳𡒄", "sex": "2", "nation": 1,
+        "birth": "19920315", "address": "吉林省长春市朝阳区西安大路808号",
+        "id_number": "220104199203152024", "issuer": "长春市公安局朝阳分局",
+        "valid_from": "20160420", "valid_to": "20360420"
+    })
+}
+
 /// A resident ID card with a valid number that no demo person has.
 pub fn stranger_card() -> Value {
     json!({

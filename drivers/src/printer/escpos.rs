@@ -70,9 +70,9 @@ pub enum Charset {
     Gbk,
 }
 
-/// Bitmaps for characters a GBK printer cannot print (rare characters in
+/// Bitmaps for characters the printer cannot print (rare characters in
 /// names, 生僻字): a 24×24 glyph as `FS 2` wants it, 24 columns of 3
-/// bytes, top bit first. The kiosk implements it with its CJK font.
+/// bytes, top bit first. The kiosk's is [`super::glyphs::FontGlyphs`].
 pub trait GlyphSource: Send + Sync {
     /// The glyph of `c`, if the source has one.
     fn glyph(&self, c: char) -> Option<[u8; 72]>;
@@ -85,11 +85,18 @@ pub struct PrinterProfile {
     pub paper: Paper,
     /// Character set of Chinese mode.
     pub charset: Charset,
-    /// On a GBK printer: where to get bitmaps for characters outside GBK,
-    /// sent as user-defined characters (`FS 2`, codes FE A1..FE FE, up to
-    /// 94 per job) and printed in line with the text. `None`: they are
-    /// printed as 〓 and reported in [`Job::substitutions`].
+    /// Where to get bitmaps for characters the printer cannot print
+    /// (outside GBK on a GBK printer; beyond the GB 18030 mandatory set,
+    /// i.e. CJK Extensions B–H, on a GB18030 printer), sent as user-defined
+    /// characters (`FS 2`, codes FE A1..FE FE, up to 94 per job) and
+    /// printed in line with the text. A character the source lacks is
+    /// printed as 〓 and reported in [`Job::substitutions`]. `None`: on
+    /// GBK such characters are all 〓; on GB18030 they are sent as their
+    /// 4-byte codes.
     pub glyphs: Option<&'static dyn GlyphSource>,
+    /// The printer has no QR command (`GS ( k`): QR codes are drawn here
+    /// and sent as a raster image.
+    pub raster_qr: bool,
 }
 
 impl std::fmt::Debug for PrinterProfile {
@@ -98,6 +105,7 @@ impl std::fmt::Debug for PrinterProfile {
             .field("paper", &self.paper)
             .field("charset", &self.charset)
             .field("glyphs", &self.glyphs.is_some())
+            .field("raster_qr", &self.raster_qr)
             .finish()
     }
 }
@@ -109,6 +117,7 @@ impl PrinterProfile {
             paper,
             charset: Charset::Gb18030,
             glyphs: None,
+            raster_qr: false,
         }
     }
 
@@ -118,6 +127,7 @@ impl PrinterProfile {
             paper,
             charset: Charset::Gbk,
             glyphs: None,
+            raster_qr: false,
         }
     }
 }
@@ -164,6 +174,28 @@ fn gbk_replacement(c: char) -> Option<&'static str> {
 /// The mark printed for a character that has no GBK form.
 pub const MISSING_GLYPH: char = '〓';
 
+/// How one character leaves the builder.
+#[derive(Debug, Clone, Copy)]
+enum Form {
+    /// In the printer's charset and font.
+    Direct,
+    /// A conventional GBK stand-in.
+    Replaced(&'static str),
+    /// A user-defined character (`FS 2`) from the glyph source.
+    User,
+    /// Printed as [`MISSING_GLYPH`] and reported.
+    Missing,
+}
+
+/// Whether `c` is beyond the font of a GB18030 printer: thermal printers
+/// implement the GB 18030 mandatory set (the 2-byte area and CJK Extension
+/// A, all in the BMP), so the ideographs of the supplementary planes (CJK
+/// Extensions B–H, compatibility supplement) are sent as user-defined
+/// characters when a glyph source has them.
+fn beyond_printer_font(c: char) -> bool {
+    u32::from(c) >= 0x2_0000
+}
+
 /// A finished job: the bytes, the offsets where a real-time status query
 /// may be inserted without splitting a command (after each line feed,
 /// mode command, image band or QR code), and what was replaced.
@@ -175,8 +207,10 @@ pub struct Job {
     pub bytes: Vec<u8>,
     /// Offsets (ascending, each ≤ `bytes.len()`) at command boundaries.
     pub checkpoints: Vec<usize>,
-    /// Characters that had no form in the printer's character set and were
-    /// printed as [`MISSING_GLYPH`] (empty on GB18030 printers).
+    /// Characters that had no form in the printer's character set and font
+    /// nor a glyph from the profile's source, and were printed as
+    /// [`MISSING_GLYPH`] (a GB18030 profile without a glyph source sends
+    /// every character as itself and reports none).
     pub substitutions: Vec<char>,
     /// Elements left out (e.g. a QR payload the printer cannot hold).
     pub omitted: Vec<&'static str>,
@@ -236,11 +270,38 @@ fn qr_commands(data: &str, module: u8) -> Option<Vec<u8>> {
     Some(capture.0.take())
 }
 
+/// The QR code of `data` (model 2, level M) as a bitmap of `module`-dot
+/// squares with the 4-module quiet zone; `None` when the data does not
+/// fit a QR code.
+fn qr_bitmap(data: &str, module: u8) -> Option<Bitmap> {
+    use embedded_graphics::pixelcolor::BinaryColor;
+    use embedded_graphics::prelude::*;
+    use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
+    const QUIET: u32 = 4;
+    let code = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M).ok()?;
+    let n = u32::try_from(code.width()).ok()?;
+    let m = u32::from(module);
+    let mut image = Bitmap::blank((n + 2 * QUIET) * m, (n + 2 * QUIET) * m)?;
+    let dark = PrimitiveStyle::with_fill(BinaryColor::On);
+    for (i, colour) in code.to_colors().iter().enumerate() {
+        if *colour == qrcode::Color::Dark {
+            let i = i as u32;
+            let at = |k: u32| ((k + QUIET) * m) as i32;
+            // Drawing into a bitmap cannot fail (Infallible).
+            let _ = Rectangle::new(Point::new(at(i % n), at(i / n)), Size::new(m, m))
+                .into_styled(dark)
+                .draw(&mut image);
+        }
+    }
+    Some(image)
+}
+
 /// Builds a job byte by byte.
 #[derive(Clone)]
 pub struct EscPos {
     charset: Charset,
     glyphs: Option<&'static dyn GlyphSource>,
+    raster_qr: bool,
     job: Job,
 }
 
@@ -270,6 +331,7 @@ impl EscPos {
         let mut job = EscPos {
             charset,
             glyphs: None,
+            raster_qr: false,
             job: Job::default(),
         };
         job.init();
@@ -280,6 +342,7 @@ impl EscPos {
     pub fn for_profile(profile: &PrinterProfile) -> EscPos {
         let mut job = EscPos::with_charset(profile.charset);
         job.glyphs = profile.glyphs;
+        job.raster_qr = profile.raster_qr;
         job
     }
 
@@ -360,47 +423,57 @@ impl EscPos {
         self.command(&[&[0x1B, 0x24, (dots & 0xFF) as u8, (dots >> 8) as u8]])
     }
 
-    /// `text` as this printer will print it: control characters as spaces
-    /// and, on a GBK printer, characters outside GBK replaced (see the
-    /// module docs). Use it to measure.
-    pub fn printable(&self, text: &str) -> String {
-        let text: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+    /// How `c` (not a control character) leaves the builder on this
+    /// printer.
+    fn form(&self, c: char) -> Form {
         match self.charset {
-            Charset::Gb18030 => text,
-            Charset::Gbk => text
-                .chars()
-                .map(|c| {
-                    if gbk_encodes(c) || (gbk_replacement(c).is_none() && self.has_glyph(c)) {
-                        c.to_string()
-                    } else {
-                        gbk_replacement(c)
-                            .map(str::to_string)
-                            .unwrap_or_else(|| MISSING_GLYPH.to_string())
-                    }
-                })
-                .collect(),
+            Charset::Gbk if gbk_encodes(c) => Form::Direct,
+            Charset::Gbk => match gbk_replacement(c) {
+                Some(rep) => Form::Replaced(rep),
+                None if self.has_glyph(c) => Form::User,
+                None => Form::Missing,
+            },
+            Charset::Gb18030 if self.glyphs.is_none() || !beyond_printer_font(c) => Form::Direct,
+            Charset::Gb18030 if self.has_glyph(c) => Form::User,
+            Charset::Gb18030 => Form::Missing,
         }
+    }
+
+    /// `text` as this printer will print it: control characters as spaces
+    /// and characters the printer cannot print replaced (see the module
+    /// docs). Use it to measure.
+    pub fn printable(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if c.is_control() {
+                out.push(' ');
+                continue;
+            }
+            match self.form(c) {
+                Form::Direct | Form::User => out.push(c),
+                Form::Replaced(rep) => out.push_str(rep),
+                Form::Missing => out.push(MISSING_GLYPH),
+            }
+        }
+        out
     }
 
     /// `text` as this printer will print it ([`EscPos::printable`]), and
     /// the characters printed as [`MISSING_GLYPH`] recorded in
     /// [`Job::substitutions`]: for layouts that measure before they print.
     pub fn prepare(&mut self, text: &str) -> String {
-        if self.charset == Charset::Gbk {
-            for c in text.chars() {
-                if !c.is_control()
-                    && !gbk_encodes(c)
-                    && gbk_replacement(c).is_none()
-                    && !self.has_glyph(c)
-                {
-                    self.job.substitutions.push(c);
-                }
+        for c in text.chars() {
+            if !c.is_control() && matches!(self.form(c), Form::Missing) {
+                self.job.substitutions.push(c);
             }
         }
         self.printable(text)
+    }
+
+    /// How many characters were printed (or prepared) as
+    /// [`MISSING_GLYPH`] so far.
+    pub fn substitution_count(&self) -> usize {
+        self.job.substitutions.len()
     }
 
     /// Text (no line feed), encoded for the printer's charset. Control
@@ -417,29 +490,46 @@ impl EscPos {
         } else {
             text
         };
-        match self.charset {
-            Charset::Gb18030 => {
-                let (encoded, _, _) = GB18030.encode(text);
-                self.job.bytes.extend_from_slice(&encoded);
-            }
-            Charset::Gbk => {
-                for c in text.chars() {
-                    if gbk_encodes(c) {
-                        push_gbk(&mut self.job.bytes, c);
-                    } else if let Some(rep) = gbk_replacement(c) {
-                        for r in rep.chars() {
-                            push_gbk(&mut self.job.bytes, r);
-                        }
-                    } else if let Some(code) = self.user_code(c) {
-                        self.job.bytes.extend_from_slice(&code);
-                    } else {
-                        self.job.substitutions.push(c);
-                        push_gbk(&mut self.job.bytes, MISSING_GLYPH);
+        if self.charset == Charset::Gb18030
+            && (self.glyphs.is_none() || !text.chars().any(beyond_printer_font))
+        {
+            let (encoded, _, _) = GB18030.encode(text);
+            self.job.bytes.extend_from_slice(&encoded);
+            return self;
+        }
+        for c in text.chars() {
+            match self.form(c) {
+                Form::Direct => self.push_char(c),
+                Form::Replaced(rep) => {
+                    for r in rep.chars() {
+                        push_gbk(&mut self.job.bytes, r);
                     }
                 }
+                Form::User => match self.user_code(c) {
+                    Some(code) => self.job.bytes.extend_from_slice(&code),
+                    None => self.push_missing(c),
+                },
+                Form::Missing => self.push_missing(c),
             }
         }
         self
+    }
+
+    /// One character in the printer's charset.
+    fn push_char(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        let encoding = match self.charset {
+            Charset::Gb18030 => GB18030,
+            Charset::Gbk => GBK,
+        };
+        let (bytes, _, _) = encoding.encode(c.encode_utf8(&mut buf));
+        self.job.bytes.extend_from_slice(&bytes);
+    }
+
+    /// [`MISSING_GLYPH`] for `c`, recorded.
+    fn push_missing(&mut self, c: char) {
+        self.job.substitutions.push(c);
+        push_gbk(&mut self.job.bytes, MISSING_GLYPH);
     }
 
     /// Text and a line feed.
@@ -455,9 +545,20 @@ impl EscPos {
         self.command(&[cmd::ESC_PAPER_FEED, &[lines]])
     }
 
-    /// A QR code drawn by the printer (`GS ( k`): model 2, `module` dots
-    /// per module (1..=16), error level M, store, print.
+    /// A QR code, model 2, error level M, `module` dots per module
+    /// (1..=16): drawn by the printer (`GS ( k`: store, print), or on a
+    /// profile with `raster_qr` drawn here and sent as a raster image
+    /// (with the 4-module quiet zone), centred by the current alignment.
     pub fn qr(&mut self, data: &str, module: u8) -> &mut Self {
+        if self.raster_qr {
+            return match qr_bitmap(data, module.clamp(1, 16)) {
+                Some(image) => self.raster(&image, 0),
+                None => {
+                    self.job.omitted.push("QR code");
+                    self
+                }
+            };
+        }
         match qr_commands(data, module.clamp(1, 16)) {
             Some(bytes) => self.command(&[&bytes]),
             None => {
@@ -754,6 +855,63 @@ mod tests {
         assert_eq!(&job.bytes[4..8], &[0x1C, 0x32, 0xFE, 0xA1]);
         assert_eq!(&job.bytes[80..82], &[0xFE, 0xA1]);
         assert!(checkpoints_of(&job.bytes).contains(&80));
+    }
+
+    #[test]
+    fn rare_characters_beyond_the_mandatory_set_become_user_defined_on_gb18030() {
+        let profile = PrinterProfile {
+            glyphs: Some(&BOXES),
+            ..PrinterProfile::new(Paper::Mm58)
+        };
+        let mut job = EscPos::for_profile(&profile);
+        // 䶮 (Ext A) and ¥ are in the printer's GB18030 font; 𠮷 (Ext B)
+        // comes from the glyph source; 𡒄 (Ext B) has no glyph: 〓.
+        assert_eq!(job.printable("䶮𠮷𡒄"), "䶮𠮷〓");
+        job.line("¥䶮𠮷𡒄");
+        let job = job.finish();
+        assert_eq!(job.user_glyphs, vec!['𠮷']);
+        assert_eq!(job.substitutions, vec!['𡒄']);
+        // The definition (FS 2 FE A1 + 72 bytes) comes where 𠮷 is first
+        // met; without it the rest is GB18030 text.
+        let at = job
+            .bytes
+            .windows(4)
+            .position(|w| w == [0x1C, 0x32, 0xFE, 0xA1])
+            .unwrap();
+        let mut body = job.bytes[4..at].to_vec();
+        body.extend_from_slice(&job.bytes[at + 76..]);
+        let (text, _, bad) = GB18030.decode(&body);
+        assert!(!bad);
+        assert!(text.starts_with("¥䶮"), "{text}");
+        assert!(body.windows(2).any(|w| w == [0xFE, 0xA1]));
+        assert!(text.contains('〓'));
+        // Without a source every character goes as itself.
+        let mut plain = EscPos::new();
+        plain.line("𠮷𡒄");
+        let plain = plain.finish();
+        assert!(plain.substitutions.is_empty() && plain.user_glyphs.is_empty());
+        assert_eq!(GB18030.decode(&plain.bytes[4..]).0, "𠮷𡒄\n");
+    }
+
+    #[test]
+    fn a_printer_without_qr_commands_gets_the_code_as_a_raster_image() {
+        let profile = PrinterProfile {
+            raster_qr: true,
+            ..PrinterProfile::new(Paper::Mm58)
+        };
+        let mut job = EscPos::for_profile(&profile);
+        job.qr("KCV1|220100-2026-0042|abc", 5);
+        let b = job.as_bytes();
+        assert!(!b.windows(3).any(|w| w == [0x1D, 0x28, 0x6B]), "no GS ( k");
+        // Version 2 (25 modules) + 8 quiet modules, 5 dots each: 165 dots
+        // square, 21 bytes per row; the top-left finder's first dark row.
+        assert_eq!(&b[4..12], &[0x1D, 0x76, 0x30, 0, 21, 0, 165, 0]);
+        let row = |y: usize| &b[12 + y * 21..12 + (y + 1) * 21];
+        assert!(row(0).iter().all(|&x| x == 0), "quiet zone");
+        // Row 20 = module row 0: modules 4..11 dark (the finder), i.e.
+        // dots 20..55.
+        let dot = |y: usize, x: usize| row(y)[x / 8] & (0x80 >> (x % 8)) != 0;
+        assert!(!dot(20, 19) && dot(20, 20) && dot(20, 54) && !dot(20, 55));
     }
 
     #[test]

@@ -268,6 +268,9 @@ pub fn business_slip_job(slip: &BusinessSlip, profile: &PrinterProfile) -> Job {
     d.finish()
 }
 
+/// Printed under a name with a character shown as 〓 on the certificate.
+pub const NAME_AS_ON_DOCUMENT: &str = "（姓名以证件为准）";
+
 /// Module size of the verification QR code: as large as reads well on
 /// each paper (about 25 mm on 58 mm paper, 30 mm on 80 mm).
 fn qr_module(paper: Paper) -> u8 {
@@ -303,7 +306,14 @@ pub fn certificate(cert: &EnrollmentCertificate, profile: &PrinterProfile) -> Jo
     d.pair("生成日期", &format_date(f.generated_on));
     d.rule('=');
     d.heading("基本信息");
+    let before = d.job.substitution_count();
     d.pair("参保人姓名", &f.name);
+    if d.job.substitution_count() > before {
+        // A character of the name could not be printed (〓): the
+        // receiving agency goes by the identity document.
+        d.job.align(Align::Right).line(NAME_AS_ON_DOCUMENT);
+        d.job.align(Align::Left);
+    }
     d.pair("身份证件号码", &f.id_number);
     d.pair("户籍所在地", &f.hukou_place);
     d.pair("户籍类型", &f.hukou_type);

@@ -67,18 +67,21 @@ pub fn facts(layout: CertificateLayout) -> CertificateFacts {
 }
 
 pub fn certificate(layout: CertificateLayout) -> EnrollmentCertificate {
+    certificate_for(layout, "李秀兰")
+}
+
+/// The certificate of a person called `name` (numbered and signed as
+/// the centre would).
+pub fn certificate_for(layout: CertificateLayout, name: &str) -> EnrollmentCertificate {
+    let mut facts = facts(layout);
+    facts.name = name.into();
     let profile = jilin();
     let texts = profile
         .documents()
         .certificate(layout)
         .expect("layout in profile");
-    EnrollmentCertificate::issue(
-        texts,
-        &profile.documents().agency_name.text,
-        facts(layout),
-        KEY,
-    )
-    .expect("certificate")
+    EnrollmentCertificate::issue(texts, &profile.documents().agency_name.text, facts, KEY)
+        .expect("certificate")
 }
 
 pub fn slip() -> BusinessSlip {
@@ -147,24 +150,22 @@ pub fn filing_receipt() -> FilingReceipt {
     }
 }
 
-/// A synthetic signature: a few strokes drawn into a 320×96 bitmap.
+/// A synthetic signature: a few strokes, polylines three dots wide drawn
+/// with embedded-graphics into a 320×96 bitmap.
 pub fn signature() -> Bitmap {
-    let (w, h) = (320u32, 96u32);
-    let mut b = Bitmap::blank(w, h).expect("bitmap");
+    use embedded_graphics::pixelcolor::BinaryColor;
+    use embedded_graphics::prelude::*;
+    use embedded_graphics::primitives::{Polyline, PrimitiveStyle};
+    let mut b = Bitmap::blank(320, 96).expect("bitmap");
     let mut stroke = |f: &dyn Fn(f64) -> (f64, f64)| {
-        for i in 0..=600 {
-            let t = f64::from(i) / 600.0;
-            let (x, y) = f(t);
-            for dx in 0..3 {
-                for dy in 0..3 {
-                    b.set(
-                        (x as u32).saturating_add(dx),
-                        (y as u32).saturating_add(dy),
-                        true,
-                    );
-                }
-            }
-        }
+        let points: Vec<Point> = (0..=120)
+            .map(|i| f(f64::from(i) / 120.0))
+            .map(|(x, y)| Point::new(x as i32, y as i32))
+            .collect();
+        Polyline::new(&points)
+            .into_styled(PrimitiveStyle::with_stroke(BinaryColor::On, 3))
+            .draw(&mut b)
+            .expect("drawn");
     };
     // 李: a slanted flourish; 秀兰: loops and a long tail.
     stroke(&|t| (20.0 + 80.0 * t, 70.0 - 50.0 * t + 10.0 * (t * 12.0).sin()));
@@ -181,6 +182,11 @@ pub fn signature() -> Bitmap {
 }
 
 pub fn commitment_letter() -> CommitmentLetterCopy {
+    commitment_letter_for("李秀兰")
+}
+
+/// The commitment letter copy signed by `name`.
+pub fn commitment_letter_for(name: &str) -> CommitmentLetterCopy {
     let profile = jilin();
     let letter = profile
         .documents()
@@ -189,7 +195,7 @@ pub fn commitment_letter() -> CommitmentLetterCopy {
         .expect("letter");
     CommitmentLetterCopy::new(
         letter,
-        "李秀兰",
+        name,
         "女",
         "13904310123",
         "220203198508232046",

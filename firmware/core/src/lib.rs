@@ -10,6 +10,7 @@ pub mod error;
 pub mod identity;
 pub mod money;
 pub mod print_job;
+pub mod raster;
 pub mod region;
 pub mod session;
 pub mod texts;

@@ -211,6 +211,32 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     } else {
         Paper::Mm58
     };
+    let charset =
+        crate::printglyphs::parse_charset(&config.devices.printer_charset).ok_or_else(|| {
+            Error::Config {
+                file: "kiosk.toml".into(),
+                reason: format!(
+                    "devices.printer_charset {:?}: use \"gb18030\" or \"gbk\"",
+                    config.devices.printer_charset
+                ),
+            }
+        })?;
+    // The device loops' health table (also the board the health reports
+    // read); the printer's glyph entry is its first.
+    let health = DeviceHealth::reporting_to(board.clone());
+    let print = crate::printglyphs::PrintGlyphs::new(
+        kiosk_drivers::printer::PrinterProfile {
+            paper,
+            charset,
+            glyphs: None,
+            raster_qr: config.devices.printer_raster_qr,
+        },
+        health.clone(),
+    );
+    println!(
+        "kiosk: printer glyphs for rare characters: {}",
+        print.fonts()
+    );
     let printer_uri = match options.printer.clone().or(config.devices.printer.clone()) {
         Some(uri) => {
             println!("kiosk: printer: {uri}");
@@ -370,7 +396,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         client: Arc::clone(&client),
         desk: Arc::clone(&backend) as Arc<dyn crate::filings::Desk>,
         spooler: spooler_tx.clone(),
-        paper,
+        print,
         clock: Arc::clone(&clock),
         events: events_tx.clone(),
         language: kiosk_core::texts::selected(),
@@ -390,10 +416,9 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             })?;
     }
 
-    // Device loops, and the health table they keep (also the board the
-    // health reports read, and the heartbeats the watchdog reads). A
-    // device that is out of service has no loop.
-    let health = DeviceHealth::reporting_to(board.clone());
+    // Device loops, and the health table they keep (created with the
+    // printer's glyph entry above; also the heartbeats the watchdog
+    // reads). A device that is out of service has no loop.
     let mut loops = DeviceLoops::default();
     // ID card reader loop.
     if let Some(reader_path) = reader_path {

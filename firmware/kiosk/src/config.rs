@@ -96,6 +96,14 @@ pub struct DevicesConfig {
     pub printer: Option<String>,
     /// Paper width in mm: 58 or 80.
     pub paper_mm: u32,
+    /// The printer's Chinese character set: `gb18030` or `gbk` (a
+    /// GBK-only printer). Either way, characters the printer lacks (rare
+    /// characters in names) are sent as user-defined characters drawn from
+    /// the installed CJK fonts.
+    pub printer_charset: String,
+    /// The printer has no QR command (`GS ( k`): QR codes are sent as
+    /// raster images drawn by the kiosk.
+    pub printer_raster_qr: bool,
     /// Social security card reader: `usb` (the first USB CCID reader,
     /// interface class 0B) or `usb:VID:PID` in hex (absent: simulated).
     pub ss_card_reader: Option<String>,
@@ -121,6 +129,8 @@ impl Default for DevicesConfig {
             id_reader_poll_ms: 125,
             printer: None,
             paper_mm: 58,
+            printer_charset: "gb18030".into(),
+            printer_raster_qr: false,
             ss_card_reader: None,
             ss_card_poll_ms: 300,
             scanner: None,

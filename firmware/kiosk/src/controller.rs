@@ -15,13 +15,14 @@ use kiosk_core::region::{CertificateLayout, RegionProfile};
 use kiosk_core::session::{Action, Command, Document, Event, Screen, Session};
 use kiosk_core::tr;
 use kiosk_core::view::View;
-use kiosk_drivers::printer::{Paper, PrinterProfile, layout};
+use kiosk_drivers::printer::{Paper, layout};
 use kiosk_sim::printer::PaperWidth;
 use kiosk_sync::CentralClient;
 use kiosk_sync::wire::CertificateIssueInput;
 use kiosk_ui::UiHandle;
 
 use crate::filings::{Desk, Outcome};
+use crate::printglyphs::PrintGlyphs;
 use crate::spooler::Request;
 use crate::voice::Voice;
 
@@ -39,8 +40,9 @@ pub struct Controller {
     pub client: Arc<CentralClient>,
     /// The printer spooler (print journal + printer).
     pub spooler: Sender<Request>,
-    /// Paper width.
-    pub paper: Paper,
+    /// The printer's profile (paper, charset, glyphs for rare characters)
+    /// and the health entry for characters printed as 〓.
+    pub print: PrintGlyphs,
     /// Wall clock (for documents and the header).
     pub clock: Arc<dyn Clock>,
     /// Where worker threads post their results.
@@ -169,12 +171,12 @@ impl Controller {
             } => {
                 let client = Arc::clone(&self.client);
                 let region = Arc::clone(&self.region);
-                let paper = self.paper;
+                let print = self.print.clone();
                 spawn_worker("certificate", move || {
                     let event = match issue_certificate(
                         &client,
                         &region,
-                        paper,
+                        &print,
                         &person_number,
                         insurance_type.code(),
                         layout,
@@ -193,26 +195,30 @@ impl Controller {
                 });
             }
             Command::Print(document) => {
-                let profile = PrinterProfile::new(self.paper);
-                let (kind, payload) = match document.as_ref() {
+                let profile = &self.print.profile;
+                let (kind, job) = match document.as_ref() {
                     Document::Slip(slip) => (
                         DocumentKind::BusinessSlip,
-                        layout::business_slip(slip, self.paper),
+                        layout::business_slip_job(slip, profile),
                     ),
                     Document::Certificate(cert) => (
                         match cert.layout {
                             CertificateLayout::Simple => DocumentKind::CertificateSimple,
                             CertificateLayout::Transfer => DocumentKind::CertificateTransfer,
                         },
-                        layout::certificate(cert, &profile).bytes,
+                        layout::certificate(cert, profile),
                     ),
                     Document::Filing { receipt, letter } => {
                         // One job: the receipt, cut, then the letter copy.
-                        let mut bytes = layout::filing_receipt(receipt, &profile).bytes;
-                        bytes.extend(layout::commitment_letter(letter, &profile).bytes);
-                        (DocumentKind::FilingReceipt, bytes)
+                        let mut job = layout::filing_receipt(receipt, profile);
+                        let copy = layout::commitment_letter(letter, profile);
+                        job.bytes.extend(copy.bytes);
+                        job.substitutions.extend(copy.substitutions);
+                        (DocumentKind::FilingReceipt, job)
                     }
                 };
+                self.print.record(&job);
+                let payload = job.bytes;
                 // The spooler writes the job to the journal before the
                 // first byte goes out, and answers with PrintFinished,
                 // PrintPending or PrintFailed.
@@ -364,7 +370,7 @@ impl Controller {
 fn issue_certificate(
     client: &CentralClient,
     region: &RegionProfile,
-    paper: Paper,
+    print: &PrintGlyphs,
     person_number: &str,
     insutype: &str,
     layout: CertificateLayout,
@@ -415,10 +421,10 @@ fn issue_certificate(
         tracing::warn!("certificate incomplete: {e}");
         cannot_print()
     })?;
-    let job = layout::certificate(&certificate, &PrinterProfile::new(paper));
+    let job = layout::certificate(&certificate, &print.profile);
     let preview = kiosk_sim::printer::render_preview(
         &job.bytes,
-        match paper {
+        match print.profile.paper {
             Paper::Mm58 => PaperWidth::Mm58,
             Paper::Mm80 => PaperWidth::Mm80,
         },

@@ -245,6 +245,11 @@ pub enum DeviceState {
     Starting,
     /// Open and answering.
     Ok,
+    /// Working, with a warning (e.g. characters printed without a glyph).
+    Degraded {
+        /// What is wrong (no personal data).
+        detail: String,
+    },
     /// Gone or not openable; the loop keeps trying.
     Disconnected {
         /// The driver's error (technical English, no personal data).
@@ -317,6 +322,9 @@ impl DeviceHealth {
             match &state {
                 DeviceState::Starting => board.update(key, crate::health::UNKNOWN, None),
                 DeviceState::Ok => board.update(key, crate::health::OK, None),
+                DeviceState::Degraded { detail } => {
+                    board.update(key, crate::health::DEGRADED, Some(detail.clone()))
+                }
                 DeviceState::Disconnected { detail } => {
                     board.update(key, crate::health::DOWN, Some(detail.clone()))
                 }

@@ -5,7 +5,8 @@
 //! skeleton ([`device_loop`]), the store, outbox and sync engine
 //! ([`backend`]), the secured link to a configured centre
 //! ([`centrallink`]), health reports ([`health`]), region profiles pushed by the
-//! centre ([`profiles`]), the automation API ([`automation`]), `kiosk sync`
+//! centre ([`profiles`]), the printer's profile and glyph source
+//! ([`printglyphs`]), the automation API ([`automation`]), `kiosk sync`
 //! ([`synccmd`]) and the technicians' command-line tools ([`tools`]);
 //! production mode and its start-up report ([`startup`]), the simulators
 //! of simulation mode ([`simulation`], feature `simulators`), the demo
@@ -24,6 +25,7 @@ pub mod error;
 pub mod filings;
 pub mod health;
 pub mod idreader;
+pub mod printglyphs;
 pub mod profiles;
 pub mod qrscanner;
 pub mod shutdown;

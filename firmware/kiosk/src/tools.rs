@@ -394,7 +394,7 @@ pub struct DeviceReport {
     pub device: &'static str,
     /// Where it is configured (or "simulated").
     pub at: String,
-    /// ok / simulated / failed.
+    /// ok / simulated / warning / failed.
     pub state: &'static str,
     /// Detail.
     pub detail: String,
@@ -512,6 +512,7 @@ pub fn doctor(config: &Config, as_json: bool) -> bool {
         }
     });
     reports.extend(central_link_reports(config));
+    reports.push(glyph_report());
     let all_ok = reports.iter().all(|r| r.state != "failed");
     // What the udev rules named (packaging/udev/60-kiosk.rules).
     reports.extend(stable_names(std::path::Path::new(STABLE_NAMES)));
@@ -641,6 +642,43 @@ pub fn stable_names(dir: &std::path::Path) -> Vec<DeviceReport> {
         });
     }
     found
+}
+
+/// The fonts that give the printer glyphs for rare characters in names.
+fn glyph_report() -> DeviceReport {
+    let at = "system fonts".to_string();
+    match kiosk_drivers::printer::FontGlyphs::system() {
+        Err(e) => DeviceReport {
+            device: crate::printglyphs::KEY,
+            at,
+            state: "failed",
+            detail: format!("{e}; rare characters in names print as 〓"),
+        },
+        Ok(glyphs) => {
+            let unreadable = glyphs.check();
+            let missing = glyphs.missing_families();
+            let mut detail = format!("glyphs from {}", glyphs.families().join(", "));
+            if !unreadable.is_empty() {
+                detail.push_str(&format!("; unreadable: {}", unreadable.join(", ")));
+            }
+            if !missing.is_empty() {
+                detail.push_str(&format!(
+                    "; not installed: {} (Debian: fonts-noto-cjk fonts-babelstone-han), fewer rare characters print",
+                    missing.join(", ")
+                ));
+            }
+            DeviceReport {
+                device: crate::printglyphs::KEY,
+                at,
+                state: if unreadable.is_empty() && missing.is_empty() {
+                    "ok"
+                } else {
+                    "warning"
+                },
+                detail,
+            }
+        }
+    }
 }
 
 /// `kiosk print-test`.
