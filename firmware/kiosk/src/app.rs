@@ -308,10 +308,12 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             url.clone()
         }
         None => {
-            let server = CentralServer::spawn(
+            // The built-in centre applies this kiosk's region's filing limits.
+            let server = CentralServer::spawn_with_limits(
                 ([127, 0, 0, 1], 0).into(),
                 DemoData::builtin()?,
                 Arc::clone(&clock),
+                kiosk_central::FilingLimits::from_rules(region.filing_rules()),
             )?;
             let url = server.url();
             println!("kiosk: central service: built-in reference service on {url}");

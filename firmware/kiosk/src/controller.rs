@@ -85,6 +85,7 @@ impl Controller {
             let commands = self.session.handle(event, now, self.clock.now());
             if !was_home && self.session.screen() == Screen::Home {
                 self.reset_language();
+                self.reset_elderly_mode();
             }
             if touched {
                 // The language may have changed (the clock's format).
@@ -109,6 +110,14 @@ impl Controller {
             && let Err(e) = self.ui.select_language(self.language)
         {
             tracing::warn!("screen language not reset: {e}");
+        }
+    }
+
+    /// The next citizen starts in standard mode, as with the language
+    /// (issue 19 item 9): elderly mode (长辈模式) is one citizen's choice.
+    fn reset_elderly_mode(&self) {
+        if let Err(e) = self.ui.set_elderly(false) {
+            tracing::warn!("elderly mode not reset: {e}");
         }
     }
 
@@ -208,6 +217,17 @@ impl Controller {
                         bytes.extend(layout::commitment_letter(letter, &profile).bytes);
                         (DocumentKind::FilingReceipt, bytes)
                     }
+                    Document::FilingSlip(slip) => (
+                        DocumentKind::FilingReceipt,
+                        layout::filing_receipt(slip, &profile).bytes,
+                    ),
+                    Document::ArchivedLetter {
+                        filing_number,
+                        letter,
+                    } => (
+                        DocumentKind::FilingReceipt,
+                        layout::archived_letter(filing_number, letter, &profile).bytes,
+                    ),
                 };
                 // The spooler writes the job to the journal before the
                 // first byte goes out, and answers with PrintFinished,
@@ -272,6 +292,21 @@ impl Controller {
                     let _ = events.send(event);
                 });
             }
+            Command::LoadLetter {
+                request,
+                person_number,
+                number,
+            } => {
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("filing-letter", move || {
+                    let letter = desk.filing_letter(&person_number, &number).map(Box::new);
+                    let _ = events.send(Event::LetterLoaded {
+                        request,
+                        number,
+                        letter,
+                    });
+                });
+            }
             Command::CancelFiling {
                 person_number,
                 number,
@@ -282,6 +317,20 @@ impl Controller {
                         Ok(m) | Err(m) => m,
                     };
                     tracing::info!("filing cancellation handled");
+                    let _ = events.send(Event::FilingUpdated { message });
+                });
+            }
+            Command::SuspendFiling {
+                person_number,
+                number,
+                resume,
+            } => {
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("filing-suspend", move || {
+                    let message = match desk.suspend_filing(&person_number, &number, resume) {
+                        Ok(m) | Err(m) => m,
+                    };
+                    tracing::info!("filing suspension handled");
                     let _ = events.send(Event::FilingUpdated { message });
                 });
             }
@@ -473,6 +522,9 @@ fn log_event(event: &Event) {
         Event::FilingsLoaded { records, .. } => tracing::debug!(n = records.len(), "filings"),
         Event::FilingsFailed { .. } => tracing::debug!("filings failed"),
         Event::FilingUpdated { .. } => tracing::debug!("filing changed or cancelled"),
+        Event::LetterLoaded { letter, .. } => {
+            tracing::debug!(found = letter.is_ok(), "archived letter")
+        }
         Event::FilingFailed { .. } => tracing::debug!("filing failed"),
         Event::Tick => {}
     }
