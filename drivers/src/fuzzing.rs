@@ -44,7 +44,7 @@ pub fn idcard_text(data: &[u8]) {
     let (text, photo) = data.split_at(split);
     let _ = decode_text_block(text, photo);
     if text.len() == 256 {
-        for flag in [b' ', b'I', b'J'] {
+        for flag in [b' ', b'I', b'J', b'Y'] {
             let mut t = text.to_vec();
             t[248] = flag;
             t[249] = 0;

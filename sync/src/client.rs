@@ -571,6 +571,14 @@ impl CentralClient {
         )
     }
 
+    /// KS15 the archived commitment letter of a filing (for a reprint).
+    pub fn query_filing_letter(
+        &self,
+        input: &crate::wire::FilingLetterInput,
+    ) -> Result<crate::wire::FilingLetterOutput, Error> {
+        self.call(Transaction::FilingLetter, input)
+    }
+
     /// KS41 one page of changes of a reference dataset after `since_version`.
     pub fn reference_data(
         &self,

@@ -159,3 +159,31 @@ pub fn certificate_facts(
         }),
     })
 }
+
+/// The wire form of a signed commitment letter (KS11, KS15).
+pub fn letter_wire(letter: &kiosk_core::letter::SignedLetter) -> crate::wire::CommitmentLetterWire {
+    crate::wire::CommitmentLetterWire {
+        letter_version: letter.version.clone(),
+        letter_text: letter.text.clone(),
+        sign_format: letter.signature_format.clone(),
+        sign_data: letter.signature.clone(),
+        sign_date: letter.signed_on.format("%Y-%m-%d").to_string(),
+        sha256: letter.sha256.clone(),
+    }
+}
+
+/// The signed letter of its wire form; `None` when the date does not parse
+/// or the hash does not match the content.
+pub fn letter_of(
+    wire: &crate::wire::CommitmentLetterWire,
+) -> Option<kiosk_core::letter::SignedLetter> {
+    let letter = kiosk_core::letter::SignedLetter {
+        version: wire.letter_version.clone(),
+        text: wire.letter_text.clone(),
+        signature: wire.sign_data.clone(),
+        signature_format: wire.sign_format.clone(),
+        signed_on: chrono::NaiveDate::parse_from_str(&wire.sign_date, "%Y-%m-%d").ok()?,
+        sha256: wire.sha256.clone(),
+    };
+    letter.verify().then_some(letter)
+}

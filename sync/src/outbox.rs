@@ -47,6 +47,8 @@ pub enum SubmissionKind {
     FilingChange,
     /// Remote-care filing cancel (KS14).
     FilingCancel,
+    /// Remote-care filing suspend / resume (KS16).
+    FilingSuspend,
     /// Satisfaction rating (KS21).
     Rating,
     /// Terminal health report (KS31).
@@ -57,10 +59,11 @@ pub enum SubmissionKind {
 
 impl SubmissionKind {
     /// Every kind.
-    pub const ALL: [SubmissionKind; 6] = [
+    pub const ALL: [SubmissionKind; 7] = [
         SubmissionKind::FilingSubmit,
         SubmissionKind::FilingChange,
         SubmissionKind::FilingCancel,
+        SubmissionKind::FilingSuspend,
         SubmissionKind::Rating,
         SubmissionKind::Health,
         SubmissionKind::Audit,
@@ -72,6 +75,7 @@ impl SubmissionKind {
             SubmissionKind::FilingSubmit => "filing_submit",
             SubmissionKind::FilingChange => "filing_change",
             SubmissionKind::FilingCancel => "filing_cancel",
+            SubmissionKind::FilingSuspend => "filing_suspend",
             SubmissionKind::Rating => "rating",
             SubmissionKind::Health => "health",
             SubmissionKind::Audit => "audit",
@@ -84,6 +88,7 @@ impl SubmissionKind {
             SubmissionKind::FilingSubmit => Transaction::FilingSubmit,
             SubmissionKind::FilingChange => Transaction::FilingChange,
             SubmissionKind::FilingCancel => Transaction::FilingCancel,
+            SubmissionKind::FilingSuspend => Transaction::FilingSuspend,
             SubmissionKind::Rating => Transaction::RatingUpload,
             SubmissionKind::Health => Transaction::HealthReport,
             SubmissionKind::Audit => Transaction::AuditUpload,
@@ -224,6 +229,14 @@ impl Outbox {
     /// A cancellation of a remote-care filing.
     pub fn submit_filing_cancel(&self, input: &FilingCancelInput) -> Result<Receipt, Error> {
         self.submit_for(SubmissionKind::FilingCancel, input, Some(&input.psn_no))
+    }
+
+    /// A suspension or resumption of a remote-care filing (KS16).
+    pub fn submit_filing_suspend(
+        &self,
+        input: &crate::wire::FilingSuspendInput,
+    ) -> Result<Receipt, Error> {
+        self.submit_for(SubmissionKind::FilingSuspend, input, Some(&input.psn_no))
     }
 
     /// The person's filing submissions still in the store (pending,
@@ -529,6 +542,7 @@ impl SyncEngine {
                         SubmissionKind::FilingSubmit
                             | SubmissionKind::FilingChange
                             | SubmissionKind::FilingCancel
+                            | SubmissionKind::FilingSuspend
                     )
                 )
             });

@@ -13,6 +13,8 @@
 //! | KS12 | `filing_query` | remote-care filing query 备案查询 | query | yes | project |
 //! | KS13 | `filing_change` | remote-care filing change 备案变更 | command (outbox) | no | project |
 //! | KS14 | `filing_cancel` | remote-care filing cancel 备案取消 | command (outbox) | no | project |
+//! | KS15 | `filing_letter` | archived commitment letter 承诺书存档调阅 (for a reprint) | query | yes | project |
+//! | KS16 | `filing_suspend` | remote-care filing suspend / resume 备案暂停、恢复 | command (outbox) | no | project |
 //! | KS21 | `rating_upload` | satisfaction rating 好差评上传 | command (outbox) | no | project |
 //! | KS31 | `health_report` | terminal health report 终端状态上报 | command (outbox) | no | project |
 //! | KS32 | `audit_upload` | audit log upload 审计日志上传 | command (outbox) | no | project |
@@ -57,6 +59,10 @@ pub enum Transaction {
     FilingChange,
     /// KS14 remote-care filing cancel.
     FilingCancel,
+    /// KS15 the archived commitment letter of a filing (for a reprint).
+    FilingLetter,
+    /// KS16 remote-care filing suspend or resume.
+    FilingSuspend,
     /// KS21 satisfaction rating upload.
     RatingUpload,
     /// KS31 terminal health report.
@@ -69,7 +75,7 @@ pub enum Transaction {
 
 impl Transaction {
     /// Every transaction, in table order.
-    pub const ALL: [Transaction; 15] = [
+    pub const ALL: [Transaction; 17] = [
         Transaction::SignIn,
         Transaction::SignOut,
         Transaction::PersonQuery,
@@ -81,6 +87,8 @@ impl Transaction {
         Transaction::FilingQuery,
         Transaction::FilingChange,
         Transaction::FilingCancel,
+        Transaction::FilingLetter,
+        Transaction::FilingSuspend,
         Transaction::RatingUpload,
         Transaction::HealthReport,
         Transaction::AuditUpload,
@@ -101,6 +109,8 @@ impl Transaction {
             Transaction::FilingQuery => "KS12",
             Transaction::FilingChange => "KS13",
             Transaction::FilingCancel => "KS14",
+            Transaction::FilingLetter => "KS15",
+            Transaction::FilingSuspend => "KS16",
             Transaction::RatingUpload => "KS21",
             Transaction::HealthReport => "KS31",
             Transaction::AuditUpload => "KS32",
@@ -122,6 +132,8 @@ impl Transaction {
             Transaction::FilingQuery => "filing_query",
             Transaction::FilingChange => "filing_change",
             Transaction::FilingCancel => "filing_cancel",
+            Transaction::FilingLetter => "filing_letter",
+            Transaction::FilingSuspend => "filing_suspend",
             Transaction::RatingUpload => "rating_upload",
             Transaction::HealthReport => "health_report",
             Transaction::AuditUpload => "audit_upload",
@@ -149,12 +161,14 @@ impl Transaction {
             | Transaction::ContributionHistory
             | Transaction::CertificateVerify
             | Transaction::FilingQuery
+            | Transaction::FilingLetter
             | Transaction::ReferenceData => true,
             Transaction::SignOut
             | Transaction::CertificateIssue
             | Transaction::FilingSubmit
             | Transaction::FilingChange
             | Transaction::FilingCancel
+            | Transaction::FilingSuspend
             | Transaction::RatingUpload
             | Transaction::HealthReport
             | Transaction::AuditUpload => false,

@@ -420,6 +420,19 @@ pub mod filing_type {
     }
 }
 
+/// Status of a remote-care filing (KS12 `status`).
+pub mod filing_status {
+    /// 有效 in force.
+    pub const VALID: &str = "1";
+    /// 已暂停 suspended by the insured person (seed 001 备注2), resumable.
+    pub const SUSPENDED: &str = "2";
+    /// 已取消 cancelled.
+    pub const CANCELLED: &str = "3";
+    /// 已到期终止: a dated filing past its end date ended by itself
+    /// (seed 000 E2–E4 8.1).
+    pub const EXPIRED: &str = "4";
+}
+
 /// KS11 remote-care filing submit input.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct FilingSubmitInput {
@@ -459,6 +472,68 @@ pub struct FilingSubmitInput {
     /// The proxy (代办人) who filed it, masked; empty when filed in person.
     #[serde(default)]
     pub agnter: String,
+    /// The signed commitment letter for the agency's archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter: Option<CommitmentLetterWire>,
+}
+
+/// The signed commitment letter (个人承诺书) as the agency archives it
+/// (seed 000 附件2); see `kiosk_core::letter::SignedLetter`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitmentLetterWire {
+    /// Version of the letter text.
+    pub letter_version: String,
+    /// The letter as signed (ID and phone masked as on the copy).
+    pub letter_text: String,
+    /// Signature encoding (`strokes/960x360`).
+    pub sign_format: String,
+    /// The signature.
+    pub sign_data: String,
+    /// Date signed, `yyyy-MM-dd`.
+    pub sign_date: String,
+    /// Hex SHA-256 over version, text, format and signature.
+    pub sha256: String,
+}
+
+impl fmt::Debug for CommitmentLetterWire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommitmentLetterWire")
+            .field("letter_version", &self.letter_version)
+            .field("sign_date", &self.sign_date)
+            .field("sha256", &self.sha256)
+            .finish_non_exhaustive()
+    }
+}
+
+/// KS15 input: the archived letter of a filing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingLetterInput {
+    /// Person number.
+    pub psn_no: String,
+    /// Filing number.
+    pub filing_no: String,
+}
+
+/// KS15 output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingLetterOutput {
+    /// Filing number.
+    pub filing_no: String,
+    /// Kept until (`yyyy-MM-dd`), then deleted.
+    pub keep_until: String,
+    /// The letter as stored.
+    pub letter: CommitmentLetterWire,
+}
+
+/// KS16 input: suspend or resume a filing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilingSuspendInput {
+    /// Person number.
+    pub psn_no: String,
+    /// Filing number.
+    pub filing_no: String,
+    /// `suspend` or `resume`.
+    pub action: String,
 }
 
 impl fmt::Debug for FilingSubmitInput {
@@ -478,7 +553,7 @@ impl fmt::Debug for FilingSubmitInput {
 pub struct FilingOutput {
     /// The centre's filing number.
     pub filing_no: String,
-    /// 1 valid, 3 cancelled.
+    /// [`filing_status`]: 1 valid, 3 cancelled, 4 ended by its end date.
     pub status: String,
     /// Start date.
     pub begndate: String,
@@ -518,7 +593,7 @@ pub struct FilingRecord {
     /// End date.
     #[serde(default)]
     pub enddate: String,
-    /// 1 valid, 3 cancelled.
+    /// [`filing_status`]: 1 valid, 3 cancelled, 4 ended by its end date.
     pub status: String,
     /// When filed, `yyyy-MM-dd`.
     pub filed_on: String,

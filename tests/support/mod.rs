@@ -443,6 +443,57 @@ pub fn liu_haiyan_card() -> Value {
     })
 }
 
+/// On the filing form: Haikou, 海南省人民医院, phone 13812345678, the
+/// address, then the commitment letter ticked, signed and submitted.
+pub fn fill_filing_form_and_sign(kiosk: &Kiosk) {
+    kiosk.tap("就医地");
+    kiosk.wait_for_screen("filing-province");
+    kiosk.tap("海南省");
+    kiosk.wait_for_screen("filing-city");
+    // The cities come from the synced area codes.
+    kiosk.wait_for_action("海口市");
+    kiosk.tap("海口市");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.tap("就医机构");
+    kiosk.wait_for_screen("filing-institutions");
+    kiosk.wait_for_action("海南省人民医院");
+    kiosk.tap("海南省人民医院");
+    kiosk.tap("完成");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.tap("联系电话1");
+    kiosk.wait_for_screen("filing-phone");
+    for d in "13812345678".chars() {
+        kiosk.tap(&d.to_string());
+    }
+    kiosk.wait_for_text("13812345678");
+    kiosk.tap("确定");
+    kiosk.wait_for_screen("filing-form");
+    kiosk.wait_for_text("13812345678");
+    kiosk.wait_for_text("海南省海口市");
+    let (status, body) = kiosk.post(
+        "/v1/input",
+        serde_json::json!({ "label": "异地联系地址", "text": "海口市美兰区演示路1号" }),
+    );
+    assert_eq!(status, 200, "{body}");
+    kiosk.wait_for_text("海口市美兰区演示路1号");
+    kiosk.tap("下一步：阅读承诺书");
+    let letter = kiosk.wait_for_screen("filing-letter");
+    assert!(texts(&letter).contains("基本医疗保险异地就医备案个人承诺书"));
+    kiosk.tap("☐ 本人已阅读并承诺以上内容");
+    kiosk.wait_for_action("☑ 本人已阅读并承诺以上内容");
+    let (status, body) = kiosk.post(
+        "/v1/draw",
+        serde_json::json!({
+            "label": "签名框",
+            "points": [[120, 200], [200, 120], [280, 240], [360, 110], [440, 230], [560, 150]]
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    // The submit button enables once the stroke reached the session.
+    kiosk.wait_for_action("提交备案");
+    kiosk.tap("提交备案");
+}
+
 /// The labels of the actionable elements of a screen.
 pub fn actions(screen: &Value) -> Vec<String> {
     screen["actions"]
@@ -508,50 +559,5 @@ pub fn run_cli(dir: &Path, args: &[&str]) -> CliOutput {
 pub fn submit_long_term_filing(kiosk: &Kiosk) {
     kiosk.tap("异地长期居住人员");
     kiosk.wait_for_screen("filing-form");
-    kiosk.tap("就医地");
-    kiosk.wait_for_screen("filing-province");
-    kiosk.tap("海南省");
-    kiosk.wait_for_screen("filing-city");
-    // The cities come from the synced area codes.
-    kiosk.wait_for_action("海口市");
-    kiosk.tap("海口市");
-    kiosk.wait_for_screen("filing-form");
-    kiosk.tap("就医机构");
-    kiosk.wait_for_screen("filing-institutions");
-    kiosk.wait_for_action("海南省人民医院");
-    kiosk.tap("海南省人民医院");
-    kiosk.tap("完成");
-    kiosk.wait_for_screen("filing-form");
-    kiosk.tap("联系电话1");
-    kiosk.wait_for_screen("filing-phone");
-    for d in "13812345678".chars() {
-        kiosk.tap(&d.to_string());
-    }
-    kiosk.wait_for_text("13812345678");
-    kiosk.tap("确定");
-    kiosk.wait_for_screen("filing-form");
-    kiosk.wait_for_text("13812345678");
-    kiosk.wait_for_text("海南省海口市");
-    let (status, body) = kiosk.post(
-        "/v1/input",
-        serde_json::json!({ "label": "异地联系地址", "text": "海口市美兰区演示路1号" }),
-    );
-    assert_eq!(status, 200, "{body}");
-    kiosk.wait_for_text("海口市美兰区演示路1号");
-    kiosk.tap("下一步：阅读承诺书");
-    let letter = kiosk.wait_for_screen("filing-letter");
-    assert!(texts(&letter).contains("基本医疗保险异地就医备案个人承诺书"));
-    kiosk.tap("☐ 本人已阅读并承诺以上内容");
-    kiosk.wait_for_action("☑ 本人已阅读并承诺以上内容");
-    let (status, body) = kiosk.post(
-        "/v1/draw",
-        serde_json::json!({
-            "label": "签名框",
-            "points": [[120, 200], [200, 120], [280, 240], [360, 110], [440, 230], [560, 150]]
-        }),
-    );
-    assert_eq!(status, 200, "{body}");
-    // The submit button enables once the stroke reached the session.
-    kiosk.wait_for_action("提交备案");
-    kiosk.tap("提交备案");
+    fill_filing_form_and_sign(kiosk);
 }

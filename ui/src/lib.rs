@@ -136,6 +136,11 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
                 detail: f.detail.as_str().into(),
                 state: f.state.as_str().into(),
                 valid: f.valid,
+                editable: f.editable,
+                printable: f.printable,
+                suspendable: f.suspendable,
+                resumable: f.resumable,
+                letter: f.letter,
             })
             .collect::<Vec<_>>(),
     )));

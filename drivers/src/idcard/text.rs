@@ -2,8 +2,9 @@
 //!
 //! The card kind flag is the UCS-2 character at byte offset 248: a space for
 //! the resident ID card, `I` for the foreigner's permanent residence card
-//! (2017 layout) and `J` for the Hong Kong / Macao / Taiwan residents'
-//! residence permit. Any other flag is refused with
+//! (2017 layout), `Y` for the same card in its 2023 layout and `J` for the
+//! Hong Kong / Macao / Taiwan residents' residence permit. Any other flag
+//! is refused with
 //! [`Error::IdCardUnknownKind`] rather than guessed at.
 //!
 //! Field offsets (bytes) are those of GA 467 as collected in the project's
@@ -60,6 +61,31 @@ mod foreigner {
     pub const AUTHORITY: Range<usize> = 240..248;
 }
 
+/// Foreigner's permanent residence card, 2023 layout (flag `Y`). The 2023
+/// card was laid out like the resident ID card so that existing readers
+/// decode it: Chinese name, sex, 换证次数 where the nation is, birth, the
+/// English name where the address is, the 18-character number (`9`, the
+/// province of application, the ISO 3166 numeric nationality, birth date,
+/// sequence, GB 11643 check character) where the ID number is, the alpha-3
+/// nationality where the issuer is, the validity, and the rest of a long
+/// English name in the reserved slot. Taken from the National Immigration
+/// Administration's adaptation notes for the 2023 card as the project
+/// understands them; check against a real card before a deployment relies
+/// on the less common fields (换证次数, the English name's continuation).
+mod foreigner_2023 {
+    use std::ops::Range;
+    pub const NAME: Range<usize> = 0..30;
+    pub const SEX: Range<usize> = 30..32;
+    pub const RENEWALS: Range<usize> = 32..36;
+    pub const BIRTH: Range<usize> = 36..52;
+    pub const NAME_EN: Range<usize> = 52..122;
+    pub const NUMBER: Range<usize> = 122..158;
+    pub const NATIONALITY: Range<usize> = 158..164;
+    pub const VALID_FROM: Range<usize> = 188..204;
+    pub const VALID_TO: Range<usize> = 204..220;
+    pub const NAME_EN_MORE: Range<usize> = 220..248;
+}
+
 /// The valid-to text meaning "no expiry".
 const LONG_TERM: &str = "长期";
 
@@ -79,6 +105,7 @@ pub fn decode_text_block(text: &[u8], photo: &[u8]) -> Result<IdDocument, Error>
         ' ' => decode_resident(text, photo),
         'J' => decode_permit(text, photo),
         'I' => decode_foreigner(text, photo),
+        'Y' => decode_foreigner_2023(text, photo),
         other => Err(Error::IdCardUnknownKind { flag: other }),
     }
 }
@@ -189,17 +216,77 @@ fn decode_foreigner(text: &[u8], photo: &[u8]) -> Result<IdDocument, Error> {
     })
 }
 
+/// The 2023 foreigner's card (flag `Y`): accepted like the 2017 one; its
+/// 18-character number carries a GB 11643 check character, which is
+/// verified (the 2017 number has none).
+fn decode_foreigner_2023(text: &[u8], photo: &[u8]) -> Result<IdDocument, Error> {
+    use foreigner_2023::*;
+    let number = field(text, NUMBER, "number")?.to_ascii_uppercase();
+    let well_formed = number.len() == 18
+        && number.starts_with('9')
+        && kiosk_core::identity::check_character(&number[..17])
+            .is_some_and(|check| number.ends_with(check));
+    if !well_formed {
+        return Err(Error::IdCardBadField { field: "number" });
+    }
+    let nationality = field(text, NATIONALITY, "nationality")?;
+    if nationality.len() != 3 || !nationality.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(Error::IdCardBadField {
+            field: "nationality",
+        });
+    }
+    let renewals = field(text, RENEWALS, "issue_count")?;
+    let issue_count = if renewals.is_empty() {
+        None
+    } else {
+        Some(renewals.parse::<u8>().map_err(|_| Error::IdCardBadField {
+            field: "issue_count",
+        })?)
+    };
+    // A long English name goes on in the reserved slot.
+    let name_en = format!(
+        "{}{}",
+        raw_field(text, NAME_EN, "name_en")?,
+        raw_field(text, NAME_EN_MORE, "name_en")?
+    );
+    let name_en = trim_padding(&name_en).to_string();
+    Ok(IdDocument {
+        kind: IdDocumentKind::ForeignPermanentResidenceCard,
+        name: field(text, NAME, "name")?,
+        name_en: (!name_en.is_empty()).then_some(name_en),
+        sex: sex(text, SEX)?,
+        nation: None,
+        nationality: Some(nationality),
+        birth_date: date(text, BIRTH, "birth")?,
+        address: None,
+        number,
+        // The 2023 card holds no issuing authority in its text block.
+        issuer: String::new(),
+        valid_from: date(text, VALID_FROM, "valid_from")?,
+        valid_to: expiry(text, VALID_TO)?,
+        pass_number: None,
+        issue_count,
+        photo_wlt: photo.to_vec(),
+    })
+}
+
 /// Decodes one UCS-2LE field and trims its space / NUL padding.
 fn field(text: &[u8], range: Range<usize>, name: &'static str) -> Result<String, Error> {
+    Ok(trim_padding(&raw_field(text, range, name)?).to_string())
+}
+
+/// One UCS-2LE field as it is, padding included.
+fn raw_field(text: &[u8], range: Range<usize>, name: &'static str) -> Result<String, Error> {
     let units = text[range]
         .chunks_exact(2)
         .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
-    let decoded: String = char::decode_utf16(units)
+    char::decode_utf16(units)
         .collect::<Result<_, _>>()
-        .map_err(|_| Error::IdCardBadField { field: name })?;
-    Ok(decoded
-        .trim_matches(|c: char| c == ' ' || c == '\0' || c == '\u{3000}')
-        .to_string())
+        .map_err(|_| Error::IdCardBadField { field: name })
+}
+
+fn trim_padding(text: &str) -> &str {
+    text.trim_matches(|c: char| c == ' ' || c == '\0' || c == '\u{3000}')
 }
 
 fn sex(text: &[u8], range: Range<usize>) -> Result<Sex, Error> {
@@ -325,10 +412,10 @@ mod tests {
     #[test]
     fn unknown_kind_names_the_flag() {
         let mut text = resident_block("11010519491231002X", "长期");
-        text[248..250].copy_from_slice(&(u16::from(b'Y')).to_le_bytes());
+        text[248..250].copy_from_slice(&(u16::from(b'Z')).to_le_bytes());
         let err = decode_text_block(&text, &[]).unwrap_err();
-        assert!(matches!(err, Error::IdCardUnknownKind { flag: 'Y' }));
-        assert!(err.to_string().contains("'Y'"));
+        assert!(matches!(err, Error::IdCardUnknownKind { flag: 'Z' }));
+        assert!(err.to_string().contains("'Z'"));
     }
 
     #[test]
@@ -421,5 +508,57 @@ mod tests {
         assert_eq!(doc.birth_date, NaiveDate::from_ymd_opt(1980, 1, 1).unwrap());
         assert_eq!(doc.issuer, "1500");
         assert_eq!(doc.address, None);
+    }
+
+    /// Issue 19 item 8: the 2023 foreigner's permanent residence card (flag
+    /// `Y`) is read like the 2017 one. The number is the National
+    /// Immigration Administration's published sample (a Saudi man who
+    /// applied in Jiangsu), with its GB 11643 check character.
+    #[test]
+    fn foreigner_card_2023_layout() {
+        let fields = |number: &str| {
+            block(
+                &[
+                    (0, 30, "阿卜杜拉"),
+                    (30, 2, "1"),
+                    (32, 4, "00"),
+                    (36, 16, "19850101"),
+                    (52, 70, "ABDULLAH, MOHAMMED SALEH AL-QAHTANI"),
+                    (122, 36, number),
+                    (158, 6, "SAU"),
+                    (188, 16, "20230808"),
+                    (204, 16, "20330807"),
+                    (220, 28, " JR"),
+                ],
+                'Y',
+            )
+        };
+        let doc = decode_text_block(&fields("932682198501010017"), &[]).unwrap();
+        assert_eq!(doc.kind, IdDocumentKind::ForeignPermanentResidenceCard);
+        assert_eq!(doc.number, "932682198501010017");
+        assert_eq!(doc.name, "阿卜杜拉");
+        assert_eq!(
+            doc.name_en.as_deref(),
+            Some("ABDULLAH, MOHAMMED SALEH AL-QAHTANI JR")
+        );
+        assert_eq!(doc.sex, Sex::Male);
+        assert_eq!(doc.nationality.as_deref(), Some("SAU"));
+        assert_eq!(doc.birth_date, NaiveDate::from_ymd_opt(1985, 1, 1).unwrap());
+        assert_eq!(doc.issue_count, Some(0));
+        assert_eq!(doc.address, None);
+        // A wrong check character, or a number not starting with 9, is refused.
+        for bad in [
+            "932682198501010018",
+            "132682198501010017",
+            "USA110019800101",
+        ] {
+            assert!(
+                matches!(
+                    decode_text_block(&fields(bad), &[]),
+                    Err(Error::IdCardBadField { field: "number" })
+                ),
+                "{bad}"
+            );
+        }
     }
 }

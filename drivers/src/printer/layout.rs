@@ -377,11 +377,14 @@ pub fn filing_receipt(r: &FilingReceipt, profile: &PrinterProfile) -> Job {
     d.pair("生效日期", &format_date(r.effective_on));
     d.job.line("有效期");
     d.paragraph(&r.validity, 0);
-    d.rule('-');
-    d.heading("就医机构");
-    for (i, inst) in r.institutions.iter().enumerate() {
-        let number = format!("{}.", i + 1);
-        d.paragraph(&format!("{number}{inst}"), number.len());
+    // A filing slip of an existing record has no institutions listed.
+    if !r.institutions.is_empty() {
+        d.rule('-');
+        d.heading("就医机构");
+        for (i, inst) in r.institutions.iter().enumerate() {
+            let number = format!("{}.", i + 1);
+            d.paragraph(&format!("{number}{inst}"), number.len());
+        }
     }
     d.rule('=');
     if !r.notes.is_empty() {
@@ -392,6 +395,43 @@ pub fn filing_receipt(r: &FilingReceipt, profile: &PrinterProfile) -> Job {
     }
     d.job.align(Align::Centre);
     d.job.line(&r.hall_name);
+    d.finish()
+}
+
+/// The signed personal commitment letter reprinted from the centre's
+/// archive (KS15): the text as signed, the signature drawn again from its
+/// strokes, and the archive's number, hash and retention date.
+pub fn archived_letter(
+    filing_number: &str,
+    letter: &kiosk_core::letter::SignedLetter,
+    profile: &PrinterProfile,
+) -> Job {
+    let mut d = Doc::new(profile);
+    let mut lines = letter.text.lines();
+    d.title(lines.next().unwrap_or("个人承诺书"));
+    d.job.line("（存档件重印）");
+    d.job.align(Align::Left);
+    d.rule('=');
+    d.pair("备案编号", filing_number);
+    for line in lines {
+        d.paragraph(line, 0);
+    }
+    d.rule('-');
+    d.job.line("本人签字：");
+    if let Some(signature) = letter.signature_bitmap() {
+        d.job.align(Align::Centre);
+        d.job.raster(&signature, d.paper.dots() * 3 / 4);
+        d.job.align(Align::Left);
+    }
+    d.pair("签字日期", &format_date(letter.signed_on));
+    d.rule('=');
+    d.pair("文本版本", &letter.version);
+    d.pair("校验值", &letter.sha256[..letter.sha256.len().min(16)]);
+    d.pair("存档至", &format_date(letter.keep_until()));
+    d.paragraph(
+        "本件由医保经办机构存档系统重印，与参保人签署的原件一致。",
+        0,
+    );
     d.finish()
 }
 

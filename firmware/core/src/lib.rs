@@ -8,6 +8,7 @@ pub mod documents;
 pub mod enrollment;
 pub mod error;
 pub mod identity;
+pub mod letter;
 pub mod money;
 pub mod print_job;
 pub mod raster;

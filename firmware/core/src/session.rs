@@ -30,6 +30,7 @@ use crate::region::{CertificateApplicant, CertificateLayout, RegionProfile};
 use crate::tr;
 
 pub mod filing;
+pub mod rating;
 mod vocabulary;
 pub use filing::{
     FiledRecord, FiledState, FilingDraft, FilingSubmission, Institution, Keypad, Place,
@@ -117,6 +118,8 @@ pub struct Session {
     print_pending: bool,
     today: chrono::NaiveDate,
     slips_printed: u64,
+    unrated: Option<&'static str>,
+    proof_for: Option<String>,
 }
 
 impl Session {
@@ -160,6 +163,8 @@ impl Session {
             print_pending: false,
             today: chrono::NaiveDate::MIN,
             slips_printed: 0,
+            unrated: None,
+            proof_for: None,
         }
     }
 
@@ -390,8 +395,15 @@ impl Session {
             Event::FilingsLoaded { request, records } => {
                 if request == self.request && self.screen == Screen::FilingsLoading {
                     self.touch(now);
-                    self.filed = records;
+                    let today = self.today;
+                    self.filed = records.into_iter().map(|r| r.as_of(today)).collect();
                     self.screen = Screen::Filings;
+                    if let Some(commands) = self.print_proof(wall) {
+                        return commands;
+                    }
+                    if self.note.is_empty() {
+                        return vec![Command::Say(Prompt::Filings)];
+                    }
                 }
                 Vec::new()
             }
@@ -403,11 +415,20 @@ impl Session {
                 }
                 Vec::new()
             }
+            Event::LetterLoaded {
+                request,
+                number,
+                letter,
+            } => {
+                self.touch(now);
+                self.letter_loaded(request, number, letter)
+            }
             Event::FilingUpdated { message } => {
                 if self.screen != Screen::FilingsLoading {
                     return Vec::new();
                 }
                 self.touch(now);
+                self.transaction_done(rating::transaction::FILING_CHANGE);
                 // Reload the list; the message stays above it.
                 let mut commands = self.reload_filings();
                 self.note = message;
@@ -486,6 +507,7 @@ impl Session {
                         return vec![Command::Say(Prompt::ProxyId)];
                     }
                     self.screen = Screen::Enrollment;
+                    self.transaction_done(rating::transaction::ENROLLMENT_QUERY);
                     return vec![Command::Say(Prompt::ChooseService)];
                 }
                 Vec::new()
@@ -546,6 +568,8 @@ impl Session {
                 self.touch(now);
                 self.screen = Screen::Printed;
                 self.rating = RatingState::Open;
+                // The printed screen asks for the rating itself.
+                self.unrated = None;
                 let mut commands = vec![Command::Say(Prompt::TakeDocument)];
                 if self.card_inserted.is_some() {
                     commands.push(Command::Say(Prompt::TakeCard));
@@ -567,13 +591,17 @@ impl Session {
 
     fn act(&mut self, action: Action, now: Instant, wall: NaiveDateTime) -> Vec<Command> {
         match action {
-            Action::Home => self.end_session(now),
+            Action::Home => self
+                .rate_before_leaving()
+                .unwrap_or_else(|| self.end_session(now)),
+            Action::SkipRating if self.screen == Screen::Rate => self.end_session(now),
+            Action::SkipRating => Vec::new(),
             Action::Continue => Vec::new(),
             Action::Filing => self.start_filing(),
             Action::MyFilings => self.my_filings(),
             Action::Filed(id) => {
                 if self.screen == Screen::Filings {
-                    self.filed_action(&id)
+                    self.filed_action(&id, wall)
                 } else {
                     Vec::new()
                 }
@@ -707,11 +735,14 @@ impl Session {
                 {
                     self.guide_code = Some(code);
                     self.screen = Screen::Guide;
+                    if self.unrated.is_none() {
+                        self.transaction_done(rating::transaction::GUIDES);
+                    }
                 }
                 Vec::new()
             }
             Action::Rate(level) => {
-                if self.screen != Screen::Printed || self.rating != RatingState::Open {
+                if !self.rating_on_screen() || self.rating != RatingState::Open {
                     return Vec::new();
                 }
                 let levels = self.rating_levels();
@@ -726,7 +757,7 @@ impl Session {
                 self.submit_rating(level, None)
             }
             Action::RateReason(reason) => match self.rating {
-                RatingState::AskReason(level) if self.screen == Screen::Printed => {
+                RatingState::AskReason(level) if self.rating_on_screen() => {
                     let reason = reason
                         .and_then(|i| RATING_REASONS.get(i))
                         .map(|s| s.to_string());
@@ -944,17 +975,15 @@ impl Session {
             return Vec::new();
         };
         self.rating = RatingState::Done;
+        let transaction = self.rated_transaction();
+        self.unrated = None;
         vec![Command::SubmitRating {
             person_number: self
                 .person
                 .as_ref()
                 .map(|p| p.person_number.clone())
                 .unwrap_or_default(),
-            transaction: self
-                .last_document
-                .as_ref()
-                .map(Document::transaction)
-                .unwrap_or("enrollment_query"),
+            transaction,
             level: label.clone(),
             score: score_of(level, levels.len()),
             reason,
@@ -1038,6 +1067,8 @@ impl Session {
         self.last_document = None;
         self.rating = RatingState::Open;
         self.reveal_until = None;
+        self.unrated = None;
+        self.proof_for = None;
     }
 }
 

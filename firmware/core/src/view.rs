@@ -118,8 +118,20 @@ pub struct FiledView {
     pub detail: String,
     /// State label (有效 / 已取消或终止 / 待医保中心确认 / 未通过：…).
     pub state: String,
-    /// Whether it is in force (change, extend and cancel apply).
+    /// Whether it is in force.
     pub valid: bool,
+    /// Whether change, extend and cancel are offered (in force, and not a
+    /// hospital's referral filing).
+    pub editable: bool,
+    /// Whether its filing slip can be printed (a centre record).
+    pub printable: bool,
+    /// Whether 暂停备案 is offered (the region allows it).
+    pub suspendable: bool,
+    /// Whether 恢复备案 is offered.
+    pub resumable: bool,
+    /// Whether the archived commitment letter can be reprinted (a centre
+    /// record the citizen filed: not a hospital's referral).
+    pub letter: bool,
 }
 
 /// A button of a choice list.
@@ -257,6 +269,7 @@ impl View {
     pub fn of(session: &Session, now: Instant) -> View {
         let region = session.region();
         let rule = region.certificate_rule();
+        let suspension = region.filing_rules().suspension.is_some();
         let screen = session.screen();
         View {
             screen,
@@ -340,14 +353,26 @@ impl View {
                             }
                         ),
                     ]
+                    .into_iter()
+                    .chain(r.read_only().then(|| {
+                        tr!("由办理转诊的定点医疗机构备案，本机只能查看和打印。").to_string()
+                    }))
+                    .collect::<Vec<_>>()
                     .join("\n"),
                     state: match &r.state {
                         FiledState::Valid => tr!("有效").into(),
                         FiledState::Ended => tr!("已取消或已终止").into(),
+                        FiledState::Expired => tr!("已到期终止").into(),
+                        FiledState::Suspended => tr!("已暂停").into(),
                         FiledState::Pending => tr!("已提交，待医保中心确认").into(),
                         FiledState::Rejected(reason) => tr!("未通过：{}", reason),
                     },
                     valid: r.state == FiledState::Valid,
+                    editable: r.editable(),
+                    printable: r.printable(),
+                    suspendable: suspension && r.suspendable(),
+                    resumable: suspension && r.resumable(),
+                    letter: r.printable() && !r.read_only(),
                 })
                 .collect(),
             proxy: session.proxy().map(|p| p.masked()).unwrap_or_default(),
@@ -577,8 +602,17 @@ impl FilingView {
             .collect();
         let category = draft
             .kind
-            .and_then(|k| rules.category(k))
-            .map(|c| c.label.clone())
+            .and_then(|k| rules.category(k).map(|c| (k, c)))
+            .map(|(k, c)| match session.filing_period(k) {
+                // A dated filing (temporary trip) shows its own dates.
+                (start, Some(end)) => tr!(
+                    "{}（有效期 {} 至 {}）",
+                    c.label,
+                    crate::documents::format_date(start),
+                    crate::documents::format_date(end)
+                ),
+                _ => c.label.clone(),
+            })
             .unwrap_or_default();
         let area = match (&draft.province, &draft.area) {
             (Some(p), Some(a)) if a.name != p.name => format!("{}{}", p.name, a.name),

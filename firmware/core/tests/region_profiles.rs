@@ -382,11 +382,14 @@ fn filing_rules_carry_seed_values_and_national_defaults() {
             FilingKind::ResettledRetiree,
             FilingKind::LongTermResident,
             FilingKind::StationedWorker,
-            FilingKind::Referral
+            FilingKind::Referral,
+            FilingKind::TemporaryTrip
         ]
     );
+    // Issue 19 item 1: the temporary trip (the commitment letter's
+    // category, 000:L18176) is filed at the kiosk, at least 6 months.
     let temporary = f.category(FilingKind::TemporaryTrip).unwrap();
-    assert!(!temporary.offered);
+    assert!(temporary.offered && temporary.kiosk_can_file);
     assert_eq!(temporary.validity.kind, ValidityKind::AtLeastMonths);
     assert_eq!(temporary.validity.months, Some(6));
     assert!(temporary.validity.source.is_national_default());

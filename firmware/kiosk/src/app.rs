@@ -252,8 +252,9 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             println!("kiosk: central service: {url}");
             url.clone()
         }
-        // Production start-up was refused above without a URL.
-        None => sim.central(Arc::clone(&clock))?,
+        // Production start-up was refused above without a URL. The
+        // built-in centre applies this kiosk's region's filing limits.
+        None => sim.central(Arc::clone(&clock), region.filing_rules())?,
     };
     let client = Arc::new(CentralClient::with_options(
         backend::client_config(&config, central_url),

@@ -325,6 +325,14 @@ impl Backend {
         self.outbox.submit_filing_cancel(input)
     }
 
+    /// Writes a filing suspension or resumption (KS16) to the outbox.
+    pub fn submit_filing_suspend(
+        &self,
+        input: &kiosk_sync::wire::FilingSuspendInput,
+    ) -> Result<Receipt, kiosk_sync::Error> {
+        self.outbox.submit_filing_suspend(input)
+    }
+
     /// Writes a satisfaction rating (KS21) to the outbox.
     pub fn submit_rating(&self, input: &RatingInput) -> Result<Receipt, kiosk_sync::Error> {
         self.outbox.submit_rating(input)

@@ -91,6 +91,7 @@ impl Controller {
             let commands = self.session.handle(event, now, self.clock.now());
             if !was_home && self.session.screen() == Screen::Home {
                 self.reset_language();
+                self.reset_elderly_mode();
             }
             if touched {
                 // The language may have changed (the clock's format).
@@ -115,6 +116,14 @@ impl Controller {
             && let Err(e) = self.ui.select_language(self.language)
         {
             tracing::warn!("screen language not reset: {e}");
+        }
+    }
+
+    /// The next citizen starts in standard mode, as with the language
+    /// (issue 19 item 9): elderly mode (长辈模式) is one citizen's choice.
+    fn reset_elderly_mode(&self) {
+        if let Err(e) = self.ui.set_elderly(false) {
+            tracing::warn!("elderly mode not reset: {e}");
         }
     }
 
@@ -216,6 +225,17 @@ impl Controller {
                         job.substitutions.extend(copy.substitutions);
                         (DocumentKind::FilingReceipt, job)
                     }
+                    Document::FilingSlip(slip) => (
+                        DocumentKind::FilingReceipt,
+                        layout::filing_receipt(slip, &profile).bytes,
+                    ),
+                    Document::ArchivedLetter {
+                        filing_number,
+                        letter,
+                    } => (
+                        DocumentKind::FilingReceipt,
+                        layout::archived_letter(filing_number, letter, &profile).bytes,
+                    ),
                 };
                 self.print.record(&job);
                 let payload = job.bytes;
@@ -282,6 +302,21 @@ impl Controller {
                     let _ = events.send(event);
                 });
             }
+            Command::LoadLetter {
+                request,
+                person_number,
+                number,
+            } => {
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("filing-letter", move || {
+                    let letter = desk.filing_letter(&person_number, &number).map(Box::new);
+                    let _ = events.send(Event::LetterLoaded {
+                        request,
+                        number,
+                        letter,
+                    });
+                });
+            }
             Command::CancelFiling {
                 person_number,
                 number,
@@ -292,6 +327,20 @@ impl Controller {
                         Ok(m) | Err(m) => m,
                     };
                     tracing::info!("filing cancellation handled");
+                    let _ = events.send(Event::FilingUpdated { message });
+                });
+            }
+            Command::SuspendFiling {
+                person_number,
+                number,
+                resume,
+            } => {
+                let desk = Arc::clone(&self.desk);
+                spawn_worker("filing-suspend", move || {
+                    let message = match desk.suspend_filing(&person_number, &number, resume) {
+                        Ok(m) | Err(m) => m,
+                    };
+                    tracing::info!("filing suspension handled");
                     let _ = events.send(Event::FilingUpdated { message });
                 });
             }
@@ -483,6 +532,9 @@ fn log_event(event: &Event) {
         Event::FilingsLoaded { records, .. } => tracing::debug!(n = records.len(), "filings"),
         Event::FilingsFailed { .. } => tracing::debug!("filings failed"),
         Event::FilingUpdated { .. } => tracing::debug!("filing changed or cancelled"),
+        Event::LetterLoaded { letter, .. } => {
+            tracing::debug!(found = letter.is_ok(), "archived letter")
+        }
         Event::FilingFailed { .. } => tracing::debug!("filing failed"),
         Event::Tick => {}
     }

@@ -10,7 +10,7 @@ use kiosk_core::session::{FiledRecord, FiledState, FilingSubmission, Institution
 use kiosk_core::{texts, tr};
 use kiosk_sync::Store;
 use kiosk_sync::store::{Dataset, SubmissionState};
-use kiosk_sync::wire::{FilingSubmitInput, filing_type};
+use kiosk_sync::wire::{FilingSubmitInput, filing_status, filing_type};
 
 use crate::backend::Backend;
 
@@ -93,6 +93,7 @@ pub fn input(s: &FilingSubmission) -> FilingSubmitInput {
         mdtrt_addr: s.address.clone(),
         fixmedins_codes: s.institutions.iter().map(|i| i.code.clone()).collect(),
         agnter: s.proxy.clone().unwrap_or_default(),
+        letter: s.letter.as_ref().map(kiosk_sync::mapping::letter_wire),
     }
 }
 
@@ -161,6 +162,21 @@ pub trait Desk: Send + Sync {
     /// Change a filing: area of care, phone or end date (outbox first,
     /// KS13); the message for the citizen.
     fn change_filing(&self, input: &kiosk_sync::wire::FilingChangeInput) -> Result<String, String>;
+    /// The archived commitment letter of a filing (KS15), checked against
+    /// its hash; the message for the citizen when there is none.
+    fn filing_letter(
+        &self,
+        person_number: &str,
+        number: &str,
+    ) -> Result<kiosk_core::letter::SignedLetter, String>;
+    /// Suspend or resume a filing (outbox first, KS16); the message for
+    /// the citizen.
+    fn suspend_filing(
+        &self,
+        person_number: &str,
+        number: &str,
+        resume: bool,
+    ) -> Result<String, String>;
     /// Queue a satisfaction rating.
     fn submit_rating(&self, input: &kiosk_sync::wire::RatingInput) -> Result<String, String>;
     /// Record that a proxy acts for the insured person: both identities,
@@ -257,10 +273,11 @@ impl Desk for Backend {
                 start: f.begndate.clone(),
                 end: f.enddate.clone(),
                 filed_on: chrono::NaiveDate::parse_from_str(&f.filed_on, "%Y-%m-%d").ok(),
-                state: if f.status == "1" {
-                    FiledState::Valid
-                } else {
-                    FiledState::Ended
+                state: match f.status.as_str() {
+                    filing_status::VALID => FiledState::Valid,
+                    filing_status::SUSPENDED => FiledState::Suspended,
+                    filing_status::EXPIRED => FiledState::Expired,
+                    _ => FiledState::Ended,
                 },
                 number: f.filing_no,
             });
@@ -309,6 +326,67 @@ impl Desk for Backend {
             ),
             _ => tr!(
                 "变更申请已提交（受理编号 {}），医保中心确认后生效，可稍后在此查看。",
+                receipt.tracking_no
+            ),
+        })
+    }
+
+    fn filing_letter(
+        &self,
+        person_number: &str,
+        number: &str,
+    ) -> Result<kiosk_core::letter::SignedLetter, String> {
+        let answer = self
+            .client()
+            .query_filing_letter(&kiosk_sync::wire::FilingLetterInput {
+                psn_no: person_number.to_string(),
+                filing_no: number.to_string(),
+            })
+            .map_err(|e| {
+                tracing::warn!("archived letter query failed: {e}");
+                match e {
+                    kiosk_sync::Error::Refused { .. } => {
+                        tr!("没有找到这条备案的个人承诺书存档（存档保留两年），如需证明请到人工窗口咨询。")
+                            .to_string()
+                    }
+                    other => other.user_message(),
+                }
+            })?;
+        kiosk_sync::mapping::letter_of(&answer.letter).ok_or_else(|| {
+            tracing::error!("archived letter does not match its hash");
+            tr!("个人承诺书存档校验不一致，暂不能打印，请到人工窗口咨询。").to_string()
+        })
+    }
+
+    fn suspend_filing(
+        &self,
+        person_number: &str,
+        number: &str,
+        resume: bool,
+    ) -> Result<String, String> {
+        let receipt = self
+            .submit_filing_suspend(&kiosk_sync::wire::FilingSuspendInput {
+                psn_no: person_number.to_string(),
+                filing_no: number.to_string(),
+                action: if resume { "resume" } else { "suspend" }.into(),
+            })
+            .map_err(|e| {
+                tracing::error!("filing suspension not written to the outbox: {e}");
+                tr!("申请暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
+            })?;
+        Ok(match centre_answer(self, &receipt.tracking_no) {
+            Some(s) if s.state == SubmissionState::Accepted && resume => {
+                tr!("备案 {} 已恢复，即时生效。", number)
+            }
+            Some(s) if s.state == SubmissionState::Accepted => {
+                tr!("备案 {} 已暂停。需要时可在此恢复。", number)
+            }
+            Some(s) if s.state == SubmissionState::Rejected => tr!(
+                "申请未通过：{}。如有疑问，请到人工窗口咨询。",
+                texts::tr_str(s.reason.as_deref().unwrap_or_default())
+            ),
+            _ => tr!(
+                "申请已提交（受理编号 {}），医保中心确认后生效，可稍后在此查看。",
                 receipt.tracking_no
             ),
         })

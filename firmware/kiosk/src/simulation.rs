@@ -124,10 +124,18 @@ mod enabled {
         }
 
         /// Starts the built-in reference central service with the demo
-        /// people; returns its URL.
-        pub fn central(&mut self, clock: Arc<dyn Clock>) -> Result<String, Error> {
-            let server =
-                CentralServer::spawn(([127, 0, 0, 1], 0).into(), DemoData::builtin()?, clock)?;
+        /// people and this kiosk's region's filing limits; returns its URL.
+        pub fn central(
+            &mut self,
+            clock: Arc<dyn Clock>,
+            rules: &kiosk_core::region::FilingRules,
+        ) -> Result<String, Error> {
+            let server = CentralServer::spawn_with_limits(
+                ([127, 0, 0, 1], 0).into(),
+                DemoData::builtin()?,
+                clock,
+                kiosk_central::FilingLimits::from_rules(rules),
+            )?;
             let url = server.url();
             println!("kiosk: central service: built-in reference service on {url}");
             self.central = Some(server);
@@ -220,7 +228,11 @@ impl Simulation {
     }
 
     /// Refused.
-    pub fn central(&mut self, _clock: Arc<dyn Clock>) -> Result<String, Error> {
+    pub fn central(
+        &mut self,
+        _clock: Arc<dyn Clock>,
+        _rules: &kiosk_core::region::FilingRules,
+    ) -> Result<String, Error> {
         Simulation::refuse("the central service")
     }
 }

@@ -1,6 +1,6 @@
 //! The reference centre's SQLite database: the seed it was loaded from,
-//! the answer to every command message (idempotency on `msgid`), filings,
-//! certificates, ratings, health reports, audit entries and versioned
+//! the answer to every command message (idempotency on `msgid`), filings
+//! and their archived commitment letters, certificates, ratings, health reports, audit entries and versioned
 //! reference data.
 
 use std::path::Path;
@@ -40,6 +40,17 @@ CREATE TABLE IF NOT EXISTS filing (
     updated_at       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS filing_psn ON filing (psn_no);
+CREATE TABLE IF NOT EXISTS commitment_letter (
+    filing_no      TEXT PRIMARY KEY,
+    psn_no         TEXT NOT NULL,
+    letter_version TEXT NOT NULL,
+    letter_text    TEXT NOT NULL,
+    sign_format    TEXT NOT NULL,
+    sign_data      TEXT NOT NULL,
+    sign_date      TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    keep_until     TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS certificate (
     cert_no     TEXT PRIMARY KEY,
     verify_code TEXT NOT NULL,

@@ -12,6 +12,7 @@
 pub mod data;
 mod db;
 mod error;
+pub mod rules;
 mod service;
 #[cfg(feature = "test-pki")]
 pub mod test_pki;
@@ -26,6 +27,7 @@ use kiosk_core::clock::Clock;
 
 pub use data::DemoData;
 pub use error::Error;
+pub use rules::FilingLimits;
 pub use service::{
     Central, CentralOptions, DEMO_CERTIFICATE_KEY, Faults, MSGID_CONFLICT, REGION_PROFILES,
     RULE_REFUSED,
@@ -65,9 +67,21 @@ impl CentralServer {
         data: DemoData,
         clock: Arc<dyn Clock>,
     ) -> Result<CentralServer, Error> {
+        CentralServer::spawn_with_limits(listen, data, clock, FilingLimits::builtin())
+    }
+
+    /// As [`CentralServer::spawn`], applying the filing limits of the
+    /// kiosk's own region profile (simulation mode).
+    pub fn spawn_with_limits(
+        listen: SocketAddr,
+        data: DemoData,
+        clock: Arc<dyn Clock>,
+        filing_limits: FilingLimits,
+    ) -> Result<CentralServer, Error> {
         // In-process (the kiosk's simulation mode): one thread is plenty.
         let options = CentralOptions {
             worker_threads: 1,
+            filing_limits,
             ..CentralOptions::default()
         };
         let central = Central::open(data, "builtin", None, clock, options)?;

@@ -28,13 +28,13 @@ use kiosk_sync::signing::{SignatureCheck, Sm2Verifier, verify_envelope};
 use kiosk_sync::transactions::{InfnoMap, Transaction};
 use kiosk_sync::wire::{
     AckOutput, AgencyWire, AuditUploadInput, BaseInfo, CertificateFactsWire, CertificateIssueInput,
-    CertificateIssueOutput, CertificateVerifyInput, CertificateVerifyOutput,
+    CertificateIssueOutput, CertificateVerifyInput, CertificateVerifyOutput, CommitmentLetterWire,
     ContributionHistoryInput, ContributionHistoryOutput, ContributionItem, EnrollmentDetailInput,
     EnrollmentDetailItem, EnrollmentDetailOutput, FilingCancelInput, FilingChangeInput,
-    FilingOutput, FilingQueryInput, FilingQueryOutput, FilingRecord, FilingSubmitInput,
-    HealthReportInput, InsuInfo, PersonQueryInput, PersonQueryOutput, RatingInput, RatingOutput,
-    ReferenceDataInput, ReferenceDataItem, ReferenceDataOutput, SignInOutput, SignInResult,
-    filing_type,
+    FilingLetterInput, FilingLetterOutput, FilingOutput, FilingQueryInput, FilingQueryOutput,
+    FilingRecord, FilingSubmitInput, FilingSuspendInput, HealthReportInput, InsuInfo,
+    PersonQueryInput, PersonQueryOutput, RatingInput, RatingOutput, ReferenceDataInput,
+    ReferenceDataItem, ReferenceDataOutput, SignInOutput, SignInResult, filing_status, filing_type,
 };
 
 use crate::Error;
@@ -76,6 +76,8 @@ pub struct CentralOptions {
     pub require_signatures: bool,
     /// Gateway headers required on every request.
     pub gateway: Option<Arc<GatewayCheck>>,
+    /// How long dated filings must run, from the region profile.
+    pub filing_limits: crate::FilingLimits,
 }
 
 /// The reference centre's certificate key. Demo only: a real centre keeps
@@ -93,6 +95,7 @@ impl Default for CentralOptions {
             terminal_keys: std::collections::HashMap::new(),
             require_signatures: false,
             gateway: None,
+            filing_limits: crate::FilingLimits::builtin(),
         }
     }
 }
@@ -446,6 +449,7 @@ impl Central {
                 Transaction::FilingSubmit => self.filing_submit(&tx, request),
                 Transaction::FilingChange => self.filing_change(&tx, request),
                 Transaction::FilingCancel => self.filing_cancel(&tx, request),
+                Transaction::FilingSuspend => self.filing_suspend(&tx, request),
                 Transaction::RatingUpload => self.rating(&tx, request),
                 Transaction::HealthReport => self.health(&tx, request),
                 Transaction::AuditUpload => self.audit(&tx, request),
@@ -485,6 +489,7 @@ impl Central {
             Transaction::ContributionHistory => self.contribution_history(input),
             Transaction::CertificateVerify => return self.certificate_verify(input),
             Transaction::FilingQuery => return self.filing_query(input),
+            Transaction::FilingLetter => return self.filing_letter(input),
             Transaction::ReferenceData => return self.reference_data(input),
             _ => bad("不支持的交易编号"),
         })
@@ -906,6 +911,14 @@ impl Central {
         if !q.commitment {
             return Ok(rule("请先签署个人承诺书"));
         }
+        // The signed letter, archived with the filing (000 附件2).
+        let letter = match &q.letter {
+            Some(wire) => match kiosk_sync::mapping::letter_of(wire) {
+                Some(letter) => Some(letter),
+                None => return Ok(rule("个人承诺书校验不一致，请重新签署")),
+            },
+            None => None,
+        };
         if !matches!(q.filing_type.as_str(), "1" | "2" | "3" | "4" | "5") {
             return Ok(bad("备案类型无效"));
         }
@@ -926,22 +939,18 @@ impl Central {
         if filing_type::is_long_term(&q.filing_type) {
             let active: i64 = tx
                 .query_row(
-                    "SELECT COUNT(*) FROM filing WHERE psn_no = ?1 AND status = '1' AND filing_type IN ('1','2','3')",
-                    [&q.psn_no],
+                    "SELECT COUNT(*) FROM filing WHERE psn_no = ?1 AND status IN ('1','2') AND filing_type IN ('1','2','3')
+                       AND (enddate = '' OR enddate >= ?2)",
+                    params![&q.psn_no, begin.format("%Y-%m-%d").to_string()],
                     |r| r.get(0),
                 )
                 .map_err(db_error)?;
             if active > 0 {
                 return Ok(rule("已有有效的长期异地就医备案，如需更改请办理备案变更"));
             }
-        } else {
-            match end {
-                None => return Ok(rule("临时外出就医和转诊备案须填写结束日期")),
-                Some(e) if (e - begin).num_days() > 180 => {
-                    return Ok(rule("临时外出就医和转诊备案有效期不超过180天"));
-                }
-                Some(_) => {}
-            }
+        }
+        if let Err(refusal) = self.options.filing_limits.check(&q.filing_type, begin, end) {
+            return Ok(rule(&refusal));
         }
         let today = self.clock.today();
         let count: i64 = tx
@@ -969,12 +978,111 @@ impl Central {
             ],
         )
         .map_err(db_error)?;
+        if let Some(letter) = &letter {
+            self.archive_letter(tx, &filing_no, &q.psn_no, letter)?;
+        }
         Ok(ok(FilingOutput {
             lock_until: self.lock_until(&q.filing_type, &filed_on),
             filing_no,
             status: "1".into(),
             begndate: q.begndate,
             enddate: q.enddate,
+        }))
+    }
+
+    /// Stores a signed letter with its filing, kept two years from the day
+    /// it was signed; letters past that are deleted at the same time.
+    fn archive_letter(
+        &self,
+        tx: &Connection,
+        filing_no: &str,
+        psn_no: &str,
+        letter: &kiosk_core::letter::SignedLetter,
+    ) -> Result<(), Error> {
+        self.purge_letters(tx)?;
+        let wire = kiosk_sync::mapping::letter_wire(letter);
+        tx.execute(
+            "INSERT INTO commitment_letter (filing_no, psn_no, letter_version, letter_text,
+                 sign_format, sign_data, sign_date, sha256, keep_until)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                filing_no,
+                psn_no,
+                wire.letter_version,
+                wire.letter_text,
+                wire.sign_format,
+                wire.sign_data,
+                wire.sign_date,
+                wire.sha256,
+                letter.keep_until().format("%Y-%m-%d").to_string(),
+            ],
+        )
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Deletes the letters whose retention period is over.
+    fn purge_letters(&self, conn: &Connection) -> Result<usize, Error> {
+        let today = self.clock.today().format("%Y-%m-%d").to_string();
+        conn.execute(
+            "DELETE FROM commitment_letter WHERE keep_until < ?1",
+            [today],
+        )
+        .map_err(db_error)
+    }
+
+    /// KS15: the archived letter of a filing, for a reprint.
+    fn filing_letter(&self, input: &Value) -> Handled {
+        let Some(q) = parse::<FilingLetterInput>(input) else {
+            return Ok(bad("KS15 输入格式错误"));
+        };
+        let conn = self.conn();
+        self.purge_letters(&conn)?;
+        let row: Option<[String; 7]> = conn
+            .query_row(
+                "SELECT letter_version, letter_text, sign_format, sign_data, sign_date, sha256,
+                        keep_until
+                 FROM commitment_letter WHERE filing_no = ?1 AND psn_no = ?2",
+                params![q.filing_no, q.psn_no],
+                |r| {
+                    Ok([
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ])
+                },
+            )
+            .optional()
+            .map_err(db_error)?;
+        let Some(
+            [
+                letter_version,
+                letter_text,
+                sign_format,
+                sign_data,
+                sign_date,
+                sha256,
+                keep,
+            ],
+        ) = row
+        else {
+            return Ok(rule("未找到该备案的个人承诺书存档"));
+        };
+        Ok(ok(FilingLetterOutput {
+            filing_no: q.filing_no,
+            keep_until: keep,
+            letter: CommitmentLetterWire {
+                letter_version,
+                letter_text,
+                sign_format,
+                sign_data,
+                sign_date,
+                sha256,
+            },
         }))
     }
 
@@ -994,7 +1102,22 @@ impl Central {
         if owner != psn_no {
             return Ok(Err(rule("未找到该备案")));
         }
-        if record.status != "1" {
+        if record.filing_type == filing_type::REFERRAL {
+            // Seed 001 #15: the referring hospital files it (and changes it).
+            return Ok(Err(rule(&format!(
+                "转诊备案由办理转诊的定点医疗机构办理，不能在自助终端{action}"
+            ))));
+        }
+        if record.status == filing_status::EXPIRED {
+            return Ok(Err(rule(&format!(
+                "备案已于{}到期终止，不能{action}，请重新办理备案",
+                record.enddate
+            ))));
+        }
+        if record.status == filing_status::SUSPENDED {
+            return Ok(Err(rule(&format!("备案已暂停，请先恢复后再{action}"))));
+        }
+        if record.status != filing_status::VALID {
             return Ok(Err(rule(&format!("备案已取消，不能{action}"))));
         }
         if !record.lock_until.is_empty() {
@@ -1035,7 +1158,17 @@ impl Central {
             )
             .optional()
             .map_err(db_error)?;
+        let today = self.clock.today();
         Ok(row.map(|(psn, ftype, area, begin, end, status, filed_on)| {
+            // 000 E2–E4 8.1: a dated filing not extended by its end date
+            // ends by itself; it is valid through that date.
+            let expired = NaiveDate::parse_from_str(&end, "%Y-%m-%d").is_ok_and(|e| e < today);
+            let in_force = status == filing_status::VALID || status == filing_status::SUSPENDED;
+            let status = if in_force && expired {
+                filing_status::EXPIRED.to_string()
+            } else {
+                status
+            };
             (
                 psn,
                 FilingRecord {
@@ -1127,6 +1260,63 @@ impl Central {
             begndate: record.begndate,
             enddate: record.enddate,
             lock_until: String::new(),
+        }))
+    }
+
+    /// KS16: suspend a filing in force, or resume a suspended one (seed
+    /// 001 备注2 “办理更改、暂停、恢复和终止的只需医保电子凭证或有效身份证件”),
+    /// where the region profile offers it. No lock period: it applies to
+    /// change and cancellation only.
+    fn filing_suspend(&self, tx: &Connection, request: &Request<Value>) -> Handled {
+        let Some(q) = parse::<FilingSuspendInput>(&request.input) else {
+            return Ok(bad("KS16 输入格式错误"));
+        };
+        if self.person(&q.psn_no).is_none() {
+            return Ok(not_found());
+        }
+        if !self.options.filing_limits.suspension() {
+            return Ok(rule("本地区不办理备案暂停和恢复，如需停用请办理备案取消"));
+        }
+        let (from, to, verb) = match q.action.as_str() {
+            "suspend" => (filing_status::VALID, filing_status::SUSPENDED, "暂停"),
+            "resume" => (filing_status::SUSPENDED, filing_status::VALID, "恢复"),
+            _ => return Ok(bad("KS16 action 须为 suspend 或 resume")),
+        };
+        let Some((owner, record)) = self.filing_record(tx, &q.filing_no)? else {
+            return Ok(rule("未找到该备案"));
+        };
+        if owner != q.psn_no {
+            return Ok(rule("未找到该备案"));
+        }
+        if record.filing_type == filing_type::REFERRAL {
+            return Ok(rule(&format!(
+                "转诊备案由办理转诊的定点医疗机构办理，不能在自助终端{verb}"
+            )));
+        }
+        if record.status == filing_status::EXPIRED {
+            return Ok(rule(&format!(
+                "备案已于{}到期终止，不能{verb}",
+                record.enddate
+            )));
+        }
+        if record.status != from {
+            return Ok(rule(if to == filing_status::SUSPENDED {
+                "备案不在有效状态，不能暂停"
+            } else {
+                "备案未暂停，无需恢复"
+            }));
+        }
+        tx.execute(
+            "UPDATE filing SET status = ?2, updated_at = ?3 WHERE filing_no = ?1",
+            params![q.filing_no, to, self.now_text()],
+        )
+        .map_err(db_error)?;
+        Ok(ok(FilingOutput {
+            filing_no: q.filing_no,
+            status: to.to_string(),
+            begndate: record.begndate,
+            enddate: record.enddate,
+            lock_until: record.lock_until,
         }))
     }
 

@@ -63,6 +63,7 @@ fn filing(psn_no: &str, certno: &str, ftype: &str, dest: &str, end: &str) -> Vec
         mdtrt_addr: String::new(),
         fixmedins_codes: Vec::new(),
         agnter: String::new(),
+        letter: None,
     })
     .unwrap()
 }
@@ -211,14 +212,16 @@ fn filing_rules_and_the_lock_period() {
         filing("22240000000004", "222401199011021563", "2", "460100", ""),
     ));
     assert!(r.contains("参保状态"), "{r}");
-    // Temporary trip without an end date, and longer than 180 days.
+    // Temporary trip without an end date, and shorter than the region
+    // profile's minimum (Jilin: at least 6 months, 医保发〔2022〕22号; issue 19
+    // item 1: no 180-day cap).
     let r = rejected_reason(submit("M3", filing(LI.0, LI.1, "4", "460100", "")));
     assert!(r.contains("结束日期"), "{r}");
     let r = rejected_reason(submit(
         "M4",
-        filing(LI.0, LI.1, "4", "460100", "2027-12-01"),
+        filing(LI.0, LI.1, "4", "460100", "2027-05-30"),
     ));
-    assert!(r.contains("180"), "{r}");
+    assert!(r.contains("不少于6个月") && r.contains("2027-05-31"), "{r}");
     // Wrong document number.
     let r = rejected_reason(submit(
         "M5",
@@ -233,9 +236,9 @@ fn filing_rules_and_the_lock_period() {
     assert_eq!(out["lock_until"], "2027-05-21");
     let r = rejected_reason(submit("M7", filing(LI.0, LI.1, "3", "110100", "")));
     assert!(r.contains("已有有效"), "{r}");
-    // A temporary trip alongside is fine.
+    // A temporary trip alongside is fine, longer than 180 days too.
     assert!(matches!(
-        submit("M8", filing(LI.0, LI.1, "4", "110100", "2027-01-15")),
+        submit("M8", filing(LI.0, LI.1, "4", "110100", "2027-11-30")),
         Submitted::Accepted(_)
     ));
     // Change and cancel inside the lock period are refused, with the date.

@@ -12,8 +12,8 @@ use kiosk_core::identity::{Expiry, IdDocumentKind, Sex, check_character, parse_y
 use kiosk_drivers::Error;
 use kiosk_drivers::idcard::{IdCardReader, open_serial};
 use kiosk_sim::idcard::{
-    CardSlot, ForeignerFields, IdReaderSim, IdReaderSimHandle, PermitFields, ResidentFields,
-    SimCard, SimFaults, placeholder_photo,
+    CardSlot, Foreigner2023Fields, ForeignerFields, IdReaderSim, IdReaderSimHandle, PermitFields,
+    ResidentFields, SimCard, SimFaults, placeholder_photo,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -174,13 +174,45 @@ fn foreigner_card_decodes() {
     assert_eq!(doc.nation, None);
 }
 
+/// Issue 19 item 8: the 2023 foreigner's card (flag `Y`) through the
+/// simulated reader, decoded like the 2017 one.
+#[test]
+fn foreigner_card_2023_decodes() {
+    let card = SimCard::foreigner_2023(&Foreigner2023Fields {
+        name: "史安娜".into(),
+        sex: '2',
+        renewals: 1,
+        birth: "19880512".into(),
+        name_en: "SMITH-WORTHINGTON, ANNA CHARLOTTE ELIZABETH".into(),
+        id_number: "922826198805120029".into(),
+        nationality: "GBR".into(),
+        valid_from: "20230901".into(),
+        valid_to: "20330831".into(),
+    })
+    .unwrap();
+    let (_sim, _slot, mut reader) = start(Some(card));
+    let doc = reader.read_document().unwrap().unwrap();
+    assert_eq!(doc.kind, IdDocumentKind::ForeignPermanentResidenceCard);
+    assert_eq!(doc.number, "922826198805120029");
+    assert_eq!(doc.name, "史安娜");
+    assert_eq!(
+        doc.name_en.as_deref(),
+        Some("SMITH-WORTHINGTON, ANNA CHARLOTTE ELIZABETH")
+    );
+    assert_eq!(doc.sex, Sex::Female);
+    assert_eq!(doc.nationality.as_deref(), Some("GBR"));
+    assert_eq!(doc.birth_date, date!("19880512"));
+    assert_eq!(doc.valid_to, Expiry::Until(date!("20330831")));
+    assert_eq!(doc.issue_count, Some(1));
+}
+
 #[test]
 fn unknown_kind_and_bad_number_are_typed_errors() {
     let mut text = SimCard::demo().text;
-    text[248..250].copy_from_slice(&[b'Y', 0]);
+    text[248..250].copy_from_slice(&[b'Z', 0]);
     let (_sim, slot, mut reader) = start(Some(SimCard::from_text(text)));
     let err = reader.read_document().unwrap_err();
-    assert!(matches!(err, Error::IdCardUnknownKind { flag: 'Y' }));
+    assert!(matches!(err, Error::IdCardUnknownKind { flag: 'Z' }));
 
     let mut fields = ResidentFields {
         name: "测试".into(),

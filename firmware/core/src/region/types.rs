@@ -611,6 +611,10 @@ pub struct FilingRules {
     /// What is needed to change, suspend, resume or end a filing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_materials: Option<SourcedText>,
+    /// Whether (and how) a filing in force can be suspended and resumed
+    /// at the kiosk; absent: not offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspension: Option<SourcedText>,
     /// Further rules the kiosk explains.
     #[serde(default)]
     pub notes: Vec<RuleText>,

@@ -573,6 +573,7 @@ impl Checker {
             ("self_service_effect", &f.self_service_effect),
             ("commitment_letter", &f.commitment_letter),
             ("change_materials", &f.change_materials),
+            ("suspension", &f.suspension),
         ] {
             if let Some(text) = text {
                 self.source(at(&[key("filing"), key(name), key("source")]), &text.source);

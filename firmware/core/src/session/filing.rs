@@ -5,10 +5,10 @@
 //! the screen, then submitted. Categories, validity and texts come from the
 //! region profile.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 use super::{Command, Prompt, Screen, Session};
-use crate::documents::Bitmap;
+use crate::documents::{Bitmap, FilingReceipt};
 use crate::region::{FilingKind, ValidityKind};
 use crate::tr;
 
@@ -104,31 +104,38 @@ impl FilingDraft {
     /// stroke a polyline two dots wide (a tap a 2×2 dot), at a quarter of
     /// the pad (240×90 dots on paper), drawn with embedded-graphics.
     pub fn signature_bitmap(&self) -> Option<Bitmap> {
-        use embedded_graphics::pixelcolor::BinaryColor;
-        use embedded_graphics::prelude::*;
-        use embedded_graphics::primitives::{Polyline, PrimitiveStyle, Rectangle};
-        if self.strokes.iter().all(|s| s.is_empty()) {
-            return None;
-        }
-        let mut bitmap = Bitmap::blank(SIGNATURE_PAD.0 / 4, SIGNATURE_PAD.1 / 4)?;
-        for stroke in &self.strokes {
-            let points: Vec<Point> = stroke
-                .iter()
-                .map(|&(x, y)| Point::new(i32::from(x) / 4, i32::from(y) / 4))
-                .collect();
-            // Drawing into a bitmap cannot fail (Infallible).
-            let _ = match points.as_slice() {
-                [] => Ok(()),
-                [dot] => Rectangle::new(*dot, Size::new(2, 2))
-                    .into_styled(PrimitiveStyle::with_fill(BinaryColor::On))
-                    .draw(&mut bitmap),
-                _ => Polyline::new(&points)
-                    .into_styled(PrimitiveStyle::with_stroke(BinaryColor::On, 2))
-                    .draw(&mut bitmap),
-            };
-        }
-        Some(bitmap)
+        signature_bitmap(&self.strokes)
     }
+}
+
+/// Signature strokes (pad coordinates) as a 1-bit image, a quarter of the
+/// pad: 240×90 dots on paper, each stroke a polyline two dots wide (a tap
+/// a 2×2 dot), drawn with embedded-graphics. `None` when nothing is drawn.
+pub fn signature_bitmap(strokes: &[Vec<(u16, u16)>]) -> Option<Bitmap> {
+    use embedded_graphics::pixelcolor::BinaryColor;
+    use embedded_graphics::prelude::*;
+    use embedded_graphics::primitives::{Polyline, PrimitiveStyle, Rectangle};
+    if strokes.iter().all(|s| s.is_empty()) {
+        return None;
+    }
+    let mut bitmap = Bitmap::blank(SIGNATURE_PAD.0 / 4, SIGNATURE_PAD.1 / 4)?;
+    for stroke in strokes {
+        let points: Vec<Point> = stroke
+            .iter()
+            .map(|&(x, y)| Point::new(i32::from(x) / 4, i32::from(y) / 4))
+            .collect();
+        // Drawing into a bitmap cannot fail (Infallible).
+        let _ = match points.as_slice() {
+            [] => Ok(()),
+            [dot] => Rectangle::new(*dot, Size::new(2, 2))
+                .into_styled(PrimitiveStyle::with_fill(BinaryColor::On))
+                .draw(&mut bitmap),
+            _ => Polyline::new(&points)
+                .into_styled(PrimitiveStyle::with_stroke(BinaryColor::On, 2))
+                .draw(&mut bitmap),
+        };
+    }
+    Some(bitmap)
 }
 
 /// Parses a stroke sent by the UI: `x,y;x,y;…` in pad coordinates.
@@ -193,6 +200,9 @@ pub struct FilingSubmission {
     pub signature: Bitmap,
     /// The proxy who filed it, masked, if any.
     pub proxy: Option<String>,
+    /// The signed commitment letter for the agency's archive (seed 000
+    /// 附件2), when the region has a letter.
+    pub letter: Option<crate::letter::SignedLetter>,
 }
 
 impl std::fmt::Debug for FilingSubmission {
@@ -225,13 +235,29 @@ impl Session {
         self.keypad
     }
 
+    /// The dates a new filing of `kind` gets: from today (a self-service
+    /// filing takes effect at once), and for a dated category (temporary
+    /// trip: at least 6 months, 医保发〔2022〕22号) the region's minimum
+    /// period; `None` for the long-term categories.
+    pub fn filing_period(&self, kind: FilingKind) -> (NaiveDate, Option<NaiveDate>) {
+        let start = self.today;
+        let end = self
+            .region
+            .filing_rules()
+            .category(kind)
+            .filter(|c| c.validity.kind == ValidityKind::AtLeastMonths)
+            .and_then(|c| c.validity.months)
+            .and_then(|m| start.checked_add_months(chrono::Months::new(u32::from(m))));
+        (start, end)
+    }
+
     pub(super) fn start_filing(&mut self) -> Vec<Command> {
         if self.screen != Screen::Enrollment || self.person.is_none() {
             return Vec::new();
         }
         self.filing = Some(FilingDraft::default());
         self.screen = Screen::FilingCategory;
-        Vec::new()
+        vec![Command::Say(Prompt::FilingCategory)]
     }
 
     pub(super) fn filing_action(&mut self, id: &str) -> Vec<Command> {
@@ -246,6 +272,7 @@ impl Session {
             if let Some(c) = chosen {
                 draft.kind = Some(c.kind);
                 self.screen = Screen::FilingForm;
+                return vec![Command::Say(Prompt::FilingForm)];
             }
             return Vec::new();
         }
@@ -360,6 +387,7 @@ impl Session {
             "filing-institutions-done" => self.screen = Screen::FilingForm,
             "filing-next" if draft.missing().is_empty() && draft.kind.is_some() => {
                 self.screen = Screen::FilingLetter;
+                return vec![Command::Say(Prompt::FilingLetter)];
             }
             "agree" => draft.agreed = !draft.agreed,
             "sign-clear" => draft.strokes.clear(),
@@ -421,6 +449,7 @@ impl Session {
             phone,
             end: None,
         };
+        self.proof_for = Some(record.number.clone());
         self.filing = None;
         self.note.clear();
         self.screen = Screen::FilingsLoading;
@@ -452,6 +481,7 @@ impl Session {
             phone: None,
             end: Some(end),
         };
+        self.proof_for = Some(record.number.clone());
         self.filing = None;
         self.note.clear();
         self.screen = Screen::FilingsLoading;
@@ -478,15 +508,30 @@ impl Session {
         let Some(category) = rules.category(kind) else {
             return Vec::new();
         };
-        let start = self.today;
-        let end = match category.validity.kind {
-            ValidityKind::AtLeastMonths => category
-                .validity
-                .months
-                .and_then(|m| start.checked_add_months(chrono::Months::new(u32::from(m)))),
-            _ => None,
-        };
+        let (start, end) = self.filing_period(kind);
         let insured = super::certificate_enrollment(person).or(person.enrollments.first());
+        let area_of_care = if area.name == province.name {
+            province.name.clone()
+        } else {
+            format!("{}{}", province.name, area.name)
+        };
+        let letter = self.region.documents().commitment_letter.as_ref().map(|l| {
+            crate::letter::SignedLetter::sign(
+                crate::letter::template_version(self.region.id(), self.region.version(), l),
+                l,
+                &crate::letter::LetterFields {
+                    name: &person.name,
+                    sex: person.sex.label(),
+                    phone: &draft.phone1,
+                    id_number: &person.id_number,
+                    insured_area: &insured.map(|e| e.pooling_area.clone()).unwrap_or_default(),
+                    area_of_care: &area_of_care,
+                    category: &category.label,
+                },
+                &draft.strokes,
+                start,
+            )
+        });
         let submission = FilingSubmission {
             person_number: person.person_number.clone(),
             id_number: person.id_number.clone(),
@@ -511,6 +556,7 @@ impl Session {
             validity: category.validity.text.clone(),
             signature,
             proxy: self.proxy.as_ref().map(|p| p.masked()),
+            letter,
         };
         self.note.clear();
         self.screen = Screen::FilingSubmitting;
@@ -596,10 +642,62 @@ pub enum FiledState {
     Valid,
     /// Cancelled or ended.
     Ended,
+    /// A dated filing past its end date: it ended by itself (000 E2–E4
+    /// 8.1 “未再继续申请延期的，异地就医待遇自动终止”).
+    Expired,
+    /// Suspended by the person (seed 001 备注2), until resumed.
+    Suspended,
     /// Written on this kiosk, not yet answered by the centre.
     Pending,
     /// The centre refused it.
     Rejected(String),
+}
+
+impl FiledRecord {
+    /// The record as it stands on `today`: a filing the centre still calls
+    /// valid whose end date has passed has ended by itself (seed 000 E2–E4
+    /// 8.1). The kiosk applies the dates itself, so an answer computed
+    /// before midnight, or a centre that does not expire records, still
+    /// shows the truth. It is valid through its end date.
+    pub fn as_of(mut self, today: NaiveDate) -> FiledRecord {
+        let ended = NaiveDate::parse_from_str(&self.end, "%Y-%m-%d").is_ok_and(|end| end < today);
+        let in_force = matches!(self.state, FiledState::Valid | FiledState::Suspended);
+        if in_force && ended {
+            self.state = FiledState::Expired;
+        }
+        self
+    }
+
+    /// Whether the citizen may only look at it and print it: referral
+    /// filings are made by the referring hospital (seed 001 #15 “定点医疗机构
+    /// 直接办理备案”, 000b E1 “Query / print only”).
+    pub fn read_only(&self) -> bool {
+        self.kind == Some(FilingKind::Referral)
+    }
+
+    /// Whether change, extension and cancellation are offered.
+    pub fn editable(&self) -> bool {
+        self.state == FiledState::Valid && !self.read_only()
+    }
+
+    /// Whether 暂停 is offered (the region allows it, checked by the caller).
+    pub fn suspendable(&self) -> bool {
+        self.editable()
+    }
+
+    /// Whether 恢复 is offered.
+    pub fn resumable(&self) -> bool {
+        self.state == FiledState::Suspended && !self.read_only()
+    }
+
+    /// Whether it is the centre's record (and so can be printed): not a
+    /// submission the centre has not answered or refused.
+    pub fn printable(&self) -> bool {
+        matches!(
+            self.state,
+            FiledState::Valid | FiledState::Suspended | FiledState::Expired | FiledState::Ended
+        )
+    }
 }
 
 impl Session {
@@ -628,7 +726,16 @@ impl Session {
         }]
     }
 
-    pub(super) fn filed_action(&mut self, id: &str) -> Vec<Command> {
+    pub(super) fn filed_action(&mut self, id: &str, wall: NaiveDateTime) -> Vec<Command> {
+        let commands = self.filed_verb(id, wall);
+        if commands.is_empty() && self.screen == Screen::Filings && !self.note.is_empty() {
+            // Refused by a rule: the reason is on the screen.
+            return vec![Command::Say(Prompt::Refused)];
+        }
+        commands
+    }
+
+    fn filed_verb(&mut self, id: &str, wall: NaiveDateTime) -> Vec<Command> {
         let Some(person) = &self.person else {
             return Vec::new();
         };
@@ -644,6 +751,66 @@ impl Session {
                 .flatten()
         });
         match verb {
+            "print-filing" if record.printable() => {
+                let slip = self.filed_slip(&record, wall, None);
+                self.print(super::Document::FilingSlip(Box::new(slip)))
+            }
+            "print-letter" if record.printable() && !record.read_only() => {
+                self.request += 1;
+                self.note.clear();
+                self.screen = Screen::FilingsLoading;
+                vec![
+                    Command::LoadLetter {
+                        request: self.request,
+                        person_number: person.person_number.clone(),
+                        number: record.number,
+                    },
+                    Command::Say(Prompt::Querying),
+                ]
+            }
+            "cancel" | "change" | "extend" | "suspend" | "resume" if record.read_only() => {
+                self.note = tr!(
+                    "转诊备案由办理转诊的定点医疗机构办理，本机只能查看和打印。如需变更、延期或取消，请联系该医疗机构或到人工窗口办理。"
+                )
+                .into();
+                Vec::new()
+            }
+            "extend" if record.state == FiledState::Expired => {
+                self.note = tr!(
+                    "这条备案已于 {} 到期，异地就医待遇已自动终止，不能补办延期。如仍需异地就医，请重新办理备案。",
+                    record.end
+                );
+                Vec::new()
+            }
+            "suspend" | "resume" if rules.suspension.is_none() => {
+                self.note = tr!("本地区不办理备案暂停和恢复；如不再需要，可以取消备案。").into();
+                Vec::new()
+            }
+            "suspend" if record.state != FiledState::Valid => {
+                self.note = tr!("这条备案当前不在有效期内，无需暂停。").into();
+                Vec::new()
+            }
+            "resume" if record.state != FiledState::Suspended => {
+                self.note = tr!("这条备案没有暂停，无需恢复。").into();
+                Vec::new()
+            }
+            "suspend" | "resume" => {
+                self.note.clear();
+                self.proof_for = Some(record.number.clone());
+                self.screen = Screen::FilingsLoading;
+                vec![
+                    Command::SuspendFiling {
+                        person_number: person.person_number.clone(),
+                        number: record.number,
+                        resume: verb == "resume",
+                    },
+                    Command::Say(Prompt::Querying),
+                ]
+            }
+            "cancel" | "change" if record.state == FiledState::Suspended => {
+                self.note = tr!("这条备案已暂停，请先恢复，再变更或取消。").into();
+                Vec::new()
+            }
             "cancel" | "change" if record.state != FiledState::Valid => {
                 self.note = tr!("这条备案当前不在有效期内，无需变更或取消。").into();
                 Vec::new()
@@ -661,6 +828,7 @@ impl Session {
             }
             "cancel" => {
                 self.note.clear();
+                self.proof_for = Some(record.number.clone());
                 self.screen = Screen::FilingsLoading;
                 vec![Command::CancelFiling {
                     person_number: person.person_number.clone(),
@@ -699,6 +867,110 @@ impl Session {
                 Vec::new()
             }
             _ => Vec::new(),
+        }
+    }
+}
+
+/// Printed on the slip of a referral filing.
+const REFERRAL_NOTE: &str =
+    "转诊备案由办理转诊的定点医疗机构办理，变更、延期或取消请联系该医疗机构。"; // printed: stays Chinese
+
+impl Session {
+    /// The archived letter arrived (KS15): print it, or say why not.
+    pub(super) fn letter_loaded(
+        &mut self,
+        request: u64,
+        number: String,
+        letter: Result<Box<crate::letter::SignedLetter>, String>,
+    ) -> Vec<Command> {
+        if request != self.request || self.screen != Screen::FilingsLoading {
+            return Vec::new();
+        }
+        match letter {
+            Ok(letter) => self.print(super::Document::ArchivedLetter {
+                filing_number: number,
+                letter,
+            }),
+            Err(message) => {
+                self.note = message;
+                self.screen = Screen::Filings;
+                vec![Command::Say(Prompt::Refused)]
+            }
+        }
+    }
+
+    /// My filings are loaded after a change, extension, cancellation,
+    /// suspension or resumption: the filing slip of that filing prints as
+    /// the proof (issue 19 item 4), with the outcome on it.
+    pub(super) fn print_proof(&mut self, wall: NaiveDateTime) -> Option<Vec<Command>> {
+        let number = self.proof_for.take()?;
+        let record = self.filed.iter().find(|r| r.number == number)?.clone();
+        let outcome = self.note.clone();
+        let slip = self.filed_slip(&record, wall, Some(&outcome));
+        Some(self.print(super::Document::FilingSlip(Box::new(slip))))
+    }
+
+    /// The filing slip (备案信息单) of one of my filings, as the centre
+    /// holds it now: the printed proof of a look-up, a change, an
+    /// extension or a cancellation.
+    pub(super) fn filed_slip(
+        &self,
+        record: &FiledRecord,
+        wall: NaiveDateTime,
+        outcome: Option<&str>,
+    ) -> FilingReceipt {
+        let rules = self.region.filing_rules();
+        let category = record.kind.and_then(|k| rules.category(k));
+        let person = self.person.as_ref();
+        let insured =
+            person.and_then(|p| super::certificate_enrollment(p).or(p.enrollments.first()));
+        // Printed documents stay Chinese.
+        let state = match &record.state {
+            FiledState::Valid => "有效".to_string(), // printed: stays Chinese
+            FiledState::Suspended => "已暂停".to_string(), // printed: stays Chinese
+            FiledState::Expired => "已到期终止".to_string(), // printed: stays Chinese
+            FiledState::Ended => "已取消或已终止".to_string(), // printed: stays Chinese
+            FiledState::Pending => "待医保中心确认".to_string(), // printed: stays Chinese
+            FiledState::Rejected(reason) => format!("未通过：{reason}"), // printed: stays Chinese
+        };
+        let validity = if record.end.is_empty() {
+            category
+                .map(|c| c.validity.text.clone())
+                .unwrap_or_default()
+        } else {
+            format!("{} 至 {}", record.start, record.end) // printed: stays Chinese
+        };
+        let mut notes = vec![format!("备案状态：{state}")]; // printed: stays Chinese
+        if let Some(outcome) = outcome {
+            notes.push(format!("办理结果：{outcome}")); // printed: stays Chinese
+        }
+        if record.read_only() {
+            notes.push(REFERRAL_NOTE.into());
+        }
+        if let Some(proxy) = &self.proxy {
+            notes.push(format!("代办人：{}", proxy.masked())); // printed: stays Chinese
+        }
+        FilingReceipt {
+            title: "异地就医备案信息单".into(), // printed: stays Chinese
+            filing_number: record.number.clone(),
+            filed_at: wall,
+            terminal_id: self.terminal.terminal_id.clone(),
+            hall_name: self.terminal.hall_name.clone(),
+            name: person.map(|p| p.name.clone()).unwrap_or_default(),
+            id_number_masked: person
+                .map(|p| crate::identity::mask_number(&p.id_number))
+                .unwrap_or_default(),
+            insured_area: insured.map(|e| e.pooling_area.clone()).unwrap_or_default(),
+            category: category
+                .map(|c| c.label.clone())
+                .unwrap_or_else(|| "异地就医备案".into()), // printed: stays Chinese
+            area_of_care: record.area.clone(),
+            effective_on: NaiveDate::parse_from_str(&record.start, "%Y-%m-%d")
+                .or_else(|_| record.filed_on.ok_or(()))
+                .unwrap_or(self.today),
+            validity,
+            institutions: Vec::new(),
+            notes,
         }
     }
 }

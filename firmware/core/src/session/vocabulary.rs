@@ -35,6 +35,9 @@ pub enum Screen {
     PrintPending,
     /// The document is printed: take it (and the card); rate the service.
     Printed,
+    /// Leaving after a transaction without a print: rate the service, or
+    /// skip (好差评 after every transaction).
+    Rate,
     /// At start: print jobs a power cut interrupted, for staff to print or drop.
     RecoverPrints,
     /// Remote-care filing: choose the category.
@@ -88,6 +91,7 @@ impl Screen {
             Screen::Printing => "printing",
             Screen::PrintPending => "print-pending",
             Screen::Printed => "printed",
+            Screen::Rate => "rate",
             Screen::RecoverPrints => "recover-prints",
             Screen::FilingCategory => "filing-category",
             Screen::FilingForm => "filing-form",
@@ -163,6 +167,8 @@ pub enum Action {
     Filing,
     /// Show my filings (我的备案).
     MyFilings,
+    /// Leave the rating screen without rating (跳过).
+    SkipRating,
     /// An action on one of my filings: `cancel:<no>`, `change:<no>`, `extend:<no>`.
     Filed(String),
     /// A step inside the filing journey (the UI's action id, e.g.
@@ -185,9 +191,17 @@ impl Action {
         if let Some(n) = id.strip_prefix("reason:") {
             return Some(Action::RateReason(n.parse().ok()));
         }
-        if ["cancel:", "change:", "extend:"]
-            .iter()
-            .any(|p| id.starts_with(p))
+        if [
+            "cancel:",
+            "change:",
+            "extend:",
+            "print-filing:",
+            "print-letter:",
+            "suspend:",
+            "resume:",
+        ]
+        .iter()
+        .any(|p| id.starts_with(p))
         {
             return Some(Action::Filed(id.to_string()));
         }
@@ -235,6 +249,7 @@ impl Action {
             "recover-drop" => Some(Action::ResolvePrints(false)),
             "filing" => Some(Action::Filing),
             "my-filings" => Some(Action::MyFilings),
+            "skip-rating" => Some(Action::SkipRating),
             _ => None,
         }
     }
@@ -272,6 +287,16 @@ pub enum Document {
         /// The letter copy.
         letter: Box<CommitmentLetterCopy>,
     },
+    /// 异地就医备案信息单: one of my filings as the centre holds it (after
+    /// a look-up, a change, an extension or a cancellation).
+    FilingSlip(Box<FilingReceipt>),
+    /// The signed commitment letter reprinted from the centre's archive.
+    ArchivedLetter {
+        /// The filing it belongs to.
+        filing_number: String,
+        /// The letter as archived.
+        letter: Box<crate::letter::SignedLetter>,
+    },
 }
 
 impl Document {
@@ -281,6 +306,8 @@ impl Document {
             Document::Slip(_) => tr!("业务办理单"),
             Document::Certificate(_) => tr!("参保凭证"),
             Document::Filing { .. } => tr!("备案回执和承诺书"),
+            Document::FilingSlip(_) => tr!("备案信息单"),
+            Document::ArchivedLetter { .. } => tr!("个人承诺书"),
         }
     }
 
@@ -290,6 +317,8 @@ impl Document {
             Document::Slip(_) => "enrollment_query",
             Document::Certificate(_) => "certificate",
             Document::Filing { .. } => "filing",
+            Document::FilingSlip(_) => "filing_query",
+            Document::ArchivedLetter { .. } => "filing_query",
         }
     }
 }
@@ -315,6 +344,18 @@ pub enum Prompt {
     Problem,
     /// 请代办人放置本人身份证.
     ProxyId,
+    /// 请对本次服务进行评价.
+    Rate,
+    /// Filing: choose the category.
+    FilingCategory,
+    /// Filing: the form (area of care, phone).
+    FilingForm,
+    /// Filing: read, tick and sign the commitment letter.
+    FilingLetter,
+    /// My filings: the list.
+    Filings,
+    /// A rule does not allow what was asked: read the screen.
+    Refused,
 }
 
 impl Prompt {
@@ -330,6 +371,12 @@ impl Prompt {
             Prompt::IdleWarning => "idle-warning",
             Prompt::Problem => "problem",
             Prompt::ProxyId => "proxy-id",
+            Prompt::Rate => "rate",
+            Prompt::FilingCategory => "filing-category",
+            Prompt::FilingForm => "filing-form",
+            Prompt::FilingLetter => "filing-letter",
+            Prompt::Filings => "filings",
+            Prompt::Refused => "refused",
         }
     }
 
@@ -345,11 +392,17 @@ impl Prompt {
             Prompt::IdleWarning => tr!("您还在办理吗？如需继续，请点击继续办理"),
             Prompt::Problem => tr!("暂时无法办理，请查看屏幕提示"),
             Prompt::ProxyId => tr!("请代办人将本人身份证放在感应区"),
+            Prompt::Rate => tr!("请对本次服务进行评价，也可以点击跳过"),
+            Prompt::FilingCategory => tr!("请选择您的异地就医备案类别"),
+            Prompt::FilingForm => tr!("请选择就医地，并填写联系电话"),
+            Prompt::FilingLetter => tr!("请阅读个人承诺书，勾选同意后，在签名框内签名"),
+            Prompt::Filings => tr!("这是您的异地就医备案，请选择要办理的事项"),
+            Prompt::Refused => tr!("这项业务现在不能办理，请查看屏幕上的说明"),
         }
     }
 
     /// Every prompt.
-    pub const ALL: [Prompt; 9] = [
+    pub const ALL: [Prompt; 15] = [
         Prompt::PresentCredential,
         Prompt::Querying,
         Prompt::ChooseService,
@@ -359,6 +412,12 @@ impl Prompt {
         Prompt::IdleWarning,
         Prompt::Problem,
         Prompt::ProxyId,
+        Prompt::Rate,
+        Prompt::FilingCategory,
+        Prompt::FilingForm,
+        Prompt::FilingLetter,
+        Prompt::Filings,
+        Prompt::Refused,
     ];
 }
 
@@ -432,6 +491,15 @@ pub enum Event {
         request: u64,
         /// Chinese message for the citizen.
         message: String,
+    },
+    /// The archived commitment letter of a filing, or why there is none.
+    LetterLoaded {
+        /// The request number.
+        request: u64,
+        /// The filing number.
+        number: String,
+        /// The letter, or the message for the citizen.
+        letter: Result<Box<crate::letter::SignedLetter>, String>,
     },
     /// A cancellation was sent (or refused).
     FilingUpdated {
@@ -528,6 +596,24 @@ pub enum Command {
         person_number: String,
         /// The filing number.
         number: String,
+    },
+    /// Fetch the archived commitment letter of a filing (KS15) to reprint it.
+    LoadLetter {
+        /// Request number (answers to an older one are dropped).
+        request: u64,
+        /// 人员编号.
+        person_number: String,
+        /// The filing number.
+        number: String,
+    },
+    /// Suspend (or resume) a filing (KS16, outbox first).
+    SuspendFiling {
+        /// 人员编号.
+        person_number: String,
+        /// The filing number.
+        number: String,
+        /// Resume a suspended filing instead.
+        resume: bool,
     },
     /// Change a filing (KS13): only the fields given change.
     ChangeFiling {

@@ -138,9 +138,29 @@ fn main() -> std::process::ExitCode {
         },
         None => None,
     };
+    // The filing limits of the first region profile given (the region the
+    // centre serves); the built-in Jilin profile's otherwise.
+    let mut filing_limits = kiosk_central::FilingLimits::builtin();
+    if let Some(path) = args.region_profile.first() {
+        let name = path.display().to_string();
+        match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                kiosk_core::region::RegionProfile::parse(&name, &text).map_err(|e| e.to_string())
+            }) {
+            Ok(profile) => {
+                filing_limits = kiosk_central::FilingLimits::from_rules(profile.filing_rules())
+            }
+            Err(e) => {
+                eprintln!("kiosk-central: {name}: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let mut options = CentralOptions {
         db: args.db.clone(),
         filing_lock_days: args.lock_days,
+        filing_limits,
         ..CentralOptions::default()
     };
     let tls = match link_options(&args, &mut options) {

@@ -148,6 +148,33 @@ pub struct ForeignerFields {
     pub authority_code: String,
 }
 
+/// Fields of a foreigner's permanent residence card, 2023 layout (kind
+/// flag `Y`): laid out like the resident card (see the driver's notes).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Foreigner2023Fields {
+    /// Chinese name, up to 15 characters (may be empty).
+    #[serde(default)]
+    pub name: String,
+    /// 性别 code.
+    pub sex: char,
+    /// 换证次数, written as two digits.
+    #[serde(default)]
+    pub renewals: u8,
+    /// 出生, `YYYYMMDD`.
+    pub birth: String,
+    /// English name; past 35 characters it goes on in the reserved slot
+    /// (up to 49 in all).
+    pub name_en: String,
+    /// 证件号码, 18 characters (`9`…, GB 11643 check character).
+    pub id_number: String,
+    /// Nationality, ISO 3166 alpha-3.
+    pub nationality: String,
+    /// 有效期起始.
+    pub valid_from: String,
+    /// 有效期截止.
+    pub valid_to: String,
+}
+
 fn default_card_version() -> String {
     "01".to_string()
 }
@@ -259,6 +286,27 @@ impl SimCard {
         Ok(SimCard::from_text(t.0))
     }
 
+    /// A foreigner's permanent residence card, 2023 layout (flag `Y`).
+    pub fn foreigner_2023(f: &Foreigner2023Fields) -> Result<SimCard, Error> {
+        let chars: Vec<char> = f.name_en.chars().collect();
+        let split = chars.len().min(35);
+        let first: String = chars[..split].iter().collect();
+        let more: String = chars[split..].iter().collect();
+        let mut t = TextBlock::new();
+        t.put("name", 0, 30, &f.name)?
+            .put("sex", 30, 2, &f.sex.to_string())?
+            .put("renewals", 32, 4, &format!("{:02}", f.renewals))?
+            .put("birth", 36, 16, &f.birth)?
+            .put("name_en", 52, 70, &first)?
+            .put("id_number", 122, 36, &f.id_number)?
+            .put("nationality", 158, 6, &f.nationality)?
+            .put("valid_from", 188, 16, &f.valid_from)?
+            .put("valid_to", 204, 16, &f.valid_to)?
+            .put("name_en", 220, 28, &more)?
+            .kind('Y')?;
+        Ok(SimCard::from_text(t.0))
+    }
+
     /// A card given byte for byte: `text_hex` must be exactly 256 bytes;
     /// without `photo_hex` the [`placeholder_photo`] is used.
     pub fn from_hex(text_hex: &str, photo_hex: Option<&str>) -> Result<SimCard, Error> {
@@ -362,8 +410,9 @@ impl SimCard {
 /// { "text_hex": "<512 hex digits>", "photo_hex": "<optional>" }
 /// ```
 ///
-/// or fields, tagged by `kind` (`resident`, `permit`, `foreigner`) with the
-/// fields of [`ResidentFields`], [`PermitFields`] or [`ForeignerFields`]:
+/// or fields, tagged by `kind` (`resident`, `permit`, `foreigner`,
+/// `foreigner_2023`) with the fields of [`ResidentFields`], [`PermitFields`],
+/// [`ForeignerFields`] or [`Foreigner2023Fields`]:
 ///
 /// ```json
 /// { "kind": "resident", "name": "张三", "sex": "1", "nation": 1,
@@ -438,6 +487,9 @@ pub enum CardFields {
     Permit(PermitFields),
     /// 外国人永久居留身份证.
     Foreigner(ForeignerFields),
+    /// 外国人永久居留身份证, 2023 layout (`kind: "foreigner_2023"`).
+    #[serde(rename = "foreigner_2023")]
+    Foreigner2023(Foreigner2023Fields),
 }
 
 /// Optional parts of a card file.
@@ -464,6 +516,7 @@ impl CardFile {
                     CardFields::Resident(f) => SimCard::resident(&f)?,
                     CardFields::Permit(f) => SimCard::permit(&f)?,
                     CardFields::Foreigner(f) => SimCard::foreigner(&f)?,
+                    CardFields::Foreigner2023(f) => SimCard::foreigner_2023(&f)?,
                 };
                 (card, extras)
             }

@@ -21,8 +21,8 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 pub use card::{
-    APPENDED_ADDRESS_MAX, CardExtras, CardFields, CardFile, ForeignerFields, PHOTO_LEN,
-    PermitFields, ResidentFields, SimCard, TEXT_LEN, placeholder_photo,
+    APPENDED_ADDRESS_MAX, CardExtras, CardFields, CardFile, Foreigner2023Fields, ForeignerFields,
+    PHOTO_LEN, PermitFields, ResidentFields, SimCard, TEXT_LEN, placeholder_photo,
 };
 pub use server::{CardSlot, IdReaderSim, IdReaderSimHandle, SimFaults};
 
