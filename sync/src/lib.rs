@@ -13,6 +13,7 @@ pub mod error;
 pub mod mapping;
 pub mod outbox;
 pub mod platform;
+pub mod records;
 pub mod store;
 pub mod transactions;
 pub mod wire;

@@ -30,10 +30,13 @@ use crate::region::{CertificateApplicant, CertificateLayout, RegionProfile};
 use crate::tr;
 
 pub mod filing;
+pub mod institutions;
+pub mod records;
 mod vocabulary;
 pub use filing::{
     FiledRecord, FiledState, FilingDraft, FilingSubmission, Institution, Keypad, Place,
 };
+pub use records::{Records, RecordsCommand, RecordsEvent};
 pub use vocabulary::{
     Action, Command, DEFAULT_RATING_LEVELS, Document, Event, Prompt, Proxy, RATING_REASONS, Screen,
 };
@@ -117,6 +120,7 @@ pub struct Session {
     print_pending: bool,
     today: chrono::NaiveDate,
     slips_printed: u64,
+    records: Records,
 }
 
 impl Session {
@@ -160,6 +164,7 @@ impl Session {
             print_pending: false,
             today: chrono::NaiveDate::MIN,
             slips_printed: 0,
+            records: Records::default(),
         }
     }
 
@@ -562,6 +567,10 @@ impl Session {
                 Vec::new()
             }
             Event::Tick => self.tick(now),
+            Event::Records(event) => {
+                self.touch(now);
+                self.records_event(event, wall)
+            }
         }
     }
 
@@ -571,6 +580,7 @@ impl Session {
             Action::Continue => Vec::new(),
             Action::Filing => self.start_filing(),
             Action::MyFilings => self.my_filings(),
+            Action::Records(id) => self.records_action(&id, wall),
             Action::Filed(id) => {
                 if self.screen == Screen::Filings {
                     self.filed_action(&id)
@@ -662,7 +672,7 @@ impl Session {
                 _ => Vec::new(),
             },
             Action::Back => {
-                if self.filing_back() {
+                if self.filing_back() || self.records_back() {
                     return Vec::new();
                 }
                 match self.screen {
@@ -1023,6 +1033,7 @@ impl Session {
     }
 
     fn clear_personal_data(&mut self) {
+        self.records.clear();
         self.filing = None;
         self.filing_cities.clear();
         self.filing_institutions.clear();

@@ -208,6 +208,14 @@ impl Controller {
                         bytes.extend(layout::commitment_letter(letter, &profile).bytes);
                         (DocumentKind::FilingReceipt, bytes)
                     }
+                    Document::ContributionRecord(record) => (
+                        DocumentKind::ContributionRecord,
+                        layout::contribution_record(record, &profile).bytes,
+                    ),
+                    Document::InstitutionList(list) => (
+                        DocumentKind::InstitutionList,
+                        layout::institution_list(list, &profile).bytes,
+                    ),
                 };
                 // The spooler writes the job to the journal before the
                 // first byte goes out, and answers with PrintFinished,
@@ -336,6 +344,14 @@ impl Controller {
                 });
             }
             Command::Say(prompt) => self.voice.say(prompt),
+            Command::Records(command) => {
+                crate::records::execute(
+                    command,
+                    Arc::clone(&self.client),
+                    Arc::clone(&self.desk),
+                    events,
+                )
+            }
             Command::RecordProxy {
                 person_number,
                 proxy,
@@ -475,5 +491,6 @@ fn log_event(event: &Event) {
         Event::FilingUpdated { .. } => tracing::debug!("filing changed or cancelled"),
         Event::FilingFailed { .. } => tracing::debug!("filing failed"),
         Event::Tick => {}
+        Event::Records(_) => tracing::debug!("records answer"),
     }
 }

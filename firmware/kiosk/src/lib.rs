@@ -19,6 +19,7 @@ pub mod health;
 pub mod idreader;
 pub mod profiles;
 pub mod qrscanner;
+pub mod records;
 pub mod spooler;
 pub mod sscardreader;
 pub mod synccmd;

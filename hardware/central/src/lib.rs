@@ -12,6 +12,7 @@
 pub mod data;
 mod db;
 mod error;
+pub mod sample;
 mod service;
 
 use std::net::SocketAddr;

@@ -816,3 +816,7 @@ fn jobs_recovered_at_start_wait_for_staff() {
     assert!(matches!(cmds.as_slice(), [Command::ResolvePrints(true)]));
     assert_eq!(s.screen(), Screen::Home);
 }
+
+mod records;
+
+mod institutions;

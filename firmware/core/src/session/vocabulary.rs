@@ -11,6 +11,8 @@ use crate::region::CertificateLayout;
 use crate::{tr, tr_mark};
 
 use super::filing::{FiledRecord, FilingSubmission, Institution, Place};
+use super::records::{RecordsCommand, RecordsEvent};
+use crate::records::ContributionRecord;
 
 /// Which screen is showing. The id strings are what the UI and the
 /// automation API use.
@@ -73,6 +75,12 @@ pub enum Screen {
     TakeCard,
     /// Something went wrong: what happened and what to do next.
     Error,
+    /// Contribution history 缴费明细 (session/records.rs).
+    Contributions,
+    /// A records query or signature is under way (the message says which).
+    RecordsLoading,
+    /// Designated institutions 定点医药机构查询 (session/institutions.rs).
+    Institutions,
 }
 
 impl Screen {
@@ -107,6 +115,9 @@ impl Screen {
             Screen::Guide => "guide",
             Screen::TakeCard => "take-card",
             Screen::Error => "error",
+            Screen::Contributions => "contributions",
+            Screen::RecordsLoading => "records-loading",
+            Screen::Institutions => "institutions",
         }
     }
 
@@ -119,6 +130,7 @@ impl Screen {
                 | Screen::Printing
                 | Screen::FilingSubmitting
                 | Screen::FilingsLoading
+                | Screen::RecordsLoading
         )
     }
 }
@@ -168,6 +180,9 @@ pub enum Action {
     /// A step inside the filing journey (the UI's action id, e.g.
     /// `province:46`, `key:7`, `stroke:x,y;…`).
     FilingStep(String),
+    /// A tap of the records journeys (session/records.rs): `contributions`,
+    /// `contrib-type:310`, `contrib-year:2025`, `contrib-print`.
+    Records(String),
 }
 
 impl Action {
@@ -178,6 +193,12 @@ impl Action {
         }
         if let Some(query) = id.strip_prefix("search:") {
             return Some(Action::SearchGuides(query.to_string()));
+        }
+        if matches!(id, "contributions" | "institutions")
+            || id.starts_with("contrib-")
+            || id.starts_with("inst-")
+        {
+            return Some(Action::Records(id.to_string()));
         }
         if let Some(n) = id.strip_prefix("rate:") {
             return n.parse().ok().map(Action::Rate);
@@ -272,6 +293,10 @@ pub enum Document {
         /// The letter copy.
         letter: Box<CommitmentLetterCopy>,
     },
+    /// 参保缴费明细 (one year of one insurance type, signed by the centre).
+    ContributionRecord(Box<ContributionRecord>),
+    /// 定点医药机构名单 (a short printed list).
+    InstitutionList(Box<crate::institutions::InstitutionList>),
 }
 
 impl Document {
@@ -281,6 +306,8 @@ impl Document {
             Document::Slip(_) => tr!("业务办理单"),
             Document::Certificate(_) => tr!("参保凭证"),
             Document::Filing { .. } => tr!("备案回执和承诺书"),
+            Document::ContributionRecord(_) => tr!("参保缴费明细"),
+            Document::InstitutionList(_) => tr!("定点医药机构名单"),
         }
     }
 
@@ -290,6 +317,8 @@ impl Document {
             Document::Slip(_) => "enrollment_query",
             Document::Certificate(_) => "certificate",
             Document::Filing { .. } => "filing",
+            Document::ContributionRecord(_) => "contribution_record",
+            Document::InstitutionList(_) => "institution_lookup",
         }
     }
 }
@@ -315,6 +344,10 @@ pub enum Prompt {
     Problem,
     /// 请代办人放置本人身份证.
     ProxyId,
+    /// The contribution history is on screen (session/records.rs).
+    Contributions,
+    /// The designated-institutions lookup is on screen.
+    InstitutionSearch,
 }
 
 impl Prompt {
@@ -330,6 +363,8 @@ impl Prompt {
             Prompt::IdleWarning => "idle-warning",
             Prompt::Problem => "problem",
             Prompt::ProxyId => "proxy-id",
+            Prompt::Contributions => "contributions",
+            Prompt::InstitutionSearch => "institution-search",
         }
     }
 
@@ -345,11 +380,17 @@ impl Prompt {
             Prompt::IdleWarning => tr!("您还在办理吗？如需继续，请点击继续办理"),
             Prompt::Problem => tr!("暂时无法办理，请查看屏幕提示"),
             Prompt::ProxyId => tr!("请代办人将本人身份证放在感应区"),
+            Prompt::Contributions => {
+                tr!("这是您的缴费明细，点击年份可查看其他年度，标红的月份为未缴费")
+            }
+            Prompt::InstitutionSearch => {
+                tr!("可按地区和类型筛选，或点击字母输入机构名称的拼音首字母")
+            }
         }
     }
 
     /// Every prompt.
-    pub const ALL: [Prompt; 9] = [
+    pub const ALL: [Prompt; 11] = [
         Prompt::PresentCredential,
         Prompt::Querying,
         Prompt::ChooseService,
@@ -359,6 +400,8 @@ impl Prompt {
         Prompt::IdleWarning,
         Prompt::Problem,
         Prompt::ProxyId,
+        Prompt::Contributions,
+        Prompt::InstitutionSearch,
     ];
 }
 
@@ -477,6 +520,8 @@ pub enum Event {
     },
     /// Time passed (drives timeouts).
     Tick,
+    /// An answer for the records journeys (session/records.rs).
+    Records(RecordsEvent),
 }
 
 /// Something the edges must do.
@@ -570,6 +615,8 @@ pub enum Command {
         /// The proxy's document.
         proxy: Proxy,
     },
+    /// Ask the centre for a record (session/records.rs).
+    Records(RecordsCommand),
 }
 
 /// The proxy (代办人) of a session: their own identity document.
