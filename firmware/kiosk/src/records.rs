@@ -11,7 +11,8 @@ use crossbeam_channel::Sender;
 use kiosk_core::institutions::{DesignatedInstitution, InstitutionIndex, InstitutionKind};
 use kiosk_core::session::{Event, RecordsCommand, RecordsEvent};
 use kiosk_sync::CentralClient;
-use kiosk_sync::store::{Dataset, Store};
+use kiosk_sync::Store;
+use kiosk_sync::store::Dataset;
 
 use crate::filings::Desk;
 

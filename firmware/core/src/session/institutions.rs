@@ -205,13 +205,13 @@ pub fn filter_text(index: &InstitutionIndex, f: &InstitutionFilter) -> String {
         parts.push(l.clone());
     }
     if f.cross_province {
-        parts.push("开通跨省直接结算".into());
+        parts.push("开通跨省直接结算".into()); // printed: stays Chinese
     }
     if !f.query.is_empty() {
-        parts.push(format!("检索“{}”", f.query));
+        parts.push(format!("检索“{}”", f.query)); // printed: stays Chinese
     }
     if parts.is_empty() {
-        "全部".into()
+        "全部".into() // printed: stays Chinese
     } else {
         parts.join("，")
     }

@@ -16,7 +16,7 @@ use crate::institutions::InstitutionIndex;
 use crate::records::{ContributionHistory, ContributionMonth, ContributionRecord, YearMonth};
 use crate::tr;
 
-use super::{Command, Document, Event, Prompt, Screen, Session};
+use super::{Command, Document, Prompt, Screen, Session};
 
 /// How many calendar years the contribution history covers.
 pub const HISTORY_YEARS: i32 = 10;
@@ -313,9 +313,8 @@ impl Session {
             .gaps(t)
             .iter()
             .map(|g| {
-                // Printed: stays Chinese.
                 format!(
-                    "{}至{}断缴{}个月：{}",
+                    "{}至{}断缴{}个月：{}", // printed: stays Chinese
                     g.from.dashed(),
                     g.to.dashed(),
                     g.months(),

@@ -71,7 +71,7 @@ impl InstitutionsView {
             filter.area.is_empty(),
         )];
         provinces.extend(index.provinces().into_iter().map(|p| {
-            let label = province_name(&p).unwrap_or(&p).to_string();
+            let label = province_name(&p).unwrap_or(p.as_str()).to_string();
             chip(format!("inst-province:{p}"), label, p == province)
         }));
         let cities = if province.is_empty() {

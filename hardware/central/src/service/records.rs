@@ -4,6 +4,7 @@
 //! returns.
 
 use chrono::Datelike;
+use kiosk_core::clock::Clock;
 use rusqlite::{Connection, params};
 use serde_json::json;
 
