@@ -4,7 +4,6 @@
 //! returns.
 
 use chrono::Datelike;
-use kiosk_core::clock::Clock;
 use rusqlite::{Connection, params};
 use serde_json::json;
 
