@@ -27,7 +27,10 @@ fn contribution_history_with_a_gap_and_the_printed_record() {
     let tapped = Instant::now();
     kiosk.tap("缴费明细");
     let shown = kiosk.wait_for_screen("contributions");
-    eprintln!("tap to answer (缴费明细): {} ms", tapped.elapsed().as_millis());
+    eprintln!(
+        "tap to answer (缴费明细): {} ms",
+        tapped.elapsed().as_millis()
+    );
     let text = texts(&shown);
     // Ten calendar years at most, newest first; the demo person's months
     // run from 2017.
@@ -49,7 +52,10 @@ fn contribution_history_with_a_gap_and_the_printed_record() {
     let year = kiosk.wait_for_text("2024-09 至 2024-10 断缴2个月");
     let text = texts(&year);
     assert!(text.contains("中断期间的待遇可追溯享受"), "{text}");
-    assert!(text.contains("2024年合计：已缴10个月，个人缴纳¥960.00"), "{text}");
+    assert!(
+        text.contains("2024年合计：已缴10个月，个人缴纳¥960.00"),
+        "{text}"
+    );
 
     kiosk.tap("打印本年明细");
     kiosk.wait_for_screen("printed");
@@ -68,9 +74,15 @@ fn contribution_history_with_a_gap_and_the_printed_record() {
         "断缴说明",
         "扫码核验 220200-2026-J0001",
     ] {
-        assert!(paper.contains(expected), "{expected:?} not printed:\n{paper}");
+        assert!(
+            paper.contains(expected),
+            "{expected:?} not printed:\n{paper}"
+        );
     }
-    assert!(!paper.contains("220203198508232046"), "the record masks the number");
+    assert!(
+        !paper.contains("220203198508232046"),
+        "the record masks the number"
+    );
 
     kiosk.tap("返回首页");
     kiosk.wait_for_screen("take-card");
@@ -79,7 +91,12 @@ fn contribution_history_with_a_gap_and_the_printed_record() {
     let logs = kiosk.logs();
     assert!(logs.contains("contribution history answered"), "{logs}");
     assert!(logs.contains("contribution record signed"), "{logs}");
-    for secret in ["李秀兰", "220203198508232046", "220203********2046", "遵义东路"] {
+    for secret in [
+        "李秀兰",
+        "220203198508232046",
+        "220203********2046",
+        "遵义东路",
+    ] {
         assert!(!logs.contains(secret), "{secret:?} leaked:\n{logs}");
     }
 }
@@ -92,7 +109,10 @@ fn designated_institutions_from_home_by_initials_and_filters() {
     let tapped = Instant::now();
     kiosk.tap("定点医药机构");
     let shown = kiosk.wait_for_screen("institutions");
-    eprintln!("tap to answer (定点医药机构): {} ms", tapped.elapsed().as_millis());
+    eprintln!(
+        "tap to answer (定点医药机构): {} ms",
+        tapped.elapsed().as_millis()
+    );
     let text = texts(&shown);
     assert!(text.contains("共 "), "{text}");
     for key in ["B", "J", "X", "H"] {
@@ -113,8 +133,18 @@ fn designated_institutions_from_home_by_initials_and_filters() {
     kiosk.wait_for_screen("home");
     let receipts = kiosk.wait_for_receipts(1);
     let paper = receipts[0]["text"].as_str().unwrap();
-    for expected in ["定点医药机构名单", "海南省", "药店", "可跨省直接结算", "电话：0898-", "名单版本"] {
-        assert!(paper.contains(expected), "{expected:?} not printed:\n{paper}");
+    for expected in [
+        "定点医药机构名单",
+        "海南省",
+        "药店",
+        "可跨省直接结算",
+        "电话：0898-",
+        "名单版本",
+    ] {
+        assert!(
+            paper.contains(expected),
+            "{expected:?} not printed:\n{paper}"
+        );
     }
 }
 
@@ -184,9 +214,18 @@ fn write_records_screenshots() {
     std::fs::create_dir_all(&docs).unwrap();
     for (from, to) in [
         ("portrait-standard-contributions.png", "contributions.png"),
-        ("portrait-elderly-contributions.png", "contributions-elderly.png"),
-        ("landscape-standard-contributions.png", "contributions-landscape.png"),
-        ("portrait-standard-en-contributions.png", "contributions-en.png"),
+        (
+            "portrait-elderly-contributions.png",
+            "contributions-elderly.png",
+        ),
+        (
+            "landscape-standard-contributions.png",
+            "contributions-landscape.png",
+        ),
+        (
+            "portrait-standard-en-contributions.png",
+            "contributions-en.png",
+        ),
         ("paper-contribution-record.png", "contribution-record.png"),
     ] {
         std::fs::copy(dir.join(from), docs.join(to)).unwrap();

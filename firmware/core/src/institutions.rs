@@ -285,9 +285,24 @@ mod tests {
         InstitutionIndex::new(vec![
             inst("H1", "北京协和医院", "110101", InstitutionKind::Hospital),
             inst("H2", "海南省人民医院", "460105", InstitutionKind::Hospital),
-            inst("P1", "老百姓大药房（海秀店）", "460106", InstitutionKind::Pharmacy),
-            inst("C1", "滨海社区卫生服务中心", "460106", InstitutionKind::Clinic),
-            inst("H3", "吉林大学第一医院", "220102", InstitutionKind::Hospital),
+            inst(
+                "P1",
+                "老百姓大药房（海秀店）",
+                "460106",
+                InstitutionKind::Pharmacy,
+            ),
+            inst(
+                "C1",
+                "滨海社区卫生服务中心",
+                "460106",
+                InstitutionKind::Clinic,
+            ),
+            inst(
+                "H3",
+                "吉林大学第一医院",
+                "220102",
+                InstitutionKind::Hospital,
+            ),
         ])
     }
 
@@ -329,7 +344,11 @@ mod tests {
             cross_province: true,
             ..Default::default()
         };
-        assert_eq!(names(&cross).len(), 2, "the clinic has no direct settlement");
+        assert_eq!(
+            names(&cross).len(),
+            2,
+            "the clinic has no direct settlement"
+        );
         assert!(names(&q("zzzz")).is_empty());
         assert_eq!(idx.provinces(), ["11", "22", "46"]);
         assert_eq!(idx.cities("46"), ["4601"]);

@@ -28,7 +28,9 @@ pub struct YearMonth {
 impl YearMonth {
     /// The month, if `month` is 1–12.
     pub fn new(year: i32, month: u32) -> Option<YearMonth> {
-        (1..=12).contains(&month).then_some(YearMonth { year, month })
+        (1..=12)
+            .contains(&month)
+            .then_some(YearMonth { year, month })
     }
 
     /// Parses the wire form `yyyyMM`.
@@ -255,8 +257,11 @@ impl ContributionHistory {
     /// assessed, unpaid month. Months simply not assessed at the end of
     /// the history (not yet due, or a suspended enrollment) are not a gap.
     pub fn gaps(&self, t: InsuranceType) -> Vec<Gap> {
-        let of_type: Vec<&ContributionMonth> =
-            self.months.iter().filter(|m| m.insurance_type == t).collect();
+        let of_type: Vec<&ContributionMonth> = self
+            .months
+            .iter()
+            .filter(|m| m.insurance_type == t)
+            .collect();
         let Some(first_paid) = of_type
             .iter()
             .find(|m| m.state == MonthState::Paid)
@@ -376,7 +381,9 @@ pub fn gap_meaning(gap: &Gap, rules: Option<&EnrollmentRules>, printed: bool) ->
             .map(|r| r.text.clone())
             .unwrap_or_else(|| rules.waiting_period.text.clone());
         texts::format_text(
-            lang(tr_mark!("中断{}个月，超过{}个月：中断期间的待遇不能追溯。{}")),
+            lang(tr_mark!(
+                "中断{}个月，超过{}个月：中断期间的待遇不能追溯。{}"
+            )),
             &[&months, &window, &waiting],
         )
     }
@@ -607,7 +614,12 @@ mod tests {
         assert!(payload.starts_with("KCR1|220200-2026-J0001|"));
         assert!(record_verify(key, &payload, "220200-2026-J0001", &content));
         let tampered = content.replace(",u,", ",p,");
-        assert!(!record_verify(key, &payload, "220200-2026-J0001", &tampered));
+        assert!(!record_verify(
+            key,
+            &payload,
+            "220200-2026-J0001",
+            &tampered
+        ));
         assert!(record_verification("n", &content, b"short").is_err());
     }
 }

@@ -344,14 +344,12 @@ impl Controller {
                 });
             }
             Command::Say(prompt) => self.voice.say(prompt),
-            Command::Records(command) => {
-                crate::records::execute(
-                    command,
-                    Arc::clone(&self.client),
-                    Arc::clone(&self.desk),
-                    events,
-                )
-            }
+            Command::Records(command) => crate::records::execute(
+                command,
+                Arc::clone(&self.client),
+                Arc::clone(&self.desk),
+                events,
+            ),
             Command::RecordProxy {
                 person_number,
                 proxy,

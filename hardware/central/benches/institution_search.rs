@@ -98,7 +98,10 @@ fn main() {
     samples.sort();
     let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize];
     println!("institutions in the sample: {n}");
-    println!("index build (pinyin initials): {:.2} ms", build.as_secs_f64() * 1e3);
+    println!(
+        "index build (pinyin initials): {:.2} ms",
+        build.as_secs_f64() * 1e3
+    );
     println!(
         "per keystroke (tap + view), {} keystrokes: median {:.3} ms, p95 {:.3} ms, max {:.3} ms",
         samples.len(),

@@ -40,14 +40,90 @@ pub struct City {
 
 /// The cities of the sample.
 pub const CITIES: &[City] = &[
-    City { code: "110100", name: "北京市", phone: "010", districts: &["东城区", "西城区", "朝阳区", "海淀区", "丰台区"], streets: &["东单北大街", "西直门外大街", "建国路", "中关村大街", "丰台北路", "王府井大街"] },
-    City { code: "220100", name: "长春市", phone: "0431", districts: &["南关区", "朝阳区", "绿园区", "二道区", "宽城区"], streets: &["人民大街", "西安大路", "解放大路", "自由大路", "亚泰大街", "东盛大街"] },
-    City { code: "220200", name: "吉林市", phone: "0432", districts: &["船营区", "昌邑区", "龙潭区", "丰满区"], streets: &["解放中路", "遵义东路", "吉林大街", "北京路", "松江中路"] },
-    City { code: "460100", name: "海口市", phone: "0898", districts: &["龙华区", "美兰区", "秀英区", "琼山区"], streets: &["龙昆南路", "海秀东路", "滨海大道", "国兴大道", "南海大道", "椰海大道"] },
-    City { code: "460200", name: "三亚市", phone: "0898", districts: &["吉阳区", "天涯区", "海棠区", "崖州区"], streets: &["解放路", "迎宾路", "三亚湾路", "凤凰路", "榆亚路"] },
-    City { code: "440300", name: "深圳市", phone: "0755", districts: &["福田区", "罗湖区", "南山区", "宝安区", "龙岗区"], streets: &["深南大道", "红荔路", "南海大道", "宝安大道", "龙岗大道", "东门中路"] },
-    City { code: "530100", name: "昆明市", phone: "0871", districts: &["五华区", "盘龙区", "官渡区", "西山区"], streets: &["青年路", "北京路", "关上中路", "滇池路", "人民中路"] },
-    City { code: "230100", name: "哈尔滨市", phone: "0451", districts: &["南岗区", "道里区", "香坊区", "道外区"], streets: &["中山路", "中央大街", "红旗大街", "学府路", "友谊路"] },
+    City {
+        code: "110100",
+        name: "北京市",
+        phone: "010",
+        districts: &["东城区", "西城区", "朝阳区", "海淀区", "丰台区"],
+        streets: &[
+            "东单北大街",
+            "西直门外大街",
+            "建国路",
+            "中关村大街",
+            "丰台北路",
+            "王府井大街",
+        ],
+    },
+    City {
+        code: "220100",
+        name: "长春市",
+        phone: "0431",
+        districts: &["南关区", "朝阳区", "绿园区", "二道区", "宽城区"],
+        streets: &[
+            "人民大街",
+            "西安大路",
+            "解放大路",
+            "自由大路",
+            "亚泰大街",
+            "东盛大街",
+        ],
+    },
+    City {
+        code: "220200",
+        name: "吉林市",
+        phone: "0432",
+        districts: &["船营区", "昌邑区", "龙潭区", "丰满区"],
+        streets: &["解放中路", "遵义东路", "吉林大街", "北京路", "松江中路"],
+    },
+    City {
+        code: "460100",
+        name: "海口市",
+        phone: "0898",
+        districts: &["龙华区", "美兰区", "秀英区", "琼山区"],
+        streets: &[
+            "龙昆南路",
+            "海秀东路",
+            "滨海大道",
+            "国兴大道",
+            "南海大道",
+            "椰海大道",
+        ],
+    },
+    City {
+        code: "460200",
+        name: "三亚市",
+        phone: "0898",
+        districts: &["吉阳区", "天涯区", "海棠区", "崖州区"],
+        streets: &["解放路", "迎宾路", "三亚湾路", "凤凰路", "榆亚路"],
+    },
+    City {
+        code: "440300",
+        name: "深圳市",
+        phone: "0755",
+        districts: &["福田区", "罗湖区", "南山区", "宝安区", "龙岗区"],
+        streets: &[
+            "深南大道",
+            "红荔路",
+            "南海大道",
+            "宝安大道",
+            "龙岗大道",
+            "东门中路",
+        ],
+    },
+    City {
+        code: "530100",
+        name: "昆明市",
+        phone: "0871",
+        districts: &["五华区", "盘龙区", "官渡区", "西山区"],
+        streets: &["青年路", "北京路", "关上中路", "滇池路", "人民中路"],
+    },
+    City {
+        code: "230100",
+        name: "哈尔滨市",
+        phone: "0451",
+        districts: &["南岗区", "道里区", "香坊区", "道外区"],
+        streets: &["中山路", "中央大街", "红旗大街", "学府路", "友谊路"],
+    },
 ];
 
 const HOSPITAL_FORMS: &[(&str, &str)] = &[
@@ -62,8 +138,19 @@ const HOSPITAL_FORMS: &[(&str, &str)] = &[
     ("{city}{district}医院", "二级乙等"),
     ("{city}骨科医院", "二级甲等"),
 ];
-const PHARMACY_BRANDS: &[&str] = &["老百姓大药房", "益丰大药房", "大参林药店", "一心堂药店", "健之佳药房", "国大药房"];
-const CLINIC_FORMS: &[&str] = &["{street}社区卫生服务中心", "{district}{street}社区卫生服务站", "{district}中心卫生院"];
+const PHARMACY_BRANDS: &[&str] = &[
+    "老百姓大药房",
+    "益丰大药房",
+    "大参林药店",
+    "一心堂药店",
+    "健之佳药房",
+    "国大药房",
+];
+const CLINIC_FORMS: &[&str] = &[
+    "{street}社区卫生服务中心",
+    "{district}{street}社区卫生服务站",
+    "{district}中心卫生院",
+];
 
 /// A small, fast, deterministic generator (SplitMix64): no randomness
 /// from the system, so the sample is the same on every machine.
@@ -111,7 +198,9 @@ pub fn generate(sample: &InstitutionSample) -> Vec<DemoInstitution> {
                 ("hospital", name, level.to_string())
             } else if roll < 8 {
                 let brand = *rng.pick(PHARMACY_BRANDS);
-                let shop = street.trim_end_matches(['路', '街', '道']).trim_end_matches('大');
+                let shop = street
+                    .trim_end_matches(['路', '街', '道'])
+                    .trim_end_matches('大');
                 ("pharmacy", format!("{brand}（{shop}店）"), String::new())
             } else {
                 let form = *rng.pick(CLINIC_FORMS);
@@ -166,17 +255,20 @@ mod tests {
         let a = generate(&sample());
         let b = generate(&sample());
         assert_eq!(a.len(), 40 * CITIES.len());
-        assert!(a.iter().zip(&b).all(|(x, y)| x.code == y.code && x.name == y.name));
+        assert!(
+            a.iter()
+                .zip(&b)
+                .all(|(x, y)| x.code == y.code && x.name == y.name)
+        );
         let codes: std::collections::HashSet<_> = a.iter().map(|i| &i.code).collect();
         assert_eq!(codes.len(), a.len());
         for kind in ["hospital", "pharmacy", "clinic"] {
             assert!(a.iter().filter(|i| i.kind == kind).count() > 20, "{kind}");
         }
         assert!(a.iter().any(|i| !i.remote_settlement));
-        assert!(a.iter().all(|i| i.address.starts_with(&*CITIES
-            .iter()
-            .find(|c| c.code == i.area)
-            .unwrap()
-            .name)));
+        assert!(a.iter().all(|i| {
+            i.address
+                .starts_with(&*CITIES.iter().find(|c| c.code == i.area).unwrap().name)
+        }));
     }
 }

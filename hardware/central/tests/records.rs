@@ -63,7 +63,9 @@ fn input(from: &str, to: &str) -> ContributionRecordInput {
 fn a_record_is_numbered_and_signed_over_every_month_of_the_year() {
     let server = central();
     let c = client(&server.url());
-    let out = c.issue_contribution_record(&input("202401", "202412")).unwrap();
+    let out = c
+        .issue_contribution_record(&input("202401", "202412"))
+        .unwrap();
     assert_eq!(out.record_no, "220200-2026-J0001");
     assert_eq!(out.items.len(), 12, "every month, not assessed ones too");
     let states: String = out.items.iter().map(|i| i.clct_stas.as_str()).collect();
@@ -86,12 +88,24 @@ fn a_record_is_numbered_and_signed_over_every_month_of_the_year() {
         &months,
     );
     let payload = format!("KCR1|{}|{}", out.record_no, out.verify_code);
-    assert!(record_verify(DEMO_CERTIFICATE_KEY, &payload, &out.record_no, &content));
+    assert!(record_verify(
+        DEMO_CERTIFICATE_KEY,
+        &payload,
+        &out.record_no,
+        &content
+    ));
     let altered = content.replacen(",p,", ",u,", 1);
-    assert!(!record_verify(DEMO_CERTIFICATE_KEY, &payload, &out.record_no, &altered));
+    assert!(!record_verify(
+        DEMO_CERTIFICATE_KEY,
+        &payload,
+        &out.record_no,
+        &altered
+    ));
 
     // The next one gets the next number of the series.
-    let next = c.issue_contribution_record(&input("202501", "202512")).unwrap();
+    let next = c
+        .issue_contribution_record(&input("202501", "202512"))
+        .unwrap();
     assert_eq!(next.record_no, "220200-2026-J0002");
 }
 
@@ -105,12 +119,20 @@ fn a_repeated_message_is_answered_not_numbered_again() {
         other => panic!("{other:?}"),
     };
     let first = answer(
-        c.submit(Transaction::ContributionRecordIssue, "K220200001-000001", &body)
-            .unwrap(),
+        c.submit(
+            Transaction::ContributionRecordIssue,
+            "K220200001-000001",
+            &body,
+        )
+        .unwrap(),
     );
     let again = answer(
-        c.submit(Transaction::ContributionRecordIssue, "K220200001-000001", &body)
-            .unwrap(),
+        c.submit(
+            Transaction::ContributionRecordIssue,
+            "K220200001-000001",
+            &body,
+        )
+        .unwrap(),
     );
     assert_eq!(first.record_no, again.record_no);
     assert_eq!(first.verify_code, again.verify_code);
@@ -120,7 +142,11 @@ fn a_repeated_message_is_answered_not_numbered_again() {
 fn bad_ranges_and_unknown_people_are_refused() {
     let server = central();
     let c = client(&server.url());
-    for (from, to) in [("202401", "202501"), ("202412", "202401"), ("2024-1", "202412")] {
+    for (from, to) in [
+        ("202401", "202501"),
+        ("202412", "202401"),
+        ("2024-1", "202412"),
+    ] {
         let err = c.issue_contribution_record(&input(from, to)).unwrap_err();
         assert!(matches!(err, Error::Refused { .. }), "{from}-{to}: {err:?}");
     }

@@ -23,12 +23,18 @@ fn state(s: MonthState) -> &'static str {
 
 /// `text` padded on the left to `cells`.
 fn right(text: &str, cells: usize) -> String {
-    format!("{}{text}", " ".repeat(cells.saturating_sub(cell_width(text))))
+    format!(
+        "{}{text}",
+        " ".repeat(cells.saturating_sub(cell_width(text)))
+    )
 }
 
 /// `text` padded on the right to `cells`.
 fn left(text: &str, cells: usize) -> String {
-    format!("{text}{}", " ".repeat(cells.saturating_sub(cell_width(text))))
+    format!(
+        "{text}{}",
+        " ".repeat(cells.saturating_sub(cell_width(text)))
+    )
 }
 
 /// The contribution record as one page (one cut) for `profile`.
@@ -38,7 +44,10 @@ pub fn contribution_record(r: &ContributionRecord, profile: &PrinterProfile) -> 
     d.title(&r.title);
     d.job.align(Align::Left);
     d.pair("编号", &r.number);
-    d.pair("打印时间", &r.issued_at.format("%Y-%m-%d %H:%M").to_string());
+    d.pair(
+        "打印时间",
+        &r.issued_at.format("%Y-%m-%d %H:%M").to_string(),
+    );
     d.rule('=');
     d.pair("姓名", &r.name);
     d.pair("证件号码", &r.id_number_masked);
@@ -95,8 +104,11 @@ pub fn contribution_record(r: &ContributionRecord, profile: &PrinterProfile) -> 
         } else {
             if m.state != MonthState::NotAssessed && base != Some(m.base) {
                 base = Some(m.base);
-                d.job
-                    .line(&format!("缴费基数 {}（{}月起）", m.base.plain(), m.month.month));
+                d.job.line(&format!(
+                    "缴费基数 {}（{}月起）",
+                    m.base.plain(),
+                    m.month.month
+                ));
             }
             d.job.line(&format!(
                 "{}{}{}{}{}",
@@ -147,7 +159,10 @@ pub fn institution_list(l: &InstitutionList, profile: &PrinterProfile) -> Job {
     let mut d = Doc::new(profile);
     d.title(&l.title);
     d.job.align(Align::Left);
-    d.pair("打印时间", &l.printed_at.format("%Y-%m-%d %H:%M").to_string());
+    d.pair(
+        "打印时间",
+        &l.printed_at.format("%Y-%m-%d %H:%M").to_string(),
+    );
     d.paragraph(&format!("条件：{}", l.criteria), 0);
     d.pair(
         "结果",
@@ -184,11 +199,9 @@ pub fn institution_list(l: &InstitutionList, profile: &PrinterProfile) -> Job {
         }
         d.rule('-');
     }
-    d.paragraph(
-        "名单以医保部门公布为准，就医前可电话确认。",
-        0,
-    );
-    d.job.line(&format!("名单版本 {}  终端 {}", l.version, l.terminal_id));
+    d.paragraph("名单以医保部门公布为准，就医前可电话确认。", 0);
+    d.job
+        .line(&format!("名单版本 {}  终端 {}", l.version, l.terminal_id));
     d.job.align(Align::Centre).line(&l.issuer);
     d.finish()
 }

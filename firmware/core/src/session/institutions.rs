@@ -40,12 +40,7 @@ impl Session {
     /// The lookup on screen: index, filter, page, dataset version.
     pub fn lookup(&self) -> Option<(&InstitutionIndex, &InstitutionFilter, usize, Option<&str>)> {
         let l = &self.records.lookup;
-        Some((
-            l.index.as_deref()?,
-            &l.filter,
-            l.page,
-            l.version.as_deref(),
-        ))
+        Some((l.index.as_deref()?, &l.filter, l.page, l.version.as_deref()))
     }
 
     /// Opens the lookup (asks the edge for the synced list).
@@ -73,10 +68,9 @@ impl Session {
     ) -> Vec<Command> {
         if index.is_empty() {
             self.title = tr!("暂无定点医药机构名单").into();
-            self.message = tr!(
-                "本机还没有从医保中心取得定点医药机构名单，请稍后再试，或到人工窗口咨询。"
-            )
-            .into();
+            self.message =
+                tr!("本机还没有从医保中心取得定点医药机构名单，请稍后再试，或到人工窗口咨询。")
+                    .into();
             self.note.clear();
             self.screen = Screen::Error;
             return vec![Command::Say(Prompt::Problem)];
@@ -165,7 +159,11 @@ impl Session {
         true
     }
 
-    fn print_institutions(&mut self, index: &InstitutionIndex, wall: NaiveDateTime) -> Vec<Command> {
+    fn print_institutions(
+        &mut self,
+        index: &InstitutionIndex,
+        wall: NaiveDateTime,
+    ) -> Vec<Command> {
         let filter = self.records.lookup.filter.clone();
         let found = index.search(&filter);
         if found.is_empty() {

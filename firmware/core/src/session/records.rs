@@ -174,7 +174,11 @@ impl Session {
     }
 
     /// An answer for the records journeys.
-    pub(super) fn records_event(&mut self, event: RecordsEvent, wall: NaiveDateTime) -> Vec<Command> {
+    pub(super) fn records_event(
+        &mut self,
+        event: RecordsEvent,
+        wall: NaiveDateTime,
+    ) -> Vec<Command> {
         match event {
             RecordsEvent::ContributionsLoaded { request, history } => {
                 if request != self.request || self.screen != Screen::RecordsLoading {
@@ -304,11 +308,8 @@ impl Session {
         let t = self.records.insurance_type?;
         let enrollment = person.enrollment(t);
         let rules = self.region.enrollment_rules();
-        let history = ContributionHistory::new(
-            months.first()?.month,
-            months.last()?.month,
-            months.clone(),
-        );
+        let history =
+            ContributionHistory::new(months.first()?.month, months.last()?.month, months.clone());
         let gaps = history
             .gaps(t)
             .iter()
@@ -329,7 +330,9 @@ impl Session {
             name: person.name.clone(),
             id_number_masked: crate::identity::mask_number(&person.id_number),
             insurance_type: t.label().to_string(),
-            pooling_area: enrollment.map(|e| e.pooling_area.clone()).unwrap_or_default(),
+            pooling_area: enrollment
+                .map(|e| e.pooling_area.clone())
+                .unwrap_or_default(),
             months,
             cumulative_months: enrollment.map(|e| e.paid_months).unwrap_or(0),
             gaps,

@@ -84,7 +84,11 @@ impl InstitutionsView {
             )];
             c.extend(index.cities(province).into_iter().map(|code| {
                 let selected = filter.area.starts_with(&code);
-                chip(format!("inst-city:{code}"), index.area_name(&code), selected)
+                chip(
+                    format!("inst-city:{code}"),
+                    index.area_name(&code),
+                    selected,
+                )
             }));
             c
         };

@@ -5,7 +5,13 @@ use crate::institutions::{DesignatedInstitution, InstitutionIndex, InstitutionKi
 use crate::session::{RecordsCommand, RecordsEvent};
 use crate::view::View;
 
-fn inst(code: &str, name: &str, area: &str, kind: InstitutionKind, cross: bool) -> DesignatedInstitution {
+fn inst(
+    code: &str,
+    name: &str,
+    area: &str,
+    kind: InstitutionKind,
+    cross: bool,
+) -> DesignatedInstitution {
     DesignatedInstitution {
         code: code.into(),
         name: name.into(),
@@ -24,10 +30,34 @@ fn inst(code: &str, name: &str, area: &str, kind: InstitutionKind, cross: bool) 
 
 fn index() -> Arc<InstitutionIndex> {
     let mut items = vec![
-        inst("H1", "北京协和医院", "110100", InstitutionKind::Hospital, true),
-        inst("H2", "海南省人民医院", "460100", InstitutionKind::Hospital, true),
-        inst("P1", "老百姓大药房（海秀店）", "460100", InstitutionKind::Pharmacy, true),
-        inst("C1", "滨海社区卫生服务中心", "460100", InstitutionKind::Clinic, false),
+        inst(
+            "H1",
+            "北京协和医院",
+            "110100",
+            InstitutionKind::Hospital,
+            true,
+        ),
+        inst(
+            "H2",
+            "海南省人民医院",
+            "460100",
+            InstitutionKind::Hospital,
+            true,
+        ),
+        inst(
+            "P1",
+            "老百姓大药房（海秀店）",
+            "460100",
+            InstitutionKind::Pharmacy,
+            true,
+        ),
+        inst(
+            "C1",
+            "滨海社区卫生服务中心",
+            "460100",
+            InstitutionKind::Clinic,
+            false,
+        ),
     ];
     for n in 0..10 {
         items.push(inst(
@@ -97,10 +127,18 @@ fn from_home_without_a_card_search_by_initials_and_filters() {
 
     tap(&mut s, "inst-province:46", t);
     let v = View::of(&s, t).institutions.unwrap();
-    assert!(v.cities.iter().any(|c| c.label == "三亚市"), "{:?}", v.cities);
+    assert!(
+        v.cities.iter().any(|c| c.label == "三亚市"),
+        "{:?}",
+        v.cities
+    );
     tap(&mut s, "inst-city:4602", t);
     tap(&mut s, "inst-cross", t);
-    assert_eq!(names(&s, t).len(), 5, "even-numbered Sanya hospitals settle directly");
+    assert_eq!(
+        names(&s, t).len(),
+        5,
+        "even-numbered Sanya hospitals settle directly"
+    );
     tap(&mut s, "inst-city:", t);
     tap(&mut s, "inst-cross", t);
     tap(&mut s, "inst-kind:pharmacy", t);
@@ -128,10 +166,22 @@ fn paging_and_the_printed_list() {
     assert!(v.summary.contains("第 2/3 页"), "{}", v.summary);
     tap(&mut s, "inst-next", t);
     tap(&mut s, "inst-next", t);
-    assert!(View::of(&s, t).institutions.unwrap().summary.contains("第 3/3 页"));
+    assert!(
+        View::of(&s, t)
+            .institutions
+            .unwrap()
+            .summary
+            .contains("第 3/3 页")
+    );
     // A new filter starts at the first page.
     tap(&mut s, "inst-province:46", t);
-    assert!(View::of(&s, t).institutions.unwrap().summary.contains("第 1/3 页"));
+    assert!(
+        View::of(&s, t)
+            .institutions
+            .unwrap()
+            .summary
+            .contains("第 1/3 页")
+    );
 
     let cmds = tap(&mut s, "inst-print", t);
     let Some(Command::Print(doc)) = cmds.first() else {

@@ -21,7 +21,11 @@ fn months() -> Vec<ContributionMonth> {
             base: "4100.00".parse().unwrap(),
             personal: "410.00".parse().unwrap(),
             employer: Yuan::ZERO,
-            account: if paid { "82.00".parse().unwrap() } else { Yuan::ZERO },
+            account: if paid {
+                "82.00".parse().unwrap()
+            } else {
+                Yuan::ZERO
+            },
             state: if paid {
                 MonthState::Paid
             } else {
@@ -47,9 +51,16 @@ fn opened(s: &mut Session, t: Instant) -> u64 {
         panic!("expected a KS02 query, got {cmds:?}")
     };
     assert_eq!(person_number, "22020000000002");
-    assert_eq!((*from, *to), (ym(2017, 1), ym(2026, 11)), "ten calendar years");
+    assert_eq!(
+        (*from, *to),
+        (ym(2017, 1), ym(2026, 11)),
+        "ten calendar years"
+    );
     assert_eq!(s.screen(), Screen::RecordsLoading);
-    assert!(s.countdown(t + Duration::from_secs(3600)).is_none(), "busy: no idle timeout");
+    assert!(
+        s.countdown(t + Duration::from_secs(3600)).is_none(),
+        "busy: no idle timeout"
+    );
     let request = *request;
     s.handle(
         Event::Records(RecordsEvent::ContributionsLoaded {
@@ -83,14 +94,22 @@ fn one_tap_to_the_history_with_year_chips_and_the_gap_explained() {
     // Six months unpaid: beyond the 3-month window of the Jilin profile,
     // with its waiting-period rule in its own words.
     assert_eq!(v.gaps.len(), 1);
-    assert!(v.gaps[0].starts_with("2025-03 至 2025-08 断缴6个月"), "{}", v.gaps[0]);
+    assert!(
+        v.gaps[0].starts_with("2025-03 至 2025-08 断缴6个月"),
+        "{}",
+        v.gaps[0]
+    );
     assert!(v.gaps[0].contains("超过3个月"));
     assert!(v.gaps[0].contains("待遇享受等待期"), "{}", v.gaps[0]);
 
     tap(&mut s, "contrib-year:2024", t);
     let v = View::of(&s, t).contributions.unwrap();
     assert!(v.years[1].selected);
-    assert!(v.totals.starts_with("2024年合计：已缴6个月"), "{}", v.totals);
+    assert!(
+        v.totals.starts_with("2024年合计：已缴6个月"),
+        "{}",
+        v.totals
+    );
     assert!(v.gaps.is_empty(), "the gap is in 2025");
     // A year that is not in the history changes nothing.
     tap(&mut s, "contrib-year:1999", t);
@@ -165,7 +184,11 @@ fn the_printed_record_is_the_centres_months_with_the_gap_in_chinese() {
         panic!("expected KS05, got {cmds:?}")
     };
     assert_eq!(*insurance_type, InsuranceType::EmployeeBasic);
-    assert_eq!((*from, *to), (ym(2025, 1), ym(2025, 12)), "the year on screen");
+    assert_eq!(
+        (*from, *to),
+        (ym(2025, 1), ym(2025, 12)),
+        "the year on screen"
+    );
     let request = *request;
     let signed: Vec<ContributionMonth> = months()
         .into_iter()
@@ -193,7 +216,11 @@ fn the_printed_record_is_the_centres_months_with_the_gap_in_chinese() {
     assert_eq!(r.months.len(), 8);
     assert_eq!(r.cumulative_months, 219);
     assert_eq!(r.insurance_type, "职工基本医疗保险");
-    assert!(r.gaps[0].starts_with("2025-03至2025-08断缴6个月"), "{:?}", r.gaps);
+    assert!(
+        r.gaps[0].starts_with("2025-03至2025-08断缴6个月"),
+        "{:?}",
+        r.gaps
+    );
     assert_eq!(s.screen(), Screen::Printing);
     s.handle(Event::PrintFinished, t, wall());
     assert_eq!(s.screen(), Screen::Printed);
