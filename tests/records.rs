@@ -204,8 +204,7 @@ fn write_records_screenshots() {
                     )
                     .unwrap();
                 }
-                kiosk.tap(&t("返回首页"));
-                kiosk.wait_for_screen("take-card");
+                // Taking the card away ends the session from any screen.
                 kiosk.remove_id_card_and_wait();
                 kiosk.wait_for_screen("home");
             }
