@@ -906,3 +906,16 @@ fn malformed(error: &serde_json::Error) -> Error {
         error.column()
     ))
 }
+
+// The records journeys (issue 15): their transactions in one block.
+impl CentralClient {
+    /// KS05 contribution record: the centre numbers and signs the months it
+    /// returns. Not retried (a command): a lost answer is asked again,
+    /// which numbers a new record.
+    pub fn issue_contribution_record(
+        &self,
+        input: &crate::wire::ContributionRecordInput,
+    ) -> Result<crate::wire::ContributionRecordOutput, Error> {
+        self.call(Transaction::ContributionRecordIssue, input)
+    }
+}

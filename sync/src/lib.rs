@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod outbox;
 pub mod platform;
 pub mod signing;
+pub mod records;
 pub mod store;
 pub mod transactions;
 pub mod wire;

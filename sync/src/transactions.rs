@@ -9,6 +9,7 @@
 //! | KS02 | `contribution_history` | contribution history 缴费明细 (month by month) | query | yes | project |
 //! | KS03 | `certificate_issue` | certificate issue 参保凭证开具 (number + verification code) | command | no | project |
 //! | KS04 | `certificate_verify` | certificate verification 参保凭证核验 | query | yes | project |
+//! | KS05 | `contribution_record_issue` | contribution record 参保缴费明细开具 (number + signature over the months) | command | no | project |
 //! | KS11 | `filing_submit` | remote-care filing submit 异地就医备案 | command (outbox) | no | project |
 //! | KS12 | `filing_query` | remote-care filing query 备案查询 | query | yes | project |
 //! | KS13 | `filing_change` | remote-care filing change 备案变更 | command (outbox) | no | project |
@@ -51,6 +52,9 @@ pub enum Transaction {
     CertificateIssue,
     /// KS04 certificate verification by number and verification code.
     CertificateVerify,
+    /// KS05 contribution record issue: the centre numbers and signs the
+    /// months it prints.
+    ContributionRecordIssue,
     /// KS11 remote-care filing submit.
     FilingSubmit,
     /// KS12 remote-care filing query.
@@ -75,7 +79,7 @@ pub enum Transaction {
 
 impl Transaction {
     /// Every transaction, in table order.
-    pub const ALL: [Transaction; 17] = [
+    pub const ALL: [Transaction; 18] = [
         Transaction::SignIn,
         Transaction::SignOut,
         Transaction::PersonQuery,
@@ -83,6 +87,7 @@ impl Transaction {
         Transaction::ContributionHistory,
         Transaction::CertificateIssue,
         Transaction::CertificateVerify,
+        Transaction::ContributionRecordIssue,
         Transaction::FilingSubmit,
         Transaction::FilingQuery,
         Transaction::FilingChange,
@@ -105,6 +110,7 @@ impl Transaction {
             Transaction::ContributionHistory => "KS02",
             Transaction::CertificateIssue => "KS03",
             Transaction::CertificateVerify => "KS04",
+            Transaction::ContributionRecordIssue => "KS05",
             Transaction::FilingSubmit => "KS11",
             Transaction::FilingQuery => "KS12",
             Transaction::FilingChange => "KS13",
@@ -128,6 +134,7 @@ impl Transaction {
             Transaction::ContributionHistory => "contribution_history",
             Transaction::CertificateIssue => "certificate_issue",
             Transaction::CertificateVerify => "certificate_verify",
+            Transaction::ContributionRecordIssue => "contribution_record_issue",
             Transaction::FilingSubmit => "filing_submit",
             Transaction::FilingQuery => "filing_query",
             Transaction::FilingChange => "filing_change",
@@ -165,6 +172,7 @@ impl Transaction {
             | Transaction::ReferenceData => true,
             Transaction::SignOut
             | Transaction::CertificateIssue
+            | Transaction::ContributionRecordIssue
             | Transaction::FilingSubmit
             | Transaction::FilingChange
             | Transaction::FilingCancel

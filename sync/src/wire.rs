@@ -753,3 +753,29 @@ pub struct ReferenceDataItem {
     /// The item.
     pub data: serde_json::Value,
 }
+
+/// KS05 contribution record input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContributionRecordInput {
+    /// Person number from 1101.
+    pub psn_no: String,
+    /// The insurance type (required).
+    pub insutype: String,
+    /// First month, `yyyyMM`.
+    pub begn_ym: String,
+    /// Last month, `yyyyMM` (at most 12 months after the first).
+    pub end_ym: String,
+}
+
+/// KS05 output: the centre's number and signature, and the months it signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContributionRecordOutput {
+    /// Record number `<pooling area>-<year>-J<serial>`.
+    pub record_no: String,
+    /// The signature (third part of the `KCR1|number|signature` QR payload).
+    pub verify_code: String,
+    /// When issued, `yyyy-MM-dd HH:mm:ss`.
+    pub issued_at: String,
+    /// Every month of the range, oldest first (`clct_stas` `n`: not assessed).
+    pub items: Vec<ContributionItem>,
+}

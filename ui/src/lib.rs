@@ -144,6 +144,14 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
             })
             .collect::<Vec<_>>(),
     )));
+    window.set_contributions(contributions_data(
+        view.contributions.as_ref(),
+        years_per_row(window),
+    ));
+    window.set_institutions(institutions_data(
+        view.institutions.as_ref(),
+        years_per_row(window),
+    ));
     window.set_principal(view.principal.as_str().into());
     window.set_printed(view.printed.as_str().into());
     window.set_rating_state(view.rating.state.as_str().into());
@@ -208,6 +216,21 @@ fn per_row(window: &KioskWindow) -> usize {
     }
 }
 
+/// Year chips per row of the contribution history (in landscape they sit
+/// in the left column).
+fn years_per_row(window: &KioskWindow) -> usize {
+    let size = window.window().size();
+    match (
+        size.width > size.height,
+        window.global::<Theme>().get_elderly(),
+    ) {
+        (false, false) => 5,
+        (false, true) => 4,
+        (true, false) => 4,
+        (true, true) => 3,
+    }
+}
+
 fn choice(c: &kiosk_core::view::Choice) -> Choice {
     Choice {
         action: c.action.as_str().into(),
@@ -259,6 +282,72 @@ fn filing_data(view: Option<&kiosk_core::view::FilingView>, per_row: usize) -> F
         signed: f.signed,
         changing: f.changing.as_str().into(),
         extensions: choices(&f.extensions),
+    }
+}
+
+/// The contribution history screen's data (empty when none: personal data
+/// leaves the window's properties with the session).
+fn contributions_data(
+    view: Option<&kiosk_core::view::ContributionsView>,
+    years_per_row: usize,
+) -> ContributionsData {
+    let Some(c) = view else {
+        return ContributionsData::default();
+    };
+    ContributionsData {
+        types: choices(&c.types),
+        years: choice_rows(&c.years, years_per_row),
+        heading: c.heading.as_str().into(),
+        months: ModelRc::new(VecModel::from(
+            c.months
+                .iter()
+                .map(|m| MonthRowData {
+                    month: m.month.as_str().into(),
+                    state: m.state.as_str().into(),
+                    state_id: m.state_id.as_str().into(),
+                    base: m.base.as_str().into(),
+                    personal: m.personal.as_str().into(),
+                    employer: m.employer.as_str().into(),
+                    account: m.account.as_str().into(),
+                })
+                .collect::<Vec<_>>(),
+        )),
+        totals: c.totals.as_str().into(),
+        cumulative: c.cumulative.as_str().into(),
+        gaps: strings(&c.gaps),
+    }
+}
+
+/// The designated-institutions lookup's data (empty when closed).
+fn institutions_data(
+    view: Option<&kiosk_core::view::InstitutionsView>,
+    per_row: usize,
+) -> InstitutionsData {
+    let Some(v) = view else {
+        return InstitutionsData::default();
+    };
+    InstitutionsData {
+        provinces: choice_rows(&v.provinces, per_row),
+        cities: choice_rows(&v.cities, per_row),
+        kinds: choices(&v.kinds),
+        levels: choices(&v.levels),
+        cross_province: v.cross_province,
+        query: v.query.as_str().into(),
+        rows: ModelRc::new(VecModel::from(
+            v.rows
+                .iter()
+                .map(|r| InstitutionRowData {
+                    name: r.name.as_str().into(),
+                    detail: r.detail.as_str().into(),
+                    address: r.address.as_str().into(),
+                    phone: r.phone.as_str().into(),
+                })
+                .collect::<Vec<_>>(),
+        )),
+        summary: v.summary.as_str().into(),
+        has_next: v.has_next,
+        has_prev: v.has_prev,
+        source: v.source.as_str().into(),
     }
 }
 

@@ -13,6 +13,9 @@ use kiosk_core::region::CertificateLayout;
 
 use super::escpos::{Align, EscPos, Job, Paper, PrinterProfile, cell_width, char_cells};
 
+mod records;
+pub use records::{contribution_record, institution_list};
+
 /// Dots per half-width cell.
 const CELL_DOTS: usize = 12;
 

@@ -55,6 +55,10 @@ pub enum DocumentKind {
     CommitmentLetter,
     /// Technician's test page.
     TestPage,
+    /// 参保缴费明细.
+    ContributionRecord,
+    /// 定点医药机构名单.
+    InstitutionList,
 }
 
 impl DocumentKind {
@@ -67,6 +71,8 @@ impl DocumentKind {
             DocumentKind::FilingReceipt => "filing_receipt",
             DocumentKind::CommitmentLetter => "commitment_letter",
             DocumentKind::TestPage => "test_page",
+            DocumentKind::ContributionRecord => "contribution_record",
+            DocumentKind::InstitutionList => "institution_list",
         }
     }
 
@@ -79,6 +85,8 @@ impl DocumentKind {
             DocumentKind::FilingReceipt,
             DocumentKind::CommitmentLetter,
             DocumentKind::TestPage,
+            DocumentKind::ContributionRecord,
+            DocumentKind::InstitutionList,
         ]
         .into_iter()
         .find(|k| k.code() == code)
@@ -94,6 +102,8 @@ impl DocumentKind {
             DocumentKind::FilingReceipt => tr_mark!("异地就医备案回执"),
             DocumentKind::CommitmentLetter => tr_mark!("个人承诺书（副本）"),
             DocumentKind::TestPage => tr_mark!("打印测试页"),
+            DocumentKind::ContributionRecord => tr_mark!("参保缴费明细"),
+            DocumentKind::InstitutionList => tr_mark!("定点医药机构名单"),
         }
     }
 }

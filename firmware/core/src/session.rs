@@ -31,10 +31,13 @@ use crate::tr;
 
 pub mod filing;
 pub mod rating;
+pub mod institutions;
+pub mod records;
 mod vocabulary;
 pub use filing::{
     FiledRecord, FiledState, FilingDraft, FilingSubmission, Institution, Keypad, Place,
 };
+pub use records::{Records, RecordsCommand, RecordsEvent};
 pub use vocabulary::{
     Action, Command, DEFAULT_RATING_LEVELS, Document, Event, Prompt, Proxy, RATING_REASONS, Screen,
 };
@@ -120,6 +123,7 @@ pub struct Session {
     slips_printed: u64,
     unrated: Option<&'static str>,
     proof_for: Option<String>,
+    records: Records,
 }
 
 impl Session {
@@ -165,6 +169,7 @@ impl Session {
             slips_printed: 0,
             unrated: None,
             proof_for: None,
+            records: Records::default(),
         }
     }
 
@@ -586,6 +591,10 @@ impl Session {
                 Vec::new()
             }
             Event::Tick => self.tick(now),
+            Event::Records(event) => {
+                self.touch(now);
+                self.records_event(event, wall)
+            }
         }
     }
 
@@ -599,6 +608,7 @@ impl Session {
             Action::Continue => Vec::new(),
             Action::Filing => self.start_filing(),
             Action::MyFilings => self.my_filings(),
+            Action::Records(id) => self.records_action(&id, wall),
             Action::Filed(id) => {
                 if self.screen == Screen::Filings {
                     self.filed_action(&id, wall)
@@ -690,7 +700,7 @@ impl Session {
                 _ => Vec::new(),
             },
             Action::Back => {
-                if self.filing_back() {
+                if self.filing_back() || self.records_back() {
                     return Vec::new();
                 }
                 match self.screen {
@@ -1052,6 +1062,7 @@ impl Session {
     }
 
     fn clear_personal_data(&mut self) {
+        self.records.clear();
         self.filing = None;
         self.filing_cities.clear();
         self.filing_institutions.clear();

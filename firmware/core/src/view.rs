@@ -17,6 +17,11 @@ use crate::session::{
 use crate::texts;
 use crate::tr;
 
+pub mod institutions;
+pub mod records;
+pub use institutions::{InstitutionRow, InstitutionsView};
+pub use records::{ContributionsView, MonthRow};
+
 /// The whole screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct View {
@@ -59,6 +64,10 @@ pub struct View {
     pub guide_query: String,
     /// The guide on screen.
     pub guide: Option<GuideView>,
+    /// The contribution history (view/records.rs).
+    pub contributions: Option<ContributionsView>,
+    /// The designated-institutions lookup (view/institutions.rs).
+    pub institutions: Option<InstitutionsView>,
 }
 
 /// The filing journey's screens.
@@ -394,6 +403,8 @@ impl View {
                 .guide_code()
                 .and_then(|code| region.item(code))
                 .map(|item| GuideView::of(region, item)),
+            contributions: ContributionsView::of(session),
+            institutions: InstitutionsView::of(session),
         }
     }
 }

@@ -227,14 +227,22 @@ impl Controller {
                     }
                     Document::FilingSlip(slip) => (
                         DocumentKind::FilingReceipt,
-                        layout::filing_receipt(slip, &profile).bytes,
+                        layout::filing_receipt(slip, profile),
                     ),
                     Document::ArchivedLetter {
                         filing_number,
                         letter,
                     } => (
                         DocumentKind::FilingReceipt,
-                        layout::archived_letter(filing_number, letter, &profile).bytes,
+                        layout::archived_letter(filing_number, letter, profile),
+                    ),
+                    Document::ContributionRecord(record) => (
+                        DocumentKind::ContributionRecord,
+                        layout::contribution_record(record, profile),
+                    ),
+                    Document::InstitutionList(list) => (
+                        DocumentKind::InstitutionList,
+                        layout::institution_list(list, profile),
                     ),
                 };
                 self.print.record(&job);
@@ -395,6 +403,12 @@ impl Controller {
                 });
             }
             Command::Say(prompt) => self.voice.say(prompt),
+            Command::Records(command) => crate::records::execute(
+                command,
+                Arc::clone(&self.client),
+                Arc::clone(&self.desk),
+                events,
+            ),
             Command::RecordProxy {
                 person_number,
                 proxy,
@@ -537,5 +551,6 @@ fn log_event(event: &Event) {
         }
         Event::FilingFailed { .. } => tracing::debug!("filing failed"),
         Event::Tick => {}
+        Event::Records(_) => tracing::debug!("records answer"),
     }
 }

@@ -53,7 +53,7 @@ pub fn institutions(store: &Store, area: &str) -> Vec<Institution> {
         .into_iter()
         .filter_map(|i| {
             let v: serde_json::Value = serde_json::from_str(&i.payload).ok()?;
-            if v["remote_settlement"].as_bool() == Some(false) {
+            if v["remote_settlement"].as_bool() == Some(false) || v["kind"] == "pharmacy" {
                 return None;
             }
             Some(Institution {
@@ -187,6 +187,13 @@ pub trait Desk: Send + Sync {
         proxy_name: &str,
         proxy_id: &str,
     ) -> Result<(), String>;
+    /// The synced designated institutions, indexed, and the dataset
+    /// version (firmware/kiosk/src/records.rs); empty by default.
+    fn designated_institutions(
+        &self,
+    ) -> (kiosk_core::institutions::InstitutionIndex, Option<String>) {
+        (Default::default(), None)
+    }
 }
 
 /// Sends what is queued now and waits (at most [`ANSWER_WAIT`]) for the
@@ -226,6 +233,12 @@ fn kind_of(code: &str) -> Option<FilingKind> {
 impl Desk for Backend {
     fn cities(&self, province: &str) -> Vec<Place> {
         cities(self.store(), province)
+    }
+
+    fn designated_institutions(
+        &self,
+    ) -> (kiosk_core::institutions::InstitutionIndex, Option<String>) {
+        crate::records::designated_institutions(self.store())
     }
 
     fn institutions(&self, area: &str) -> Vec<Institution> {

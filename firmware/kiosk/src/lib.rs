@@ -30,6 +30,7 @@ pub mod profiles;
 pub mod qrscanner;
 pub mod shutdown;
 pub mod simulation;
+pub mod records;
 pub mod spooler;
 pub mod sscardreader;
 pub mod startup;

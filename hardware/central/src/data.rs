@@ -45,6 +45,10 @@ pub struct DemoData {
     /// certificates there.
     #[serde(default)]
     pub agencies: BTreeMap<String, DemoAgency>,
+    /// The generated sample of designated institutions, appended to
+    /// `institutions` when the file is parsed (hardware/central/src/sample.rs).
+    #[serde(default)]
+    pub institution_sample: Option<crate::sample::InstitutionSample>,
 }
 
 /// A medical-insurance agency (经办机构): the issuing block of the transfer
@@ -80,6 +84,19 @@ pub struct DemoInstitution {
     /// Accepts direct settlement of remote care (default true).
     #[serde(default = "yes")]
     pub remote_settlement: bool,
+    /// `hospital`, `pharmacy` or `clinic` (default hospital).
+    #[serde(default = "hospital")]
+    pub kind: String,
+    /// Address (may be empty).
+    #[serde(default)]
+    pub address: String,
+    /// Telephone (may be empty).
+    #[serde(default)]
+    pub phone: String,
+}
+
+fn hospital() -> String {
+    "hospital".to_string()
 }
 
 /// A service guide.
@@ -309,11 +326,14 @@ fn paid() -> String {
 impl DemoData {
     /// Parses and checks a demo data file. `file_name` only names the file in errors.
     pub fn parse(file_name: &str, text: &str) -> Result<DemoData, Error> {
-        let data: DemoData = toml::from_str(text).map_err(|e| Error::DemoData {
+        let mut data: DemoData = toml::from_str(text).map_err(|e| Error::DemoData {
             file: file_name.to_string(),
             line: e.span().map(|s| line_of(text, s.start)).unwrap_or_default(),
             reason: e.message().to_string(),
         })?;
+        if let Some(sample) = &data.institution_sample {
+            data.institutions.extend(crate::sample::generate(sample));
+        }
         data.check(file_name)?;
         Ok(data)
     }

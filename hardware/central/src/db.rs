@@ -62,6 +62,17 @@ CREATE TABLE IF NOT EXISTS certificate (
     valid_until TEXT NOT NULL,
     msgid       TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS contribution_record (
+    record_no   TEXT PRIMARY KEY,
+    verify_code TEXT NOT NULL,
+    psn_no      TEXT NOT NULL,
+    insutype    TEXT NOT NULL,
+    begn_ym     TEXT NOT NULL,
+    end_ym      TEXT NOT NULL,
+    content     TEXT NOT NULL,
+    issued_at   TEXT NOT NULL,
+    msgid       TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rating (
     rating_no INTEGER PRIMARY KEY AUTOINCREMENT,
     rating_id TEXT NOT NULL,
@@ -227,7 +238,8 @@ fn reference_sets(data: &DemoData) -> Vec<(&'static str, Vec<RefItem>)> {
                     (
                         i.code.clone(),
                         i.area.clone(),
-                        json!({"name": i.name, "level": i.level, "remote_settlement": i.remote_settlement}),
+                        json!({"name": i.name, "level": i.level, "remote_settlement": i.remote_settlement,
+                               "kind": i.kind, "address": i.address, "phone": i.phone}),
                     )
                 })
                 .collect(),

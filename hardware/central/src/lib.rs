@@ -13,6 +13,7 @@ pub mod data;
 mod db;
 mod error;
 pub mod rules;
+pub mod sample;
 mod service;
 #[cfg(feature = "test-pki")]
 pub mod test_pki;

@@ -38,6 +38,8 @@ use kiosk_sync::wire::{
 };
 
 use crate::Error;
+
+mod records;
 use crate::data::{DemoData, DemoPerson};
 use crate::db::{self, db_error, fingerprint};
 
@@ -454,6 +456,9 @@ impl Central {
                 Transaction::HealthReport => self.health(&tx, request),
                 Transaction::AuditUpload => self.audit(&tx, request),
                 Transaction::CertificateIssue => self.certificate_issue(&tx, request),
+                Transaction::ContributionRecordIssue => {
+                    self.contribution_record_issue(&tx, request)
+                }
                 _ => Ok(bad("不支持的交易编号")),
             }?;
             let reply = self.reply(&request.msgid, received, answer);

@@ -824,3 +824,7 @@ fn jobs_recovered_at_start_wait_for_staff() {
 
 // Issue 19: the filing rules of the seed catalogues.
 mod filing_rules;
+
+mod records;
+
+mod institutions;

@@ -11,6 +11,8 @@ use crate::region::CertificateLayout;
 use crate::{tr, tr_mark};
 
 use super::filing::{FiledRecord, FilingSubmission, Institution, Place};
+use super::records::{RecordsCommand, RecordsEvent};
+use crate::records::ContributionRecord;
 
 /// Which screen is showing. The id strings are what the UI and the
 /// automation API use.
@@ -76,6 +78,12 @@ pub enum Screen {
     TakeCard,
     /// Something went wrong: what happened and what to do next.
     Error,
+    /// Contribution history 缴费明细 (session/records.rs).
+    Contributions,
+    /// A records query or signature is under way (the message says which).
+    RecordsLoading,
+    /// Designated institutions 定点医药机构查询 (session/institutions.rs).
+    Institutions,
 }
 
 impl Screen {
@@ -111,6 +119,9 @@ impl Screen {
             Screen::Guide => "guide",
             Screen::TakeCard => "take-card",
             Screen::Error => "error",
+            Screen::Contributions => "contributions",
+            Screen::RecordsLoading => "records-loading",
+            Screen::Institutions => "institutions",
         }
     }
 
@@ -123,6 +134,7 @@ impl Screen {
                 | Screen::Printing
                 | Screen::FilingSubmitting
                 | Screen::FilingsLoading
+                | Screen::RecordsLoading
         )
     }
 }
@@ -174,6 +186,9 @@ pub enum Action {
     /// A step inside the filing journey (the UI's action id, e.g.
     /// `province:46`, `key:7`, `stroke:x,y;…`).
     FilingStep(String),
+    /// A tap of the records journeys (session/records.rs): `contributions`,
+    /// `contrib-type:310`, `contrib-year:2025`, `contrib-print`.
+    Records(String),
 }
 
 impl Action {
@@ -184,6 +199,12 @@ impl Action {
         }
         if let Some(query) = id.strip_prefix("search:") {
             return Some(Action::SearchGuides(query.to_string()));
+        }
+        if matches!(id, "contributions" | "institutions")
+            || id.starts_with("contrib-")
+            || id.starts_with("inst-")
+        {
+            return Some(Action::Records(id.to_string()));
         }
         if let Some(n) = id.strip_prefix("rate:") {
             return n.parse().ok().map(Action::Rate);
@@ -297,6 +318,10 @@ pub enum Document {
         /// The letter as archived.
         letter: Box<crate::letter::SignedLetter>,
     },
+    /// 参保缴费明细 (one year of one insurance type, signed by the centre).
+    ContributionRecord(Box<ContributionRecord>),
+    /// 定点医药机构名单 (a short printed list).
+    InstitutionList(Box<crate::institutions::InstitutionList>),
 }
 
 impl Document {
@@ -308,6 +333,8 @@ impl Document {
             Document::Filing { .. } => tr!("备案回执和承诺书"),
             Document::FilingSlip(_) => tr!("备案信息单"),
             Document::ArchivedLetter { .. } => tr!("个人承诺书"),
+            Document::ContributionRecord(_) => tr!("参保缴费明细"),
+            Document::InstitutionList(_) => tr!("定点医药机构名单"),
         }
     }
 
@@ -319,6 +346,8 @@ impl Document {
             Document::Filing { .. } => "filing",
             Document::FilingSlip(_) => "filing_query",
             Document::ArchivedLetter { .. } => "filing_query",
+            Document::ContributionRecord(_) => "contribution_record",
+            Document::InstitutionList(_) => "institution_lookup",
         }
     }
 }
@@ -356,6 +385,10 @@ pub enum Prompt {
     Filings,
     /// A rule does not allow what was asked: read the screen.
     Refused,
+    /// The contribution history is on screen (session/records.rs).
+    Contributions,
+    /// The designated-institutions lookup is on screen.
+    InstitutionSearch,
 }
 
 impl Prompt {
@@ -377,6 +410,8 @@ impl Prompt {
             Prompt::FilingLetter => "filing-letter",
             Prompt::Filings => "filings",
             Prompt::Refused => "refused",
+            Prompt::Contributions => "contributions",
+            Prompt::InstitutionSearch => "institution-search",
         }
     }
 
@@ -398,11 +433,17 @@ impl Prompt {
             Prompt::FilingLetter => tr!("请阅读个人承诺书，勾选同意后，在签名框内签名"),
             Prompt::Filings => tr!("这是您的异地就医备案，请选择要办理的事项"),
             Prompt::Refused => tr!("这项业务现在不能办理，请查看屏幕上的说明"),
+            Prompt::Contributions => {
+                tr!("这是您的缴费明细，点击年份可查看其他年度，标红的月份为未缴费")
+            }
+            Prompt::InstitutionSearch => {
+                tr!("可按地区和类型筛选，或点击字母输入机构名称的拼音首字母")
+            }
         }
     }
 
     /// Every prompt.
-    pub const ALL: [Prompt; 15] = [
+    pub const ALL: [Prompt; 17] = [
         Prompt::PresentCredential,
         Prompt::Querying,
         Prompt::ChooseService,
@@ -418,6 +459,8 @@ impl Prompt {
         Prompt::FilingLetter,
         Prompt::Filings,
         Prompt::Refused,
+        Prompt::Contributions,
+        Prompt::InstitutionSearch,
     ];
 }
 
@@ -545,6 +588,8 @@ pub enum Event {
     },
     /// Time passed (drives timeouts).
     Tick,
+    /// An answer for the records journeys (session/records.rs).
+    Records(RecordsEvent),
 }
 
 /// Something the edges must do.
@@ -656,6 +701,8 @@ pub enum Command {
         /// The proxy's document.
         proxy: Proxy,
     },
+    /// Ask the centre for a record (session/records.rs).
+    Records(RecordsCommand),
 }
 
 /// The proxy (代办人) of a session: their own identity document.
