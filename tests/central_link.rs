@@ -158,10 +158,14 @@ fn a_whole_journey_over_mutual_tls_with_sm2_signatures() {
     }
 }
 
-/// `kiosk` with `config` in a fresh folder: exit code and stderr lines
-/// that report a problem.
+/// `kiosk` with `config` (devices simulated) in a fresh folder: exit code
+/// and stderr lines that report a problem.
 fn refused(dir: &Path, config: &str) -> (Option<i32>, Vec<String>) {
-    std::fs::write(dir.join("kiosk.toml"), config).unwrap();
+    std::fs::write(
+        dir.join("kiosk.toml"),
+        format!("{config}\n[simulation]\nenabled = true\n"),
+    )
+    .unwrap();
     let out = run_cli(dir, &["--headless", "--automation-port", "0"]);
     let lines = out
         .stderr
@@ -196,7 +200,7 @@ fn a_link_that_cannot_work_is_refused_at_start_one_line_per_problem() {
         &dir.path().join("nope.pem").display().to_string(),
     );
     let (code, lines) = refused(dir.path(), &missing_ca);
-    assert_eq!(code, Some(2), "{lines:?}");
+    assert_eq!(code, Some(78), "{lines:?}");
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("[central] ca_file") && lines[0].contains("文件不存在"));
 
@@ -207,7 +211,7 @@ fn a_link_that_cannot_work_is_refused_at_start_one_line_per_problem() {
         dir.path(),
         &good.replace(&pki.ca.display().to_string(), &junk.display().to_string()),
     );
-    assert_eq!((code, lines.len()), (Some(2), 1), "{lines:?}");
+    assert_eq!((code, lines.len()), (Some(78), 1), "{lines:?}");
     assert!(lines[0].contains("ca_file"), "{lines:?}");
 
     // A client key that does not match its certificate (the server's key).
@@ -223,7 +227,7 @@ fn a_link_that_cannot_work_is_refused_at_start_one_line_per_problem() {
             &wrong_key.display().to_string(),
         ),
     );
-    assert_eq!((code, lines.len()), (Some(2), 1), "{lines:?}");
+    assert_eq!((code, lines.len()), (Some(78), 1), "{lines:?}");
     assert!(lines[0].contains("私钥与证书不匹配"), "{lines:?}");
 
     // A key file others can read.
@@ -238,7 +242,7 @@ fn a_link_that_cannot_work_is_refused_at_start_one_line_per_problem() {
             &open_key.display().to_string(),
         ),
     );
-    assert_eq!((code, lines.len()), (Some(2), 1), "{lines:?}");
+    assert_eq!((code, lines.len()), (Some(78), 1), "{lines:?}");
     assert!(
         lines[0].contains("[central] key_file") && lines[0].contains("chmod 600"),
         "{lines:?}"
@@ -250,7 +254,7 @@ fn a_link_that_cannot_work_is_refused_at_start_one_line_per_problem() {
         dir.path(),
         "[central]\nurl = \"http://192.0.2.10:8080\"\nsigner = \"none\"\nclient_cert = \"/x.pem\"\n",
     );
-    assert_eq!(code, Some(2));
+    assert_eq!(code, Some(78));
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(
         lines.iter().any(|l| l.contains("未加密的 http://")),

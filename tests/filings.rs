@@ -119,8 +119,10 @@ fn national_rule_temporary_trip_is_filed_at_the_kiosk_with_its_own_dates() {
 
     // The centre holds it with that end date: it is in 我的备案.
     kiosk.tap("返回首页");
-    kiosk.wait_for_screen("home");
+    // The card is still on the reader: the take-card reminder, then home.
+    kiosk.wait_for_screen("take-card");
     kiosk.remove_id_card_and_wait();
+    kiosk.wait_for_screen("home");
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
     let list = open_my_filings(&kiosk);

@@ -105,7 +105,8 @@ fn contribution_history_with_a_gap_and_the_printed_record() {
 fn designated_institutions_from_home_by_initials_and_filters() {
     let kiosk = Kiosk::start("");
     kiosk.wait_for_screen("home");
-    // Reference data: no card needed. One tap to the list.
+    // Reference data: no card needed, once the kiosk holds the list.
+    kiosk.wait_for_dataset("institutions");
     let tapped = Instant::now();
     kiosk.tap("定点医药机构");
     let shown = kiosk.wait_for_screen("institutions");

@@ -157,6 +157,9 @@ fn service_guides_browse_search_and_open_offline_from_the_profile() {
     kiosk.tap("返回列表");
     kiosk.wait_for_screen("guides");
     kiosk.tap("返回首页");
+    // Reading the guides was a transaction: it is rated first (skippable).
+    kiosk.wait_for_screen("rate");
+    kiosk.tap("跳过");
     kiosk.wait_for_screen("home");
 }
 
@@ -340,13 +343,21 @@ fn a_filing_is_changed_in_place_and_the_centre_holds_the_new_area() {
     assert!(shown.contains("13912345678"), "{shown}");
 
     kiosk.tap("提交变更");
-    let list = kiosk.wait_for_text("已变更");
-    let shown = texts(&list);
-    assert!(
-        shown.contains("备案 BA20250301000002 已变更，即时生效。"),
-        "{shown}"
-    );
+    // The proof prints: the filing slip as the centre now holds it, with
+    // the outcome on it.
+    let printed = kiosk.wait_for_screen("printed");
+    assert!(texts(&printed).contains("备案信息单"), "{printed}");
+    let receipts = kiosk.wait_for_receipts(1);
+    let slip = receipts[0]["text"].as_str().unwrap();
+    assert!(slip.contains("BA20250301000002"), "{slip}");
+    assert!(slip.contains("已变更"), "{slip}");
+    assert!(slip.contains("海口市"), "{slip}");
+    assert!(!slip.contains("深圳"), "{slip}");
     // The list is the centre's again: the filing now points at Haikou.
+    kiosk.tap("继续办理");
+    kiosk.wait_for_screen("enrollment");
+    let list = open_my_filings(&kiosk);
+    let shown = texts(&list);
     assert!(shown.contains("就医地：海口市"), "{shown}");
     assert!(!shown.contains("深圳"), "{shown}");
     // The phone number is not in the kiosk's log.
@@ -373,7 +384,14 @@ fn a_temporary_trip_filing_is_extended_from_its_end_date() {
         assert!(labels.contains(&expected.to_string()), "{labels:?}");
     }
     kiosk.tap("延长 6 个月\n至 2027-09-30");
-    let list = kiosk.wait_for_text("已变更");
+    // The proof prints: the slip with the new end date.
+    kiosk.wait_for_screen("printed");
+    let receipts = kiosk.wait_for_receipts(1);
+    let slip = receipts[0]["text"].as_str().unwrap();
+    assert!(slip.contains("2027-09-30"), "{slip}");
+    kiosk.tap("继续办理");
+    kiosk.wait_for_screen("enrollment");
+    let list = open_my_filings(&kiosk);
     let shown = texts(&list);
     assert!(shown.contains("至 2027-09-30"), "{shown}");
     assert!(!shown.contains("至 2027-03-31"), "{shown}");

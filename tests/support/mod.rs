@@ -337,6 +337,24 @@ impl Kiosk {
         }
     }
 
+    /// Waits (bounded) until the sync engine has pulled the reference
+    /// dataset `name` (`GET /v1/sync/status`).
+    pub fn wait_for_dataset(&self, name: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let status = self.get("/v1/sync/status");
+            let pulled = status["datasets"].as_array().is_some_and(|sets| {
+                sets.iter()
+                    .any(|d| d["name"] == name && !d["pulled_at"].is_null())
+            });
+            if pulled {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{name} not pulled: {status}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Takes the card away and waits until the reader has noticed.
     pub fn remove_id_card_and_wait(&self) {
         let before = self.logs().matches("credential removed").count();

@@ -30,8 +30,8 @@ use crate::region::{CertificateApplicant, CertificateLayout, RegionProfile};
 use crate::tr;
 
 pub mod filing;
-pub mod rating;
 pub mod institutions;
+pub mod rating;
 pub mod records;
 mod vocabulary;
 pub use filing::{

@@ -204,7 +204,9 @@ fn main() -> ExitCode {
                 "kiosk: the central service link is not usable ({} problem(s)); journeys not started. `kiosk doctor` shows the same.",
                 problems.len()
             );
-            ExitCode::from(2)
+            // EX_CONFIG, as every other refused start-up: systemd does not
+            // restart a kiosk whose files must be fixed first.
+            ExitCode::from(78)
         }
         Err(e) => {
             eprintln!("kiosk: {e}");

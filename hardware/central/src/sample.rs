@@ -268,7 +268,7 @@ mod tests {
         assert!(a.iter().any(|i| !i.remote_settlement));
         assert!(a.iter().all(|i| {
             i.address
-                .starts_with(&*CITIES.iter().find(|c| c.code == i.area).unwrap().name)
+                .starts_with(CITIES.iter().find(|c| c.code == i.area).unwrap().name)
         }));
     }
 }

@@ -79,13 +79,18 @@ fn serves_from_its_database_and_remembers_the_seed() {
         "--lock-days",
         "30",
     ]);
+    // The built-in institutions (with the generated sample) plus H99.
+    let builtin = kiosk_central::DemoData::builtin()
+        .unwrap()
+        .institutions
+        .len();
     let first = client(&url).reference_data("institutions", "").unwrap();
-    assert_eq!(first.items.len(), 6);
+    assert_eq!(first.items.len(), builtin + 1);
     drop(child);
     // Without --seed: the seed stored in the database.
     let (child, url) = start(&["--db", db.to_str().unwrap()]);
     let again = client(&url).reference_data("institutions", "").unwrap();
-    assert_eq!(again.items.len(), 6);
+    assert_eq!(again.items.len(), builtin + 1);
     assert_eq!(
         again.version, first.version,
         "nothing changed, no new version"
