@@ -31,13 +31,18 @@ use std::thread::JoinHandle;
 
 use axum::Json;
 use axum::Router;
+#[cfg(feature = "simulators")]
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+#[cfg(feature = "simulators")]
+use axum::extract::Path;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+#[cfg(feature = "simulators")]
+use serde::Serialize;
 use serde_json::json;
 
 #[cfg(feature = "simulators")]

@@ -6,6 +6,7 @@
 //! Also home of [`SimPipe`], the adapter that puts the simulated reader of
 //! `kiosk-sim` behind the driver's [`BulkPipe`] trait.
 
+#[cfg(feature = "simulators")]
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crossbeam_channel::Sender;
 
 use kiosk_core::session::Event;
 use kiosk_drivers::Error as DriverError;
+#[cfg(feature = "simulators")]
 use kiosk_drivers::error::Device;
 use kiosk_drivers::sscard::{BulkPipe, SsCardReader};
 #[cfg(feature = "simulators")]
