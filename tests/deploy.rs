@@ -8,7 +8,9 @@
 //! within 5 s and the print job in flight is offered again at the next
 //! start; systemd's notify socket gets READY=1, STATUS= and WATCHDOG=1;
 //! linuxkms without /dev/dri stops with a clear message; the in-app
-//! pinyin keyboard fills the address field by taps alone.
+//! pinyin keyboard fills the address field by taps alone; with
+//! JOURNAL_STREAM set (the packaged service) the logs go to the journal,
+//! as fields, without personal data.
 //!
 //! The devices and the centre a production kiosk talks to here are
 //! started by the test (the same simulators and reference centre, on a
@@ -399,4 +401,142 @@ fn deploy_screenshots() {
         kiosk.get_bytes("/v1/screenshot"),
     )
     .unwrap();
+}
+
+/// Removes the journal socket the test bound, even when the test fails.
+struct JournalSocket(std::path::PathBuf);
+
+impl Drop for JournalSocket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn logs_go_to_the_journal_with_the_journey_and_never_personal_data() {
+    // tracing-journald writes to the journal's fixed socket. The test plays
+    // journald there, so it needs that path free (no journald running)
+    // and writable (root); otherwise it says so and does not run.
+    let path = std::path::Path::new("/run/systemd/journal/socket");
+    if path.exists() {
+        eprintln!(
+            "SKIPPED: a journald owns {} on this machine",
+            path.display()
+        );
+        return;
+    }
+    if std::fs::create_dir_all(path.parent().unwrap()).is_err() {
+        eprintln!("SKIPPED: cannot create {} (not root)", path.display());
+        return;
+    }
+    let journal = UnixDatagram::bind(path).unwrap();
+    let _guard = JournalSocket(path.to_path_buf());
+    journal
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    // Read as journald does, all along: a full socket would block the
+    // kiosk's logging.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut records: Vec<Vec<(String, String)>> = Vec::new();
+            let mut buf = vec![0u8; 256 * 1024];
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(n) = journal.recv(&mut buf) {
+                    records.push(journal_fields(&buf[..n]));
+                }
+            }
+            while let Ok(n) = journal.recv(&mut buf) {
+                records.push(journal_fields(&buf[..n]));
+            }
+            records
+        })
+    };
+
+    // JOURNAL_STREAM is what systemd sets for a service whose output is
+    // the journal: the packaged kiosk then logs there instead of stderr.
+    let kiosk = Kiosk::start_with(
+        tempfile::tempdir().unwrap(),
+        "",
+        &[("JOURNAL_STREAM", "8:4711"), ("KIOSK_LOG", "debug")],
+        None,
+    );
+    kiosk.wait_for_screen("home");
+    kiosk.place_id_card(li_xiulan_card());
+    let enrollment = kiosk.wait_for_screen("enrollment");
+    assert!(texts(&enrollment).contains("李秀兰"), "{enrollment}");
+    kiosk.tap("返回首页");
+    kiosk.wait_for_screen("rate");
+    kiosk.tap("跳过");
+    kiosk.wait_for_screen("take-card");
+    kiosk.remove_id_card();
+    kiosk.wait_for_screen("home");
+    drop(kiosk.stop());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let records = reader.join().unwrap();
+    let all: String = records
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        records.len() > 5,
+        "too few journal records ({}):\n{all}",
+        records.len()
+    );
+    let has = |key: &str, value: &str| {
+        records
+            .iter()
+            .any(|r| r.iter().any(|(k, v)| k == key && v.contains(value)))
+    };
+    assert!(has("SYSLOG_IDENTIFIER", "kiosk"), "{all}");
+    assert!(has("MESSAGE", "credential presented"), "{all}");
+    // Fields, not text: the journey of the session a record was logged
+    // in (a span field) and the credential's kind.
+    assert!(
+        records.iter().any(|r| r
+            .iter()
+            .any(|(k, v)| k.ends_with("JOURNEY") && !v.is_empty())),
+        "{all}"
+    );
+    assert!(has("F_KIND", ""), "{all}");
+    for secret in ["李秀兰", "220203198508232046", "遵义东路", "龙潭分局"] {
+        assert!(!all.contains(secret), "{secret:?} in the journal:\n{all}");
+    }
+}
+
+/// The fields of one record in the journal's native protocol: `KEY=value`
+/// lines, or `KEY`, a little-endian u64 length and the value's bytes.
+fn journal_fields(mut data: &[u8]) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    while !data.is_empty() {
+        let Some(end) = data.iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let line = &data[..end];
+        if let Some(eq) = line.iter().position(|&b| b == b'=') {
+            fields.push((
+                String::from_utf8_lossy(&line[..eq]).into_owned(),
+                String::from_utf8_lossy(&line[eq + 1..]).into_owned(),
+            ));
+            data = &data[end + 1..];
+        } else {
+            let key = String::from_utf8_lossy(line).into_owned();
+            let rest = &data[end + 1..];
+            if rest.len() < 8 {
+                break;
+            }
+            let len = u64::from_le_bytes(rest[..8].try_into().unwrap()) as usize;
+            let value = &rest[8..8 + len.min(rest.len() - 8)];
+            fields.push((key, String::from_utf8_lossy(value).into_owned()));
+            data = rest.get(8 + len + 1..).unwrap_or_default();
+        }
+    }
+    fields
 }
