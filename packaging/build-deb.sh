@@ -40,7 +40,7 @@ say "dpkg-deb -c"
 dpkg-deb -c "$deb" | tee "$CARGO_TARGET_DIR/debian/contents.txt"
 contents="$CARGO_TARGET_DIR/debian/contents.txt"
 for path in ./usr/bin/kiosk ./etc/kiosk/kiosk.toml ./usr/lib/udev/rules.d/60-kiosk.rules \
-    ./lib/systemd/system/kiosk.service; do
+    ./lib/systemd/system/kiosk.service ./usr/share/doc/kiosk/examples/cage.conf; do
     if ! grep -q " $path\$" "$contents"; then
         # cargo-deb puts units under /lib or /usr/lib depending on its version.
         alt="${path/#.\/lib\//./usr/lib/}"
