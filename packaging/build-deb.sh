@@ -23,7 +23,7 @@ if ! command -v cargo-deb >/dev/null; then
 fi
 
 say "cargo build --release -p kiosk (the package's features: no simulators)"
-cargo build --release -p kiosk --no-default-features --features usb,linuxkms
+cargo build --release -p kiosk --no-default-features --features usb,pcsc,linuxkms
 bin="$CARGO_TARGET_DIR/release/kiosk"
 unstripped="$(stat -c %s "$bin")"
 

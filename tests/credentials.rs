@@ -372,3 +372,66 @@ fn field_tools_read_card_read_id_scan_and_doctor() {
         .unwrap();
     assert_eq!(scanner_report["state"], "failed");
 }
+
+/// With the reader's PSAM configured (`ss_card_psam = "slot:1"`; the
+/// simulated reader has a PSAM with the test keys in slot 1), a card is
+/// only read after terminal authentication (docs/psam.md): a genuine card
+/// with protected records is shown; a forged card, a card pulled during
+/// the authentication and a missing PSAM each give their own message and
+/// never a person.
+#[test]
+fn social_security_card_with_the_readers_psam() {
+    let kiosk = Kiosk::start("[devices]\nss_card_psam = \"slot:1\"\n");
+    kiosk.wait_for_screen("home");
+
+    // Genuine card, the number and the name protected: read after
+    // authentication.
+    let mut card = wang_card();
+    card["psam_protected"] = json!(["08", "09"]);
+    insert_ss_card(&kiosk, card.clone());
+    assert_wang_enrollment(&kiosk.wait_for_screen("enrollment"));
+    pull_ss_card(&kiosk);
+    kiosk.wait_for_screen("home");
+
+    // A forged card (keys of another issuer): refused, nobody shown.
+    let mut forged = wang_card();
+    forged["foreign_keys"] = json!(true);
+    insert_ss_card(&kiosk, forged);
+    let error = kiosk.wait_for_screen("error");
+    let shown = texts(&error);
+    assert!(shown.contains("未通过安全校验"), "{shown}");
+    assert!(!shown.contains("王建国"), "{shown}");
+    pull_ss_card(&kiosk);
+    kiosk.wait_for_screen("home");
+
+    // Pulled during the authentication (after SELECT and the
+    // identification code).
+    ss_fault(
+        &kiosk,
+        json!({ "pull_card_after_apdus": 3, "only_message": 0x6F, "once": true }),
+    );
+    insert_ss_card(&kiosk, card.clone());
+    let error = kiosk.wait_for_screen("error");
+    let shown = texts(&error);
+    assert!(shown.contains("读取完成前不要拔出"), "{shown}");
+    assert!(!shown.contains("王建国"), "{shown}");
+    kiosk.tap("返回首页");
+    kiosk.wait_for_screen("home");
+
+    // The PSAM taken out of its slot: the reader's security module is
+    // named, nobody shown; put back, cards read again.
+    ss_fault(&kiosk, json!({ "psam_present": false }));
+    insert_ss_card(&kiosk, card.clone());
+    let error = kiosk.wait_for_screen("error");
+    let shown = texts(&error);
+    assert!(shown.contains("安全模块"), "{shown}");
+    assert!(!shown.contains("王建国"), "{shown}");
+    pull_ss_card(&kiosk);
+    kiosk.wait_for_screen("home");
+    ss_fault(&kiosk, json!({ "psam_present": true }));
+    insert_ss_card(&kiosk, card);
+    assert_wang_enrollment(&kiosk.wait_for_screen("enrollment"));
+    pull_ss_card(&kiosk);
+    kiosk.wait_for_screen("home");
+    assert_no_personal_data_logged(&kiosk);
+}

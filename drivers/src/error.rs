@@ -203,6 +203,69 @@ pub enum Error {
 
     /// Social security card: a record could not be decoded (TLV structure,
     /// wrong tag, length, BCD date or text).
+    /// Terminal authentication with the PSAM failed: the card is not
+    /// genuine, or it refused the PSAM's keys. Nothing of the card is used.
+    #[error("social security card authentication failed: {what}")]
+    SsCardAuthFailed {
+        /// Which step, in English.
+        what: &'static str,
+    },
+
+    /// The reader's PSAM is missing or does not answer.
+    #[error("PSAM unavailable: {what}")]
+    PsamUnavailable {
+        /// What happened, in English.
+        what: String,
+    },
+
+    /// The PSAM answered a step with an error status.
+    #[error("PSAM {step} answered {sw1:02X}{sw2:02X} ({})", crate::sscard::apdu::sw_description(*.sw1, *.sw2))]
+    PsamStatus {
+        /// The step.
+        step: &'static str,
+        /// SW1.
+        sw1: u8,
+        /// SW2.
+        sw2: u8,
+    },
+
+    /// pcsc-lite: `pcscd` is not running or not reachable.
+    #[error("pcscd is not running or not reachable: {what}")]
+    PcscUnavailable {
+        /// What the PC/SC layer said.
+        what: String,
+    },
+
+    /// pcsc-lite: no reader whose name matches.
+    #[error("no PC/SC reader matches {pattern:?} (readers: {seen})")]
+    PcscReaderNotFound {
+        /// The configured name pattern.
+        pattern: String,
+        /// The readers pcscd lists.
+        seen: String,
+    },
+
+    /// pcsc-lite: another program holds the card exclusively.
+    #[error("another program holds the card in reader {reader:?} (PC/SC sharing violation)")]
+    PcscSharingViolation {
+        /// The reader.
+        reader: String,
+    },
+
+    /// pcsc-lite: any other failure.
+    #[error("PC/SC: {0}")]
+    Pcsc(String),
+
+    /// The USB reader is held by another driver: `pcscd` (with libccid)
+    /// while the kiosk is configured for its own CCID driver.
+    #[error("the USB card reader {device} is held by another program{}", if *.pcscd_running { " (pcscd is running and holds it)" } else { "" })]
+    ReaderHeld {
+        /// VID:PID of the reader.
+        device: String,
+        /// Whether a pcscd answers on this machine.
+        pcscd_running: bool,
+    },
+
     #[error("card field {field} is malformed: {what}")]
     SsCardBadField {
         /// The field name; never its content.
@@ -323,6 +386,24 @@ impl Error {
                 tr!("本机读卡器暂不能读取这张社保卡的信息（需要读卡器安全模块认证），请改用身份证或医保电子凭证，或联系工作人员。")
                     .to_string()
             }
+            Error::SsCardAuthFailed { .. } => {
+                tr!("这张社保卡未通过安全校验，暂时不能在本机使用。请改用身份证或医保电子凭证，或到人工窗口核验社保卡。")
+                    .to_string()
+            }
+            Error::PsamUnavailable { .. } | Error::PsamStatus { .. } => {
+                tr!("读卡器安全模块暂时无法使用，本机暂不能读取社保卡。请改用身份证或医保电子凭证，并联系工作人员。")
+                    .to_string()
+            }
+            Error::PcscUnavailable { .. }
+            | Error::PcscReaderNotFound { .. }
+            | Error::Pcsc(_)
+            | Error::ReaderHeld { .. } => {
+                tr!("社保卡读卡器暂时无法使用，请改用身份证或医保电子凭证，并联系工作人员。").to_string()
+            }
+            Error::PcscSharingViolation { .. } => {
+                tr!("社保卡读卡器正被其他程序占用，请稍候重新插卡；如仍不行，请改用身份证或医保电子凭证，并联系工作人员。")
+                    .to_string()
+            }
             Error::SsCardBadField { .. } => {
                 tr!("社保卡信息无法识别，请重新插卡重试；如仍不行，请改用身份证或医保电子凭证，或到人工窗口办理。")
                     .to_string()
@@ -361,6 +442,9 @@ impl Error {
                 | Error::SerialOpen { .. }
                 | Error::Usb(_)
                 | Error::UsbReaderNotFound { .. }
+                | Error::PcscUnavailable { .. }
+                | Error::PcscReaderNotFound { .. }
+                | Error::ReaderHeld { .. }
         )
     }
 }

@@ -13,7 +13,7 @@ use crate::idcard::{ResponseDecoder, decode_text_block};
 use crate::scanner::{LineDecoder, ScanOutcome, Scanner, TokenRule};
 use crate::sscard::apdu::{CardChannel, Response};
 use crate::sscard::ccid::{parse_notify_slot_change, parse_reply};
-use crate::sscard::ssse::{self, FIELDS, NoPsam};
+use crate::sscard::ssse::{self, FIELDS};
 use crate::sscard::{BulkPipe, SsCardReader};
 
 /// GA 467 response frames: the streaming decoder fed the input in chunks
@@ -103,7 +103,7 @@ pub fn ccid_read(data: &[u8]) -> Result<Option<crate::sscard::SsCardRecord>, Err
         }
     }
     transfers.push_back(data[start.min(data.len())..].to_vec());
-    let mut reader = SsCardReader::new(Transfers(transfers), Duration::from_secs(1));
+    let mut reader = SsCardReader::ccid(Transfers(transfers), Duration::from_secs(1));
     let _ = reader.wait_slot_change(Duration::ZERO);
     let read = reader.card_present().and_then(|_| reader.read_card());
     let _ = reader.card_present();
@@ -143,7 +143,7 @@ pub fn apdu_tlv(data: &[u8]) {
         .zip(answers.iter().cloned().map(Some))
         .collect();
     let _ = ssse::decode_fields(&[], &records, Vec::new());
-    let _ = ssse::read_card(&mut Answers(answers), &[0x3B], &mut NoPsam);
+    let _ = ssse::read_card(&mut Answers(answers), &[0x3B], None);
 }
 
 /// Scanner lines: the input in chunks (size from the first byte) through

@@ -79,6 +79,18 @@ impl Command {
         }
     }
 
+    /// GET CHALLENGE (`00 84 00 00 Le`): `le` random bytes from the card.
+    pub fn get_challenge(le: u8) -> Command {
+        Command {
+            cla: 0x00,
+            ins: 0x84,
+            p1: 0x00,
+            p2: 0x00,
+            data: Vec::new(),
+            le: Some(le),
+        }
+    }
+
     /// GET RESPONSE (`00 C0 00 00 Le`).
     pub fn get_response(le: u8) -> Command {
         Command {

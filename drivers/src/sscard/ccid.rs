@@ -310,6 +310,43 @@ impl<P: BulkPipe + ?Sized> BulkPipe for Box<P> {
     }
 }
 
+/// One pipe shared by several [`CcidReader`]s, one per slot: the card in
+/// slot 0 and the PSAM in slot 1 of the same USB reader. Commands are
+/// serialised by the lock; each reader keeps its own bSeq, which the
+/// reader echoes per message.
+pub struct SharedPipe<P: BulkPipe>(std::sync::Arc<std::sync::Mutex<P>>);
+
+impl<P: BulkPipe> SharedPipe<P> {
+    /// Shares `pipe`.
+    pub fn new(pipe: P) -> SharedPipe<P> {
+        SharedPipe(std::sync::Arc::new(std::sync::Mutex::new(pipe)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, P> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<P: BulkPipe> Clone for SharedPipe<P> {
+    fn clone(&self) -> SharedPipe<P> {
+        SharedPipe(std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<P: BulkPipe> BulkPipe for SharedPipe<P> {
+    fn write_bulk(&mut self, data: &[u8], timeout: Duration) -> Result<(), Error> {
+        self.lock().write_bulk(data, timeout)
+    }
+    fn read_bulk(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, Error> {
+        self.lock().read_bulk(buf, timeout)
+    }
+    fn read_interrupt(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, Error> {
+        self.lock().read_interrupt(buf, timeout)
+    }
+}
+
 /// One slot of a CCID reader over a [`BulkPipe`].
 pub struct CcidReader<P: BulkPipe> {
     pipe: P,

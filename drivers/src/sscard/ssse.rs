@@ -2,11 +2,13 @@
 //! SELECT by DF name, READ RECORD of EF05 (card data) and EF06 (holder
 //! data), each record one TLV (tag 1 byte, length 1 byte, value).
 //!
-//! Fields that the card only gives after the reader's PSAM has
-//! authenticated to it (status `69 82`) go through a [`PsamAuthenticator`];
-//! the kiosk has none today ([`NoPsam`]), so such a field is either left
-//! out (optional fields, listed in [`SsCardRecord::needs_psam`]) or the read
-//! fails with [`Error::SsCardNeedsPsam`] (fields the credential needs).
+//! With a PSAM configured ([`super::psam`]), the card identification code
+//! is read first and terminal authentication runs before anything else:
+//! the card number and the person are only read, and trusted, from a card
+//! that proved itself genuine. Without one, fields the card only gives
+//! after authentication (status `69 82`) are either left out (optional
+//! fields, listed in [`SsCardRecord::needs_psam`]) or the read fails with
+//! [`Error::SsCardNeedsPsam`] (fields the credential needs).
 
 use std::fmt;
 
@@ -15,6 +17,7 @@ use kiosk_core::identity::{Credential, Sex, mask_number};
 use serde::Serialize;
 
 use super::apdu::{CardChannel, Command, Response, transmit};
+use super::psam::{self, Psam};
 use crate::Error;
 
 /// DF name of the application: "sx1.sh.社会保障" in GBK.
@@ -92,25 +95,6 @@ pub const FIELDS: [FieldSpec; 12] = [
     BIRTHPLACE,
     BIRTH_DATE,
 ];
-
-/// The step some fields need first: the reader's PSAM authenticates to the
-/// card (external authentication with keys only the PSAM holds). The kiosk
-/// cannot fake this; a reader with a PSAM plugs its implementation in here.
-pub trait PsamAuthenticator {
-    /// Authenticates to the card on `channel` so that protected records can
-    /// be read. Called at most once per card read, after the first `69 82`.
-    fn authenticate(&mut self, channel: &mut dyn CardChannel) -> Result<(), Error>;
-}
-
-/// No PSAM: every protected field stays unread.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoPsam;
-
-impl PsamAuthenticator for NoPsam {
-    fn authenticate(&mut self, _channel: &mut dyn CardChannel) -> Result<(), Error> {
-        Err(Error::SsCardNeedsPsam { field: "psam" })
-    }
-}
 
 /// Everything read from a social security card. `Debug` masks personal data.
 #[derive(Clone, PartialEq, Eq, Serialize)]
@@ -309,26 +293,40 @@ enum Read {
 }
 
 /// Reads a social security card on `channel` (powered, ATR already read):
-/// selects the application, reads every field of [`FIELDS`], decodes them.
+/// selects the application, authenticates the terminal with `psam` when
+/// one is given (before reading anything but the identification code it
+/// needs), reads every field of [`FIELDS`], decodes them. With a PSAM a
+/// failed authentication is an error and nothing of the card is returned.
 pub fn read_card(
     channel: &mut dyn CardChannel,
     atr: &[u8],
-    psam: &mut dyn PsamAuthenticator,
+    psam: Option<&mut dyn Psam>,
 ) -> Result<SsCardRecord, Error> {
     select_application(channel)?;
-    let mut psam_tried = false;
     let mut values: Vec<(FieldSpec, Option<Vec<u8>>)> = Vec::with_capacity(FIELDS.len());
     let mut needs_psam = Vec::new();
-    for spec in FIELDS {
-        let mut read = read_field(channel, &spec)?;
-        if matches!(read, Read::NeedsPsam) && !psam_tried {
-            psam_tried = true;
-            if psam.authenticate(channel).is_ok() {
-                read = read_field(channel, &spec)?;
+    let mut card_sn_record = None;
+    if let Some(psam) = psam {
+        let record = match read_field(channel, &CARD_SN)? {
+            Read::Value(record) => record,
+            Read::Missing | Read::NeedsPsam => {
+                return Err(Error::SsCardBadField {
+                    field: CARD_SN.name,
+                    what: "identification code not readable before authentication",
+                });
             }
-        }
-        // Authenticated and still refused: the PSAM lacks the right; the
-        // field is treated like one with no PSAM at all.
+        };
+        let card_sn = field_value(&CARD_SN, &record)?.to_vec();
+        psam::authenticate(channel, psam, &card_sn)?;
+        card_sn_record = Some(record);
+    }
+    for spec in FIELDS {
+        let read = match (spec == CARD_SN, card_sn_record.take()) {
+            (true, Some(record)) => Read::Value(record),
+            _ => read_field(channel, &spec)?,
+        };
+        // Still refused (after authentication, or with no PSAM): the field
+        // is one this terminal has no right to.
         match read {
             Read::Value(record) => values.push((spec, Some(record))),
             Read::Missing if spec.required => {
@@ -565,17 +563,10 @@ mod tests {
         }
     }
 
-    struct GoodPsam;
-    impl PsamAuthenticator for GoodPsam {
-        fn authenticate(&mut self, _: &mut dyn CardChannel) -> Result<(), Error> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn reads_and_decodes_every_field() {
         let mut card = demo_card();
-        let record = read_card(&mut card, &[0x3B, 0x6C], &mut NoPsam).unwrap();
+        let record = read_card(&mut card, &[0x3B, 0x6C], None).unwrap();
         assert_eq!(record.card_number, "220100001");
         assert_eq!(record.card_sn, "220100D156000005");
         assert_eq!(record.ss_number, "220102196205141234");
@@ -606,7 +597,7 @@ mod tests {
                 Ok(vec![0x6A, 0x82])
             }
         }
-        let err = read_card(&mut Other, &[], &mut NoPsam).unwrap_err();
+        let err = read_card(&mut Other, &[], None).unwrap_err();
         assert!(matches!(err, Error::SsCardNotSocialSecurity));
         assert!(err.user_message().contains("不是社会保障卡"));
     }
@@ -616,32 +607,18 @@ mod tests {
         // Optional field protected: left out and listed.
         let mut card = demo_card();
         card.protected = vec![0x0C, 0x0D];
-        let record = read_card(&mut card, &[], &mut NoPsam).unwrap();
+        let record = read_card(&mut card, &[], None).unwrap();
         assert_eq!(record.needs_psam, ["birthplace", "birth_date"]);
         assert_eq!(record.birth_date, None);
         // Required field protected, no PSAM: a clear error.
         let mut card = demo_card();
         card.protected = vec![0x09];
-        let err = read_card(&mut card, &[], &mut NoPsam).unwrap_err();
+        let err = read_card(&mut card, &[], None).unwrap_err();
         assert!(matches!(err, Error::SsCardNeedsPsam { field: "name" }));
         assert!(err.user_message().contains("安全模块"));
-        // With a PSAM that authenticates, everything is read.
-        let mut card = demo_card();
-        card.protected = vec![0x09];
-        struct Unlock;
-        impl PsamAuthenticator for Unlock {
-            fn authenticate(&mut self, _: &mut dyn CardChannel) -> Result<(), Error> {
-                Ok(())
-            }
-        }
-        // The fake card unlocks when told so by the test, as a PSAM would.
-        card.authenticated = true;
-        assert_eq!(
-            read_card(&mut card, &[], &mut Unlock).unwrap().name,
-            "王建国"
-        );
-        let mut card = demo_card();
-        assert!(read_card(&mut card, &[], &mut GoodPsam).is_ok());
+        // With a PSAM the protected records are read once the card has
+        // authenticated (tests/psam.rs and the simulator tests run the
+        // whole sequence).
     }
 
     #[test]
@@ -649,7 +626,7 @@ mod tests {
         let mut card = demo_card();
         card.records.remove(&(5, 0x07));
         assert!(matches!(
-            read_card(&mut card, &[], &mut NoPsam),
+            read_card(&mut card, &[], None),
             Err(Error::SsCardBadField {
                 field: "card_number",
                 ..
@@ -657,7 +634,7 @@ mod tests {
         ));
         let mut card = demo_card();
         card.records.remove(&(6, 0x0A));
-        assert_eq!(read_card(&mut card, &[], &mut NoPsam).unwrap().sex, None);
+        assert_eq!(read_card(&mut card, &[], None).unwrap().sex, None);
     }
 
     #[test]

@@ -159,7 +159,16 @@ impl UsbPipe {
         let _ = handle.set_auto_detach_kernel_driver(true);
         handle
             .claim_interface(reader.interface)
-            .map_err(usb_error)?;
+            .map_err(|e| match e {
+                // Another driver has the interface: usually pcscd with
+                // libccid, which the report then names.
+                rusb::Error::Busy | rusb::Error::Access => Error::ReaderHeld {
+                    device: format!("{:04x}:{:04x}", reader.vid, reader.pid),
+                    pcscd_running: std::os::unix::net::UnixStream::connect("/run/pcscd/pcscd.comm")
+                        .is_ok(),
+                },
+                other => usb_error(other),
+            })?;
         Ok(UsbPipe {
             handle,
             endpoints,

@@ -29,7 +29,7 @@ use crate::profiles::{self, Pushed};
 use crate::qrscanner::{self, ScannerSettings};
 use crate::shutdown::DeviceLoops;
 use crate::simulation::Simulation;
-use crate::sscardreader::{self, ReaderSource, SsCardSettings};
+use crate::sscardreader::{self, PsamSetting, ReaderSource, SsCardSettings};
 use crate::startup::{self, Mode, StartupReport};
 use crate::supervision::{self, Supervisor};
 
@@ -185,7 +185,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             let source = ReaderSource::parse(setting).ok_or_else(|| Error::Config {
                 file: "kiosk.toml".into(),
                 reason: format!(
-                    "devices.ss_card_reader {setting:?}: use \"usb\" or \"usb:VID:PID\" (hex)"
+                    "devices.ss_card_reader {setting:?}: use \"pcsc\", \"pcsc:NAME\", \"ccid\", \
+                     \"ccid:VID:PID\" (hex) or \"auto\""
                 ),
             })?;
             println!("kiosk: social security card reader: {source:?}");
@@ -194,6 +195,33 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         None if simulating => Some(sim.ss_card_reader()?),
         None => None,
     };
+
+    let ss_card_psam = match &config.devices.ss_card_psam {
+        None => None,
+        Some(setting) => Some(PsamSetting::parse(setting).ok_or_else(|| Error::Config {
+            file: "kiosk.toml".into(),
+            reason: format!(
+                "devices.ss_card_psam {setting:?}: use \"slot:N\" (a slot of the CCID reader) \
+                 or \"pcsc:NAME\" (a pcscd reader)"
+            ),
+        })?),
+    };
+    // Production: a reader that does not open now is a start-up line
+    // saying why (reader conflicts spelled out); the loop keeps trying.
+    if mode == Mode::Production
+        && let (Some(source), Some(setting)) = (&ss_card_source, &config.devices.ss_card_reader)
+        && let Err(e) = source.open(ss_card_psam.as_ref())
+    {
+        let (what, todo) = sscardreader::explain(setting, &e);
+        let problem = startup::Problem::degraded(
+            startup::Part::SsCardReader,
+            what,
+            format!("[devices] ss_card_reader = {setting:?}"),
+            todo,
+        );
+        println!("kiosk: {problem}");
+        tracing::warn!(%problem, "social security card reader");
+    }
 
     // QR scanner.
     let scanner_path = match &config.devices.scanner {
@@ -450,6 +478,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         );
         let settings = SsCardSettings {
             source,
+            psam: ss_card_psam.clone(),
             poll: Duration::from_millis(config.devices.ss_card_poll_ms.max(50)),
         };
         let tx = events_tx.clone();

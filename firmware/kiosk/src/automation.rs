@@ -429,6 +429,8 @@ pub struct SsFaultRequest {
     pub only_message: Option<u8>,
     /// Unplug (true) or re-plug (false) the reader.
     pub unplugged: Option<bool>,
+    /// Take the PSAM out of slot 1 (false) or put it back (true).
+    pub psam_present: Option<bool>,
     /// One reply only.
     pub once: bool,
 }
@@ -446,6 +448,9 @@ async fn ss_card_fault(
     };
     if let Some(unplugged) = request.unplugged {
         reader.set_unplugged(unplugged);
+    }
+    if let Some(present) = request.psam_present {
+        reader.set_psam(present.then_some(kiosk_sim::sscard::MasterKeys::TEST));
     }
     let faults = SsSimFaults {
         wrong_seq: request.wrong_seq,

@@ -104,9 +104,16 @@ pub struct DevicesConfig {
     /// The printer has no QR command (`GS ( k`): QR codes are sent as
     /// raster images drawn by the kiosk.
     pub printer_raster_qr: bool,
-    /// Social security card reader: `usb` (the first USB CCID reader,
-    /// interface class 0B) or `usb:VID:PID` in hex (absent: simulated).
+    /// Social security card reader: `pcsc` (the first reader of pcscd) or
+    /// `pcsc:NAME` (the reader whose name contains NAME); `ccid` / `usb`
+    /// (the kiosk's own CCID driver on the first USB CCID reader,
+    /// interface class 0B) or `ccid:VID:PID` / `usb:VID:PID` in hex;
+    /// `auto` (pcsc when pcscd answers, else ccid). Absent: simulated.
     pub ss_card_reader: Option<String>,
+    /// The reader's PSAM for terminal authentication: `slot:N` (slot N of
+    /// the CCID reader) or `pcsc:NAME` (a pcscd reader). Absent: no PSAM
+    /// (fields the card protects are not read).
+    pub ss_card_psam: Option<String>,
     /// How often the card slot is polled.
     pub ss_card_poll_ms: u64,
     /// Serial port of the e-voucher QR scanner (absent: simulated).
@@ -132,6 +139,7 @@ impl Default for DevicesConfig {
             printer_charset: "gb18030".into(),
             printer_raster_qr: false,
             ss_card_reader: None,
+            ss_card_psam: None,
             ss_card_poll_ms: 300,
             scanner: None,
             scanner_baud: 9600,

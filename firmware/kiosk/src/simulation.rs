@@ -25,7 +25,7 @@ mod enabled {
     use kiosk_sim::idcard::{CardSlot, IdReaderSim, IdReaderSimHandle};
     use kiosk_sim::printer::{PaperWidth, PrinterSim, PrinterSimConfig, PrinterSimHandle};
     use kiosk_sim::scanner::{ScannerSim, ScannerSimHandle};
-    use kiosk_sim::sscard::{SimCcidReader, SsCardSlot};
+    use kiosk_sim::sscard::{MasterKeys, SimCcidReader, SsCardSlot};
 
     use crate::error::Error;
     use crate::sscardreader::ReaderSource;
@@ -79,8 +79,10 @@ mod enabled {
 
         /// Starts the simulated social security card reader.
         pub fn ss_card_reader(&mut self) -> Result<ReaderSource, Error> {
-            let reader = SimCcidReader::new(SsCardSlot::new());
-            println!("kiosk: social security card reader: simulated (CCID)");
+            // Like the hall's readers: a PSAM (with the simulator's test
+            // keys) in slot 1, used when `ss_card_psam = "slot:1"`.
+            let reader = SimCcidReader::with_psam(SsCardSlot::new(), MasterKeys::TEST);
+            println!("kiosk: social security card reader: simulated (CCID, PSAM in slot 1)");
             self.ss_card_reader = Some(reader.clone());
             Ok(ReaderSource::Sim(reader))
         }

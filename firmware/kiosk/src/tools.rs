@@ -285,7 +285,7 @@ pub struct ReadCardArgs {
 
 /// Reads one social security card and prints it.
 pub fn read_card(args: &ReadCardArgs) -> Result<(), ToolFailure> {
-    use crate::sscardreader::{COMMAND_TIMEOUT, ReaderSource, parse_vid_pid};
+    use crate::sscardreader::{ReaderSource, parse_vid_pid};
     let source = match (&args.sim_image, &args.usb) {
         #[cfg(feature = "simulators")]
         (Some(path), _) => {
@@ -301,16 +301,15 @@ pub fn read_card(args: &ReadCardArgs) -> Result<(), ToolFailure> {
                 "--sim-image needs a build with the simulators feature".into(),
             )));
         }
-        (None, Some(ids)) => ReaderSource::Usb(Some(parse_vid_pid(ids).ok_or_else(|| {
+        (None, Some(ids)) => ReaderSource::Ccid(Some(parse_vid_pid(ids).ok_or_else(|| {
             ToolFailure::Other(Error::Config {
                 file: "--usb".into(),
                 reason: format!("{ids:?} is not VID:PID in hex (e.g. 076b:3031)"),
             })
         })?)),
-        (None, None) => ReaderSource::Usb(None),
+        (None, None) => ReaderSource::Ccid(None),
     };
-    let pipe = source.open().map_err(ToolFailure::Device)?;
-    let mut reader = kiosk_drivers::sscard::SsCardReader::new(pipe, COMMAND_TIMEOUT);
+    let mut reader = source.open(None).map_err(ToolFailure::Device)?;
     let record = poll_for(std::time::Duration::from_secs(args.wait), || {
         reader.read_card()
     })?;
@@ -450,29 +449,41 @@ pub fn doctor(config: &Config, as_json: bool) -> bool {
     reports.push(match &d.ss_card_reader {
         None => simulated("ss_card_reader"),
         Some(setting) => match crate::sscardreader::ReaderSource::parse(setting) {
-            None => failed("ss_card_reader", setting, &"not usb or usb:VID:PID"),
-            Some(source) => match source.open().and_then(|pipe| {
-                let mut r = kiosk_drivers::sscard::SsCardReader::new(
-                    pipe,
-                    crate::sscardreader::COMMAND_TIMEOUT,
-                );
-                r.card_present()
-            }) {
-                Ok(present) => DeviceReport {
-                    device: "ss_card_reader",
-                    at: setting.clone(),
-                    state: "ok",
-                    detail: format!(
-                        "slot status answered; {}",
-                        if present {
-                            "a card is inserted"
-                        } else {
-                            "no card"
-                        }
-                    ),
-                },
-                Err(e) => failed("ss_card_reader", setting, &e),
-            },
+            None => failed(
+                "ss_card_reader",
+                setting,
+                &"not pcsc, pcsc:NAME, ccid, ccid:VID:PID or auto",
+            ),
+            Some(source) => {
+                let psam = d
+                    .ss_card_psam
+                    .as_deref()
+                    .and_then(crate::sscardreader::PsamSetting::parse);
+                match source.open(psam.as_ref()).and_then(|mut r| {
+                    let present = r.card_present()?;
+                    Ok((present, r.has_psam()))
+                }) {
+                    Ok((present, psam)) => DeviceReport {
+                        device: "ss_card_reader",
+                        at: setting.clone(),
+                        state: "ok",
+                        detail: format!(
+                            "{:?}: slot answered; {}{}",
+                            source.resolved(),
+                            if present {
+                                "a card is inserted"
+                            } else {
+                                "no card"
+                            },
+                            if psam { "; PSAM answered" } else { "" }
+                        ),
+                    },
+                    Err(e) => {
+                        let (what, todo) = crate::sscardreader::explain(setting, &e);
+                        failed("ss_card_reader", setting, &format!("{what}; {todo}"))
+                    }
+                }
+            }
         },
     });
     reports.push(match &d.scanner {

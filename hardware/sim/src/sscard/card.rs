@@ -10,6 +10,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::applet::{CardKeys, MasterKeys};
 use crate::Error;
 
 /// A plausible ATR of a T=0 CPU card (used when none is given).
@@ -31,6 +32,10 @@ pub struct SsCardImage {
     /// Whether the card carries the social security application at all
     /// (false: SELECT answers `6A 82`, like a bank card).
     pub has_application: bool,
+    /// The card's authentication keys (`None`: a card without terminal
+    /// authentication, which answers `6D 00`). Cards built here are issued
+    /// under [`MasterKeys::TEST`] with their identification code.
+    pub keys: Option<CardKeys>,
 }
 
 impl fmt::Debug for SsCardImage {
@@ -41,6 +46,7 @@ impl fmt::Debug for SsCardImage {
             .field("ef05_records", &self.ef05.len())
             .field("ef06_records", &self.ef06.len())
             .field("psam_protected", &self.psam_protected)
+            .field("keys", &self.keys.is_some())
             .finish()
     }
 }
@@ -84,6 +90,10 @@ pub struct SsCardFields {
     /// ATR in hex.
     #[serde(default)]
     pub atr_hex: Option<String>,
+    /// Keys of another issuer ([`MasterKeys::OTHER`]): a forged card, which
+    /// fails terminal authentication with the kiosk's PSAM.
+    #[serde(default)]
+    pub foreign_keys: bool,
     /// Tags (hex, e.g. "09") that need the PSAM.
     #[serde(default)]
     pub psam_protected: Vec<String>,
@@ -221,6 +231,14 @@ impl SsCardImage {
                 .map(|t| hex_tag("psam_protected", t))
                 .collect::<Result<_, _>>()?,
             has_application: true,
+            keys: Some(CardKeys::issue(
+                if f.foreign_keys {
+                    &MasterKeys::OTHER
+                } else {
+                    &MasterKeys::TEST
+                },
+                f.card_sn.as_bytes(),
+            )),
         })
     }
 
@@ -235,9 +253,16 @@ impl SsCardImage {
         if atr.is_empty() || atr.len() > 33 {
             return Err(Error::SsCardImage("atr_hex: 1 to 33 bytes".into()));
         }
+        let ef05 = records(&raw.ef05, "ef05")?;
+        // The identification code's value (after tag and length) is the
+        // key diversification input.
+        let keys = ef05
+            .get(&0x01)
+            .and_then(|r| r.get(2..))
+            .map(|sn| CardKeys::issue(&MasterKeys::TEST, sn));
         Ok(SsCardImage {
             atr,
-            ef05: records(&raw.ef05, "ef05")?,
+            ef05,
             ef06: records(&raw.ef06, "ef06")?,
             psam_protected: raw
                 .psam_protected
@@ -245,6 +270,7 @@ impl SsCardImage {
                 .map(|t| hex_tag("psam_protected", t))
                 .collect::<Result<_, _>>()?,
             has_application: raw.has_application,
+            keys,
         })
     }
 
@@ -320,6 +346,7 @@ impl SsCardImage {
             spec_version: Some("3.00".into()),
             atr_hex: None,
             psam_protected: Vec::new(),
+            foreign_keys: false,
         };
         // The fields above fit their slots; the fallback keeps this total.
         SsCardImage::from_fields(&fields).unwrap_or_else(|_| SsCardImage {
@@ -328,7 +355,16 @@ impl SsCardImage {
             ef06: BTreeMap::new(),
             psam_protected: Vec::new(),
             has_application: true,
+            keys: None,
         })
+    }
+
+    /// The same card with keys issued under `master` instead: a card the
+    /// kiosk's PSAM does not know (forged, or of another issuer).
+    pub fn issued_under(mut self, master: &MasterKeys) -> SsCardImage {
+        let sn = self.record(5, 0x01).and_then(|r| r.get(2..)).unwrap_or(&[]);
+        self.keys = Some(CardKeys::issue(master, sn));
+        self
     }
 
     /// The record of EF `sfi` number `record`.

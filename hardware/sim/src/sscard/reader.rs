@@ -7,12 +7,8 @@
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
+use super::applet::{CardApplet, MasterKeys, PSAM_ATR, PsamApplet};
 use super::card::SsCardImage;
-
-/// "sx1.sh.社会保障" in GBK: the DF name of the social security application.
-const SSSE_DF_NAME: [u8; 15] = [
-    0x73, 0x78, 0x31, 0x2E, 0x73, 0x68, 0x2E, 0xC9, 0xE7, 0xBB, 0xE1, 0xB1, 0xA3, 0xD5, 0xCF,
-];
 
 /// The card slot: a cloneable shared handle. Every insertion gets a new
 /// generation number, so the reader notices a card swapped between two
@@ -53,7 +49,7 @@ impl SsCardSlot {
         self.lock().card.is_some()
     }
 
-    fn snapshot(&self) -> (Option<SsCardImage>, u64) {
+    pub(crate) fn snapshot(&self) -> (Option<SsCardImage>, u64) {
         let s = self.lock();
         (s.card.clone(), s.generation)
     }
@@ -63,13 +59,13 @@ impl SsCardSlot {
     }
 
     /// The slot's change counter (every insert and removal counts).
-    fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.lock().generation
     }
 
     /// Waits until the change counter differs from `seen`, at most until
     /// `deadline`.
-    fn wait_change(&self, seen: u64, deadline: std::time::Instant) {
+    pub(crate) fn wait_change(&self, seen: u64, deadline: std::time::Instant) {
         let mut s = self.lock();
         while s.generation == seen {
             let now = std::time::Instant::now();
@@ -120,8 +116,11 @@ impl SsSimFaults {
 #[derive(Default)]
 struct ReaderState {
     powered_generation: Option<u64>,
-    selected: bool,
-    pending_response: Vec<u8>,
+    /// The card whose applet state this is (a new card starts afresh).
+    applet_generation: u64,
+    applet: CardApplet,
+    /// Slot 1: the PSAM, when the reader has one (`Some(powered)`).
+    psam: Option<(PsamApplet, bool)>,
     apdus_since_power_on: u32,
     last_reported_present: Option<bool>,
     always: SsSimFaults,
@@ -172,13 +171,6 @@ fn message(t: u8, slot: u8, seq: u8, status: u8, error: u8, specific: u8, data: 
     m
 }
 
-fn with_sw(data: &[u8], sw1: u8, sw2: u8) -> Vec<u8> {
-    let mut v = data.to_vec();
-    v.push(sw1);
-    v.push(sw2);
-    v
-}
-
 impl SimCcidReader {
     /// A reader on `slot`.
     pub fn new(slot: SsCardSlot) -> SimCcidReader {
@@ -186,6 +178,19 @@ impl SimCcidReader {
             slot,
             state: Arc::new(Mutex::new(ReaderState::default())),
         }
+    }
+
+    /// A reader with a PSAM holding `master` in its slot 1 (bSlot 1).
+    pub fn with_psam(slot: SsCardSlot, master: MasterKeys) -> SimCcidReader {
+        let reader = SimCcidReader::new(slot);
+        reader.lock().psam = Some((PsamApplet::new(master), false));
+        reader
+    }
+
+    /// Takes the PSAM out of slot 1 (`None`) or puts one holding `master`
+    /// in.
+    pub fn set_psam(&self, master: Option<MasterKeys>) {
+        self.lock().psam = master.map(|m| (PsamApplet::new(m), false));
     }
 
     /// The card slot.
@@ -290,7 +295,10 @@ impl SimCcidReader {
         // A card swapped or pulled since power-on is no longer powered.
         if s.powered_generation.is_some_and(|g| g != generation) {
             s.powered_generation = None;
-            s.selected = false;
+        }
+        if s.applet_generation != generation {
+            s.applet_generation = generation;
+            s.applet = CardApplet::default();
         }
         let icc = match (&card, s.powered_generation) {
             (None, _) => ICC_ABSENT,
@@ -298,7 +306,9 @@ impl SimCcidReader {
             (Some(_), None) => ICC_INACTIVE,
         };
         let mut out = Vec::new();
-        let reply = if slot != 0 {
+        let reply = if slot == 1 && s.psam.is_some() {
+            psam_message(&mut s, t, reply_seq, data)
+        } else if slot != 0 {
             // Only slot 0 exists: bError 5 = bad bSlot.
             message(0x81, slot, reply_seq, CMD_FAILED | ICC_ABSENT, 0x05, 0, &[])
         } else {
@@ -316,15 +326,14 @@ impl SimCcidReader {
                     ),
                     Some(card) => {
                         s.powered_generation = Some(generation);
-                        s.selected = false;
-                        s.pending_response.clear();
+                        s.applet.reset();
                         s.apdus_since_power_on = 0;
                         message(0x80, 0, reply_seq, ICC_ACTIVE, 0, 0, &card.atr)
                     }
                 },
                 0x63 => {
                     s.powered_generation = None;
-                    s.selected = false;
+                    s.applet.reset();
                     let icc = if card.is_some() {
                         ICC_INACTIVE
                     } else {
@@ -384,7 +393,7 @@ impl SimCcidReader {
                                     &[],
                                 ));
                             }
-                            let r_apdu = apdu(&mut s, card, data);
+                            let r_apdu = s.applet.process(card, data);
                             message(0x80, 0, reply_seq, ICC_ACTIVE, 0, 0, &r_apdu)
                         }
                     }
@@ -414,76 +423,44 @@ impl SimCcidReader {
     }
 }
 
-/// The card's answer to one command APDU (a T=0 card: SELECT answers
-/// `61 xx`, READ RECORD with a wrong Le answers `6C xx`).
-fn apdu(s: &mut ReaderState, card: &SsCardImage, apdu: &[u8]) -> Vec<u8> {
-    let [cla, ins, p1, p2, body @ ..] = apdu else {
-        return vec![0x67, 0x00];
+/// Slot 1 (the PSAM, always present): status, power on/off, XfrBlock.
+fn psam_message(s: &mut ReaderState, t: u8, seq: u8, data: &[u8]) -> Vec<u8> {
+    let Some((psam, powered)) = s.psam.as_mut() else {
+        return message(0x81, 1, seq, CMD_FAILED | ICC_ABSENT, 0x05, 0, &[]);
     };
-    if *cla != 0x00 {
-        return vec![0x6E, 0x00];
-    }
-    match ins {
-        0xA4 => {
-            let [lc, name @ ..] = body else {
-                return vec![0x67, 0x00];
-            };
-            if usize::from(*lc) != name.len() || (*p1, *p2) != (0x04, 0x00) {
-                return vec![0x6A, 0x86];
-            }
-            if name != SSSE_DF_NAME || !card.has_application {
-                s.selected = false;
-                return vec![0x6A, 0x82];
-            }
-            s.selected = true;
-            let mut fci = vec![0x6F, 17, 0x84, 15];
-            fci.extend_from_slice(&SSSE_DF_NAME);
-            let n = u8::try_from(fci.len()).unwrap_or(0);
-            s.pending_response = fci;
-            vec![0x61, n]
+    let icc = if *powered { ICC_ACTIVE } else { ICC_INACTIVE };
+    match t {
+        0x65 => message(0x81, 1, seq, icc, 0, u8::from(!*powered), &[]),
+        0x62 => {
+            *powered = true;
+            psam.reset();
+            message(0x80, 1, seq, ICC_ACTIVE, 0, 0, &PSAM_ATR)
         }
-        0xC0 => {
-            if s.pending_response.is_empty() {
-                return vec![0x69, 0x85];
-            }
-            let le = body.first().copied().unwrap_or(0);
-            let n = s.pending_response.len();
-            if usize::from(le) != n {
-                return vec![0x6C, u8::try_from(n).unwrap_or(0)];
-            }
-            let data = std::mem::take(&mut s.pending_response);
-            with_sw(&data, 0x90, 0x00)
+        0x63 => {
+            *powered = false;
+            message(0x81, 1, seq, ICC_INACTIVE, 0, 1, &[])
         }
-        0xB2 => {
-            if !s.selected {
-                return vec![0x69, 0x86];
-            }
-            if p2 & 0x07 != 0x04 {
-                return vec![0x6A, 0x86];
-            }
-            let sfi = p2 >> 3;
-            if !matches!(sfi, 5 | 6) {
-                return vec![0x6A, 0x82];
-            }
-            let Some(record) = card.record(sfi, *p1) else {
-                return vec![0x6A, 0x83];
-            };
-            if card.psam_protected.contains(p1) {
-                return vec![0x69, 0x82];
-            }
-            let le = body.first().copied().unwrap_or(0);
-            if usize::from(le) != record.len() {
-                return vec![0x6C, u8::try_from(record.len()).unwrap_or(0)];
-            }
-            with_sw(record, 0x90, 0x00)
+        0x6F if *powered => {
+            let r_apdu = psam.process(data);
+            message(0x80, 1, seq, ICC_ACTIVE, 0, 0, &r_apdu)
         }
-        _ => vec![0x6D, 0x00],
+        0x6F => message(
+            0x80,
+            1,
+            seq,
+            CMD_FAILED | ICC_INACTIVE,
+            ERR_DEACTIVATED,
+            0,
+            &[],
+        ),
+        _ => message(0x81, 1, seq, CMD_FAILED | icc, ERR_NOT_SUPPORTED, 0, &[]),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sscard::SSSE_DF_NAME;
     use std::time::Duration;
 
     fn cmd(t: u8, seq: u8, data: &[u8]) -> Vec<u8> {
