@@ -472,6 +472,11 @@ pub struct FilingSubmitInput {
     /// The proxy (代办人) who filed it, masked; empty when filed in person.
     #[serde(default)]
     pub agnter: String,
+    /// How the proxy's written authorisation (书面委托) was captured:
+    /// `staff_confirmed@<time>` or `photo:<sha256>@<time>`; empty when
+    /// filed in person.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub agnt_authz: String,
     /// The signed commitment letter for the agency's archive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub letter: Option<CommitmentLetterWire>,

@@ -153,6 +153,17 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
         years_per_row(window),
     ));
     window.set_principal(view.principal.as_str().into());
+    window.set_authorisation(
+        view.authorisation
+            .as_ref()
+            .map(|a| AuthorisationData {
+                rule: a.rule.as_str().into(),
+                source: a.source.as_str().into(),
+                ticked: a.ticked,
+                camera: a.camera,
+            })
+            .unwrap_or_default(),
+    );
     window.set_printed(view.printed.as_str().into());
     window.set_rating_state(view.rating.state.as_str().into());
     window.set_rating_levels(strings(&view.rating.levels));

@@ -31,6 +31,7 @@ use crate::tr;
 
 pub mod filing;
 pub mod institutions;
+mod proxy;
 pub mod rating;
 pub mod records;
 mod vocabulary;
@@ -39,7 +40,8 @@ pub use filing::{
 };
 pub use records::{Records, RecordsCommand, RecordsEvent};
 pub use vocabulary::{
-    Action, Command, DEFAULT_RATING_LEVELS, Document, Event, Prompt, Proxy, RATING_REASONS, Screen,
+    Action, Authorisation, Command, DEFAULT_RATING_LEVELS, Document, Event, Prompt, Proxy,
+    RATING_REASONS, Screen,
 };
 
 /// Timings of a session.
@@ -112,6 +114,9 @@ pub struct Session {
     guide_code: Option<String>,
     proxy_mode: bool,
     proxy: Option<Proxy>,
+    document_camera: bool,
+    proxy_ticked: bool,
+    authorisation: Option<Authorisation>,
     filing: Option<FilingDraft>,
     filing_cities: Vec<Place>,
     filing_institutions: Vec<Institution>,
@@ -158,6 +163,9 @@ impl Session {
             guide_code: None,
             proxy_mode: false,
             proxy: None,
+            document_camera: false,
+            proxy_ticked: false,
+            authorisation: None,
             filing: None,
             filing_cities: Vec::new(),
             filing_institutions: Vec::new(),
@@ -171,6 +179,14 @@ impl Session {
             proof_for: None,
             records: Records::default(),
         }
+    }
+
+    /// The same session with a document camera configured for the
+    /// proxy's written authorisation (the photo is offered besides the
+    /// staff's tick).
+    pub fn with_document_camera(mut self, configured: bool) -> Session {
+        self.document_camera = configured;
+        self
     }
 
     /// The screen showing.
@@ -456,6 +472,10 @@ impl Session {
                 if self.screen == Screen::ProxyId {
                     return self.proxy_presented(credential);
                 }
+                if self.screen == Screen::ProxyAuthorisation {
+                    // Both people are known; the step waits for staff.
+                    return Vec::new();
+                }
                 let proxy_mode = self.screen == Screen::ProxyStart;
                 self.clear_personal_data();
                 self.proxy_mode = proxy_mode;
@@ -485,9 +505,10 @@ impl Session {
             }
             Event::CredentialRemoved => {
                 self.card_inserted = None;
-                if self.screen == Screen::ProxyId {
+                if matches!(self.screen, Screen::ProxyId | Screen::ProxyAuthorisation) {
                     // The insured person's card leaves to make room for the
-                    // proxy's: the session goes on.
+                    // proxy's, or the proxy's goes to staff with the
+                    // written authorisation: the session goes on.
                     return Vec::new();
                 }
                 if self.screen == Screen::Printing {
@@ -590,6 +611,10 @@ impl Session {
                 }
                 Vec::new()
             }
+            Event::AuthorisationPhoto(result) => {
+                self.touch(now);
+                self.authorisation_photo(result, wall)
+            }
             Event::Tick => self.tick(now),
             Event::Records(event) => {
                 self.touch(now);
@@ -648,6 +673,7 @@ impl Session {
                 }
                 Vec::new()
             }
+            Action::ProxyAuthorisation(id) => self.authorisation_action(&id, wall),
             Action::RevealIdNumber => {
                 if self.person.is_some() {
                     self.reveal_until = Some(now + self.config.reveal_for);
@@ -657,15 +683,12 @@ impl Session {
             Action::PrintSlip => match (&self.person, self.screen) {
                 (Some(person), Screen::Enrollment | Screen::Printed) => {
                     self.slips_printed += 1;
-                    let mut slip = BusinessSlip::enrollment_query(
+                    let slip = BusinessSlip::enrollment_query(
                         person,
                         &self.terminal,
                         wall,
                         self.slips_printed,
                     );
-                    if let Some(proxy) = &self.proxy {
-                        slip = slip.with_proxy(proxy.masked());
-                    }
                     self.print(Document::Slip(Box::new(slip)))
                 }
                 _ => Vec::new(),
@@ -824,20 +847,15 @@ impl Session {
         match credential {
             Credential::IdDocument { number, name, .. } if number != person.id_number => {
                 self.card_inserted = Some(CredentialKind::IdDocument);
-                let proxy = Proxy {
+                self.proxy = Some(Proxy {
                     name,
                     id_number: number,
-                };
-                self.proxy = Some(proxy.clone());
+                });
+                self.proxy_ticked = false;
+                self.authorisation = None;
                 self.note.clear();
-                self.screen = Screen::Enrollment;
-                vec![
-                    Command::RecordProxy {
-                        person_number: person.person_number.clone(),
-                        proxy,
-                    },
-                    Command::Say(Prompt::ChooseService),
-                ]
+                self.screen = Screen::ProxyAuthorisation;
+                vec![Command::Say(Prompt::ProxyAuthorisation)]
             }
             Credential::IdDocument { .. } => {
                 self.card_inserted = Some(CredentialKind::IdDocument);
@@ -970,7 +988,10 @@ impl Session {
         }]
     }
 
-    fn print(&mut self, document: Document) -> Vec<Command> {
+    fn print(&mut self, mut document: Document) -> Vec<Command> {
+        if let Some(proxy) = &self.proxy {
+            document.stamp_proxy(&proxy.masked());
+        }
         self.last_document = Some(document.clone());
         self.screen = Screen::Printing;
         vec![
@@ -1071,6 +1092,8 @@ impl Session {
         self.keypad = None;
         self.proxy_mode = false;
         self.proxy = None;
+        self.proxy_ticked = false;
+        self.authorisation = None;
         self.person = None;
         self.credential = None;
         self.certificates.clear();

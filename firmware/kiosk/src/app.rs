@@ -390,7 +390,9 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             },
             Arc::clone(&region),
             Instant::now(),
-        ),
+        )
+        .with_document_camera(config.devices.document_camera.is_some()),
+        camera: crate::camera::configured(config.devices.document_camera.as_deref()),
         region: Arc::clone(&region),
         voice,
         ui: ui.clone(),

@@ -16,6 +16,7 @@
 pub mod app;
 pub mod automation;
 pub mod backend;
+pub mod camera;
 pub mod centrallink;
 pub mod config;
 pub mod controller;

@@ -916,6 +916,13 @@ impl Central {
         if !q.commitment {
             return Ok(rule("请先签署个人承诺书"));
         }
+        // A proxy needs the insured person's written authorisation (the
+        // region's proxy rule): the kiosk says how it was checked.
+        if !q.agnter.is_empty() && q.agnt_authz.is_empty() {
+            return Ok(rule(
+                "代办备案须提供参保人的书面委托，请由工作人员核验后再提交",
+            ));
+        }
         // The signed letter, archived with the filing (000 附件2).
         let letter = match &q.letter {
             Some(wire) => match kiosk_sync::mapping::letter_of(wire) {

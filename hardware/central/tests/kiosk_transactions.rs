@@ -63,6 +63,7 @@ fn filing(psn_no: &str, certno: &str, ftype: &str, dest: &str, end: &str) -> Vec
         mdtrt_addr: String::new(),
         fixmedins_codes: Vec::new(),
         agnter: String::new(),
+        agnt_authz: String::new(),
         letter: None,
     })
     .unwrap()

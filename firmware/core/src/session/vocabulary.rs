@@ -70,6 +70,9 @@ pub enum Screen {
     ProxyStart,
     /// Proxy path, step 2: the proxy places their own ID card.
     ProxyId,
+    /// Proxy path, step 3: the written authorisation (书面委托) is
+    /// photographed (document camera) or checked by staff, who tick it.
+    ProxyAuthorisation,
     /// The service guides (办事指南): list and search.
     Guides,
     /// One service guide.
@@ -115,6 +118,7 @@ impl Screen {
             Screen::FilingExtend => "filing-extend",
             Screen::ProxyStart => "proxy-start",
             Screen::ProxyId => "proxy-id",
+            Screen::ProxyAuthorisation => "proxy-authorisation",
             Screen::Guides => "guides",
             Screen::Guide => "guide",
             Screen::TakeCard => "take-card",
@@ -173,6 +177,10 @@ pub enum Action {
     Continue,
     /// Start the proxy path (代办).
     Proxy,
+    /// A tap on the written-authorisation step of the proxy path:
+    /// `proxy-auth-tick` (staff tick), `proxy-auth-photo` (document
+    /// camera), `proxy-auth-confirm`.
+    ProxyAuthorisation(String),
     /// Staff: print (`true`) or drop the jobs a power cut interrupted.
     ResolvePrints(bool),
     /// Start a remote-care filing.
@@ -205,6 +213,9 @@ impl Action {
             || id.starts_with("inst-")
         {
             return Some(Action::Records(id.to_string()));
+        }
+        if id.starts_with("proxy-auth-") {
+            return Some(Action::ProxyAuthorisation(id.to_string()));
         }
         if let Some(n) = id.strip_prefix("rate:") {
             return n.parse().ok().map(Action::Rate);
@@ -317,6 +328,8 @@ pub enum Document {
         filing_number: String,
         /// The letter as archived.
         letter: Box<crate::letter::SignedLetter>,
+        /// The proxy (代办人) of the session that reprints it, masked.
+        proxy: Option<String>,
     },
     /// 参保缴费明细 (one year of one insurance type, signed by the centre).
     ContributionRecord(Box<ContributionRecord>),
@@ -338,6 +351,25 @@ impl Document {
         }
     }
 
+    /// Puts the proxy (代办人, masked as [`Proxy::masked`]) on the paper:
+    /// every document printed in a proxy's session carries them (issue
+    /// 19 item 7). Printed texts stay Chinese.
+    pub fn stamp_proxy(&mut self, masked: &str) {
+        let proxy = Some(masked.to_string());
+        match self {
+            Document::Slip(slip) => slip.proxy = proxy,
+            Document::Certificate(cert) => cert.proxy = proxy,
+            Document::Filing { receipt, letter } => {
+                stamp_notes(&mut receipt.notes, masked);
+                letter.proxy = proxy;
+            }
+            Document::FilingSlip(slip) => stamp_notes(&mut slip.notes, masked),
+            Document::ArchivedLetter { proxy: p, .. } => *p = proxy,
+            Document::ContributionRecord(record) => record.proxy = proxy,
+            Document::InstitutionList(list) => list.proxy = proxy,
+        }
+    }
+
     /// The transaction it completes (for the rating).
     pub fn transaction(&self) -> &'static str {
         match self {
@@ -349,6 +381,14 @@ impl Document {
             Document::ContributionRecord(_) => "contribution_record",
             Document::InstitutionList(_) => "institution_lookup",
         }
+    }
+}
+
+/// The proxy line of a receipt's notes, once.
+fn stamp_notes(notes: &mut Vec<String>, masked: &str) {
+    let line = format!("代办人：{masked}"); // printed: stays Chinese
+    if !notes.contains(&line) {
+        notes.push(line);
     }
 }
 
@@ -373,6 +413,8 @@ pub enum Prompt {
     Problem,
     /// 请代办人放置本人身份证.
     ProxyId,
+    /// The written authorisation: staff check it (or photograph it).
+    ProxyAuthorisation,
     /// 请对本次服务进行评价.
     Rate,
     /// Filing: choose the category.
@@ -404,6 +446,7 @@ impl Prompt {
             Prompt::IdleWarning => "idle-warning",
             Prompt::Problem => "problem",
             Prompt::ProxyId => "proxy-id",
+            Prompt::ProxyAuthorisation => "proxy-authorisation",
             Prompt::Rate => "rate",
             Prompt::FilingCategory => "filing-category",
             Prompt::FilingForm => "filing-form",
@@ -427,6 +470,9 @@ impl Prompt {
             Prompt::IdleWarning => tr!("您还在办理吗？如需继续，请点击继续办理"),
             Prompt::Problem => tr!("暂时无法办理，请查看屏幕提示"),
             Prompt::ProxyId => tr!("请代办人将本人身份证放在感应区"),
+            Prompt::ProxyAuthorisation => {
+                tr!("请将参保人的书面委托交工作人员核验，核验后勾选确认")
+            }
             Prompt::Rate => tr!("请对本次服务进行评价，也可以点击跳过"),
             Prompt::FilingCategory => tr!("请选择您的异地就医备案类别"),
             Prompt::FilingForm => tr!("请选择就医地，并填写联系电话"),
@@ -443,7 +489,7 @@ impl Prompt {
     }
 
     /// Every prompt.
-    pub const ALL: [Prompt; 17] = [
+    pub const ALL: [Prompt; 18] = [
         Prompt::PresentCredential,
         Prompt::Querying,
         Prompt::ChooseService,
@@ -453,6 +499,7 @@ impl Prompt {
         Prompt::IdleWarning,
         Prompt::Problem,
         Prompt::ProxyId,
+        Prompt::ProxyAuthorisation,
         Prompt::Rate,
         Prompt::FilingCategory,
         Prompt::FilingForm,
@@ -586,6 +633,9 @@ pub enum Event {
         /// Chinese message for the citizen.
         message: String,
     },
+    /// The document camera answered (proxy path, written authorisation):
+    /// the photo, or why there is none (the message says what to do).
+    AuthorisationPhoto(Result<Arc<Vec<u8>>, String>),
     /// Time passed (drives timeouts).
     Tick,
     /// An answer for the records journeys (session/records.rs).
@@ -700,7 +750,11 @@ pub enum Command {
         person_number: String,
         /// The proxy's document.
         proxy: Proxy,
+        /// How the written authorisation was captured.
+        authorisation: Authorisation,
     },
+    /// Photograph the written authorisation with the document camera.
+    CaptureAuthorisation,
     /// Ask the centre for a record (session/records.rs).
     Records(RecordsCommand),
 }
@@ -723,6 +777,61 @@ impl Proxy {
             crate::identity::mask_name(&self.name),
             crate::identity::mask_number(&self.id_number)
         )
+    }
+}
+
+/// How the proxy's written authorisation (书面委托, the region's proxy
+/// rule) was captured: a photo from the document camera, or the staff's
+/// tick after checking the paper. Recorded in the sealed audit upload and
+/// sent with a filing.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Authorisation {
+    /// Staff checked the paper and ticked 已核验 on the screen.
+    StaffConfirmed {
+        /// When they confirmed (local time).
+        at: chrono::NaiveDateTime,
+    },
+    /// The document camera photographed it.
+    Photo {
+        /// The image as the camera gave it.
+        image: Arc<Vec<u8>>,
+        /// Its SHA-256, hex.
+        sha256: String,
+        /// When it was taken (local time).
+        at: chrono::NaiveDateTime,
+    },
+}
+
+impl Authorisation {
+    /// The code recorded and sent (`staff_confirmed`, `photo`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Authorisation::StaffConfirmed { .. } => "staff_confirmed",
+            Authorisation::Photo { .. } => "photo",
+        }
+    }
+
+    /// When it was captured.
+    pub fn at(&self) -> chrono::NaiveDateTime {
+        match self {
+            Authorisation::StaffConfirmed { at } | Authorisation::Photo { at, .. } => *at,
+        }
+    }
+
+    /// What goes on the wire with a filing: `staff_confirmed@<time>` or
+    /// `photo:<sha256>@<time>`.
+    pub fn wire(&self) -> String {
+        let at = self.at().format("%Y-%m-%d %H:%M:%S");
+        match self {
+            Authorisation::StaffConfirmed { .. } => format!("staff_confirmed@{at}"),
+            Authorisation::Photo { sha256, .. } => format!("photo:{sha256}@{at}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Authorisation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Authorisation({})", self.code())
     }
 }
 
