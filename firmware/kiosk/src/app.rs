@@ -254,7 +254,11 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         }
         // Production start-up was refused above without a URL. The
         // built-in centre applies this kiosk's region's filing limits.
-        None => sim.central(Arc::clone(&clock), region.filing_rules())?,
+        None => sim.central(
+            Arc::clone(&clock),
+            region.filing_rules(),
+            region.chronic_rules(),
+        )?,
     };
     let client = Arc::new(CentralClient::with_options(
         backend::client_config(&config, central_url),

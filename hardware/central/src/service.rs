@@ -39,6 +39,7 @@ use kiosk_sync::wire::{
 
 use crate::Error;
 
+mod chronic;
 mod records;
 use crate::data::{DemoData, DemoPerson};
 use crate::db::{self, db_error, fingerprint};
@@ -452,6 +453,7 @@ impl Central {
                 Transaction::FilingChange => self.filing_change(&tx, request),
                 Transaction::FilingCancel => self.filing_cancel(&tx, request),
                 Transaction::FilingSuspend => self.filing_suspend(&tx, request),
+                Transaction::ChronicChange => self.chronic_change(&tx, request),
                 Transaction::RatingUpload => self.rating(&tx, request),
                 Transaction::HealthReport => self.health(&tx, request),
                 Transaction::AuditUpload => self.audit(&tx, request),
@@ -495,6 +497,7 @@ impl Central {
             Transaction::CertificateVerify => return self.certificate_verify(input),
             Transaction::FilingQuery => return self.filing_query(input),
             Transaction::FilingLetter => return self.filing_letter(input),
+            Transaction::ChronicQuery => return self.chronic_query(input),
             Transaction::ReferenceData => return self.reference_data(input),
             _ => bad("不支持的交易编号"),
         })
