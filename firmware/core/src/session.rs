@@ -29,6 +29,7 @@ use crate::identity::{Credential, CredentialKind};
 use crate::region::{CertificateApplicant, CertificateLayout, RegionProfile};
 use crate::tr;
 
+pub mod chronic;
 pub mod filing;
 pub mod institutions;
 mod proxy;
@@ -129,6 +130,7 @@ pub struct Session {
     unrated: Option<&'static str>,
     proof_for: Option<String>,
     records: Records,
+    chronic: chronic::Chronic,
 }
 
 impl Session {
@@ -178,6 +180,7 @@ impl Session {
             unrated: None,
             proof_for: None,
             records: Records::default(),
+            chronic: chronic::Chronic::default(),
         }
     }
 
@@ -620,6 +623,10 @@ impl Session {
                 self.touch(now);
                 self.records_event(event, wall)
             }
+            Event::Chronic(event) => {
+                self.touch(now);
+                self.chronic_event(event, wall)
+            }
         }
     }
 
@@ -634,6 +641,7 @@ impl Session {
             Action::Filing => self.start_filing(),
             Action::MyFilings => self.my_filings(),
             Action::Records(id) => self.records_action(&id, wall),
+            Action::Chronic(id) => self.chronic_action(&id, wall),
             Action::Filed(id) => {
                 if self.screen == Screen::Filings {
                     self.filed_action(&id, wall)
@@ -723,7 +731,7 @@ impl Session {
                 _ => Vec::new(),
             },
             Action::Back => {
-                if self.filing_back() || self.records_back() {
+                if self.filing_back() || self.records_back() || self.chronic_back() {
                     return Vec::new();
                 }
                 match self.screen {
@@ -1084,6 +1092,7 @@ impl Session {
 
     fn clear_personal_data(&mut self) {
         self.records.clear();
+        self.chronic = chronic::Chronic::default();
         self.filing = None;
         self.filing_cities.clear();
         self.filing_institutions.clear();

@@ -841,6 +841,8 @@ mod records;
 
 mod institutions;
 
+mod chronic;
+
 /// A proxy session up to the authorisation step (ProxyAuthorisation).
 fn at_authorisation(s: &mut Session, t: Instant) {
     tap(s, "proxy", t);

@@ -87,6 +87,13 @@ pub enum Screen {
     RecordsLoading,
     /// Designated institutions 定点医药机构查询 (session/institutions.rs).
     Institutions,
+    /// Registered chronic / special diseases and their designated
+    /// institutions (session/chronic.rs).
+    Chronic,
+    /// Pick the new designated hospital or pharmacy.
+    ChronicPick,
+    /// Confirm the change.
+    ChronicConfirm,
 }
 
 impl Screen {
@@ -126,6 +133,9 @@ impl Screen {
             Screen::Contributions => "contributions",
             Screen::RecordsLoading => "records-loading",
             Screen::Institutions => "institutions",
+            Screen::Chronic => "chronic",
+            Screen::ChronicPick => "chronic-pick",
+            Screen::ChronicConfirm => "chronic-confirm",
         }
     }
 
@@ -197,6 +207,11 @@ pub enum Action {
     /// A tap of the records journeys (session/records.rs): `contributions`,
     /// `contrib-type:310`, `contrib-year:2025`, `contrib-print`.
     Records(String),
+    /// A tap of the chronic / special-disease institution change
+    /// (session/chronic.rs): `chronic`, `chronic-change:<i>:hospital`,
+    /// `chronic-pick:<code>`, `chronic-next`, `chronic-prev`,
+    /// `chronic-submit`.
+    Chronic(String),
 }
 
 impl Action {
@@ -213,6 +228,9 @@ impl Action {
             || id.starts_with("inst-")
         {
             return Some(Action::Records(id.to_string()));
+        }
+        if id == "chronic" || id.starts_with("chronic-") {
+            return Some(Action::Chronic(id.to_string()));
         }
         if id.starts_with("proxy-auth-") {
             return Some(Action::ProxyAuthorisation(id.to_string()));
@@ -335,6 +353,8 @@ pub enum Document {
     ContributionRecord(Box<ContributionRecord>),
     /// 定点医药机构名单 (a short printed list).
     InstitutionList(Box<crate::institutions::InstitutionList>),
+    /// 业务办理单 of a chronic / special-disease institution change.
+    ChronicSlip(Box<BusinessSlip>),
 }
 
 impl Document {
@@ -348,6 +368,7 @@ impl Document {
             Document::ArchivedLetter { .. } => tr!("个人承诺书"),
             Document::ContributionRecord(_) => tr!("参保缴费明细"),
             Document::InstitutionList(_) => tr!("定点医药机构名单"),
+            Document::ChronicSlip(_) => tr!("业务办理单"),
         }
     }
 
@@ -357,7 +378,7 @@ impl Document {
     pub fn stamp_proxy(&mut self, masked: &str) {
         let proxy = Some(masked.to_string());
         match self {
-            Document::Slip(slip) => slip.proxy = proxy,
+            Document::Slip(slip) | Document::ChronicSlip(slip) => slip.proxy = proxy,
             Document::Certificate(cert) => cert.proxy = proxy,
             Document::Filing { receipt, letter } => {
                 stamp_notes(&mut receipt.notes, masked);
@@ -380,6 +401,7 @@ impl Document {
             Document::ArchivedLetter { .. } => "filing_query",
             Document::ContributionRecord(_) => "contribution_record",
             Document::InstitutionList(_) => "institution_lookup",
+            Document::ChronicSlip(_) => "chronic_change",
         }
     }
 }
@@ -431,6 +453,10 @@ pub enum Prompt {
     Contributions,
     /// The designated-institutions lookup is on screen.
     InstitutionSearch,
+    /// The registered chronic / special diseases are on screen.
+    Chronic,
+    /// Pick the new designated institution.
+    ChronicPick,
 }
 
 impl Prompt {
@@ -455,6 +481,8 @@ impl Prompt {
             Prompt::Refused => "refused",
             Prompt::Contributions => "contributions",
             Prompt::InstitutionSearch => "institution-search",
+            Prompt::Chronic => "chronic",
+            Prompt::ChronicPick => "chronic-pick",
         }
     }
 
@@ -485,11 +513,15 @@ impl Prompt {
             Prompt::InstitutionSearch => {
                 tr!("可按地区和类型筛选，或点击字母输入机构名称的拼音首字母")
             }
+            Prompt::Chronic => {
+                tr!("这是您已认定的门诊慢特病，可以变更定点医院或定点药店")
+            }
+            Prompt::ChronicPick => tr!("请选择新的定点机构，确认后即时生效"),
         }
     }
 
     /// Every prompt.
-    pub const ALL: [Prompt; 18] = [
+    pub const ALL: [Prompt; 20] = [
         Prompt::PresentCredential,
         Prompt::Querying,
         Prompt::ChooseService,
@@ -508,6 +540,8 @@ impl Prompt {
         Prompt::Refused,
         Prompt::Contributions,
         Prompt::InstitutionSearch,
+        Prompt::Chronic,
+        Prompt::ChronicPick,
     ];
 }
 
@@ -640,6 +674,8 @@ pub enum Event {
     Tick,
     /// An answer for the records journeys (session/records.rs).
     Records(RecordsEvent),
+    /// An answer for the chronic / special-disease change (session/chronic.rs).
+    Chronic(super::chronic::ChronicEvent),
 }
 
 /// Something the edges must do.
@@ -757,6 +793,8 @@ pub enum Command {
     CaptureAuthorisation,
     /// Ask the centre for a record (session/records.rs).
     Records(RecordsCommand),
+    /// Query or change a chronic / special disease (session/chronic.rs).
+    Chronic(super::chronic::ChronicCommand),
 }
 
 /// The proxy (代办人) of a session: their own identity document.
