@@ -17,8 +17,10 @@ use crate::session::{
 use crate::texts;
 use crate::tr;
 
+pub mod chronic;
 pub mod institutions;
 pub mod records;
+pub use chronic::{ChronicRow, ChronicView};
 pub use institutions::{InstitutionRow, InstitutionsView};
 pub use records::{ContributionsView, MonthRow};
 
@@ -70,6 +72,10 @@ pub struct View {
     pub contributions: Option<ContributionsView>,
     /// The designated-institutions lookup (view/institutions.rs).
     pub institutions: Option<InstitutionsView>,
+    /// Whether the region offers the chronic / special-disease institution change.
+    pub offers_chronic: bool,
+    /// The chronic / special-disease institution change (view/chronic.rs).
+    pub chronic: Option<ChronicView>,
 }
 
 /// The proxy path's written-authorisation step (代办 书面委托).
@@ -431,6 +437,8 @@ impl View {
                 .map(|item| GuideView::of(region, item)),
             contributions: ContributionsView::of(session),
             institutions: InstitutionsView::of(session),
+            offers_chronic: session.offers_chronic(),
+            chronic: ChronicView::of(session),
         }
     }
 }

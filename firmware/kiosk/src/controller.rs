@@ -209,7 +209,7 @@ impl Controller {
             Command::Print(document) => {
                 let profile = &self.print.profile;
                 let (kind, job) = match document.as_ref() {
-                    Document::Slip(slip) => (
+                    Document::Slip(slip) | Document::ChronicSlip(slip) => (
                         DocumentKind::BusinessSlip,
                         layout::business_slip_job(slip, profile),
                     ),
@@ -407,6 +407,12 @@ impl Controller {
                 });
             }
             Command::Say(prompt) => self.voice.say(prompt),
+            Command::Chronic(command) => crate::chronic::execute(
+                command,
+                Arc::clone(&self.client),
+                Arc::clone(&self.desk),
+                events,
+            ),
             Command::Records(command) => crate::records::execute(
                 command,
                 Arc::clone(&self.client),
@@ -581,5 +587,6 @@ fn log_event(event: &Event) {
         }
         Event::Tick => {}
         Event::Records(_) => tracing::debug!("records answer"),
+        Event::Chronic(_) => tracing::debug!("chronic answer"),
     }
 }

@@ -189,6 +189,13 @@ pub trait Desk: Send + Sync {
         proxy_id: &str,
         authorisation: &kiosk_core::session::Authorisation,
     ) -> Result<(), String>;
+    /// Change the designated institution of a registered chronic /
+    /// special disease (outbox first, KS18); `Err` is the message for the
+    /// citizen.
+    fn change_chronic(
+        &self,
+        input: &kiosk_sync::wire::ChronicChangeInput,
+    ) -> Result<kiosk_core::session::chronic::ChangeAnswer, String>;
     /// The synced designated institutions, indexed, and the dataset
     /// version (firmware/kiosk/src/records.rs); empty by default.
     fn designated_institutions(
@@ -405,6 +412,13 @@ impl Desk for Backend {
                 receipt.tracking_no
             ),
         })
+    }
+
+    fn change_chronic(
+        &self,
+        input: &kiosk_sync::wire::ChronicChangeInput,
+    ) -> Result<kiosk_core::session::chronic::ChangeAnswer, String> {
+        crate::chronic::change(self, input)
     }
 
     fn submit_rating(&self, input: &kiosk_sync::wire::RatingInput) -> Result<String, String> {

@@ -18,6 +18,7 @@ pub mod automation;
 pub mod backend;
 pub mod camera;
 pub mod centrallink;
+pub mod chronic;
 pub mod config;
 pub mod controller;
 pub mod device_loop;

@@ -16,19 +16,11 @@ use kiosk_sync::wire::{
     ChronicQueryOutput,
 };
 
+use kiosk_core::session::chronic::grade;
+
 use super::{Central, Handled, bad, not_found, ok, parse, rule};
 use crate::data::DemoInstitution;
 use crate::db::db_error;
-
-/// The grade of a hospital level text (三级甲等 → 3), 0 when it has none.
-pub fn grade(level: &str) -> u8 {
-    match level.chars().next() {
-        Some('三') => 3,
-        Some('二') => 2,
-        Some('一') => 1,
-        _ => 0,
-    }
-}
 
 type Row = (
     String,
@@ -208,17 +200,3 @@ impl Central {
 }
 
 type Handled2 = Result<Vec<(String, ChronicCondition)>, crate::Error>;
-
-#[cfg(test)]
-mod tests {
-    use super::grade;
-
-    #[test]
-    fn hospital_grades_from_their_level() {
-        assert_eq!(grade("三级甲等"), 3);
-        assert_eq!(grade("二级乙等"), 2);
-        assert_eq!(grade("一级"), 1);
-        assert_eq!(grade(""), 0);
-        assert_eq!(grade("未定级"), 0);
-    }
-}

@@ -292,3 +292,12 @@ fn chronic_refusal_shows_the_centres_reason() {
     s.handle(Event::CredentialRemoved, t, wall());
     assert!(s.chronic_conditions().is_empty());
 }
+
+#[test]
+fn hospital_grades_from_their_level() {
+    use crate::session::chronic::grade;
+    assert_eq!(grade("三级甲等"), 3);
+    assert_eq!(grade("二级乙等"), 2);
+    assert_eq!(grade("一级"), 1);
+    assert_eq!(grade("未定级"), 0);
+}
