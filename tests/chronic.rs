@@ -117,9 +117,11 @@ fn write_chronic_and_proxy_screenshots() {
     let dir = shots_dir();
     let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
     std::fs::create_dir_all(&docs).unwrap();
-    let kiosk = Kiosk::start("");
-    kiosk.wait_for_dataset("institutions");
     for (mode, elderly) in [("", false), ("-elderly", true)] {
+        // A kiosk per mode: the scanner drops the same e-voucher scanned
+        // again within its debounce window.
+        let kiosk = Kiosk::start("");
+        kiosk.wait_for_dataset("institutions");
         kiosk.wait_for_screen("home");
         if elderly {
             kiosk.tap("长辈模式");
@@ -153,6 +155,7 @@ fn write_chronic_and_proxy_screenshots() {
         )
         .unwrap();
         kiosk.tap("返回修改");
+        kiosk.wait_for_screen("chronic-pick");
         kiosk.tap("返回");
         kiosk.wait_for_screen("chronic");
         kiosk.tap("返回首页");
@@ -166,9 +169,12 @@ fn write_chronic_and_proxy_screenshots() {
         }
         kiosk.tap("代他人办理");
         kiosk.wait_for_screen("proxy-start");
-        present_wang(&kiosk);
-        kiosk.wait_for_screen("proxy-id");
+        // The insured person's ID card, then the proxy's (a scan of the
+        // same e-voucher within the scanner's debounce would be dropped).
         kiosk.place_id_card(support::li_xiulan_card());
+        kiosk.wait_for_screen("proxy-id");
+        kiosk.remove_id_card_and_wait();
+        kiosk.place_id_card(support::yang_lihua_card());
         kiosk.wait_for_screen("proxy-authorisation");
         kiosk.tap("☐ 工作人员已核验书面委托");
         kiosk.wait_for_action("☑ 工作人员已核验书面委托");
@@ -177,8 +183,9 @@ fn write_chronic_and_proxy_screenshots() {
             kiosk.get_bytes("/v1/screenshot"),
         )
         .unwrap();
-        kiosk.remove_id_card_and_wait();
         kiosk.tap("取消");
+        kiosk.wait_for_screen("take-card");
+        kiosk.remove_id_card_and_wait();
         kiosk.wait_for_screen("home");
     }
     for name in [
