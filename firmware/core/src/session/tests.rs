@@ -953,8 +953,7 @@ fn proxy_is_on_every_printed_document() {
     tap(&mut s, "proxy-auth-confirm", t);
     let masked = "王**（220102********1234）";
     // The institutions list printed from the enrollment screen.
-    let mut index_items = Vec::new();
-    index_items.push(crate::institutions::DesignatedInstitution {
+    let index_items = vec![crate::institutions::DesignatedInstitution {
         code: "H1".into(),
         name: "吉林大学第一医院".into(),
         area: "220100".into(),
@@ -963,7 +962,7 @@ fn proxy_is_on_every_printed_document() {
         address: String::new(),
         phone: String::new(),
         cross_province: true,
-    });
+    }];
     let cmds = tap(&mut s, "institutions", t);
     let Some(Command::Records(RecordsCommand::LoadInstitutions { request })) = cmds.first() else {
         panic!("{cmds:?}")
