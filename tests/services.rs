@@ -206,6 +206,21 @@ fn proxy_path_asks_for_the_proxys_id_after_the_insured_persons_credential() {
         texts(&step2)
     );
     kiosk.place_id_card(li_xiulan_card());
+    // Issue 19 item 7: the written authorisation, checked by staff (no
+    // document camera configured), before anything is done.
+    let step3 = kiosk.wait_for_screen("proxy-authorisation");
+    let shown = texts(&step3);
+    assert!(shown.contains("书面委托"), "{shown}");
+    assert!(shown.contains("依据：000:L5455"), "{shown}");
+    assert!(
+        !support::actions(&step3).contains(&"拍摄委托书".to_string()),
+        "no camera, no photo button"
+    );
+    kiosk.tap("确认，继续办理");
+    kiosk.wait_for_text("勾选“已核验”再确认");
+    kiosk.tap("☐ 工作人员已核验书面委托");
+    kiosk.wait_for_action("☑ 工作人员已核验书面委托");
+    kiosk.tap("确认，继续办理");
     let enrollment = kiosk.wait_for_screen("enrollment");
     let shown = texts(&enrollment);
     assert!(shown.contains("王建国"), "{shown}");
@@ -224,7 +239,19 @@ fn proxy_path_asks_for_the_proxys_id_after_the_insured_persons_credential() {
     // The proxy's card leaving ends the session.
     kiosk.remove_id_card();
     kiosk.wait_for_screen("home");
-    assert!(kiosk.logs().contains("proxy recorded"));
+    let logs = kiosk.logs();
+    assert!(
+        logs.contains("proxy recorded") && logs.contains("staff_confirmed"),
+        "{logs}"
+    );
+    for secret in [
+        "王建国",
+        "220102196205141234",
+        "李秀兰",
+        "220203198508232046",
+    ] {
+        assert!(!logs.contains(secret), "{secret:?} leaked");
+    }
 }
 
 #[test]

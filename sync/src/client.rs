@@ -579,6 +579,14 @@ impl CentralClient {
         self.call(Transaction::FilingLetter, input)
     }
 
+    /// KS17 the person's registered outpatient chronic and special diseases.
+    pub fn query_chronic(
+        &self,
+        input: &crate::wire::ChronicQueryInput,
+    ) -> Result<crate::wire::ChronicQueryOutput, Error> {
+        self.call(Transaction::ChronicQuery, input)
+    }
+
     /// KS41 one page of changes of a reference dataset after `since_version`.
     pub fn reference_data(
         &self,

@@ -49,6 +49,8 @@ pub enum SubmissionKind {
     FilingCancel,
     /// Remote-care filing suspend / resume (KS16).
     FilingSuspend,
+    /// Designated-institution change of a chronic / special disease (KS18).
+    ChronicChange,
     /// Satisfaction rating (KS21).
     Rating,
     /// Terminal health report (KS31).
@@ -59,11 +61,12 @@ pub enum SubmissionKind {
 
 impl SubmissionKind {
     /// Every kind.
-    pub const ALL: [SubmissionKind; 7] = [
+    pub const ALL: [SubmissionKind; 8] = [
         SubmissionKind::FilingSubmit,
         SubmissionKind::FilingChange,
         SubmissionKind::FilingCancel,
         SubmissionKind::FilingSuspend,
+        SubmissionKind::ChronicChange,
         SubmissionKind::Rating,
         SubmissionKind::Health,
         SubmissionKind::Audit,
@@ -76,6 +79,7 @@ impl SubmissionKind {
             SubmissionKind::FilingChange => "filing_change",
             SubmissionKind::FilingCancel => "filing_cancel",
             SubmissionKind::FilingSuspend => "filing_suspend",
+            SubmissionKind::ChronicChange => "chronic_change",
             SubmissionKind::Rating => "rating",
             SubmissionKind::Health => "health",
             SubmissionKind::Audit => "audit",
@@ -89,6 +93,7 @@ impl SubmissionKind {
             SubmissionKind::FilingChange => Transaction::FilingChange,
             SubmissionKind::FilingCancel => Transaction::FilingCancel,
             SubmissionKind::FilingSuspend => Transaction::FilingSuspend,
+            SubmissionKind::ChronicChange => Transaction::ChronicChange,
             SubmissionKind::Rating => Transaction::RatingUpload,
             SubmissionKind::Health => Transaction::HealthReport,
             SubmissionKind::Audit => Transaction::AuditUpload,
@@ -237,6 +242,14 @@ impl Outbox {
         input: &crate::wire::FilingSuspendInput,
     ) -> Result<Receipt, Error> {
         self.submit_for(SubmissionKind::FilingSuspend, input, Some(&input.psn_no))
+    }
+
+    /// A designated-institution change of a chronic / special disease (KS18).
+    pub fn submit_chronic_change(
+        &self,
+        input: &crate::wire::ChronicChangeInput,
+    ) -> Result<Receipt, Error> {
+        self.submit_for(SubmissionKind::ChronicChange, input, Some(&input.psn_no))
     }
 
     /// The person's filing submissions still in the store (pending,
@@ -543,6 +556,7 @@ impl SyncEngine {
                             | SubmissionKind::FilingChange
                             | SubmissionKind::FilingCancel
                             | SubmissionKind::FilingSuspend
+                            | SubmissionKind::ChronicChange
                     )
                 )
             });
@@ -833,7 +847,7 @@ fn is_transport(e: &Error) -> bool {
 
 /// The centre's number in an accepted answer, if it gives one.
 fn reference_of(output: &Value) -> Option<String> {
-    ["filing_no", "rating_no", "cert_no"]
+    ["filing_no", "rating_no", "cert_no", "change_no"]
         .iter()
         .find_map(|k| output.get(*k).and_then(Value::as_str))
         .map(str::to_string)

@@ -16,6 +16,8 @@
 //! | KS14 | `filing_cancel` | remote-care filing cancel 备案取消 | command (outbox) | no | project |
 //! | KS15 | `filing_letter` | archived commitment letter 承诺书存档调阅 (for a reprint) | query | yes | project |
 //! | KS16 | `filing_suspend` | remote-care filing suspend / resume 备案暂停、恢复 | command (outbox) | no | project |
+//! | KS17 | `chronic_query` | registered outpatient chronic / special diseases 门诊慢特病认定查询 (with designated institutions) | query | yes | project |
+//! | KS18 | `chronic_change` | designated-institution change of a chronic / special disease 慢特病定点医药机构变更 | command (outbox) | no | project |
 //! | KS21 | `rating_upload` | satisfaction rating 好差评上传 | command (outbox) | no | project |
 //! | KS31 | `health_report` | terminal health report 终端状态上报 | command (outbox) | no | project |
 //! | KS32 | `audit_upload` | audit log upload 审计日志上传 | command (outbox) | no | project |
@@ -67,6 +69,11 @@ pub enum Transaction {
     FilingLetter,
     /// KS16 remote-care filing suspend or resume.
     FilingSuspend,
+    /// KS17 the person's registered outpatient chronic and special
+    /// diseases with their designated institutions.
+    ChronicQuery,
+    /// KS18 change of the designated hospital or pharmacy of one of them.
+    ChronicChange,
     /// KS21 satisfaction rating upload.
     RatingUpload,
     /// KS31 terminal health report.
@@ -79,7 +86,7 @@ pub enum Transaction {
 
 impl Transaction {
     /// Every transaction, in table order.
-    pub const ALL: [Transaction; 18] = [
+    pub const ALL: [Transaction; 20] = [
         Transaction::SignIn,
         Transaction::SignOut,
         Transaction::PersonQuery,
@@ -94,6 +101,8 @@ impl Transaction {
         Transaction::FilingCancel,
         Transaction::FilingLetter,
         Transaction::FilingSuspend,
+        Transaction::ChronicQuery,
+        Transaction::ChronicChange,
         Transaction::RatingUpload,
         Transaction::HealthReport,
         Transaction::AuditUpload,
@@ -117,6 +126,8 @@ impl Transaction {
             Transaction::FilingCancel => "KS14",
             Transaction::FilingLetter => "KS15",
             Transaction::FilingSuspend => "KS16",
+            Transaction::ChronicQuery => "KS17",
+            Transaction::ChronicChange => "KS18",
             Transaction::RatingUpload => "KS21",
             Transaction::HealthReport => "KS31",
             Transaction::AuditUpload => "KS32",
@@ -141,6 +152,8 @@ impl Transaction {
             Transaction::FilingCancel => "filing_cancel",
             Transaction::FilingLetter => "filing_letter",
             Transaction::FilingSuspend => "filing_suspend",
+            Transaction::ChronicQuery => "chronic_query",
+            Transaction::ChronicChange => "chronic_change",
             Transaction::RatingUpload => "rating_upload",
             Transaction::HealthReport => "health_report",
             Transaction::AuditUpload => "audit_upload",
@@ -169,6 +182,7 @@ impl Transaction {
             | Transaction::CertificateVerify
             | Transaction::FilingQuery
             | Transaction::FilingLetter
+            | Transaction::ChronicQuery
             | Transaction::ReferenceData => true,
             Transaction::SignOut
             | Transaction::CertificateIssue
@@ -177,6 +191,7 @@ impl Transaction {
             | Transaction::FilingChange
             | Transaction::FilingCancel
             | Transaction::FilingSuspend
+            | Transaction::ChronicChange
             | Transaction::RatingUpload
             | Transaction::HealthReport
             | Transaction::AuditUpload => false,

@@ -472,6 +472,11 @@ pub struct FilingSubmitInput {
     /// The proxy (代办人) who filed it, masked; empty when filed in person.
     #[serde(default)]
     pub agnter: String,
+    /// How the proxy's written authorisation (书面委托) was captured:
+    /// `staff_confirmed@<time>` or `photo:<sha256>@<time>`; empty when
+    /// filed in person.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub agnt_authz: String,
     /// The signed commitment letter for the agency's archive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub letter: Option<CommitmentLetterWire>,
@@ -523,6 +528,77 @@ pub struct FilingLetterOutput {
     pub keep_until: String,
     /// The letter as stored.
     pub letter: CommitmentLetterWire,
+}
+
+/// KS17 input: the person's registered outpatient chronic and special
+/// diseases (门诊慢特病).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChronicQueryInput {
+    /// Person number.
+    pub psn_no: String,
+}
+
+/// KS17 output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChronicQueryOutput {
+    /// The registered diseases, newest certification first.
+    #[serde(default)]
+    pub conditions: Vec<ChronicCondition>,
+}
+
+/// One registered outpatient chronic or special disease with its
+/// designated institutions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChronicCondition {
+    /// Certification number 认定编号.
+    pub cert_no: String,
+    /// `chronic` (门诊慢性病) or `special` (门诊特殊疾病).
+    pub kind: String,
+    /// Disease name 病种.
+    pub disease: String,
+    /// Pooling area of the certification (6 digits).
+    pub admdvs: String,
+    /// Certified on `yyyy-MM-dd`.
+    pub certified_on: String,
+    /// Designated hospital code and name.
+    pub hosp_code: String,
+    /// Its name.
+    pub hosp_name: String,
+    /// Designated pharmacy code, empty when none.
+    #[serde(default)]
+    pub phar_code: String,
+    /// Its name.
+    #[serde(default)]
+    pub phar_name: String,
+}
+
+/// KS18 input: change the designated hospital or pharmacy of a
+/// registered chronic / special disease.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChronicChangeInput {
+    /// Person number.
+    pub psn_no: String,
+    /// Certification number.
+    pub cert_no: String,
+    /// `hospital` or `pharmacy`.
+    pub slot: String,
+    /// The new institution (fixmedins_code).
+    pub fixmedins_code: String,
+    /// The proxy (代办人) who asked, masked; empty in person.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub agnter: String,
+    /// How the proxy's written authorisation was captured.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub agnt_authz: String,
+}
+
+/// KS18 output: the change as recorded (即办件: at once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChronicChangeOutput {
+    /// The centre's number of the business 办理单号.
+    pub change_no: String,
+    /// The condition as it now stands.
+    pub condition: ChronicCondition,
 }
 
 /// KS16 input: suspend or resume a filing.

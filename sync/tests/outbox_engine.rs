@@ -113,6 +113,7 @@ fn filing(dest: &str, kind: &str, end: &str) -> FilingSubmitInput {
         mdtrt_addr: String::new(),
         fixmedins_codes: Vec::new(),
         agnter: String::new(),
+        agnt_authz: String::new(),
         letter: None,
     }
 }

@@ -152,7 +152,20 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
         view.institutions.as_ref(),
         years_per_row(window),
     ));
+    window.set_offers_chronic(view.offers_chronic);
+    window.set_chronic(chronic_data(view.chronic.as_ref()));
     window.set_principal(view.principal.as_str().into());
+    window.set_authorisation(
+        view.authorisation
+            .as_ref()
+            .map(|a| AuthorisationData {
+                rule: a.rule.as_str().into(),
+                source: a.source.as_str().into(),
+                ticked: a.ticked,
+                camera: a.camera,
+            })
+            .unwrap_or_default(),
+    );
     window.set_printed(view.printed.as_str().into());
     window.set_rating_state(view.rating.state.as_str().into());
     window.set_rating_levels(strings(&view.rating.levels));
@@ -348,6 +361,34 @@ fn institutions_data(
         has_next: v.has_next,
         has_prev: v.has_prev,
         source: v.source.as_str().into(),
+    }
+}
+
+/// The chronic / special-disease change's data (empty when closed).
+fn chronic_data(view: Option<&kiosk_core::view::ChronicView>) -> ChronicData {
+    let Some(v) = view else {
+        return ChronicData::default();
+    };
+    ChronicData {
+        rows: ModelRc::new(VecModel::from(
+            v.rows
+                .iter()
+                .map(|r| ChronicRowData {
+                    title: r.title.as_str().into(),
+                    detail: r.detail.as_str().into(),
+                    hospital_action: r.hospital_action.as_str().into(),
+                    pharmacy_action: r.pharmacy_action.as_str().into(),
+                })
+                .collect::<Vec<_>>(),
+        )),
+        plan_change: v.plan_change.as_str().into(),
+        pick_title: v.pick_title.as_str().into(),
+        current: v.current.as_str().into(),
+        choices: choices(&v.choices),
+        page: v.page.as_str().into(),
+        has_next: v.has_next,
+        has_prev: v.has_prev,
+        chosen: v.chosen.as_str().into(),
     }
 }
 

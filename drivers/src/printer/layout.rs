@@ -107,6 +107,14 @@ impl Doc {
         }
     }
 
+    /// The proxy (代办人) who did the business, when there is one: every
+    /// document printed in a proxy's session names them (masked).
+    fn proxy(&mut self, proxy: Option<&str>) {
+        if let Some(proxy) = proxy {
+            self.pair("代办人", proxy);
+        }
+    }
+
     fn rule(&mut self, c: char) {
         let n = self.cells() / char_cells(c);
         self.job.line(&c.to_string().repeat(n));
@@ -240,9 +248,7 @@ pub fn business_slip_job(slip: &BusinessSlip, profile: &PrinterProfile) -> Job {
     d.rule('-');
     d.pair("姓名", &slip.name);
     d.pair("证件号码", &slip.id_number_masked);
-    if let Some(proxy) = &slip.proxy {
-        d.pair("代办人", proxy);
-    }
+    d.proxy(slip.proxy.as_deref());
     for e in &slip.enrollments {
         d.rule('-');
         d.heading(&e.insurance_type);
@@ -354,6 +360,10 @@ pub fn certificate(cert: &EnrollmentCertificate, profile: &PrinterProfile) -> Jo
             d.paragraph(&format!("{number}{note}"), number.len());
         }
     }
+    if cert.proxy.is_some() {
+        d.rule('-');
+        d.proxy(cert.proxy.as_deref());
+    }
     d.rule('=');
     d.job.align(Align::Centre);
     d.job.qr(&cert.verification, qr_module(d.paper));
@@ -407,6 +417,7 @@ pub fn filing_receipt(r: &FilingReceipt, profile: &PrinterProfile) -> Job {
 pub fn archived_letter(
     filing_number: &str,
     letter: &kiosk_core::letter::SignedLetter,
+    proxy: Option<&str>,
     profile: &PrinterProfile,
 ) -> Job {
     let mut d = Doc::new(profile);
@@ -431,6 +442,7 @@ pub fn archived_letter(
     d.pair("文本版本", &letter.version);
     d.pair("校验值", &letter.sha256[..letter.sha256.len().min(16)]);
     d.pair("存档至", &format_date(letter.keep_until()));
+    d.proxy(proxy);
     d.paragraph(
         "本件由医保经办机构存档系统重印，与参保人签署的原件一致。",
         0,
@@ -467,6 +479,7 @@ pub fn commitment_letter(c: &CommitmentLetterCopy, profile: &PrinterProfile) -> 
     d.job.raster(&c.signature, d.paper.dots() * 3 / 4);
     d.job.align(Align::Left);
     d.pair("签字日期", &format_date(c.signed_on));
+    d.proxy(c.proxy.as_deref());
     d.rule('=');
     d.paragraph(&c.archive_note, 0);
     d.paragraph("本副本由参保人留存，原件由医保经办机构存档。", 0);

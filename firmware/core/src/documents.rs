@@ -117,15 +117,6 @@ impl BusinessSlip {
     }
 }
 
-impl BusinessSlip {
-    /// The same slip, done by a proxy (代办人), shown as `masked`
-    /// (see `Proxy::masked`).
-    pub fn with_proxy(mut self, masked: String) -> BusinessSlip {
-        self.proxy = Some(masked);
-        self
-    }
-}
-
 impl fmt::Debug for BusinessSlip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BusinessSlip")
@@ -355,6 +346,9 @@ pub struct EnrollmentCertificate {
     pub issuer: String,
     /// The verification QR payload (`KCV1|…|…`).
     pub verification: String,
+    /// The proxy (代办人) who asked for it, masked; printed below the
+    /// signed content (it is not part of what the centre signed).
+    pub proxy: Option<String>,
 }
 
 impl fmt::Debug for EnrollmentCertificate {
@@ -468,6 +462,7 @@ impl EnrollmentCertificate {
             facts,
             issuer: issuer.to_string(),
             verification,
+            proxy: None,
         })
     }
 
@@ -664,6 +659,8 @@ pub struct CommitmentLetterCopy {
     pub archive_note: String,
     /// The filing it belongs to.
     pub filing_number: String,
+    /// The proxy (代办人) who filed it, masked.
+    pub proxy: Option<String>,
 }
 
 impl fmt::Debug for CommitmentLetterCopy {
@@ -706,6 +703,7 @@ impl CommitmentLetterCopy {
             signed_on,
             archive_note: letter.archive_note.clone(),
             filing_number: filing_number.to_string(),
+            proxy: None,
         }
     }
 }

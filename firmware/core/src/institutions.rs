@@ -258,6 +258,8 @@ pub struct InstitutionList {
     pub terminal_id: String,
     /// Issuer printed at the bottom.
     pub issuer: String,
+    /// The proxy (代办人) of the session, masked, when one printed it.
+    pub proxy: Option<String>,
 }
 
 #[cfg(test)]

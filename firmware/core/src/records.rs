@@ -489,6 +489,8 @@ pub struct ContributionRecord {
     pub issuer: String,
     /// The verification QR payload (`KCR1|…|…`).
     pub verification: String,
+    /// The proxy (代办人) who asked for it, masked.
+    pub proxy: Option<String>,
 }
 
 impl ContributionRecord {

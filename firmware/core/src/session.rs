@@ -29,8 +29,10 @@ use crate::identity::{Credential, CredentialKind};
 use crate::region::{CertificateApplicant, CertificateLayout, RegionProfile};
 use crate::tr;
 
+pub mod chronic;
 pub mod filing;
 pub mod institutions;
+mod proxy;
 pub mod rating;
 pub mod records;
 mod vocabulary;
@@ -39,7 +41,8 @@ pub use filing::{
 };
 pub use records::{Records, RecordsCommand, RecordsEvent};
 pub use vocabulary::{
-    Action, Command, DEFAULT_RATING_LEVELS, Document, Event, Prompt, Proxy, RATING_REASONS, Screen,
+    Action, Authorisation, Command, DEFAULT_RATING_LEVELS, Document, Event, Prompt, Proxy,
+    RATING_REASONS, Screen,
 };
 
 /// Timings of a session.
@@ -112,6 +115,9 @@ pub struct Session {
     guide_code: Option<String>,
     proxy_mode: bool,
     proxy: Option<Proxy>,
+    document_camera: bool,
+    proxy_ticked: bool,
+    authorisation: Option<Authorisation>,
     filing: Option<FilingDraft>,
     filing_cities: Vec<Place>,
     filing_institutions: Vec<Institution>,
@@ -124,6 +130,7 @@ pub struct Session {
     unrated: Option<&'static str>,
     proof_for: Option<String>,
     records: Records,
+    chronic: chronic::Chronic,
 }
 
 impl Session {
@@ -158,6 +165,9 @@ impl Session {
             guide_code: None,
             proxy_mode: false,
             proxy: None,
+            document_camera: false,
+            proxy_ticked: false,
+            authorisation: None,
             filing: None,
             filing_cities: Vec::new(),
             filing_institutions: Vec::new(),
@@ -170,7 +180,16 @@ impl Session {
             unrated: None,
             proof_for: None,
             records: Records::default(),
+            chronic: chronic::Chronic::default(),
         }
+    }
+
+    /// The same session with a document camera configured for the
+    /// proxy's written authorisation (the photo is offered besides the
+    /// staff's tick).
+    pub fn with_document_camera(mut self, configured: bool) -> Session {
+        self.document_camera = configured;
+        self
     }
 
     /// The screen showing.
@@ -456,6 +475,10 @@ impl Session {
                 if self.screen == Screen::ProxyId {
                     return self.proxy_presented(credential);
                 }
+                if self.screen == Screen::ProxyAuthorisation {
+                    // Both people are known; the step waits for staff.
+                    return Vec::new();
+                }
                 let proxy_mode = self.screen == Screen::ProxyStart;
                 self.clear_personal_data();
                 self.proxy_mode = proxy_mode;
@@ -485,9 +508,10 @@ impl Session {
             }
             Event::CredentialRemoved => {
                 self.card_inserted = None;
-                if self.screen == Screen::ProxyId {
+                if matches!(self.screen, Screen::ProxyId | Screen::ProxyAuthorisation) {
                     // The insured person's card leaves to make room for the
-                    // proxy's: the session goes on.
+                    // proxy's, or the proxy's goes to staff with the
+                    // written authorisation: the session goes on.
                     return Vec::new();
                 }
                 if self.screen == Screen::Printing {
@@ -590,10 +614,18 @@ impl Session {
                 }
                 Vec::new()
             }
+            Event::AuthorisationPhoto(result) => {
+                self.touch(now);
+                self.authorisation_photo(result, wall)
+            }
             Event::Tick => self.tick(now),
             Event::Records(event) => {
                 self.touch(now);
                 self.records_event(event, wall)
+            }
+            Event::Chronic(event) => {
+                self.touch(now);
+                self.chronic_event(event, wall)
             }
         }
     }
@@ -609,6 +641,7 @@ impl Session {
             Action::Filing => self.start_filing(),
             Action::MyFilings => self.my_filings(),
             Action::Records(id) => self.records_action(&id, wall),
+            Action::Chronic(id) => self.chronic_action(&id, wall),
             Action::Filed(id) => {
                 if self.screen == Screen::Filings {
                     self.filed_action(&id, wall)
@@ -648,6 +681,7 @@ impl Session {
                 }
                 Vec::new()
             }
+            Action::ProxyAuthorisation(id) => self.authorisation_action(&id, wall),
             Action::RevealIdNumber => {
                 if self.person.is_some() {
                     self.reveal_until = Some(now + self.config.reveal_for);
@@ -657,15 +691,12 @@ impl Session {
             Action::PrintSlip => match (&self.person, self.screen) {
                 (Some(person), Screen::Enrollment | Screen::Printed) => {
                     self.slips_printed += 1;
-                    let mut slip = BusinessSlip::enrollment_query(
+                    let slip = BusinessSlip::enrollment_query(
                         person,
                         &self.terminal,
                         wall,
                         self.slips_printed,
                     );
-                    if let Some(proxy) = &self.proxy {
-                        slip = slip.with_proxy(proxy.masked());
-                    }
                     self.print(Document::Slip(Box::new(slip)))
                 }
                 _ => Vec::new(),
@@ -700,7 +731,7 @@ impl Session {
                 _ => Vec::new(),
             },
             Action::Back => {
-                if self.filing_back() || self.records_back() {
+                if self.filing_back() || self.records_back() || self.chronic_back() {
                     return Vec::new();
                 }
                 match self.screen {
@@ -824,20 +855,15 @@ impl Session {
         match credential {
             Credential::IdDocument { number, name, .. } if number != person.id_number => {
                 self.card_inserted = Some(CredentialKind::IdDocument);
-                let proxy = Proxy {
+                self.proxy = Some(Proxy {
                     name,
                     id_number: number,
-                };
-                self.proxy = Some(proxy.clone());
+                });
+                self.proxy_ticked = false;
+                self.authorisation = None;
                 self.note.clear();
-                self.screen = Screen::Enrollment;
-                vec![
-                    Command::RecordProxy {
-                        person_number: person.person_number.clone(),
-                        proxy,
-                    },
-                    Command::Say(Prompt::ChooseService),
-                ]
+                self.screen = Screen::ProxyAuthorisation;
+                vec![Command::Say(Prompt::ProxyAuthorisation)]
             }
             Credential::IdDocument { .. } => {
                 self.card_inserted = Some(CredentialKind::IdDocument);
@@ -970,7 +996,10 @@ impl Session {
         }]
     }
 
-    fn print(&mut self, document: Document) -> Vec<Command> {
+    fn print(&mut self, mut document: Document) -> Vec<Command> {
+        if let Some(proxy) = &self.proxy {
+            document.stamp_proxy(&proxy.masked());
+        }
         self.last_document = Some(document.clone());
         self.screen = Screen::Printing;
         vec![
@@ -1063,6 +1092,7 @@ impl Session {
 
     fn clear_personal_data(&mut self) {
         self.records.clear();
+        self.chronic = chronic::Chronic::default();
         self.filing = None;
         self.filing_cities.clear();
         self.filing_institutions.clear();
@@ -1071,6 +1101,8 @@ impl Session {
         self.keypad = None;
         self.proxy_mode = false;
         self.proxy = None;
+        self.proxy_ticked = false;
+        self.authorisation = None;
         self.person = None;
         self.credential = None;
         self.certificates.clear();

@@ -17,8 +17,10 @@ use crate::session::{
 use crate::texts;
 use crate::tr;
 
+pub mod chronic;
 pub mod institutions;
 pub mod records;
+pub use chronic::{ChronicRow, ChronicView};
 pub use institutions::{InstitutionRow, InstitutionsView};
 pub use records::{ContributionsView, MonthRow};
 
@@ -58,6 +60,8 @@ pub struct View {
     pub proxy: String,
     /// The insured person being served by a proxy, masked name (proxy step).
     pub principal: String,
+    /// The written-authorisation step of the proxy path, while it shows.
+    pub authorisation: Option<AuthorisationView>,
     /// The guide list (filtered by `guide_query`).
     pub guides: Vec<GuideRow>,
     /// The guide search text.
@@ -68,6 +72,23 @@ pub struct View {
     pub contributions: Option<ContributionsView>,
     /// The designated-institutions lookup (view/institutions.rs).
     pub institutions: Option<InstitutionsView>,
+    /// Whether the region offers the chronic / special-disease institution change.
+    pub offers_chronic: bool,
+    /// The chronic / special-disease institution change (view/chronic.rs).
+    pub chronic: Option<ChronicView>,
+}
+
+/// The proxy path's written-authorisation step (代办 书面委托).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthorisationView {
+    /// The region's proxy rule, in its own wording.
+    pub rule: String,
+    /// Where the rule comes from.
+    pub source: String,
+    /// Staff ticked 已核验.
+    pub ticked: bool,
+    /// A document camera is configured: offer the photo.
+    pub camera: bool,
 }
 
 /// The filing journey's screens.
@@ -385,7 +406,18 @@ impl View {
                 })
                 .collect(),
             proxy: session.proxy().map(|p| p.masked()).unwrap_or_default(),
-            principal: if screen == Screen::ProxyId {
+            authorisation: (screen == Screen::ProxyAuthorisation).then(|| {
+                let rule = region.region().proxy_rule.as_ref();
+                AuthorisationView {
+                    rule: rule.map(|r| r.text.clone()).unwrap_or_else(|| {
+                        tr!("代办须有参保人的书面委托，代办人须出示本人有效身份证件。").into()
+                    }),
+                    source: rule.map(|r| r.source.to_string()).unwrap_or_default(),
+                    ticked: session.proxy_ticked(),
+                    camera: session.document_camera(),
+                }
+            }),
+            principal: if matches!(screen, Screen::ProxyId | Screen::ProxyAuthorisation) {
                 session
                     .person()
                     .map(|p| p.masked_name())
@@ -405,6 +437,8 @@ impl View {
                 .map(|item| GuideView::of(region, item)),
             contributions: ContributionsView::of(session),
             institutions: InstitutionsView::of(session),
+            offers_chronic: session.offers_chronic(),
+            chronic: ChronicView::of(session),
         }
     }
 }

@@ -282,7 +282,11 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         }
         // Production start-up was refused above without a URL. The
         // built-in centre applies this kiosk's region's filing limits.
-        None => sim.central(Arc::clone(&clock), region.filing_rules())?,
+        None => sim.central(
+            Arc::clone(&clock),
+            region.filing_rules(),
+            region.chronic_rules(),
+        )?,
     };
     let client = Arc::new(CentralClient::with_options(
         backend::client_config(&config, central_url),
@@ -418,7 +422,9 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             },
             Arc::clone(&region),
             Instant::now(),
-        ),
+        )
+        .with_document_camera(config.devices.document_camera.is_some()),
+        camera: crate::camera::configured(config.devices.document_camera.as_deref()),
         region: Arc::clone(&region),
         voice,
         ui: ui.clone(),

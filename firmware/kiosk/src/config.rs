@@ -126,6 +126,11 @@ pub struct DevicesConfig {
     /// token). Provisional: the default accepts the demo tokens; see
     /// `kiosk_drivers::scanner::TokenRule`.
     pub evoucher_prefixes: Vec<String>,
+    /// Document camera (高拍仪) for a proxy's written authorisation
+    /// (absent: staff check the paper and tick it on the screen). This
+    /// build has no driver: a configured camera is reported at start and
+    /// staff confirm instead (firmware/kiosk/src/camera.rs).
+    pub document_camera: Option<String>,
 }
 
 impl Default for DevicesConfig {
@@ -145,6 +150,7 @@ impl Default for DevicesConfig {
             scanner_baud: 9600,
             scanner_debounce_ms: 3000,
             evoucher_prefixes: kiosk_drivers::scanner::TokenRule::default().prefixes,
+            document_camera: None,
         }
     }
 }

@@ -57,6 +57,9 @@ pub struct Controller {
     /// The kiosk's screen language; a citizen's choice lasts until their
     /// session ends.
     pub language: &'static str,
+    /// The document camera for a proxy's written authorisation, when one
+    /// is configured (camera.rs).
+    pub camera: Option<Arc<dyn crate::camera::DocumentCamera>>,
 }
 
 impl Controller {
@@ -206,7 +209,7 @@ impl Controller {
             Command::Print(document) => {
                 let profile = &self.print.profile;
                 let (kind, job) = match document.as_ref() {
-                    Document::Slip(slip) => (
+                    Document::Slip(slip) | Document::ChronicSlip(slip) => (
                         DocumentKind::BusinessSlip,
                         layout::business_slip_job(slip, profile),
                     ),
@@ -232,9 +235,10 @@ impl Controller {
                     Document::ArchivedLetter {
                         filing_number,
                         letter,
+                        proxy,
                     } => (
                         DocumentKind::FilingReceipt,
-                        layout::archived_letter(filing_number, letter, profile),
+                        layout::archived_letter(filing_number, letter, proxy.as_deref(), profile),
                     ),
                     Document::ContributionRecord(record) => (
                         DocumentKind::ContributionRecord,
@@ -403,6 +407,12 @@ impl Controller {
                 });
             }
             Command::Say(prompt) => self.voice.say(prompt),
+            Command::Chronic(command) => crate::chronic::execute(
+                command,
+                Arc::clone(&self.client),
+                Arc::clone(&self.desk),
+                events,
+            ),
             Command::Records(command) => crate::records::execute(
                 command,
                 Arc::clone(&self.client),
@@ -412,15 +422,37 @@ impl Controller {
             Command::RecordProxy {
                 person_number,
                 proxy,
+                authorisation,
             } => {
-                // Both identities go into the sealed outbox; the log says
-                // only that it happened.
+                // Both identities and the written authorisation go into
+                // the sealed outbox; the log says only that it happened.
                 let desk = Arc::clone(&self.desk);
                 spawn_worker("audit", move || {
-                    match desk.record_proxy(&person_number, &proxy.name, &proxy.id_number) {
-                        Ok(()) => tracing::info!("proxy recorded for this session"),
+                    match desk.record_proxy(
+                        &person_number,
+                        &proxy.name,
+                        &proxy.id_number,
+                        &authorisation,
+                    ) {
+                        Ok(()) => tracing::info!(
+                            authorisation = authorisation.code(),
+                            "proxy recorded for this session"
+                        ),
                         Err(e) => tracing::warn!("proxy record not written: {e}"),
                     }
+                });
+            }
+            Command::CaptureAuthorisation => {
+                let camera = self.camera.clone();
+                spawn_worker("camera", move || {
+                    let result = match camera {
+                        Some(camera) => camera.capture().map(Arc::new),
+                        None => Err(tr!(
+                            "本机没有配置文件拍摄仪（高拍仪）。请工作人员核验书面委托原件后，勾选“已核验”再确认。"
+                        )
+                        .to_string()),
+                    };
+                    let _ = events.send(Event::AuthorisationPhoto(result));
                 });
             }
         }
@@ -550,7 +582,11 @@ fn log_event(event: &Event) {
             tracing::debug!(found = letter.is_ok(), "archived letter")
         }
         Event::FilingFailed { .. } => tracing::debug!("filing failed"),
+        Event::AuthorisationPhoto(result) => {
+            tracing::info!(taken = result.is_ok(), "document camera answered")
+        }
         Event::Tick => {}
         Event::Records(_) => tracing::debug!("records answer"),
+        Event::Chronic(_) => tracing::debug!("chronic answer"),
     }
 }

@@ -93,6 +93,7 @@ pub fn input(s: &FilingSubmission) -> FilingSubmitInput {
         mdtrt_addr: s.address.clone(),
         fixmedins_codes: s.institutions.iter().map(|i| i.code.clone()).collect(),
         agnter: s.proxy.clone().unwrap_or_default(),
+        agnt_authz: s.proxy_authorisation.clone().unwrap_or_default(),
         letter: s.letter.as_ref().map(kiosk_sync::mapping::letter_wire),
     }
 }
@@ -186,7 +187,15 @@ pub trait Desk: Send + Sync {
         person_number: &str,
         proxy_name: &str,
         proxy_id: &str,
+        authorisation: &kiosk_core::session::Authorisation,
     ) -> Result<(), String>;
+    /// Change the designated institution of a registered chronic /
+    /// special disease (outbox first, KS18); `Err` is the message for the
+    /// citizen.
+    fn change_chronic(
+        &self,
+        input: &kiosk_sync::wire::ChronicChangeInput,
+    ) -> Result<kiosk_core::session::chronic::ChangeAnswer, String>;
     /// The synced designated institutions, indexed, and the dataset
     /// version (firmware/kiosk/src/records.rs); empty by default.
     fn designated_institutions(
@@ -405,6 +414,13 @@ impl Desk for Backend {
         })
     }
 
+    fn change_chronic(
+        &self,
+        input: &kiosk_sync::wire::ChronicChangeInput,
+    ) -> Result<kiosk_core::session::chronic::ChangeAnswer, String> {
+        crate::chronic::change(self, input)
+    }
+
     fn submit_rating(&self, input: &kiosk_sync::wire::RatingInput) -> Result<String, String> {
         Backend::submit_rating(self, input)
             .map(|r| r.tracking_no)
@@ -416,13 +432,24 @@ impl Desk for Backend {
         person_number: &str,
         proxy_name: &str,
         proxy_id: &str,
+        authorisation: &kiosk_core::session::Authorisation,
     ) -> Result<(), String> {
-        let detail = serde_json::json!({
+        use base64::Engine as _;
+        let mut detail = serde_json::json!({
             "psn_no": person_number,
             "agnt_certno": proxy_id,
             "agnt_name": proxy_name,
-        })
-        .to_string();
+            // The written authorisation (书面委托): how it was captured.
+            "authorisation": authorisation.code(),
+            "authorised_at": authorisation.at().format("%Y-%m-%d %H:%M:%S").to_string(),
+        });
+        if let kiosk_core::session::Authorisation::Photo { image, sha256, .. } = authorisation {
+            detail["photo_sha256"] = sha256.clone().into();
+            detail["photo"] = base64::engine::general_purpose::STANDARD
+                .encode(image.as_slice())
+                .into();
+        }
+        let detail = detail.to_string();
         let input = kiosk_sync::wire::AuditUploadInput {
             terminal_id: self.client().config().terminal_id.clone(),
             entries: vec![kiosk_sync::store::AuditEntry {

@@ -16,7 +16,9 @@
 pub mod app;
 pub mod automation;
 pub mod backend;
+pub mod camera;
 pub mod centrallink;
+pub mod chronic;
 pub mod config;
 pub mod controller;
 pub mod device_loop;

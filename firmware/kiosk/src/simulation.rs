@@ -131,12 +131,13 @@ mod enabled {
             &mut self,
             clock: Arc<dyn Clock>,
             rules: &kiosk_core::region::FilingRules,
+            chronic: Option<&kiosk_core::region::ChronicRules>,
         ) -> Result<String, Error> {
             let server = CentralServer::spawn_with_limits(
                 ([127, 0, 0, 1], 0).into(),
                 DemoData::builtin()?,
                 clock,
-                kiosk_central::FilingLimits::from_rules(rules),
+                kiosk_central::FilingLimits::from_rules(rules).with_chronic(chronic),
             )?;
             let url = server.url();
             println!("kiosk: central service: built-in reference service on {url}");

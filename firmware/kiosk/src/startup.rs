@@ -289,6 +289,14 @@ pub fn check_production(config: &Config, file: &Path) -> StartupReport {
             Some(_) => {}
         }
     }
+    if let Some(camera) = &d.document_camera {
+        report.push(Problem::degraded(
+            Part::Terminal,
+            "document camera configured, but this build has no driver for it",
+            format!("{camera} ([devices] document_camera in {file})"),
+            "a proxy's written authorisation is checked by staff and ticked on the screen; remove the setting or install a build with the camera's driver",
+        ));
+    }
     if config.central.url.is_none() {
         report.push(Problem::fatal(
             Part::Central,

@@ -257,6 +257,31 @@ pub struct DemoPerson {
     /// Existing remote-care filings.
     #[serde(default)]
     pub filings: Vec<DemoFiling>,
+    /// Registered outpatient chronic and special diseases (门诊慢特病).
+    #[serde(default)]
+    pub chronic: Vec<DemoChronic>,
+}
+
+/// A registered outpatient chronic or special disease and its
+/// designated institutions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoChronic {
+    /// Certification number, unique.
+    pub cert_no: String,
+    /// `chronic` or `special`.
+    pub kind: String,
+    /// Disease name.
+    pub disease: String,
+    /// Pooling area of the certification (in `[areas]`).
+    pub area: String,
+    /// Certified on.
+    pub certified_on: chrono::NaiveDate,
+    /// Designated hospital (an institution code of the data).
+    pub hospital: String,
+    /// Designated pharmacy (an institution code), if any.
+    #[serde(default)]
+    pub pharmacy: String,
 }
 
 impl std::fmt::Debug for DemoPerson {
@@ -446,6 +471,31 @@ impl DemoData {
                         i.code
                     ),
                 });
+            }
+        }
+        let mut certs = HashSet::new();
+        for p in &self.people {
+            for c in &p.chronic {
+                let known = |code: &str, kind: &str| {
+                    self.institutions
+                        .iter()
+                        .any(|i| i.code == code && i.kind == kind)
+                };
+                let ok = certs.insert(c.cert_no.clone())
+                    && matches!(c.kind.as_str(), "chronic" | "special")
+                    && self.areas.contains_key(&c.area)
+                    && known(&c.hospital, "hospital")
+                    && (c.pharmacy.is_empty() || known(&c.pharmacy, "pharmacy"));
+                if !ok {
+                    return Err(Error::DemoData {
+                        file: file.to_string(),
+                        line: 0,
+                        reason: format!(
+                            "chronic {}: duplicate number, kind not chronic/special, area not in [areas], or an institution that is not a listed hospital / pharmacy",
+                            c.cert_no
+                        ),
+                    });
+                }
             }
         }
         Ok(())

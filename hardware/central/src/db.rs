@@ -98,6 +98,28 @@ CREATE TABLE IF NOT EXISTS audit_entry (
     event    TEXT NOT NULL,
     detail   TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS chronic_condition (
+    cert_no      TEXT PRIMARY KEY,
+    psn_no       TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    disease      TEXT NOT NULL,
+    admdvs       TEXT NOT NULL,
+    certified_on TEXT NOT NULL,
+    hosp_code    TEXT NOT NULL,
+    phar_code    TEXT NOT NULL DEFAULT '',
+    updated_at   TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chronic_change (
+    change_no  TEXT PRIMARY KEY,
+    cert_no    TEXT NOT NULL,
+    slot       TEXT NOT NULL,
+    old_code   TEXT NOT NULL,
+    new_code   TEXT NOT NULL,
+    agnter     TEXT NOT NULL DEFAULT '',
+    agnt_authz TEXT NOT NULL DEFAULT '',
+    msgid      TEXT NOT NULL,
+    at         TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ref_item (
     dataset TEXT NOT NULL,
     key     TEXT NOT NULL,
@@ -172,6 +194,26 @@ pub fn load_seed(
             .first()
             .map(|i| i.pooling_area.clone())
             .unwrap_or_default();
+        for c in &p.chronic {
+            // Existing ones are kept as the centre changed them.
+            tx.execute(
+                "INSERT OR IGNORE INTO chronic_condition (cert_no, psn_no, kind, disease, admdvs,
+                     certified_on, hosp_code, phar_code, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    c.cert_no,
+                    p.person_number,
+                    c.kind,
+                    c.disease,
+                    c.area,
+                    c.certified_on.format("%Y-%m-%d").to_string(),
+                    c.hospital,
+                    c.pharmacy,
+                    now
+                ],
+            )
+            .map_err(db_error)?;
+        }
         for f in &p.filings {
             tx.execute(
                 "INSERT OR IGNORE INTO filing (filing_no, psn_no, filing_type, insuplc_admdvs,

@@ -17,6 +17,9 @@ const BUILTIN_PROFILE: &str = include_str!("../../../data/regions/jilin.toml");
 pub struct FilingLimits {
     dated: Vec<DatedLimit>,
     suspension: bool,
+    /// The chronic / special-disease institution change (KS18), when the
+    /// region offers it: the lowest hospital grade for a special disease.
+    special_min_grade: Option<u8>,
 }
 
 /// The limit of one dated category.
@@ -53,7 +56,25 @@ impl FilingLimits {
         FilingLimits {
             dated,
             suspension: rules.suspension.is_some(),
+            special_min_grade: None,
         }
+    }
+
+    /// The same limits with the region's chronic / special-disease rules
+    /// (seed 000 A6/A7); `None`: the change is not offered.
+    pub fn with_chronic(
+        mut self,
+        rules: Option<&kiosk_core::region::ChronicRules>,
+    ) -> FilingLimits {
+        self.special_min_grade = rules.map(|r| r.special_min_grade.value);
+        self
+    }
+
+    /// Whether the region offers the institution change of a registered
+    /// chronic / special disease, and the lowest hospital grade of a
+    /// special disease.
+    pub fn chronic(&self) -> Option<u8> {
+        self.special_min_grade
     }
 
     /// Whether the region offers suspend / resume (KS16).
@@ -64,7 +85,8 @@ impl FilingLimits {
     /// The limits of the built-in Jilin profile.
     pub fn builtin() -> FilingLimits {
         match RegionProfile::parse("jilin.toml", BUILTIN_PROFILE) {
-            Ok(profile) => FilingLimits::from_rules(profile.filing_rules()),
+            Ok(profile) => FilingLimits::from_rules(profile.filing_rules())
+                .with_chronic(profile.chronic_rules()),
             // The file is part of the source tree and checked by the
             // region-profile tests; without it no minimum applies.
             Err(e) => {
@@ -72,6 +94,7 @@ impl FilingLimits {
                 FilingLimits {
                     dated: Vec::new(),
                     suspension: false,
+                    special_min_grade: None,
                 }
             }
         }

@@ -39,6 +39,7 @@ use kiosk_sync::wire::{
 
 use crate::Error;
 
+mod chronic;
 mod records;
 use crate::data::{DemoData, DemoPerson};
 use crate::db::{self, db_error, fingerprint};
@@ -452,6 +453,7 @@ impl Central {
                 Transaction::FilingChange => self.filing_change(&tx, request),
                 Transaction::FilingCancel => self.filing_cancel(&tx, request),
                 Transaction::FilingSuspend => self.filing_suspend(&tx, request),
+                Transaction::ChronicChange => self.chronic_change(&tx, request),
                 Transaction::RatingUpload => self.rating(&tx, request),
                 Transaction::HealthReport => self.health(&tx, request),
                 Transaction::AuditUpload => self.audit(&tx, request),
@@ -495,6 +497,7 @@ impl Central {
             Transaction::CertificateVerify => return self.certificate_verify(input),
             Transaction::FilingQuery => return self.filing_query(input),
             Transaction::FilingLetter => return self.filing_letter(input),
+            Transaction::ChronicQuery => return self.chronic_query(input),
             Transaction::ReferenceData => return self.reference_data(input),
             _ => bad("不支持的交易编号"),
         })
@@ -915,6 +918,13 @@ impl Central {
         }
         if !q.commitment {
             return Ok(rule("请先签署个人承诺书"));
+        }
+        // A proxy needs the insured person's written authorisation (the
+        // region's proxy rule): the kiosk says how it was checked.
+        if !q.agnter.is_empty() && q.agnt_authz.is_empty() {
+            return Ok(rule(
+                "代办备案须提供参保人的书面委托，请由工作人员核验后再提交",
+            ));
         }
         // The signed letter, archived with the filing (000 附件2).
         let letter = match &q.letter {

@@ -63,6 +63,7 @@ fn filing(psn_no: &str, certno: &str, ftype: &str, dest: &str, end: &str) -> Vec
         mdtrt_addr: String::new(),
         fixmedins_codes: Vec::new(),
         agnter: String::new(),
+        agnt_authz: String::new(),
         letter: None,
     })
     .unwrap()
@@ -476,4 +477,90 @@ fn region_profiles_are_published_once_per_change() {
             .items
             .is_empty()
     );
+}
+
+fn chronic_change(cert: &str, slot: &str, code: &str, agnter: &str) -> Vec<u8> {
+    serde_json::to_vec(&kiosk_sync::wire::ChronicChangeInput {
+        psn_no: WANG.into(),
+        cert_no: cert.into(),
+        slot: slot.into(),
+        fixmedins_code: code.into(),
+        agnter: agnter.into(),
+        agnt_authz: String::new(),
+    })
+    .unwrap()
+}
+
+/// Seed 000 A6 门诊特殊疾病病种待遇变更 / A7 门诊慢性病病种待遇变更 (L10951,
+/// L11007) at the centre: KS17 lists the registered diseases with their
+/// designated institutions; KS18 changes one at once (即办件) when the new
+/// one is of the right kind, in the certification's city, at least 二级
+/// for a special disease (000:L11002), and a proxy brings the written
+/// authorisation.
+#[test]
+fn chronic_institution_change_000b_a6_a7_rules() {
+    let server = central(CentralOptions::default());
+    let c = client(&server.url(), InfnoMap::defaults());
+    let listed = c
+        .query_chronic(&kiosk_sync::wire::ChronicQueryInput {
+            psn_no: WANG.into(),
+        })
+        .unwrap();
+    assert_eq!(listed.conditions.len(), 2);
+    let special = &listed.conditions[0];
+    assert_eq!(special.kind, "special");
+    assert_eq!(special.hosp_name, "吉林大学第一医院");
+    let chronic = &listed.conditions[1];
+    assert_eq!(chronic.phar_name, "长春大药房（人民大街店）");
+    let submit =
+        |msgid: &str, body: Vec<u8>| c.submit(Transaction::ChronicChange, msgid, &body).unwrap();
+    // A 一级 hospital is refused for a special disease, accepted for a chronic one.
+    let r = rejected_reason(submit(
+        "C1",
+        chronic_change(&special.cert_no, "hospital", "H22010000004", ""),
+    ));
+    assert!(r.contains("二级及以上"), "{r}");
+    // A pharmacy in the hospital slot, a hospital of another city, the same one.
+    let r = rejected_reason(submit(
+        "C2",
+        chronic_change(&special.cert_no, "hospital", "P22010000001", ""),
+    ));
+    assert!(r.contains("请选择医院"), "{r}");
+    let r = rejected_reason(submit(
+        "C3",
+        chronic_change(&special.cert_no, "hospital", "H46010000001", ""),
+    ));
+    assert!(r.contains("统筹区"), "{r}");
+    let r = rejected_reason(submit(
+        "C4",
+        chronic_change(&special.cert_no, "hospital", "H22010000002", ""),
+    ));
+    assert!(r.contains("相同"), "{r}");
+    // A proxy without the written authorisation.
+    let r = rejected_reason(submit(
+        "C5",
+        chronic_change(&special.cert_no, "hospital", "H22010000003", "王**"),
+    ));
+    assert!(r.contains("书面委托"), "{r}");
+    let Submitted::Accepted(out) = submit(
+        "C6",
+        chronic_change(&special.cert_no, "hospital", "H22010000003", ""),
+    ) else {
+        panic!()
+    };
+    assert!(out["change_no"].as_str().unwrap().starts_with("MT20261122"));
+    assert_eq!(out["condition"]["hosp_name"], "长春市中医院");
+    let Submitted::Accepted(_) = submit(
+        "C7",
+        chronic_change(&chronic.cert_no, "hospital", "H22010000004", ""),
+    ) else {
+        panic!("a chronic disease may go to a 一级 hospital")
+    };
+    let listed = c
+        .query_chronic(&kiosk_sync::wire::ChronicQueryInput {
+            psn_no: WANG.into(),
+        })
+        .unwrap();
+    assert_eq!(listed.conditions[0].hosp_code, "H22010000003");
+    assert_eq!(listed.conditions[1].hosp_code, "H22010000004");
 }

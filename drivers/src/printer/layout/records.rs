@@ -143,6 +143,7 @@ pub fn contribution_record(r: &ContributionRecord, profile: &PrinterProfile) -> 
             d.paragraph(gap, 0);
         }
     }
+    d.proxy(r.proxy.as_deref());
     d.paragraph("本明细由医保经办机构核定，以经办机构记录为准。", 0);
     d.rule('=');
     d.job.align(Align::Centre);
@@ -199,6 +200,7 @@ pub fn institution_list(l: &InstitutionList, profile: &PrinterProfile) -> Job {
         }
         d.rule('-');
     }
+    d.proxy(l.proxy.as_deref());
     d.paragraph("名单以医保部门公布为准，就医前可电话确认。", 0);
     d.job
         .line(&format!("名单版本 {}  终端 {}", l.version, l.terminal_id));
@@ -247,6 +249,7 @@ mod tests {
             terminal_id: "JL-0001".into(),
             issuer: "吉林省医疗保障局".into(),
             verification: format!("KCR1|220200-2026-J0001|{}", "A".repeat(43)),
+            proxy: None,
         }
     }
 

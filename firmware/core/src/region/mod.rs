@@ -29,9 +29,9 @@ use serde::{Deserialize, Serialize};
 pub use source::{NATIONAL_DEFAULT, STANDARD, Source, SourceRef};
 pub use types::{
     CertificateApplicant, CertificateEligibility, CertificateLayout, CertificateRefusal,
-    CertificateRule, CertificateTexts, ClaimDeadline, ClaimRules, CommitmentLetter, DocumentTexts,
-    DuplicateAction, DuplicateOutcome, EnrollmentRules, FilingCategory, FilingKind, FilingRules,
-    FormTexts, Hotline, IssueTiming, KioskAction, MaterialCase, Office, OpeningHours,
+    CertificateRule, CertificateTexts, ChronicRules, ClaimDeadline, ClaimRules, CommitmentLetter,
+    DocumentTexts, DuplicateAction, DuplicateOutcome, EnrollmentRules, FilingCategory, FilingKind,
+    FilingRules, FormTexts, Hotline, IssueTiming, KioskAction, MaterialCase, Office, OpeningHours,
     OpeningPeriod, Param, Phone, PhoneKind, PoolingArea, ProcessStep, ProcessingType, RegionInfo,
     RuleText, Season, Seed, ServiceItem, SourcedText, StatusDimension, StatusText, Validity,
     ValidityKind, WaitingPeriod,
@@ -64,6 +64,8 @@ pub struct RegionProfile {
     claims: Option<ClaimRules>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     enrollment: Option<EnrollmentRules>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    chronic: Option<ChronicRules>,
     documents: DocumentTexts,
 }
 
@@ -206,6 +208,12 @@ impl RegionProfile {
     /// The remote-care filing rules.
     pub fn filing_rules(&self) -> &FilingRules {
         &self.filing
+    }
+
+    /// The chronic / special-disease institution change, when the region
+    /// offers it at the kiosk.
+    pub fn chronic_rules(&self) -> Option<&ChronicRules> {
+        self.chronic.as_ref()
     }
 
     /// Claim rules, when the profile has any.

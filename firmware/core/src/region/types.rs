@@ -593,6 +593,27 @@ pub struct FilingCategory {
     pub validity: Validity,
 }
 
+/// The change of designated institution for a registered outpatient
+/// chronic or special disease 门诊慢特病定点医药机构变更 (seed 000 A6 门诊特殊
+/// 疾病病种待遇变更, A7 门诊慢性病病种待遇变更): identity only, an immediate
+/// case (即办件). Absent: the kiosk does not offer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChronicRules {
+    /// The guide item of the special-disease change (A6).
+    pub special_item: String,
+    /// The guide item of the chronic-disease change (A7).
+    pub chronic_item: String,
+    /// A special disease is treated at hospitals of at least this grade
+    /// (二级 = 2): the new hospital must have it.
+    pub special_min_grade: Param<u8>,
+    /// Where a person insured elsewhere applies (the kiosk serves its own
+    /// pooling areas only).
+    pub remote: SourcedText,
+    /// A change of treatment plan is not a change: it is applied for again.
+    pub plan_change: SourcedText,
+}
+
 /// Remote-care filing rules of the region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

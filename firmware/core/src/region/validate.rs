@@ -273,7 +273,35 @@ impl Checker {
         self.filing(p, &items);
         self.claims(p);
         self.enrollment(p);
+        self.chronic(p, &items);
         self.documents(p);
+    }
+
+    fn chronic(&mut self, p: &RegionProfile, items: &HashSet<String>) {
+        let Some(c) = &p.chronic else {
+            return;
+        };
+        let path = |name: &str| at(&[key("chronic"), key(name)]);
+        self.item_ref(items, path("special_item"), &c.special_item);
+        self.item_ref(items, path("chronic_item"), &c.chronic_item);
+        if !(1..=3).contains(&c.special_min_grade.value) {
+            self.issue(
+                at(&[key("chronic"), key("special_min_grade"), key("value")]),
+                "hospital grades are 1 to 3 (一级 to 三级)",
+            );
+        }
+        self.source(
+            at(&[key("chronic"), key("special_min_grade"), key("source")]),
+            &c.special_min_grade.source,
+        );
+        self.source(
+            at(&[key("chronic"), key("remote"), key("source")]),
+            &c.remote.source,
+        );
+        self.source(
+            at(&[key("chronic"), key("plan_change"), key("source")]),
+            &c.plan_change.source,
+        );
     }
 
     fn seeds_list(&mut self, p: &RegionProfile) {

@@ -200,6 +200,9 @@ pub struct FilingSubmission {
     pub signature: Bitmap,
     /// The proxy who filed it, masked, if any.
     pub proxy: Option<String>,
+    /// How the proxy's written authorisation was captured
+    /// ([`super::Authorisation::wire`]), when a proxy filed it.
+    pub proxy_authorisation: Option<String>,
     /// The signed commitment letter for the agency's archive (seed 000
     /// 附件2), when the region has a letter.
     pub letter: Option<crate::letter::SignedLetter>,
@@ -556,6 +559,7 @@ impl Session {
             validity: category.validity.text.clone(),
             signature,
             proxy: self.proxy.as_ref().map(|p| p.masked()),
+            proxy_authorisation: self.authorisation.as_ref().map(|a| a.wire()),
             letter,
         };
         self.note.clear();
@@ -890,6 +894,7 @@ impl Session {
             Ok(letter) => self.print(super::Document::ArchivedLetter {
                 filing_number: number,
                 letter,
+                proxy: None,
             }),
             Err(message) => {
                 self.note = message;

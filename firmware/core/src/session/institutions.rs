@@ -182,6 +182,7 @@ impl Session {
             version: self.records.lookup.version.clone().unwrap_or_default(),
             terminal_id: self.terminal.terminal_id.clone(),
             issuer: self.region.documents().agency_name.text.clone(),
+            proxy: None,
         };
         self.print(Document::InstitutionList(Box::new(list)))
     }

@@ -20,6 +20,8 @@ pub mod transaction {
     pub const FILING_CHANGE: &str = "filing_change";
     /// A look at my filings (我的备案).
     pub const FILING_QUERY: &str = "filing_query";
+    /// A look at the registered chronic / special diseases (no change).
+    pub const CHRONIC_QUERY: &str = "chronic_query";
 }
 
 impl Session {

@@ -339,6 +339,7 @@ impl Session {
             terminal_id: self.terminal.terminal_id.clone(),
             issuer: self.region.documents().agency_name.text.clone(),
             verification,
+            proxy: None,
         })
     }
 }

@@ -454,11 +454,23 @@ fn proxy_path_records_the_proxy_after_the_insured_persons_credential() {
         t,
         wall(),
     );
-    assert_eq!(s.screen(), Screen::Enrollment);
+    // Issue 19 item 7: the written authorisation comes next; nothing is
+    // recorded or done for the insured person before it.
+    assert_eq!(s.screen(), Screen::ProxyAuthorisation);
     assert!(
-        cmds.iter()
-            .any(|c| matches!(c, Command::RecordProxy { proxy, .. } if proxy.name == "王建国"))
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Command::RecordProxy { .. }))
     );
+    let cmds = tap(&mut s, "proxy-auth-tick", t);
+    assert!(s.proxy_ticked());
+    let cmds = [cmds, tap(&mut s, "proxy-auth-confirm", t)].concat();
+    assert_eq!(s.screen(), Screen::Enrollment);
+    assert!(cmds.iter().any(|c| matches!(
+        c,
+        Command::RecordProxy { proxy, authorisation: Authorisation::StaffConfirmed { at }, .. }
+            if proxy.name == "王建国" && *at == wall()
+    )));
     let cmds = tap(&mut s, "print-slip", t);
     let Some(Command::Print(doc)) = cmds.first() else {
         panic!()
@@ -828,3 +840,148 @@ mod filing_rules;
 mod records;
 
 mod institutions;
+
+mod chronic;
+
+/// A proxy session up to the authorisation step (ProxyAuthorisation).
+fn at_authorisation(s: &mut Session, t: Instant) {
+    tap(s, "proxy", t);
+    loaded(s, t);
+    s.handle(Event::CredentialRemoved, t, wall());
+    s.handle(
+        Event::CredentialPresented(Credential::IdDocument {
+            kind: IdDocumentKind::ResidentIdCard,
+            number: "220102196205141234".into(),
+            name: "王建国".into(),
+        }),
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::ProxyAuthorisation);
+}
+
+/// Issue 19 item 7, seed 000 L5455 (《社会保险个人权益记录管理办法》第十五条:
+/// 被委托人需持书面委托材料): without the staff's tick the proxy cannot go
+/// on; the step shows the region's own proxy rule.
+#[test]
+fn proxy_authorisation_000_l5455_needs_the_staff_tick() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    at_authorisation(&mut s, t);
+    let view = crate::view::View::of(&s, t);
+    let auth = view.authorisation.expect("authorisation step");
+    assert!(auth.rule.contains("书面委托"), "{}", auth.rule);
+    assert!(auth.source.starts_with("000:L5455"), "{}", auth.source);
+    assert!(!auth.camera && !auth.ticked);
+    assert_eq!(view.principal, "李**");
+    let cmds = tap(&mut s, "proxy-auth-confirm", t);
+    assert_eq!(s.screen(), Screen::ProxyAuthorisation);
+    assert!(s.note().contains("已核验"), "{}", s.note());
+    assert!(
+        cmds.iter()
+            .all(|c| !matches!(c, Command::RecordProxy { .. }))
+    );
+    // No camera configured: the photo is not offered and does nothing.
+    assert!(tap(&mut s, "proxy-auth-photo", t).is_empty());
+    // The proxy's card going to staff does not end the session.
+    s.handle(Event::CredentialRemoved, t, wall());
+    assert_eq!(s.screen(), Screen::ProxyAuthorisation);
+    tap(&mut s, "proxy-auth-tick", t);
+    tap(&mut s, "proxy-auth-tick", t);
+    assert!(!s.proxy_ticked(), "the tick toggles");
+    tap(&mut s, "proxy-auth-tick", t);
+    tap(&mut s, "proxy-auth-confirm", t);
+    assert_eq!(s.screen(), Screen::Enrollment);
+    assert_eq!(s.authorisation().map(|a| a.code()), Some("staff_confirmed"));
+}
+
+/// Issue 19 item 7: with a document camera configured the photo is
+/// offered; a camera that cannot take it says so, and the staff's tick
+/// still works. A photo that comes back is recorded with its SHA-256.
+#[test]
+fn proxy_authorisation_photo_or_the_staff_tick_when_the_camera_fails() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t).with_document_camera(true);
+    at_authorisation(&mut s, t);
+    assert!(
+        crate::view::View::of(&s, t)
+            .authorisation
+            .is_some_and(|a| a.camera)
+    );
+    let cmds = tap(&mut s, "proxy-auth-photo", t);
+    assert!(matches!(cmds.as_slice(), [Command::CaptureAuthorisation]));
+    s.handle(
+        Event::AuthorisationPhoto(Err("高拍仪暂不可用，请工作人员核验后勾选".into())),
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::ProxyAuthorisation);
+    assert!(s.note().contains("高拍仪"));
+    assert!(s.authorisation().is_none());
+    tap(&mut s, "proxy-auth-photo", t);
+    let cmds = s.handle(
+        Event::AuthorisationPhoto(Ok(Arc::new(b"abc".to_vec()))),
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::Enrollment);
+    let Some(Command::RecordProxy {
+        authorisation: Authorisation::Photo { sha256, .. },
+        ..
+    }) = cmds.first()
+    else {
+        panic!("expected the proxy record with the photo: {cmds:?}")
+    };
+    assert_eq!(
+        sha256,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert!(
+        s.authorisation()
+            .is_some_and(|a| a.wire().starts_with("photo:ba7816bf"))
+    );
+}
+
+/// Issue 19 item 7: the proxy's ID (masked) is on every printed document
+/// of the session, not only the business slip.
+#[test]
+fn proxy_is_on_every_printed_document() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    at_authorisation(&mut s, t);
+    tap(&mut s, "proxy-auth-tick", t);
+    tap(&mut s, "proxy-auth-confirm", t);
+    let masked = "王**（220102********1234）";
+    // The institutions list printed from the enrollment screen.
+    let index_items = vec![crate::institutions::DesignatedInstitution {
+        code: "H1".into(),
+        name: "吉林大学第一医院".into(),
+        area: "220100".into(),
+        kind: crate::institutions::InstitutionKind::Hospital,
+        level: "三级甲等".into(),
+        address: String::new(),
+        phone: String::new(),
+        cross_province: true,
+    }];
+    let cmds = tap(&mut s, "institutions", t);
+    let Some(Command::Records(RecordsCommand::LoadInstitutions { request })) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    s.handle(
+        Event::Records(RecordsEvent::InstitutionsLoaded {
+            request: *request,
+            index: Arc::new(crate::institutions::InstitutionIndex::new(index_items)),
+            version: Some("1".into()),
+        }),
+        t,
+        wall(),
+    );
+    let cmds = tap(&mut s, "inst-print", t);
+    let Some(Command::Print(doc)) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    let Document::InstitutionList(list) = doc.as_ref() else {
+        panic!()
+    };
+    assert_eq!(list.proxy.as_deref(), Some(masked));
+}

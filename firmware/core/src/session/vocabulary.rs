@@ -70,6 +70,9 @@ pub enum Screen {
     ProxyStart,
     /// Proxy path, step 2: the proxy places their own ID card.
     ProxyId,
+    /// Proxy path, step 3: the written authorisation (书面委托) is
+    /// photographed (document camera) or checked by staff, who tick it.
+    ProxyAuthorisation,
     /// The service guides (办事指南): list and search.
     Guides,
     /// One service guide.
@@ -84,6 +87,13 @@ pub enum Screen {
     RecordsLoading,
     /// Designated institutions 定点医药机构查询 (session/institutions.rs).
     Institutions,
+    /// Registered chronic / special diseases and their designated
+    /// institutions (session/chronic.rs).
+    Chronic,
+    /// Pick the new designated hospital or pharmacy.
+    ChronicPick,
+    /// Confirm the change.
+    ChronicConfirm,
 }
 
 impl Screen {
@@ -115,6 +125,7 @@ impl Screen {
             Screen::FilingExtend => "filing-extend",
             Screen::ProxyStart => "proxy-start",
             Screen::ProxyId => "proxy-id",
+            Screen::ProxyAuthorisation => "proxy-authorisation",
             Screen::Guides => "guides",
             Screen::Guide => "guide",
             Screen::TakeCard => "take-card",
@@ -122,6 +133,9 @@ impl Screen {
             Screen::Contributions => "contributions",
             Screen::RecordsLoading => "records-loading",
             Screen::Institutions => "institutions",
+            Screen::Chronic => "chronic",
+            Screen::ChronicPick => "chronic-pick",
+            Screen::ChronicConfirm => "chronic-confirm",
         }
     }
 
@@ -173,6 +187,10 @@ pub enum Action {
     Continue,
     /// Start the proxy path (代办).
     Proxy,
+    /// A tap on the written-authorisation step of the proxy path:
+    /// `proxy-auth-tick` (staff tick), `proxy-auth-photo` (document
+    /// camera), `proxy-auth-confirm`.
+    ProxyAuthorisation(String),
     /// Staff: print (`true`) or drop the jobs a power cut interrupted.
     ResolvePrints(bool),
     /// Start a remote-care filing.
@@ -189,6 +207,11 @@ pub enum Action {
     /// A tap of the records journeys (session/records.rs): `contributions`,
     /// `contrib-type:310`, `contrib-year:2025`, `contrib-print`.
     Records(String),
+    /// A tap of the chronic / special-disease institution change
+    /// (session/chronic.rs): `chronic`, `chronic-change:<i>:hospital`,
+    /// `chronic-pick:<code>`, `chronic-next`, `chronic-prev`,
+    /// `chronic-submit`.
+    Chronic(String),
 }
 
 impl Action {
@@ -205,6 +228,12 @@ impl Action {
             || id.starts_with("inst-")
         {
             return Some(Action::Records(id.to_string()));
+        }
+        if id == "chronic" || id.starts_with("chronic-") {
+            return Some(Action::Chronic(id.to_string()));
+        }
+        if id.starts_with("proxy-auth-") {
+            return Some(Action::ProxyAuthorisation(id.to_string()));
         }
         if let Some(n) = id.strip_prefix("rate:") {
             return n.parse().ok().map(Action::Rate);
@@ -317,11 +346,15 @@ pub enum Document {
         filing_number: String,
         /// The letter as archived.
         letter: Box<crate::letter::SignedLetter>,
+        /// The proxy (代办人) of the session that reprints it, masked.
+        proxy: Option<String>,
     },
     /// 参保缴费明细 (one year of one insurance type, signed by the centre).
     ContributionRecord(Box<ContributionRecord>),
     /// 定点医药机构名单 (a short printed list).
     InstitutionList(Box<crate::institutions::InstitutionList>),
+    /// 业务办理单 of a chronic / special-disease institution change.
+    ChronicSlip(Box<BusinessSlip>),
 }
 
 impl Document {
@@ -335,6 +368,26 @@ impl Document {
             Document::ArchivedLetter { .. } => tr!("个人承诺书"),
             Document::ContributionRecord(_) => tr!("参保缴费明细"),
             Document::InstitutionList(_) => tr!("定点医药机构名单"),
+            Document::ChronicSlip(_) => tr!("业务办理单"),
+        }
+    }
+
+    /// Puts the proxy (代办人, masked as [`Proxy::masked`]) on the paper:
+    /// every document printed in a proxy's session carries them (issue
+    /// 19 item 7). Printed texts stay Chinese.
+    pub fn stamp_proxy(&mut self, masked: &str) {
+        let proxy = Some(masked.to_string());
+        match self {
+            Document::Slip(slip) | Document::ChronicSlip(slip) => slip.proxy = proxy,
+            Document::Certificate(cert) => cert.proxy = proxy,
+            Document::Filing { receipt, letter } => {
+                stamp_notes(&mut receipt.notes, masked);
+                letter.proxy = proxy;
+            }
+            Document::FilingSlip(slip) => stamp_notes(&mut slip.notes, masked),
+            Document::ArchivedLetter { proxy: p, .. } => *p = proxy,
+            Document::ContributionRecord(record) => record.proxy = proxy,
+            Document::InstitutionList(list) => list.proxy = proxy,
         }
     }
 
@@ -348,7 +401,16 @@ impl Document {
             Document::ArchivedLetter { .. } => "filing_query",
             Document::ContributionRecord(_) => "contribution_record",
             Document::InstitutionList(_) => "institution_lookup",
+            Document::ChronicSlip(_) => "chronic_change",
         }
+    }
+}
+
+/// The proxy line of a receipt's notes, once.
+fn stamp_notes(notes: &mut Vec<String>, masked: &str) {
+    let line = format!("代办人：{masked}"); // printed: stays Chinese
+    if !notes.contains(&line) {
+        notes.push(line);
     }
 }
 
@@ -373,6 +435,8 @@ pub enum Prompt {
     Problem,
     /// 请代办人放置本人身份证.
     ProxyId,
+    /// The written authorisation: staff check it (or photograph it).
+    ProxyAuthorisation,
     /// 请对本次服务进行评价.
     Rate,
     /// Filing: choose the category.
@@ -389,6 +453,10 @@ pub enum Prompt {
     Contributions,
     /// The designated-institutions lookup is on screen.
     InstitutionSearch,
+    /// The registered chronic / special diseases are on screen.
+    Chronic,
+    /// Pick the new designated institution.
+    ChronicPick,
 }
 
 impl Prompt {
@@ -404,6 +472,7 @@ impl Prompt {
             Prompt::IdleWarning => "idle-warning",
             Prompt::Problem => "problem",
             Prompt::ProxyId => "proxy-id",
+            Prompt::ProxyAuthorisation => "proxy-authorisation",
             Prompt::Rate => "rate",
             Prompt::FilingCategory => "filing-category",
             Prompt::FilingForm => "filing-form",
@@ -412,6 +481,8 @@ impl Prompt {
             Prompt::Refused => "refused",
             Prompt::Contributions => "contributions",
             Prompt::InstitutionSearch => "institution-search",
+            Prompt::Chronic => "chronic",
+            Prompt::ChronicPick => "chronic-pick",
         }
     }
 
@@ -427,6 +498,9 @@ impl Prompt {
             Prompt::IdleWarning => tr!("您还在办理吗？如需继续，请点击继续办理"),
             Prompt::Problem => tr!("暂时无法办理，请查看屏幕提示"),
             Prompt::ProxyId => tr!("请代办人将本人身份证放在感应区"),
+            Prompt::ProxyAuthorisation => {
+                tr!("请将参保人的书面委托交工作人员核验，核验后勾选确认")
+            }
             Prompt::Rate => tr!("请对本次服务进行评价，也可以点击跳过"),
             Prompt::FilingCategory => tr!("请选择您的异地就医备案类别"),
             Prompt::FilingForm => tr!("请选择就医地，并填写联系电话"),
@@ -439,11 +513,15 @@ impl Prompt {
             Prompt::InstitutionSearch => {
                 tr!("可按地区和类型筛选，或点击字母输入机构名称的拼音首字母")
             }
+            Prompt::Chronic => {
+                tr!("这是您已认定的门诊慢特病，可以变更定点医院或定点药店")
+            }
+            Prompt::ChronicPick => tr!("请选择新的定点机构，确认后即时生效"),
         }
     }
 
     /// Every prompt.
-    pub const ALL: [Prompt; 17] = [
+    pub const ALL: [Prompt; 20] = [
         Prompt::PresentCredential,
         Prompt::Querying,
         Prompt::ChooseService,
@@ -453,6 +531,7 @@ impl Prompt {
         Prompt::IdleWarning,
         Prompt::Problem,
         Prompt::ProxyId,
+        Prompt::ProxyAuthorisation,
         Prompt::Rate,
         Prompt::FilingCategory,
         Prompt::FilingForm,
@@ -461,6 +540,8 @@ impl Prompt {
         Prompt::Refused,
         Prompt::Contributions,
         Prompt::InstitutionSearch,
+        Prompt::Chronic,
+        Prompt::ChronicPick,
     ];
 }
 
@@ -586,10 +667,15 @@ pub enum Event {
         /// Chinese message for the citizen.
         message: String,
     },
+    /// The document camera answered (proxy path, written authorisation):
+    /// the photo, or why there is none (the message says what to do).
+    AuthorisationPhoto(Result<Arc<Vec<u8>>, String>),
     /// Time passed (drives timeouts).
     Tick,
     /// An answer for the records journeys (session/records.rs).
     Records(RecordsEvent),
+    /// An answer for the chronic / special-disease change (session/chronic.rs).
+    Chronic(super::chronic::ChronicEvent),
 }
 
 /// Something the edges must do.
@@ -700,9 +786,15 @@ pub enum Command {
         person_number: String,
         /// The proxy's document.
         proxy: Proxy,
+        /// How the written authorisation was captured.
+        authorisation: Authorisation,
     },
+    /// Photograph the written authorisation with the document camera.
+    CaptureAuthorisation,
     /// Ask the centre for a record (session/records.rs).
     Records(RecordsCommand),
+    /// Query or change a chronic / special disease (session/chronic.rs).
+    Chronic(super::chronic::ChronicCommand),
 }
 
 /// The proxy (代办人) of a session: their own identity document.
@@ -723,6 +815,61 @@ impl Proxy {
             crate::identity::mask_name(&self.name),
             crate::identity::mask_number(&self.id_number)
         )
+    }
+}
+
+/// How the proxy's written authorisation (书面委托, the region's proxy
+/// rule) was captured: a photo from the document camera, or the staff's
+/// tick after checking the paper. Recorded in the sealed audit upload and
+/// sent with a filing.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Authorisation {
+    /// Staff checked the paper and ticked 已核验 on the screen.
+    StaffConfirmed {
+        /// When they confirmed (local time).
+        at: chrono::NaiveDateTime,
+    },
+    /// The document camera photographed it.
+    Photo {
+        /// The image as the camera gave it.
+        image: Arc<Vec<u8>>,
+        /// Its SHA-256, hex.
+        sha256: String,
+        /// When it was taken (local time).
+        at: chrono::NaiveDateTime,
+    },
+}
+
+impl Authorisation {
+    /// The code recorded and sent (`staff_confirmed`, `photo`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Authorisation::StaffConfirmed { .. } => "staff_confirmed",
+            Authorisation::Photo { .. } => "photo",
+        }
+    }
+
+    /// When it was captured.
+    pub fn at(&self) -> chrono::NaiveDateTime {
+        match self {
+            Authorisation::StaffConfirmed { at } | Authorisation::Photo { at, .. } => *at,
+        }
+    }
+
+    /// What goes on the wire with a filing: `staff_confirmed@<time>` or
+    /// `photo:<sha256>@<time>`.
+    pub fn wire(&self) -> String {
+        let at = self.at().format("%Y-%m-%d %H:%M:%S");
+        match self {
+            Authorisation::StaffConfirmed { .. } => format!("staff_confirmed@{at}"),
+            Authorisation::Photo { sha256, .. } => format!("photo:{sha256}@{at}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Authorisation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Authorisation({})", self.code())
     }
 }
 

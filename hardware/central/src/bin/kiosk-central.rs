@@ -150,6 +150,7 @@ fn main() -> std::process::ExitCode {
             }) {
             Ok(profile) => {
                 filing_limits = kiosk_central::FilingLimits::from_rules(profile.filing_rules())
+                    .with_chronic(profile.chronic_rules())
             }
             Err(e) => {
                 eprintln!("kiosk-central: {name}: {e}");
