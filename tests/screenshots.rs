@@ -128,6 +128,10 @@ fn journey(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str, papers: bool) {
     kiosk.wait_for_screen("guide");
     shot("guide");
     kiosk.tap(&lang.t("返回首页"));
+    // A guide is a service too: the rating comes after it (003 好差评).
+    kiosk.wait_for_screen("rate");
+    shot("rate");
+    kiosk.tap(&lang.t("跳过"));
     kiosk.wait_for_screen("home");
 }
 
