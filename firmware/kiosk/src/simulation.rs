@@ -235,6 +235,7 @@ impl Simulation {
         &mut self,
         _clock: Arc<dyn Clock>,
         _rules: &kiosk_core::region::FilingRules,
+        _chronic: Option<&kiosk_core::region::ChronicRules>,
     ) -> Result<String, Error> {
         Simulation::refuse("the central service")
     }
