@@ -14,51 +14,22 @@
 
 #[path = "../tests/common/pcscd.rs"]
 mod pcscd;
+#[path = "../tests/common/pipe.rs"]
+mod pipe;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use kiosk_drivers::Error;
-use kiosk_drivers::error::Device;
 use kiosk_drivers::sscard::pcsc::{PcscSlot, ReaderPattern};
 use kiosk_drivers::sscard::psam::PsamScheme;
-use kiosk_drivers::sscard::{ApduPsam, BulkPipe, CardSlot, CcidReader, SharedPipe, SsCardReader};
+use kiosk_drivers::sscard::{ApduPsam, CardSlot, CcidReader, SharedPipe, SsCardReader};
 use kiosk_sim::sscard::{
     MasterKeys, SimCcidReader, SsCardImage, SsCardSlot, VirtualCard, VirtualPsam,
 };
+use pipe::Pipe;
 
 const RUNS: usize = 100;
 const TIMEOUT: Duration = Duration::from_secs(2);
-
-struct Pipe {
-    sim: SimCcidReader,
-    pending: VecDeque<Vec<u8>>,
-}
-
-impl BulkPipe for Pipe {
-    fn write_bulk(&mut self, data: &[u8], _: Duration) -> Result<(), Error> {
-        self.pending.clear();
-        self.pending.extend(self.sim.handle_bulk_out(data));
-        Ok(())
-    }
-    fn read_bulk(&mut self, buf: &mut [u8], _: Duration) -> Result<usize, Error> {
-        let m = self.pending.pop_front().ok_or(Error::Timeout {
-            device: Device::SsCardReader,
-        })?;
-        let n = m.len().min(buf.len());
-        buf[..n].copy_from_slice(&m[..n]);
-        Ok(n)
-    }
-    fn read_interrupt(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, Error> {
-        Ok(match self.sim.wait_interrupt(timeout) {
-            Some(m) => {
-                buf[..m.len()].copy_from_slice(&m);
-                m.len()
-            }
-            None => 0,
-        })
-    }
-}
 
 type Reader = SsCardReader<Box<dyn CardSlot + Send>>;
 

@@ -17,6 +17,8 @@
 
 #[path = "common/pcscd.rs"]
 mod pcscd;
+#[path = "common/pipe.rs"]
+mod pipe;
 
 use std::collections::VecDeque;
 use std::sync::MutexGuard;
@@ -28,49 +30,13 @@ use kiosk_drivers::error::Device;
 use kiosk_drivers::sscard::pcsc::{PcscSlot, ReaderPattern};
 use kiosk_drivers::sscard::psam::PsamScheme;
 use kiosk_drivers::sscard::{
-    ApduPsam, BulkPipe, CardSlot, CcidReader, SharedPipe, SsCardReader, SsCardRecord,
+    ApduPsam, CardSlot, CcidReader, SharedPipe, SsCardReader, SsCardRecord,
 };
 use kiosk_sim::sscard::{
     MasterKeys, SimCcidReader, SsCardImage, SsCardSlot, SsSimFaults, VirtualCard, VirtualPsam,
 };
 use pcscd::Pcscd;
-
-/// The adapter: the driver's pipe trait over the simulated reader.
-struct Pipe {
-    sim: SimCcidReader,
-    pending: VecDeque<Vec<u8>>,
-}
-
-impl BulkPipe for Pipe {
-    fn write_bulk(&mut self, data: &[u8], _: Duration) -> Result<(), Error> {
-        if self.sim.is_unplugged() {
-            return Err(Error::Disconnected {
-                device: Device::SsCardReader,
-                source: std::io::ErrorKind::BrokenPipe.into(),
-            });
-        }
-        self.pending.clear();
-        self.pending.extend(self.sim.handle_bulk_out(data));
-        Ok(())
-    }
-    fn read_bulk(&mut self, buf: &mut [u8], _: Duration) -> Result<usize, Error> {
-        let m = self.pending.pop_front().ok_or(Error::Timeout {
-            device: Device::SsCardReader,
-        })?;
-        let n = m.len().min(buf.len());
-        buf[..n].copy_from_slice(&m[..n]);
-        Ok(n)
-    }
-    fn read_interrupt(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, Error> {
-        Ok(match self.sim.wait_interrupt(timeout) {
-            Some(m) => {
-                buf[..m.len()].copy_from_slice(&m);
-                m.len()
-            }
-            None => 0,
-        })
-    }
-}
+use pipe::Pipe;
 
 const TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a PC/SC card may take to appear after insertion.
