@@ -544,6 +544,22 @@ impl CentralClient {
         self.call(Transaction::ContributionHistory, input)
     }
 
+    /// KS06 personal account statement over a range of months.
+    pub fn query_account_statement(
+        &self,
+        input: &crate::wire::AccountStatementInput,
+    ) -> Result<crate::wire::AccountStatementOutput, Error> {
+        self.call(Transaction::AccountStatement, input)
+    }
+
+    /// KS07 the person's settlements over a range of dates.
+    pub fn query_settlements(
+        &self,
+        input: &crate::wire::SettlementQueryInput,
+    ) -> Result<crate::wire::SettlementQueryOutput, Error> {
+        self.call(Transaction::SettlementQuery, input)
+    }
+
     /// KS03 certificate issue. Not retried: the caller asks again (a new
     /// certificate number) if the answer is lost.
     pub fn issue_certificate(

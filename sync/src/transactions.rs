@@ -10,6 +10,8 @@
 //! | KS03 | `certificate_issue` | certificate issue 参保凭证开具 (number + verification code) | command | no | project |
 //! | KS04 | `certificate_verify` | certificate verification 参保凭证核验 | query | yes | project |
 //! | KS05 | `contribution_record_issue` | contribution record 参保缴费明细开具 (number + signature over the months) | command | no | project |
+//! | KS06 | `account_statement` | personal account statement 个人账户明细 (balance, credits 划入, debits) | query | yes | project |
+//! | KS07 | `settlement_query` | settlement records 就医结算记录 (local and cross-province, with clearing status) | query | yes | project |
 //! | KS11 | `filing_submit` | remote-care filing submit 异地就医备案 | command (outbox) | no | project |
 //! | KS12 | `filing_query` | remote-care filing query 备案查询 | query | yes | project |
 //! | KS13 | `filing_change` | remote-care filing change 备案变更 | command (outbox) | no | project |
@@ -57,6 +59,11 @@ pub enum Transaction {
     /// KS05 contribution record issue: the centre numbers and signs the
     /// months it prints.
     ContributionRecordIssue,
+    /// KS06 personal account statement: balance, credits and debits over a
+    /// range of months.
+    AccountStatement,
+    /// KS07 the person's medical settlements over a range of dates.
+    SettlementQuery,
     /// KS11 remote-care filing submit.
     FilingSubmit,
     /// KS12 remote-care filing query.
@@ -86,7 +93,7 @@ pub enum Transaction {
 
 impl Transaction {
     /// Every transaction, in table order.
-    pub const ALL: [Transaction; 20] = [
+    pub const ALL: [Transaction; 22] = [
         Transaction::SignIn,
         Transaction::SignOut,
         Transaction::PersonQuery,
@@ -95,6 +102,8 @@ impl Transaction {
         Transaction::CertificateIssue,
         Transaction::CertificateVerify,
         Transaction::ContributionRecordIssue,
+        Transaction::AccountStatement,
+        Transaction::SettlementQuery,
         Transaction::FilingSubmit,
         Transaction::FilingQuery,
         Transaction::FilingChange,
@@ -120,6 +129,8 @@ impl Transaction {
             Transaction::CertificateIssue => "KS03",
             Transaction::CertificateVerify => "KS04",
             Transaction::ContributionRecordIssue => "KS05",
+            Transaction::AccountStatement => "KS06",
+            Transaction::SettlementQuery => "KS07",
             Transaction::FilingSubmit => "KS11",
             Transaction::FilingQuery => "KS12",
             Transaction::FilingChange => "KS13",
@@ -146,6 +157,8 @@ impl Transaction {
             Transaction::CertificateIssue => "certificate_issue",
             Transaction::CertificateVerify => "certificate_verify",
             Transaction::ContributionRecordIssue => "contribution_record_issue",
+            Transaction::AccountStatement => "account_statement",
+            Transaction::SettlementQuery => "settlement_query",
             Transaction::FilingSubmit => "filing_submit",
             Transaction::FilingQuery => "filing_query",
             Transaction::FilingChange => "filing_change",
@@ -179,6 +192,8 @@ impl Transaction {
             | Transaction::PersonQuery
             | Transaction::EnrollmentDetail
             | Transaction::ContributionHistory
+            | Transaction::AccountStatement
+            | Transaction::SettlementQuery
             | Transaction::CertificateVerify
             | Transaction::FilingQuery
             | Transaction::FilingLetter

@@ -260,6 +260,96 @@ pub struct ContributionItem {
     pub clct_stas: String,
 }
 
+/// KS06 personal account statement input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountStatementInput {
+    /// Person number from 1101.
+    pub psn_no: String,
+    /// First month, `yyyyMM`.
+    pub begn_ym: String,
+    /// Last month, `yyyyMM`.
+    pub end_ym: String,
+}
+
+/// KS06 output: the balance now and the entries of the range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountStatementOutput {
+    /// Balance now (账户余额).
+    pub acct_balc: Decimal,
+    /// Balance before the first entry of the range (期初余额).
+    pub begn_balc: Decimal,
+    /// The entries, oldest first.
+    pub items: Vec<AccountEntryItem>,
+}
+
+/// KS06 record: one credit or debit of the personal account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountEntryItem {
+    /// When, `yyyy-MM-dd`.
+    pub date: String,
+    /// `credit` 划入, `outpatient` 门诊, `pharmacy` 购药, `inpatient` 住院,
+    /// `mutual_aid` 家庭共济, `refund` 退回.
+    pub kind: String,
+    /// Signed amount: credits positive, debits negative.
+    pub amt: Decimal,
+    /// Balance after the entry.
+    pub balc: Decimal,
+    /// The institution (debits), or the month credited (`yyyyMM`, credits).
+    #[serde(default)]
+    pub detail: String,
+    /// Family mutual aid: the family member's relation (e.g. 母亲); never
+    /// their name or number.
+    #[serde(default)]
+    pub relation: String,
+}
+
+/// KS07 settlement records input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettlementQueryInput {
+    /// Person number from 1101.
+    pub psn_no: String,
+    /// First day, `yyyy-MM-dd`.
+    pub begn_date: String,
+    /// Last day, `yyyy-MM-dd`.
+    pub end_date: String,
+}
+
+/// KS07 output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettlementQueryOutput {
+    /// The settlements, newest first.
+    pub items: Vec<SettlementItem>,
+}
+
+/// KS07 record: one settlement 结算.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettlementItem {
+    /// Settlement id 结算流水号.
+    pub setl_id: String,
+    /// Settlement time, `yyyy-MM-dd HH:mm:ss`.
+    pub setl_time: String,
+    /// Institution name.
+    pub fixmedins_name: String,
+    /// Institution's area code (6 digits).
+    pub fixmedins_admdvs: String,
+    /// `11` outpatient 普通门诊, `14` chronic outpatient 门诊慢特病, `21`
+    /// inpatient 住院, `41` pharmacy 定点药店购药.
+    pub med_type: String,
+    /// `local` 本地, `province` 省内异地, `cross` 跨省异地.
+    pub scope: String,
+    /// Total medical cost 医疗费总额.
+    pub medfee_sumamt: Decimal,
+    /// Paid by the funds 基金支付.
+    pub fund_pay_sumamt: Decimal,
+    /// Paid from the personal account 个人账户支付.
+    pub acct_pay: Decimal,
+    /// Paid in cash by the person 个人现金支付.
+    pub psn_cash_pay: Decimal,
+    /// `settled` 已结算, `clearing` 已结算·跨省清算中, `cleared` 已清算,
+    /// `reversed` 已冲销.
+    pub stas: String,
+}
+
 /// KS03 certificate issue input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CertificateIssueInput {
