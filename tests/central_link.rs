@@ -123,6 +123,7 @@ fn a_whole_journey_over_mutual_tls_with_sm2_signatures() {
     kiosk.remove_id_card_and_wait();
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
+    kiosk.tap("更多查询与办理");
     kiosk.tap("异地就医备案");
     kiosk.wait_for_screen("filing-category");
     support::submit_long_term_filing(&kiosk);

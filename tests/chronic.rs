@@ -34,6 +34,7 @@ fn special_disease_hospital_change_000b_a6_prints_the_slip_and_rates() {
     kiosk.wait_for_dataset("institutions");
     present_wang(&kiosk);
     kiosk.wait_for_screen("enrollment");
+    kiosk.tap("更多查询与办理");
     kiosk.tap("慢特病定点变更");
     let listed = kiosk.wait_for_screen("chronic");
     let text = texts(&listed);
@@ -128,6 +129,7 @@ fn write_chronic_and_proxy_screenshots() {
         }
         present_wang(&kiosk);
         kiosk.wait_for_screen("enrollment");
+        kiosk.tap("更多查询与办理");
         kiosk.tap("慢特病定点变更");
         kiosk.wait_for_screen("chronic");
         std::fs::write(

@@ -309,6 +309,7 @@ fn open_filing_form(kiosk: &Kiosk) {
     kiosk.wait_for_screen("home");
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
+    kiosk.tap("更多查询与办理");
     kiosk.tap("异地就医备案");
     kiosk.wait_for_screen("filing-category");
     kiosk.tap("异地长期居住人员");

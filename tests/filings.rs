@@ -23,6 +23,7 @@ fn zhang_defu_card() -> Value {
 
 /// From the enrollment screen to 我的备案; the list screen.
 fn open_my_filings(kiosk: &Kiosk) -> Value {
+    kiosk.tap("更多查询与办理");
     kiosk.tap("异地就医备案");
     kiosk.wait_for_screen("filing-category");
     kiosk.tap("我的备案");
@@ -91,6 +92,7 @@ fn national_rule_temporary_trip_is_filed_at_the_kiosk_with_its_own_dates() {
     kiosk.wait_for_screen("home");
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
+    kiosk.tap("更多查询与办理");
     kiosk.tap("异地就医备案");
     let categories = kiosk.wait_for_screen("filing-category");
     let trip = categories["actions"]

@@ -25,6 +25,7 @@ fn contribution_history_with_a_gap_and_the_printed_record() {
 
     // One tap from the enrollment screen to the answer.
     let tapped = Instant::now();
+    kiosk.tap("更多查询与办理");
     kiosk.tap("缴费明细");
     let shown = kiosk.wait_for_screen("contributions");
     eprintln!(
@@ -186,6 +187,7 @@ fn write_records_screenshots() {
                     kiosk.get_bytes("/v1/screenshot"),
                 )
                 .unwrap();
+                kiosk.tap(&t("更多查询与办理"));
                 kiosk.tap(&t("缴费明细"));
                 kiosk.wait_for_screen("contributions");
                 kiosk.tap("2024");

@@ -58,6 +58,7 @@ fn save(kiosk: &Kiosk, dir: &Path, prefix: &str, name: &str) {
 
 /// From the enrollment screen to 我的备案.
 fn open_my_filings(kiosk: &Kiosk, lang: &Lang) {
+    kiosk.tap(&lang.t("更多查询与办理"));
     kiosk.tap(&lang.t("异地就医备案"));
     kiosk.wait_for_screen("filing-category");
     kiosk.tap(&lang.t("我的备案"));
@@ -155,6 +156,7 @@ fn tap_scrolling(kiosk: &Kiosk, lang: &Lang, label: &str) {
 
 /// The filing journey up to the signed letter (not submitted).
 fn filing(kiosk: &Kiosk, lang: &Lang, shot: &dyn Fn(&str)) {
+    kiosk.tap(&lang.t("更多查询与办理"));
     kiosk.tap(&lang.t("异地就医备案"));
     kiosk.wait_for_screen("filing-category");
     shot("filing-category");

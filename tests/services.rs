@@ -260,6 +260,7 @@ fn remote_care_filing_with_commitment_letter_signature_and_receipt() {
     kiosk.wait_for_screen("home");
     kiosk.place_id_card(li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
+    kiosk.tap("更多查询与办理");
     kiosk.tap("异地就医备案");
     let categories = kiosk.wait_for_screen("filing-category");
     let labels = actions(&categories);
@@ -426,6 +427,7 @@ fn a_temporary_trip_filing_is_extended_from_its_end_date() {
 
 /// From the enrollment screen to 我的备案; the list screen.
 fn open_my_filings(kiosk: &Kiosk) -> serde_json::Value {
+    kiosk.tap("更多查询与办理");
     kiosk.tap("异地就医备案");
     kiosk.wait_for_screen("filing-category");
     kiosk.tap("我的备案");

@@ -17,6 +17,10 @@ pub enum Error {
     /// The element exists but is disabled.
     #[error("element {0:?} is disabled")]
     Disabled(String),
+    /// The element lies outside the content area (under the footer, or
+    /// clipped): a finger cannot reach it.
+    #[error("element {0:?} is off screen (outside the content area)")]
+    OffScreen(String),
     /// The screenshot could not be encoded.
     #[error("screenshot encoding: {0}")]
     Encoding(String),

@@ -664,6 +664,18 @@ pub fn tap(window: &KioskWindow, label: &str) -> Result<(), Error> {
     }
     let origin = element.absolute_position();
     let size = element.size();
+    // A finger reaches only what is on the screen: an element that
+    // overflows the content area (clipped, or under the footer) is not
+    // tappable, however the layout got there.
+    if let Some(content) = ElementHandle::find_by_element_id(window, "KioskWindow::content").next()
+    {
+        let top = content.absolute_position();
+        let bottom = top.y + content.size().height;
+        let inside_header = origin.y + size.height <= top.y + 0.5;
+        if !inside_header && (origin.y < top.y - 0.5 || origin.y + size.height > bottom + 0.5) {
+            return Err(Error::OffScreen(label.to_string()));
+        }
+    }
     let position = LogicalPosition::new(origin.x + size.width / 2.0, origin.y + size.height / 2.0);
     let w = window.window();
     w.dispatch_event(WindowEvent::PointerMoved { position });

@@ -208,6 +208,10 @@ async fn on_ui<T: Send + 'static>(
             StatusCode::CONFLICT,
             format!("element {label:?} is disabled"),
         ),
+        Ok(Err(kiosk_ui::Error::OffScreen(label))) => problem(
+            StatusCode::CONFLICT,
+            format!("element {label:?} is off screen (outside the content area)"),
+        ),
         Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
