@@ -113,3 +113,99 @@ pub fn sign_contribution_record(
         months,
     })
 }
+
+/// KS06: the personal account statement of a range of months, checked
+/// (the balances chain). Entries of a kind the kiosk does not know are
+/// refused as malformed, never guessed: the balances would not add up.
+pub fn account_statement(
+    client: &CentralClient,
+    person_number: &str,
+    from: YearMonth,
+    to: YearMonth,
+) -> Result<kiosk_core::ledger::AccountStatement, Error> {
+    let out = client.query_account_statement(&crate::wire::AccountStatementInput {
+        psn_no: person_number.to_string(),
+        begn_ym: from.compact(),
+        end_ym: to.compact(),
+    })?;
+    statement_of(from, to, &out)
+}
+
+/// The KS06 answer as a checked statement.
+pub fn statement_of(
+    from: YearMonth,
+    to: YearMonth,
+    out: &crate::wire::AccountStatementOutput,
+) -> Result<kiosk_core::ledger::AccountStatement, Error> {
+    use kiosk_core::ledger::{AccountEntry, AccountStatement, EntryKind};
+    let mut entries = Vec::with_capacity(out.items.len());
+    for item in &out.items {
+        let kind = EntryKind::from_code(&item.kind)
+            .ok_or_else(|| Error::Malformed("unknown account entry kind".into()))?;
+        let date = chrono::NaiveDate::parse_from_str(&item.date, "%Y-%m-%d")
+            .map_err(|_| Error::Malformed("entry date is not yyyy-MM-dd".into()))?;
+        entries.push(AccountEntry {
+            date,
+            kind,
+            amount: amount("amt", item.amt)?,
+            balance: amount("balc", item.balc)?,
+            detail: item.detail.clone(),
+            relation: item.relation.clone(),
+        });
+    }
+    AccountStatement::new(
+        from,
+        to,
+        amount("acct_balc", out.acct_balc)?,
+        amount("begn_balc", out.begn_balc)?,
+        entries,
+    )
+    .map_err(|e| Error::Malformed(e.to_string()))
+}
+
+/// KS07: the person's settlements of a range of days, checked (every one
+/// adds up), newest first.
+pub fn settlements(
+    client: &CentralClient,
+    person_number: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<kiosk_core::ledger::Settlements, Error> {
+    let out = client.query_settlements(&crate::wire::SettlementQueryInput {
+        psn_no: person_number.to_string(),
+        begn_date: from.format("%Y-%m-%d").to_string(),
+        end_date: to.format("%Y-%m-%d").to_string(),
+    })?;
+    settlements_of(from, to, &out)
+}
+
+/// The KS07 answer as checked settlements.
+pub fn settlements_of(
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    out: &crate::wire::SettlementQueryOutput,
+) -> Result<kiosk_core::ledger::Settlements, Error> {
+    use kiosk_core::ledger::{CareKind, Scope, Settlement, SettlementStatus, Settlements};
+    let mut items = Vec::with_capacity(out.items.len());
+    for i in &out.items {
+        let bad = |what: &str| Error::Malformed(format!("settlement {what}"));
+        let settlement = Settlement {
+            id: i.setl_id.clone(),
+            at: NaiveDateTime::parse_from_str(&i.setl_time, "%Y-%m-%d %H:%M:%S")
+                .map_err(|_| bad("time is not yyyy-MM-dd HH:mm:ss"))?,
+            institution: i.fixmedins_name.clone(),
+            area: i.fixmedins_admdvs.clone(),
+            care: CareKind::from_code(&i.med_type).ok_or_else(|| bad("med_type unknown"))?,
+            scope: Scope::from_code(&i.scope).ok_or_else(|| bad("scope unknown"))?,
+            total: amount("medfee_sumamt", i.medfee_sumamt)?,
+            fund: amount("fund_pay_sumamt", i.fund_pay_sumamt)?,
+            account: amount("acct_pay", i.acct_pay)?,
+            cash: amount("psn_cash_pay", i.psn_cash_pay)?,
+            status: SettlementStatus::from_code(&i.stas).ok_or_else(|| bad("stas unknown"))?,
+        }
+        .check()
+        .map_err(|e| Error::Malformed(e.to_string()))?;
+        items.push(settlement);
+    }
+    Ok(Settlements::new(from, to, items))
+}

@@ -144,6 +144,8 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
             })
             .collect::<Vec<_>>(),
     )));
+    window.set_account(account_data(view.account.as_ref()));
+    window.set_settlements(settlements_data(view.settlements.as_ref()));
     window.set_contributions(contributions_data(
         view.contributions.as_ref(),
         years_per_row(window),
@@ -295,6 +297,70 @@ fn filing_data(view: Option<&kiosk_core::view::FilingView>, per_row: usize) -> F
         signed: f.signed,
         changing: f.changing.as_str().into(),
         extensions: choices(&f.extensions),
+    }
+}
+
+/// The account statement screen's data (empty when none: personal data
+/// leaves the window's properties with the session).
+fn account_data(view: Option<&kiosk_core::view::AccountView>) -> AccountData {
+    let Some(a) = view else {
+        return AccountData::default();
+    };
+    AccountData {
+        ranges: choices(&a.ranges),
+        balance: a.balance.as_str().into(),
+        summary: a.summary.as_str().into(),
+        rows: ModelRc::new(VecModel::from(
+            a.rows
+                .iter()
+                .map(|r| EntryRowData {
+                    date: r.date.as_str().into(),
+                    kind: r.kind.as_str().into(),
+                    detail: r.detail.as_str().into(),
+                    amount: r.amount.as_str().into(),
+                    balance: r.balance.as_str().into(),
+                    credit: r.credit,
+                })
+                .collect::<Vec<_>>(),
+        )),
+        page_index: i32::try_from(a.page_index).unwrap_or(0),
+        page_count: i32::try_from(a.page_count).unwrap_or(1),
+    }
+}
+
+/// The settlement screens' data (empty when none).
+fn settlements_data(view: Option<&kiosk_core::view::SettlementsView>) -> SettlementsData {
+    let Some(s) = view else {
+        return SettlementsData::default();
+    };
+    SettlementsData {
+        heading: s.heading.as_str().into(),
+        rows: ModelRc::new(VecModel::from(
+            s.rows
+                .iter()
+                .map(|r| SettlementRowData {
+                    action: r.action.as_str().into(),
+                    date: r.date.as_str().into(),
+                    institution: r.institution.as_str().into(),
+                    kind: r.kind.as_str().into(),
+                    amounts: r.amounts.as_str().into(),
+                    status: r.status.as_str().into(),
+                    status_id: r.status_id.as_str().into(),
+                })
+                .collect::<Vec<_>>(),
+        )),
+        page_index: i32::try_from(s.page_index).unwrap_or(0),
+        page_count: i32::try_from(s.page_count).unwrap_or(1),
+        detail: ModelRc::new(VecModel::from(
+            s.detail
+                .iter()
+                .map(|(label, value)| DetailLine {
+                    label: label.as_str().into(),
+                    value: value.as_str().into(),
+                })
+                .collect::<Vec<_>>(),
+        )),
+        meaning: s.meaning.as_str().into(),
     }
 }
 

@@ -13,7 +13,9 @@ use kiosk_core::region::CertificateLayout;
 
 use super::escpos::{Align, EscPos, Job, Paper, PrinterProfile, cell_width, char_cells};
 
+mod ledger;
 mod records;
+pub use ledger::{account_statement, settlement_slip};
 pub use records::{contribution_record, institution_list};
 
 /// Dots per half-width cell.

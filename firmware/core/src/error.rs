@@ -93,6 +93,11 @@ pub enum Error {
         /// What is wrong.
         what: &'static str,
     },
+    /// Figures from the centre that do not add up (an account statement
+    /// whose balances do not chain, a settlement whose parts do not make
+    /// its total): never shown.
+    #[error("inconsistent figures from the centre: {0}")]
+    Inconsistent(&'static str),
     /// A screen language that is not bundled.
     #[error("language {language} is not bundled (available: {available})")]
     UnknownLanguage {
@@ -152,6 +157,10 @@ impl Error {
             }
             Error::PrintJobTransition { .. } | Error::PrintJournal(_) => {
                 tr!("打印记录出错，本次打印未完成。请联系工作人员，或到人工窗口打印。").to_string()
+            }
+            Error::Inconsistent(_) => {
+                tr!("医保中心返回的金额核对不一致，本机不予显示。请稍后再查询，或到人工窗口咨询。")
+                    .to_string()
             }
             Error::Catalogue { .. } | Error::UnknownLanguage { .. } => {
                 tr!("本机语言设置有误，暂时只能显示中文。请联系工作人员。").to_string()

@@ -9,6 +9,7 @@ pub mod enrollment;
 pub mod error;
 pub mod identity;
 pub mod institutions;
+pub mod ledger;
 pub mod letter;
 pub mod money;
 pub mod print_job;

@@ -59,6 +59,10 @@ pub enum DocumentKind {
     ContributionRecord,
     /// 定点医药机构名单.
     InstitutionList,
+    /// 个人账户明细.
+    AccountStatement,
+    /// 就医结算记录单.
+    SettlementSlip,
 }
 
 impl DocumentKind {
@@ -73,6 +77,8 @@ impl DocumentKind {
             DocumentKind::TestPage => "test_page",
             DocumentKind::ContributionRecord => "contribution_record",
             DocumentKind::InstitutionList => "institution_list",
+            DocumentKind::AccountStatement => "account_statement",
+            DocumentKind::SettlementSlip => "settlement_slip",
         }
     }
 
@@ -87,6 +93,8 @@ impl DocumentKind {
             DocumentKind::TestPage,
             DocumentKind::ContributionRecord,
             DocumentKind::InstitutionList,
+            DocumentKind::AccountStatement,
+            DocumentKind::SettlementSlip,
         ]
         .into_iter()
         .find(|k| k.code() == code)
@@ -104,6 +112,8 @@ impl DocumentKind {
             DocumentKind::TestPage => tr_mark!("打印测试页"),
             DocumentKind::ContributionRecord => tr_mark!("参保缴费明细"),
             DocumentKind::InstitutionList => tr_mark!("定点医药机构名单"),
+            DocumentKind::AccountStatement => tr_mark!("个人账户明细"),
+            DocumentKind::SettlementSlip => tr_mark!("就医结算记录单"),
         }
     }
 }

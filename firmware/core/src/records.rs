@@ -66,6 +66,21 @@ impl YearMonth {
         }
     }
 
+    /// The month before.
+    pub fn previous(self) -> YearMonth {
+        if self.month == 1 {
+            YearMonth {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            YearMonth {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
     /// The month of `date`.
     pub fn of(date: chrono::NaiveDate) -> YearMonth {
         use chrono::Datelike;

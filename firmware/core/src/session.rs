@@ -32,6 +32,7 @@ use crate::tr;
 pub mod chronic;
 pub mod filing;
 pub mod institutions;
+pub mod ledger;
 mod proxy;
 pub mod rating;
 pub mod records;

@@ -19,9 +19,11 @@ use crate::tr;
 
 pub mod chronic;
 pub mod institutions;
+pub mod ledger;
 pub mod records;
 pub use chronic::{ChronicRow, ChronicView};
 pub use institutions::{InstitutionRow, InstitutionsView};
+pub use ledger::{AccountView, EntryRow, SettlementRow, SettlementsView};
 pub use records::{ContributionsView, MonthRow};
 
 /// The whole screen.
@@ -76,6 +78,10 @@ pub struct View {
     pub offers_chronic: bool,
     /// The chronic / special-disease institution change (view/chronic.rs).
     pub chronic: Option<ChronicView>,
+    /// The personal account statement (view/ledger.rs).
+    pub account: Option<AccountView>,
+    /// The settlement records (view/ledger.rs).
+    pub settlements: Option<SettlementsView>,
 }
 
 /// The proxy path's written-authorisation step (代办 书面委托).
@@ -439,6 +445,8 @@ impl View {
             institutions: InstitutionsView::of(session),
             offers_chronic: session.offers_chronic(),
             chronic: ChronicView::of(session),
+            account: AccountView::of(session),
+            settlements: SettlementsView::of(session),
         }
     }
 }

@@ -248,6 +248,14 @@ impl Controller {
                         DocumentKind::InstitutionList,
                         layout::institution_list(list, profile),
                     ),
+                    Document::AccountStatement(doc) => (
+                        DocumentKind::AccountStatement,
+                        layout::account_statement(doc, profile),
+                    ),
+                    Document::SettlementSlip(doc) => (
+                        DocumentKind::SettlementSlip,
+                        layout::settlement_slip(doc, profile),
+                    ),
                 };
                 self.print.record(&job);
                 let payload = job.bytes;

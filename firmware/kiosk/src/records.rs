@@ -120,6 +120,54 @@ pub fn execute(
                     }
                 }
             },
+            RecordsCommand::QueryAccount {
+                request,
+                person_number,
+                from,
+                to,
+            } => match kiosk_sync::records::account_statement(&client, &person_number, from, to) {
+                Ok(statement) => {
+                    tracing::info!(
+                        request,
+                        ms = started.elapsed().as_millis() as u64,
+                        "account statement answered"
+                    );
+                    RecordsEvent::AccountLoaded { request, statement }
+                }
+                Err(e) => {
+                    tracing::warn!(request, "account statement failed: {e}");
+                    RecordsEvent::Failed {
+                        request,
+                        message: e.user_message(),
+                    }
+                }
+            },
+            RecordsCommand::QuerySettlements {
+                request,
+                person_number,
+                from,
+                to,
+            } => match kiosk_sync::records::settlements(&client, &person_number, from, to) {
+                Ok(settlements) => {
+                    tracing::info!(
+                        request,
+                        n = settlements.items.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "settlements answered"
+                    );
+                    RecordsEvent::SettlementsLoaded {
+                        request,
+                        settlements,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(request, "settlements failed: {e}");
+                    RecordsEvent::Failed {
+                        request,
+                        message: e.user_message(),
+                    }
+                }
+            },
             RecordsCommand::SignContributionRecord {
                 request,
                 person_number,

@@ -22,7 +22,7 @@ fn state(s: MonthState) -> &'static str {
 }
 
 /// `text` padded on the left to `cells`.
-fn right(text: &str, cells: usize) -> String {
+pub(super) fn right(text: &str, cells: usize) -> String {
     format!(
         "{}{text}",
         " ".repeat(cells.saturating_sub(cell_width(text)))
@@ -30,7 +30,7 @@ fn right(text: &str, cells: usize) -> String {
 }
 
 /// `text` padded on the right to `cells`.
-fn left(text: &str, cells: usize) -> String {
+pub(super) fn left(text: &str, cells: usize) -> String {
     format!(
         "{text}{}",
         " ".repeat(cells.saturating_sub(cell_width(text)))

@@ -53,6 +53,20 @@ pub enum RecordsEvent {
         /// The dataset version (None: never synced).
         version: Option<String>,
     },
+    /// KS06 answered (checked: the balances chain).
+    AccountLoaded {
+        /// The request number from [`RecordsCommand::QueryAccount`].
+        request: u64,
+        /// The statement.
+        statement: crate::ledger::AccountStatement,
+    },
+    /// KS07 answered (checked: every settlement adds up).
+    SettlementsLoaded {
+        /// The request number from [`RecordsCommand::QuerySettlements`].
+        request: u64,
+        /// The settlements, newest first.
+        settlements: crate::ledger::Settlements,
+    },
     /// A records query or signature failed.
     Failed {
         /// The request number.
@@ -82,6 +96,28 @@ pub enum RecordsCommand {
         /// Last month.
         to: YearMonth,
     },
+    /// KS06 personal account statement for a range of months.
+    QueryAccount {
+        /// Request number; the answer must carry it back.
+        request: u64,
+        /// 人员编号.
+        person_number: String,
+        /// First month.
+        from: YearMonth,
+        /// Last month.
+        to: YearMonth,
+    },
+    /// KS07 settlements for a range of days.
+    QuerySettlements {
+        /// Request number; the answer must carry it back.
+        request: u64,
+        /// 人员编号.
+        person_number: String,
+        /// First day.
+        from: chrono::NaiveDate,
+        /// Last day.
+        to: chrono::NaiveDate,
+    },
     /// KS05: the centre numbers and signs the contribution record of one
     /// insurance type and range of months.
     SignContributionRecord {
@@ -105,6 +141,7 @@ pub struct Records {
     insurance_type: Option<InsuranceType>,
     year: Option<i32>,
     pub(super) lookup: super::institutions::Lookup,
+    pub(super) ledger: super::ledger::Ledger,
 }
 
 impl Records {
@@ -127,6 +164,12 @@ impl Session {
     pub(super) fn records_action(&mut self, id: &str, wall: NaiveDateTime) -> Vec<Command> {
         if id == "institutions" {
             return self.open_lookup();
+        }
+        if matches!(id, "account" | "settlements")
+            || id.starts_with("acct-")
+            || id.starts_with("setl")
+        {
+            return self.ledger_action(id, wall);
         }
         if id.starts_with("inst-") {
             return self.lookup_action(id, wall);
@@ -163,7 +206,7 @@ impl Session {
 
     /// Back from the records screens; `true` when handled.
     pub(super) fn records_back(&mut self) -> bool {
-        if self.lookup_back() {
+        if self.lookup_back() || self.ledger_back() {
             return true;
         }
         if self.screen == Screen::Contributions && self.person.is_some() {
@@ -179,6 +222,9 @@ impl Session {
         event: RecordsEvent,
         wall: NaiveDateTime,
     ) -> Vec<Command> {
+        if let Some(commands) = self.ledger_event(&event) {
+            return commands;
+        }
         match event {
             RecordsEvent::ContributionsLoaded { request, history } => {
                 if request != self.request || self.screen != Screen::RecordsLoading {
@@ -235,6 +281,10 @@ impl Session {
                     return Vec::new();
                 }
                 self.lookup_loaded(index, version)
+            }
+            // Answered by ledger_event above.
+            RecordsEvent::AccountLoaded { .. } | RecordsEvent::SettlementsLoaded { .. } => {
+                Vec::new()
             }
             RecordsEvent::Failed { request, message } => {
                 if request != self.request || self.screen != Screen::RecordsLoading {

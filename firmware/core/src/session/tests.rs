@@ -837,6 +837,7 @@ fn jobs_recovered_at_start_wait_for_staff() {
 // Issue 19: the filing rules of the seed catalogues.
 mod filing_rules;
 
+mod ledger;
 mod records;
 
 mod institutions;

@@ -94,6 +94,12 @@ pub enum Screen {
     ChronicPick,
     /// Confirm the change.
     ChronicConfirm,
+    /// The personal account statement 个人账户明细 (session/ledger.rs).
+    Account,
+    /// The settlement records 就医结算记录, a page of them.
+    Settlements,
+    /// One settlement in full, printable.
+    Settlement,
 }
 
 impl Screen {
@@ -136,6 +142,9 @@ impl Screen {
             Screen::Chronic => "chronic",
             Screen::ChronicPick => "chronic-pick",
             Screen::ChronicConfirm => "chronic-confirm",
+            Screen::Account => "account",
+            Screen::Settlements => "settlements",
+            Screen::Settlement => "settlement",
         }
     }
 
@@ -223,8 +232,12 @@ impl Action {
         if let Some(query) = id.strip_prefix("search:") {
             return Some(Action::SearchGuides(query.to_string()));
         }
-        if matches!(id, "contributions" | "institutions")
-            || id.starts_with("contrib-")
+        if matches!(
+            id,
+            "contributions" | "institutions" | "account" | "settlements"
+        ) || id.starts_with("contrib-")
+            || id.starts_with("acct-")
+            || id.starts_with("setl")
             || id.starts_with("inst-")
         {
             return Some(Action::Records(id.to_string()));
@@ -355,6 +368,10 @@ pub enum Document {
     InstitutionList(Box<crate::institutions::InstitutionList>),
     /// 业务办理单 of a chronic / special-disease institution change.
     ChronicSlip(Box<BusinessSlip>),
+    /// 个人账户明细 of a range of months.
+    AccountStatement(Box<crate::ledger::StatementPrint>),
+    /// 就医结算记录单 of one settlement.
+    SettlementSlip(Box<crate::ledger::SettlementSlip>),
 }
 
 impl Document {
@@ -369,6 +386,8 @@ impl Document {
             Document::ContributionRecord(_) => tr!("参保缴费明细"),
             Document::InstitutionList(_) => tr!("定点医药机构名单"),
             Document::ChronicSlip(_) => tr!("业务办理单"),
+            Document::AccountStatement(_) => tr!("个人账户明细"),
+            Document::SettlementSlip(_) => tr!("就医结算记录单"),
         }
     }
 
@@ -388,6 +407,8 @@ impl Document {
             Document::ArchivedLetter { proxy: p, .. } => *p = proxy,
             Document::ContributionRecord(record) => record.proxy = proxy,
             Document::InstitutionList(list) => list.proxy = proxy,
+            Document::AccountStatement(doc) => doc.proxy = proxy,
+            Document::SettlementSlip(doc) => doc.proxy = proxy,
         }
     }
 
@@ -402,6 +423,8 @@ impl Document {
             Document::ContributionRecord(_) => "contribution_record",
             Document::InstitutionList(_) => "institution_lookup",
             Document::ChronicSlip(_) => "chronic_change",
+            Document::AccountStatement(_) => "account_statement",
+            Document::SettlementSlip(_) => "settlement_query",
         }
     }
 }
@@ -457,6 +480,10 @@ pub enum Prompt {
     Chronic,
     /// Pick the new designated institution.
     ChronicPick,
+    /// The personal account statement is on screen (session/ledger.rs).
+    Account,
+    /// The settlement records are on screen.
+    Settlements,
 }
 
 impl Prompt {
@@ -483,6 +510,8 @@ impl Prompt {
             Prompt::InstitutionSearch => "institution-search",
             Prompt::Chronic => "chronic",
             Prompt::ChronicPick => "chronic-pick",
+            Prompt::Account => "account",
+            Prompt::Settlements => "settlements",
         }
     }
 
@@ -517,11 +546,15 @@ impl Prompt {
                 tr!("这是您已认定的门诊慢特病，可以变更定点医院或定点药店")
             }
             Prompt::ChronicPick => tr!("请选择新的定点机构，确认后即时生效"),
+            Prompt::Account => {
+                tr!("这是您的个人账户明细，可以选择查看近三个月、半年或一年")
+            }
+            Prompt::Settlements => tr!("这是您近一年的就医结算记录，点击一条可查看详情"),
         }
     }
 
     /// Every prompt.
-    pub const ALL: [Prompt; 20] = [
+    pub const ALL: [Prompt; 22] = [
         Prompt::PresentCredential,
         Prompt::Querying,
         Prompt::ChooseService,
@@ -542,6 +575,8 @@ impl Prompt {
         Prompt::InstitutionSearch,
         Prompt::Chronic,
         Prompt::ChronicPick,
+        Prompt::Account,
+        Prompt::Settlements,
     ];
 }
 
