@@ -209,3 +209,79 @@ pub fn settlements_of(
     }
     Ok(Settlements::new(from, to, items))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{
+        AccountEntryItem, AccountStatementOutput, SettlementItem, SettlementQueryOutput,
+    };
+    use rust_decimal::Decimal;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn statement(kind: &str, balc: &str) -> AccountStatementOutput {
+        AccountStatementOutput {
+            acct_balc: d("212.00"),
+            begn_balc: d("100.00"),
+            items: vec![AccountEntryItem {
+                date: "2026-11-15".into(),
+                kind: kind.into(),
+                amt: d("112.00"),
+                balc: d(balc),
+                detail: "202611".into(),
+                relation: String::new(),
+            }],
+        }
+    }
+
+    fn months() -> (YearMonth, YearMonth) {
+        (
+            YearMonth::new(2026, 9).unwrap(),
+            YearMonth::new(2026, 11).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_statement_that_chains_is_taken_and_one_that_does_not_is_malformed() {
+        let (from, to) = months();
+        let s = statement_of(from, to, &statement("credit", "212.00")).unwrap();
+        assert_eq!(s.closing().plain(), "212.00");
+        assert!(matches!(
+            statement_of(from, to, &statement("credit", "212.01")),
+            Err(Error::Malformed(_))
+        ));
+        assert!(matches!(
+            statement_of(from, to, &statement("lottery", "212.00")),
+            Err(Error::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_settlement_whose_parts_do_not_make_the_total_is_malformed() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let item = |cash: &str| SettlementQueryOutput {
+            items: vec![SettlementItem {
+                setl_id: "S1".into(),
+                setl_time: "2026-10-15 10:42:00".into(),
+                fixmedins_name: "北京协和医院".into(),
+                fixmedins_admdvs: "110101".into(),
+                med_type: "21".into(),
+                scope: "cross".into(),
+                medfee_sumamt: d("100.00"),
+                fund_pay_sumamt: d("60.00"),
+                acct_pay: d("10.00"),
+                psn_cash_pay: d(cash),
+                stas: "clearing".into(),
+            }],
+        };
+        let ok = settlements_of(day, day, &item("30.00")).unwrap();
+        assert_eq!(ok.items[0].status.label(), "跨省清算中");
+        assert!(matches!(
+            settlements_of(day, day, &item("29.99")),
+            Err(Error::Malformed(_))
+        ));
+    }
+}
