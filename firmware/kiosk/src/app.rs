@@ -156,7 +156,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         paths.key_file.display()
     );
     let (region, pushed) = profiles::with_pushed(&store, load_region(&config)?);
-    let mut sim = Simulation::default();
+    let mut sim = Simulation::new();
     println!(
         "kiosk: region {} ({}), profile version {}{}",
         region.name(),
@@ -600,7 +600,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         signalled: signals.signalled(),
     });
     let _ = health_stop_tx.send(());
-    drop(sim);
+    sim.stop();
     result.map_err(Error::from)
 }
 

@@ -50,6 +50,16 @@ mod enabled {
     }
 
     impl Simulation {
+        /// No simulator yet: each starts when its part is found missing.
+        pub fn new() -> Simulation {
+            Simulation::default()
+        }
+
+        /// Stops every simulator (the kiosk is exiting).
+        pub fn stop(self) {
+            drop(self);
+        }
+
         /// The directory of stable names for simulated serial devices,
         /// made on first use.
         fn links(&mut self) -> Result<PathBuf, Error> {
@@ -204,6 +214,14 @@ pub struct Simulation;
 
 #[cfg(not(feature = "simulators"))]
 impl Simulation {
+    /// Nothing to start.
+    pub fn new() -> Simulation {
+        Simulation
+    }
+
+    /// Nothing to stop.
+    pub fn stop(self) {}
+
     fn refuse<T>(part: &str) -> Result<T, Error> {
         Err(Error::NoSimulators(format!(
             "{part} is not configured and this build has no simulators"
