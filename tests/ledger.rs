@@ -34,9 +34,7 @@ fn zhang_defu_card() -> Value {
 fn first_settlement(screen: &Value) -> String {
     actions(screen)
         .into_iter()
-        .find(|a| {
-            a.len() > 11 && a.as_bytes()[4] == b'-' && a.as_bytes()[10] == b' '
-        })
+        .find(|a| a.len() > 11 && a.as_bytes()[4] == b'-' && a.as_bytes()[10] == b' ')
         .unwrap_or_else(|| panic!("no settlement row: {screen}"))
 }
 
@@ -82,7 +80,10 @@ fn account_statement_ranges_and_the_printed_statement() {
         "期末余额",
         "叁仟伍佰贰拾壹元肆角",
     ] {
-        assert!(paper.contains(expected), "{expected:?} not printed:\n{paper}");
+        assert!(
+            paper.contains(expected),
+            "{expected:?} not printed:\n{paper}"
+        );
     }
     assert!(!paper.contains("220203198508232046"), "masked on paper");
 
@@ -119,7 +120,13 @@ fn settlements_list_detail_and_the_printed_slip() {
     kiosk.tap(&row);
     let detail = kiosk.wait_for_screen("settlement");
     let text = texts(&detail);
-    for label in ["医疗费总额", "医保基金支付", "个人账户支付", "个人现金支付", "结算状态"] {
+    for label in [
+        "医疗费总额",
+        "医保基金支付",
+        "个人账户支付",
+        "个人现金支付",
+        "结算状态",
+    ] {
         assert!(text.contains(label), "{label}: {text}");
     }
 
@@ -127,8 +134,16 @@ fn settlements_list_detail_and_the_printed_slip() {
     kiosk.wait_for_screen("printed");
     let receipts = kiosk.wait_for_receipts(1);
     let paper = receipts[0]["text"].as_str().unwrap();
-    for expected in ["就医结算记录单", "220203********2046", "结算流水号", "（大写）总额"] {
-        assert!(paper.contains(expected), "{expected:?} not printed:\n{paper}");
+    for expected in [
+        "就医结算记录单",
+        "220203********2046",
+        "结算流水号",
+        "（大写）总额",
+    ] {
+        assert!(
+            paper.contains(expected),
+            "{expected:?} not printed:\n{paper}"
+        );
     }
 
     kiosk.tap("返回首页");
@@ -244,17 +259,26 @@ fn write_ledger_screenshots() {
         ("portrait-standard-enrollment.png", "enrollment.png"),
         ("portrait-standard-services.png", "services.png"),
         ("portrait-elderly-services.png", "services-elderly.png"),
-        ("landscape-elderly-services.png", "services-landscape-elderly.png"),
+        (
+            "landscape-elderly-services.png",
+            "services-landscape-elderly.png",
+        ),
         ("portrait-standard-account.png", "account.png"),
         ("portrait-elderly-account.png", "account-elderly.png"),
         ("landscape-standard-account.png", "account-landscape.png"),
         ("portrait-standard-en-account.png", "account-en.png"),
         ("portrait-standard-settlements.png", "settlements.png"),
-        ("portrait-elderly-settlements.png", "settlements-elderly.png"),
+        (
+            "portrait-elderly-settlements.png",
+            "settlements-elderly.png",
+        ),
         ("portrait-standard-settlement.png", "settlement.png"),
         ("portrait-elderly-settlement.png", "settlement-elderly.png"),
         ("portrait-standard-en-settlements.png", "settlements-en.png"),
-        ("landscape-standard-settlements.png", "settlements-landscape.png"),
+        (
+            "landscape-standard-settlements.png",
+            "settlements-landscape.png",
+        ),
     ] {
         std::fs::copy(dir.join(from), docs.join(to)).unwrap();
     }

@@ -136,20 +136,17 @@ fn journey(kiosk: &Kiosk, lang: &Lang, dir: &Path, prefix: &str, papers: bool) {
     kiosk.wait_for_screen("home");
 }
 
-/// Taps `label`, paging down with 下一屏 until it is on the screen.
+/// Taps `label`, paging down with 下一屏 until it is on the screen (the
+/// kiosk answers 409 for an element scrolled out of view, as a finger
+/// could not reach it either).
 fn tap_scrolling(kiosk: &Kiosk, lang: &Lang, label: &str) {
     for _ in 0..8 {
-        let screen = kiosk.screen();
-        let visible = screen["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["label"] == label);
-        if visible {
-            kiosk.tap(label);
-            return;
+        let (status, body) = kiosk.post("/v1/tap", serde_json::json!({ "label": label }));
+        match status {
+            200 => return,
+            404 | 409 => kiosk.tap(&lang.t("下一屏")),
+            _ => panic!("tap {label:?}: {status} {body}"),
         }
-        kiosk.tap(&lang.t("下一屏"));
     }
     panic!("{label:?} not found on any page");
 }
@@ -160,7 +157,7 @@ fn filing(kiosk: &Kiosk, lang: &Lang, shot: &dyn Fn(&str)) {
     kiosk.tap(&lang.t("异地就医备案"));
     kiosk.wait_for_screen("filing-category");
     shot("filing-category");
-    kiosk.tap("异地长期居住人员");
+    tap_scrolling(kiosk, lang, "异地长期居住人员");
     kiosk.wait_for_screen("filing-form");
     kiosk.tap(&lang.t("就医地"));
     kiosk.wait_for_screen("filing-province");

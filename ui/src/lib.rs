@@ -743,6 +743,27 @@ pub fn tap(window: &KioskWindow, label: &str) -> Result<(), Error> {
         }
     }
     let position = LogicalPosition::new(origin.x + size.width / 2.0, origin.y + size.height / 2.0);
+    // Inside a scroller (TapScroller in journeys.slint, the one Flickable),
+    // the centre must be in the scroller's window: the rest is scrolled
+    // away and needs 下一屏 first.
+    for flick in ElementHandle::find_by_element_id(window, "TapScroller::flick") {
+        let inside = flick
+            .query_descendants()
+            .match_predicate({
+                let label = label.to_string();
+                move |e| e.accessible_label().is_some_and(|l| l == label)
+            })
+            .find_all()
+            .iter()
+            .any(|e| e.absolute_position() == origin && e.size() == size);
+        if inside {
+            let top = flick.absolute_position();
+            let bottom = top.y + flick.size().height;
+            if position.y < top.y || position.y > bottom {
+                return Err(Error::OffScreen(label.to_string()));
+            }
+        }
+    }
     let w = window.window();
     w.dispatch_event(WindowEvent::PointerMoved { position });
     w.dispatch_event(WindowEvent::PointerPressed {
