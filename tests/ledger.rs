@@ -61,10 +61,21 @@ fn account_statement_ranges_and_the_printed_statement() {
     assert!(text.contains("划入"), "{text}");
     assert!(!text.contains("220203198508232046"));
 
+    // The year's answer replaces the three months: its summary line (from
+    // month, credits, debits) differs and still ends at the balance.
+    let summary = |screen: &Value| {
+        texts(screen)
+            .lines()
+            .find(|l| l.contains("期末"))
+            .map(str::to_string)
+    };
+    let three = summary(&shown);
     kiosk.tap("近1年");
-    let year = kiosk.wait_for_text("期末¥3,521.40");
+    let year = kiosk.wait_until("the year's statement", |screen| {
+        screen["screen"] == "account" && summary(screen).is_some() && summary(screen) != three
+    });
     let text = texts(&year);
-    assert!(text.contains("个人账户明细"), "{text}");
+    assert!(text.contains("期末¥3,521.40"), "{text}");
 
     kiosk.tap("打印明细");
     kiosk.wait_for_screen("printed");
@@ -113,8 +124,8 @@ fn settlements_list_detail_and_the_printed_slip() {
         "tap to answer (就医结算记录): {} ms",
         tapped.elapsed().as_millis()
     );
-    let text = texts(&shown);
-    assert!(text.contains("个人自付"), "{text}");
+    // Rows are buttons labelled by date and institution (their amounts
+    // are read on the detail screen).
     let row = first_settlement(&shown);
 
     kiosk.tap(&row);

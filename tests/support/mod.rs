@@ -252,6 +252,23 @@ impl Kiosk {
         }
     }
 
+    /// Waits (bounded) until `done` holds for the screen; returns that
+    /// screen.
+    pub fn wait_until(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what} did not happen; last screen: {screen}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
     /// Waits (bounded) until `needle` is among the visible texts; returns
     /// that screen.
     pub fn wait_for_text(&self, needle: &str) -> Value {

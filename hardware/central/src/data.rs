@@ -260,6 +260,60 @@ pub struct DemoPerson {
     /// Registered outpatient chronic and special diseases (门诊慢特病).
     #[serde(default)]
     pub chronic: Vec<DemoChronic>,
+    /// Settlements (结算) of the person's care: KS07 answers them, and
+    /// their personal-account parts are debits of KS06.
+    #[serde(default)]
+    pub settlements: Vec<DemoSettlement>,
+    /// Family mutual aid (家庭共济) paid from the person's personal
+    /// account for a family member: debits of KS06.
+    #[serde(default)]
+    pub mutual_aid: Vec<DemoMutualAid>,
+}
+
+/// One settlement of care at a designated institution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettlement {
+    /// Settlement id 结算流水号, unique in the file.
+    pub id: String,
+    /// When it was settled.
+    pub at: NaiveDateTime,
+    /// Institution code (an institution of the data, sample ones too).
+    pub institution: String,
+    /// `11` outpatient, `14` chronic outpatient, `21` inpatient, `41`
+    /// pharmacy.
+    pub med_type: String,
+    /// Total medical cost.
+    pub total: Decimal,
+    /// Paid by the funds.
+    pub fund: Decimal,
+    /// Paid from the personal account (employee basic insurance only).
+    #[serde(default)]
+    pub account: Decimal,
+    /// Paid in cash.
+    pub cash: Decimal,
+    /// `settled`, `clearing`, `cleared` or `reversed` (default settled). A
+    /// reversed settlement's account part is refunded the same day.
+    #[serde(default = "settled")]
+    pub status: String,
+}
+
+fn settled() -> String {
+    "settled".to_string()
+}
+
+/// One family mutual aid payment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoMutualAid {
+    /// When it was paid.
+    pub date: NaiveDate,
+    /// Amount paid from the account (positive).
+    pub amount: Decimal,
+    /// The family member's relation (母亲, 子女, ...); never a name.
+    pub relation: String,
+    /// Institution code where the family member was treated.
+    pub institution: String,
 }
 
 /// A registered outpatient chronic or special disease and its
@@ -342,6 +396,11 @@ pub struct DemoInsurance {
     /// Contribution history, as runs of equal months.
     #[serde(default)]
     pub contributions: Vec<DemoContribution>,
+    /// First month (`YYYY-MM`) of the personal account statement the
+    /// centre answers (KS06); older months are archived and the centre
+    /// refers the person to the counter. Absent: every month of the data.
+    #[serde(default)]
+    pub account_since: Option<String>,
 }
 
 fn paid() -> String {
@@ -495,6 +554,98 @@ impl DemoData {
                             c.cert_no
                         ),
                     });
+                }
+            }
+        }
+        self.check_ledgers(file)
+    }
+
+    /// Settlements add up, name known institutions and codes, and a
+    /// person's account parts exist only with a personal account whose
+    /// balance the entries reach without going below zero.
+    fn check_ledgers(&self, file: &str) -> Result<(), Error> {
+        let fail = |who: &str, reason: String| Error::DemoData {
+            file: file.to_string(),
+            line: 0,
+            reason: format!("person {who}: {reason}"),
+        };
+        let known = |code: &str| self.institutions.iter().any(|i| i.code == code);
+        let money = |d: &Decimal| !d.is_sign_negative() && d.scale() <= 2;
+        let mut ids = HashSet::new();
+        for p in &self.people {
+            let who = p.person_number.as_str();
+            let account = crate::ledger::account_of(p);
+            for s in &p.settlements {
+                let what = format!("settlement {}", s.id);
+                if !ids.insert(s.id.clone()) {
+                    return Err(fail(who, format!("{what} appears twice")));
+                }
+                if !known(&s.institution) {
+                    return Err(fail(
+                        who,
+                        format!("{what}: unknown institution {}", s.institution),
+                    ));
+                }
+                if !matches!(s.med_type.as_str(), "11" | "14" | "21" | "41")
+                    || !matches!(
+                        s.status.as_str(),
+                        "settled" | "clearing" | "cleared" | "reversed"
+                    )
+                {
+                    return Err(fail(
+                        who,
+                        format!(
+                            "{what}: med_type must be 11/14/21/41, status settled/clearing/cleared/reversed"
+                        ),
+                    ));
+                }
+                if ![s.total, s.fund, s.account, s.cash].iter().all(money)
+                    || s.fund + s.account + s.cash != s.total
+                {
+                    return Err(fail(
+                        who,
+                        format!(
+                            "{what}: amounts must be >= 0 with 2 decimals and fund + account + cash = total"
+                        ),
+                    ));
+                }
+                if !s.account.is_zero() && account.is_none() {
+                    return Err(fail(
+                        who,
+                        format!("{what}: an account part without employee basic insurance (310)"),
+                    ));
+                }
+            }
+            for a in &p.mutual_aid {
+                if account.is_none()
+                    || !known(&a.institution)
+                    || a.relation.is_empty()
+                    || !money(&a.amount)
+                    || a.amount.is_zero()
+                {
+                    return Err(fail(
+                        who,
+                        format!(
+                            "mutual aid of {}: needs employee basic insurance (310), a known institution, a relation and an amount > 0",
+                            a.date
+                        ),
+                    ));
+                }
+            }
+            if let Some(ins) = account {
+                if ins
+                    .account_since
+                    .as_deref()
+                    .is_some_and(|m| year_month(m).is_none())
+                {
+                    return Err(fail(who, "account_since must be YYYY-MM".into()));
+                }
+                let all = crate::ledger::entries(self, p, NaiveDate::MAX);
+                if crate::ledger::lowest(ins.balance, &all).is_sign_negative() {
+                    return Err(fail(
+                        who,
+                        "the personal account would go below zero before reaching balance: raise balance or account_since".into(),
+                    ));
                 }
             }
         }

@@ -12,6 +12,7 @@
 pub mod data;
 mod db;
 mod error;
+pub mod ledger;
 pub mod rules;
 pub mod sample;
 mod service;

@@ -40,6 +40,7 @@ use kiosk_sync::wire::{
 use crate::Error;
 
 mod chronic;
+mod ledger;
 mod records;
 use crate::data::{DemoData, DemoPerson};
 use crate::db::{self, db_error, fingerprint};
@@ -499,6 +500,8 @@ impl Central {
             Transaction::FilingLetter => return self.filing_letter(input),
             Transaction::ChronicQuery => return self.chronic_query(input),
             Transaction::ReferenceData => return self.reference_data(input),
+            Transaction::AccountStatement => self.account_statement(input),
+            Transaction::SettlementQuery => self.settlement_query(input),
             _ => bad("不支持的交易编号"),
         })
     }
