@@ -226,8 +226,14 @@ fn write_ledger_screenshots() {
                 kiosk.tap(&t("更多查询与办理"));
                 shot("services");
                 kiosk.tap(&t("个人账户明细"));
-                kiosk.wait_for_screen("account");
+                let three = kiosk.wait_for_screen("account");
                 shot("account");
+                // A full page: the year.
+                kiosk.tap(&t("近1年"));
+                kiosk.wait_until("the year's statement", |s| {
+                    s["screen"] == "account" && s["texts"] != three["texts"]
+                });
+                shot("account-year");
                 kiosk.tap(&t("返回"));
                 kiosk.wait_for_screen("enrollment");
                 kiosk.tap(&t("更多查询与办理"));
@@ -246,7 +252,7 @@ fn write_ledger_screenshots() {
                         kiosk.get_bytes(receipts[0]["png"].as_str().unwrap()),
                     )
                     .unwrap();
-                    kiosk.tap(&t("返回"));
+                    kiosk.tap(&t("继续办理"));
                     kiosk.wait_for_screen("enrollment");
                     kiosk.tap(&t("更多查询与办理"));
                     kiosk.tap(&t("个人账户明细"));

@@ -28,8 +28,9 @@ pub const ACCOUNT_RANGES: [u32; 3] = [3, 6, 12];
 /// How many days of settlements the list covers.
 pub const SETTLEMENT_DAYS: i64 = 365;
 
-/// Entries of the account statement per page.
-pub const ENTRIES_PER_PAGE: usize = 6;
+/// Entries of the account statement per page: four cards fit above the
+/// footer in elderly portrait, four lines of the table in landscape.
+pub const ENTRIES_PER_PAGE: usize = 4;
 
 /// Settlements per page.
 pub const SETTLEMENTS_PER_PAGE: usize = 4;
