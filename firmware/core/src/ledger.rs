@@ -350,7 +350,7 @@ pub struct Settlements {
 impl Settlements {
     /// Sorts newest first.
     pub fn new(from: NaiveDate, to: NaiveDate, mut items: Vec<Settlement>) -> Settlements {
-        items.sort_by(|a, b| b.at.cmp(&a.at));
+        items.sort_by_key(|s| std::cmp::Reverse(s.at));
         Settlements { from, to, items }
     }
 }

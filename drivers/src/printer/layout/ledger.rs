@@ -258,6 +258,8 @@ pub(crate) mod tests {
                 assert!(cell_width(line) <= profile.paper.cells(), "{line:?}");
             }
             assert!(job.bytes.len() <= 2048, "{} bytes", job.bytes.len());
+            // The figure BENCHMARKS.md records (`-- --nocapture`).
+            eprintln!("{:?}: {} bytes", profile.paper, job.bytes.len());
         }
     }
 
@@ -274,6 +276,8 @@ pub(crate) mod tests {
                 assert!(cell_width(line) <= profile.paper.cells(), "{line:?}");
             }
             assert!(job.bytes.len() <= 2048, "{} bytes", job.bytes.len());
+            // The figure BENCHMARKS.md records (`-- --nocapture`).
+            eprintln!("{:?}: {} bytes", profile.paper, job.bytes.len());
         }
     }
 }

@@ -262,6 +262,8 @@ mod tests {
                 "{paper:?}: {} bytes",
                 job.bytes.len()
             );
+            // The figure BENCHMARKS.md records (`-- --nocapture`).
+            eprintln!("{paper:?}: {} bytes", job.bytes.len());
             let text = encoding_rs::GB18030.decode(&job.bytes).0;
             assert!(text.contains("欠缴"));
             assert!(text.contains("断缴说明"));

@@ -112,7 +112,7 @@ impl Central {
                 d >= from && d <= to && d <= today
             })
             .collect();
-        found.sort_by(|a, b| b.at.cmp(&a.at));
+        found.sort_by_key(|s| std::cmp::Reverse(s.at));
         let items = found
             .into_iter()
             .map(|s| {
