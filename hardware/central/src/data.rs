@@ -422,6 +422,11 @@ impl DemoData {
         Ok(data)
     }
 
+    /// The institution with this code, if the data has it.
+    pub fn institution(&self, code: &str) -> Option<&DemoInstitution> {
+        self.institutions.iter().find(|i| i.code == code)
+    }
+
     /// The demo people shipped with the kiosk (data/demo/people.toml).
     pub fn builtin() -> Result<DemoData, Error> {
         DemoData::parse(BUILTIN_NAME, BUILTIN_TEXT)
@@ -569,7 +574,7 @@ impl DemoData {
             line: 0,
             reason: format!("person {who}: {reason}"),
         };
-        let known = |code: &str| self.institutions.iter().any(|i| i.code == code);
+        let known = |code: &str| self.institution(code).is_some();
         let money = |d: &Decimal| !d.is_sign_negative() && d.scale() <= 2;
         let mut ids = HashSet::new();
         for p in &self.people {

@@ -52,9 +52,7 @@ pub fn debit_kind(med_type: &str) -> &'static str {
 
 /// Name of an institution code of the data (the code when unknown).
 pub fn institution_name(data: &DemoData, code: &str) -> String {
-    data.institutions
-        .iter()
-        .find(|i| i.code == code)
+    data.institution(code)
         .map(|i| i.name.clone())
         .unwrap_or_else(|| code.to_string())
 }

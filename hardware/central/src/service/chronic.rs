@@ -35,7 +35,7 @@ type Row = (
 
 impl Central {
     fn institution(&self, code: &str) -> Option<&DemoInstitution> {
-        self.data.institutions.iter().find(|i| i.code == code)
+        self.data.institution(code)
     }
 
     fn condition(&self, row: Row) -> (String, ChronicCondition) {

@@ -118,9 +118,7 @@ impl Central {
             .map(|s| {
                 let area = self
                     .data
-                    .institutions
-                    .iter()
-                    .find(|i| i.code == s.institution)
+                    .institution(&s.institution)
                     .map(|i| i.area.clone())
                     .unwrap_or_default();
                 let scope = if area == home {
