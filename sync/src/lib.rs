@@ -15,6 +15,7 @@ pub mod link;
 pub mod mapping;
 pub mod outbox;
 pub mod platform;
+pub mod premium;
 pub mod records;
 pub mod signing;
 pub mod store;

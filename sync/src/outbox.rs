@@ -354,6 +354,10 @@ pub struct CycleReport {
     pub purged_outbox: usize,
     /// Finished print jobs deleted after the retention period.
     pub purged_print: usize,
+    /// Settled premium payment orders deleted after the retention period.
+    pub purged_orders: usize,
+    /// Premium payment orders reconciled with the centre.
+    pub premium_orders: crate::premium::ReconcileReport,
     /// Why the cycle stopped early, when it did (no personal data).
     pub error: Option<String>,
     /// The cycle stopped on a misconfigured link (certificates, keys,
@@ -492,6 +496,9 @@ impl SyncEngine {
             )?;
         }
         self.send_pending(&mut report)?;
+        if !report.unreachable {
+            self.reconcile_orders(&mut report);
+        }
         if pull_reference {
             self.purge(&mut report);
         }
@@ -650,6 +657,26 @@ impl SyncEngine {
         Ok(())
     }
 
+    /// Premium payment orders whose answer was lost or that nobody
+    /// watches: asked about, cancelled when still open (premium.rs).
+    fn reconcile_orders(&self, report: &mut CycleReport) {
+        let desk = crate::premium::PaymentDesk::new(
+            self.outbox.store.clone(),
+            self.client.clone(),
+            self.outbox.clock.clone(),
+            &self.outbox.terminal_id,
+        );
+        match desk.reconcile() {
+            Ok(r) => {
+                if r.unreachable {
+                    report.unreachable = true;
+                }
+                report.premium_orders = r;
+            }
+            Err(e) => tracing::warn!("premium order reconciliation failed: {e}"),
+        }
+    }
+
     /// Deletes answered records and finished print jobs older than the
     /// retention period. Failures are logged, never fatal to the cycle.
     fn purge(&self, report: &mut CycleReport) {
@@ -669,6 +696,10 @@ impl SyncEngine {
         match self.store().print_purge(before) {
             Ok(n) => report.purged_print = n,
             Err(e) => tracing::warn!("print journal purge failed: {e}"),
+        }
+        match self.store().premium_order_purge(before) {
+            Ok(n) => report.purged_orders = n,
+            Err(e) => tracing::warn!("premium order purge failed: {e}"),
         }
         if report.purged_outbox + report.purged_print > 0 {
             tracing::info!(

@@ -20,6 +20,10 @@
 //! | KS16 | `filing_suspend` | remote-care filing suspend / resume 备案暂停、恢复 | command (outbox) | no | project |
 //! | KS17 | `chronic_query` | registered outpatient chronic / special diseases 门诊慢特病认定查询 (with designated institutions) | query | yes | project |
 //! | KS18 | `chronic_change` | designated-institution change of a chronic / special disease 慢特病定点医药机构变更 | command (outbox) | no | project |
+//! | KS51 | `premium_due` | resident premium due 城乡居民医保应缴查询 (the year's standard, subsidy and amount due) | query | yes | project |
+//! | KS52 | `premium_order` | resident premium payment order 缴费订单创建 (idempotent on the kiosk's order number; the payment QR code) | command | yes (idempotent on `order_no`) | project |
+//! | KS53 | `premium_order_query` | payment order status 缴费订单查询 (open, paid with the receipt, failed, expired, cancelled) | query | yes | project |
+//! | KS54 | `premium_order_cancel` | payment order cancel 缴费订单取消 (answers paid when the payment came first) | command | yes (idempotent on `order_no`) | project |
 //! | KS21 | `rating_upload` | satisfaction rating 好差评上传 | command (outbox) | no | project |
 //! | KS31 | `health_report` | terminal health report 终端状态上报 | command (outbox) | no | project |
 //! | KS32 | `audit_upload` | audit log upload 审计日志上传 | command (outbox) | no | project |
@@ -81,6 +85,14 @@ pub enum Transaction {
     ChronicQuery,
     /// KS18 change of the designated hospital or pharmacy of one of them.
     ChronicChange,
+    /// KS51 the resident premium a person owes for a year.
+    PremiumDue,
+    /// KS52 create (or find again) a premium payment order.
+    PremiumOrder,
+    /// KS53 a payment order's state.
+    PremiumOrderQuery,
+    /// KS54 cancel a payment order.
+    PremiumOrderCancel,
     /// KS21 satisfaction rating upload.
     RatingUpload,
     /// KS31 terminal health report.
@@ -93,7 +105,7 @@ pub enum Transaction {
 
 impl Transaction {
     /// Every transaction, in table order.
-    pub const ALL: [Transaction; 22] = [
+    pub const ALL: [Transaction; 26] = [
         Transaction::SignIn,
         Transaction::SignOut,
         Transaction::PersonQuery,
@@ -112,6 +124,10 @@ impl Transaction {
         Transaction::FilingSuspend,
         Transaction::ChronicQuery,
         Transaction::ChronicChange,
+        Transaction::PremiumDue,
+        Transaction::PremiumOrder,
+        Transaction::PremiumOrderQuery,
+        Transaction::PremiumOrderCancel,
         Transaction::RatingUpload,
         Transaction::HealthReport,
         Transaction::AuditUpload,
@@ -139,6 +155,10 @@ impl Transaction {
             Transaction::FilingSuspend => "KS16",
             Transaction::ChronicQuery => "KS17",
             Transaction::ChronicChange => "KS18",
+            Transaction::PremiumDue => "KS51",
+            Transaction::PremiumOrder => "KS52",
+            Transaction::PremiumOrderQuery => "KS53",
+            Transaction::PremiumOrderCancel => "KS54",
             Transaction::RatingUpload => "KS21",
             Transaction::HealthReport => "KS31",
             Transaction::AuditUpload => "KS32",
@@ -167,6 +187,10 @@ impl Transaction {
             Transaction::FilingSuspend => "filing_suspend",
             Transaction::ChronicQuery => "chronic_query",
             Transaction::ChronicChange => "chronic_change",
+            Transaction::PremiumDue => "premium_due",
+            Transaction::PremiumOrder => "premium_order",
+            Transaction::PremiumOrderQuery => "premium_order_query",
+            Transaction::PremiumOrderCancel => "premium_order_cancel",
             Transaction::RatingUpload => "rating_upload",
             Transaction::HealthReport => "health_report",
             Transaction::AuditUpload => "audit_upload",
@@ -198,6 +222,8 @@ impl Transaction {
             | Transaction::FilingQuery
             | Transaction::FilingLetter
             | Transaction::ChronicQuery
+            | Transaction::PremiumDue
+            | Transaction::PremiumOrderQuery
             | Transaction::ReferenceData => true,
             Transaction::SignOut
             | Transaction::CertificateIssue
@@ -207,10 +233,26 @@ impl Transaction {
             | Transaction::FilingCancel
             | Transaction::FilingSuspend
             | Transaction::ChronicChange
+            | Transaction::PremiumOrder
+            | Transaction::PremiumOrderCancel
             | Transaction::RatingUpload
             | Transaction::HealthReport
             | Transaction::AuditUpload => false,
         }
+    }
+}
+
+impl Transaction {
+    /// Whether the client may send the message again when its answer is
+    /// lost: every idempotent query, and the two commands keyed on the
+    /// kiosk's own order number (KS52, KS54), whose repeat finds the same
+    /// order at the centre and never creates or charges a second one.
+    pub fn is_retryable(self) -> bool {
+        self.is_idempotent_query()
+            || matches!(
+                self,
+                Transaction::PremiumOrder | Transaction::PremiumOrderCancel
+            )
     }
 }
 

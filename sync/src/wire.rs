@@ -945,3 +945,108 @@ pub struct ContributionRecordOutput {
     /// Every month of the range, oldest first (`clct_stas` `n`: not assessed).
     pub items: Vec<ContributionItem>,
 }
+
+// ---- KS51–KS54 resident premium payment 城乡居民医保缴费 -----------------
+
+/// KS51 input: what a resident-scheme member owes for a year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PremiumDueInput {
+    /// Person number.
+    pub psn_no: String,
+    /// The year paid for (the coming year during the collection period).
+    pub year: i32,
+}
+
+/// KS51 output: the assessment of one year's resident premium.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PremiumDueOutput {
+    /// The year paid for.
+    pub year: i32,
+    /// Insurance type (390 城乡居民基本医疗保险).
+    pub insutype: String,
+    /// Pooling area.
+    pub admdvs: String,
+    /// `due` 待缴, `paid` 已缴, `closed` outside the collection period,
+    /// `not_resident` not in the resident scheme (employees pay through
+    /// their employer).
+    pub state: String,
+    /// The individual premium of the year (个人缴费标准).
+    pub standard: Decimal,
+    /// Paid for the person by a government subsidy (资助).
+    pub subsidy: Decimal,
+    /// Why the subsidy, e.g. 低保对象 (empty when none).
+    #[serde(default)]
+    pub subsidy_kind: String,
+    /// What the person pays: `standard - subsidy`, never below 0.
+    pub due: Decimal,
+    /// First day of the collection period 集中缴费期 (`yyyy-MM-dd`).
+    pub period_begin: String,
+    /// Last day of the collection period (`yyyy-MM-dd`).
+    pub period_end: String,
+    /// Paid already: the receipt (`state` = `paid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid: Option<PremiumOrderOutput>,
+}
+
+/// KS52 input: create (or find again) the payment order `order_no`.
+/// Idempotent on `order_no`: the same number answers the same order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PremiumOrderInput {
+    /// The kiosk's order number (terminal id + date + serial), kept in its
+    /// store before the message leaves.
+    pub order_no: String,
+    /// Person number.
+    pub psn_no: String,
+    /// The year paid for.
+    pub year: i32,
+    /// The amount the kiosk showed; refused when it is not what is due.
+    pub amount: Decimal,
+    /// The proxy (代办人) who pays, masked; empty in person.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub agnter: String,
+}
+
+/// KS53 input (query an order) and KS54 input (cancel it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PremiumOrderRef {
+    /// The kiosk's order number.
+    pub order_no: String,
+}
+
+/// KS52/KS53/KS54 output: an order as the centre holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PremiumOrderOutput {
+    /// The kiosk's order number.
+    pub order_no: String,
+    /// `open` 待支付, `paid` 已缴费, `failed` 支付失败, `expired` 已过期,
+    /// `cancelled` 已取消, `unknown` no such order (a KS53 for a number the
+    /// centre never saw also bars that number from being created later).
+    pub state: String,
+    /// The year paid for.
+    #[serde(default)]
+    pub year: i32,
+    /// Insurance type.
+    #[serde(default)]
+    pub insutype: String,
+    /// The amount.
+    #[serde(default)]
+    pub amount: Decimal,
+    /// What the payment QR code holds (the payment page), while open.
+    #[serde(default)]
+    pub pay_url: String,
+    /// When an open order expires (`yyyy-MM-dd HH:mm:ss`).
+    #[serde(default)]
+    pub expires_at: String,
+    /// When it was paid (`yyyy-MM-dd HH:mm:ss`).
+    #[serde(default)]
+    pub paid_at: String,
+    /// The receipt number 缴费票据号 (paid).
+    #[serde(default)]
+    pub receipt_no: String,
+    /// How it was paid, e.g. 微信支付 (paid).
+    #[serde(default)]
+    pub channel: String,
+    /// Why it failed (failed).
+    #[serde(default)]
+    pub reason: String,
+}

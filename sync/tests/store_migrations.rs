@@ -14,6 +14,7 @@ const FIXTURES: &[(u32, &str)] = &[
     (2, include_str!("fixtures/store/v2.sql")),
     (3, include_str!("fixtures/store/v3.sql")),
     (4, include_str!("fixtures/store/v4.sql")),
+    (5, include_str!("fixtures/store/v5.sql")),
 ];
 
 fn schema_of(path: &Path) -> Vec<(String, String)> {

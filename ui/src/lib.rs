@@ -156,6 +156,8 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
     ));
     window.set_offers_chronic(view.offers_chronic);
     window.set_chronic(chronic_data(view.chronic.as_ref()));
+    window.set_offers_premium(view.offers_premium);
+    apply_premium(window, view.premium.as_ref());
     window.set_principal(view.principal.as_str().into());
     window.set_authorisation(
         view.authorisation
@@ -506,6 +508,80 @@ fn apply_certificate(window: &KioskWindow, certificate: Option<&CertificateView>
             .collect::<Vec<_>>(),
     )));
     window.set_certificate_number(c.number.as_str().into());
+}
+
+thread_local! {
+    /// The payment QR code on screen, by what it holds (the view is
+    /// re-applied every second for the countdown).
+    static PAY_QR: std::cell::RefCell<Option<(String, slint::Image)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn apply_premium(window: &KioskWindow, premium: Option<&kiosk_core::view::PremiumView>) {
+    let Some(p) = premium else {
+        PAY_QR.with(|q| q.borrow_mut().take());
+        window.set_premium(PremiumData::default());
+        window.set_premium_qr(slint::Image::default());
+        return;
+    };
+    window.set_premium(PremiumData {
+        title: p.title.as_str().into(),
+        state: p.state.as_str().into(),
+        lines: ModelRc::new(VecModel::from(
+            p.lines
+                .iter()
+                .map(|(label, value)| PremiumLine {
+                    label: label.as_str().into(),
+                    value: value.as_str().into(),
+                })
+                .collect::<Vec<_>>(),
+        )),
+        due: p.due.as_str().into(),
+        period: p.period.as_str().into(),
+        can_pay: p.can_pay,
+        can_print: p.can_print,
+        order_no: p.order_no.as_str().into(),
+        time_left: p.time_left.as_str().into(),
+        cancelling: p.cancelling,
+    });
+    let image = PAY_QR.with(|q| {
+        let mut cached = q.borrow_mut();
+        if let Some((url, image)) = cached.as_ref()
+            && *url == p.pay_url
+        {
+            return image.clone();
+        }
+        let image = qr_image(&p.pay_url).unwrap_or_default();
+        *cached = Some((p.pay_url.clone(), image.clone()));
+        image
+    });
+    window.set_premium_qr(image);
+}
+
+/// A QR code of `text` (error correction M, quiet zone of 4 modules, one
+/// pixel per module: the screen scales it up without smoothing). `None`
+/// for an empty or oversized text.
+pub fn qr_image(text: &str) -> Option<slint::Image> {
+    if text.is_empty() {
+        return None;
+    }
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .ok()?;
+    let width = code.width();
+    let quiet = 4;
+    let side = width + 2 * quiet;
+    let colors = code.to_colors();
+    let mut rgba = vec![255u8; side * side * 4];
+    for (i, c) in colors.iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (x, y) = (i % width + quiet, i / width + quiet);
+            let at = (y * side + x) * 4;
+            rgba[at..at + 3].copy_from_slice(&[0, 0, 0]);
+        }
+    }
+    let side = u32::try_from(side).ok()?;
+    let buffer = slint::SharedPixelBuffer::<slint::Rgba8Pixel>::clone_from_slice(&rgba, side, side);
+    Some(slint::Image::from_rgba8(buffer))
 }
 
 /// Decodes a PNG (grey or RGB(A), 8 bit) into an image for the screen.

@@ -33,6 +33,7 @@ pub mod chronic;
 pub mod filing;
 pub mod institutions;
 pub mod ledger;
+pub mod premium;
 mod proxy;
 pub mod rating;
 pub mod records;
@@ -132,6 +133,10 @@ pub struct Session {
     proof_for: Option<String>,
     records: Records,
     chronic: chronic::Chronic,
+    premium: premium::Premium,
+    /// The payment order the session watches: not personal data, it
+    /// outlives the session's state to be handed to the edges.
+    premium_watch: Option<String>,
 }
 
 impl Session {
@@ -182,6 +187,8 @@ impl Session {
             proof_for: None,
             records: Records::default(),
             chronic: chronic::Chronic::default(),
+            premium: premium::Premium::default(),
+            premium_watch: None,
         }
     }
 
@@ -305,8 +312,9 @@ impl Session {
     /// When the next [`Event::Tick`] matters (a timeout runs out, the
     /// countdown changes), if ever.
     pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
-        let mut deadlines = Vec::with_capacity(3);
+        let mut deadlines = Vec::with_capacity(4);
         deadlines.extend(self.reveal_until);
+        deadlines.extend(self.premium_deadline(now));
         deadlines.extend(self.take_card_next);
         if self.idle_applies() {
             let end = self.last_touch + self.config.idle_after;
@@ -343,6 +351,13 @@ impl Session {
         if self.print_pending && !matches!(self.screen, Screen::PrintPending | Screen::Printing) {
             self.print_pending = false;
             commands.push(Command::AbandonPrint);
+        }
+        // The session ended while a payment order was open: the edges
+        // cancel and reconcile it.
+        if self.premium.order.is_none()
+            && let Some(order_no) = self.premium_watch.take()
+        {
+            commands.push(Command::Premium(premium::PremiumCommand::GiveUp { order_no }));
         }
         commands
     }
@@ -628,6 +643,7 @@ impl Session {
                 self.touch(now);
                 self.chronic_event(event, wall)
             }
+            Event::Premium(event) => self.premium_event(event, now, wall),
         }
     }
 
@@ -643,6 +659,7 @@ impl Session {
             Action::MyFilings => self.my_filings(),
             Action::Records(id) => self.records_action(&id, wall),
             Action::Chronic(id) => self.chronic_action(&id, wall),
+            Action::Premium(id) => self.premium_action(&id, wall),
             Action::Filed(id) => {
                 if self.screen == Screen::Filings {
                     self.filed_action(&id, wall)
@@ -732,7 +749,11 @@ impl Session {
                 _ => Vec::new(),
             },
             Action::Back => {
-                if self.filing_back() || self.records_back() || self.chronic_back() {
+                if self.filing_back()
+                    || self.records_back()
+                    || self.chronic_back()
+                    || self.premium_back()
+                {
                     return Vec::new();
                 }
                 match self.screen {
@@ -1031,7 +1052,7 @@ impl Session {
     }
 
     fn tick(&mut self, now: Instant) -> Vec<Command> {
-        let mut commands = Vec::new();
+        let mut commands = self.premium_tick(now);
         if self.reveal_until.is_some_and(|until| now >= until) {
             self.reveal_until = None;
         }
@@ -1094,6 +1115,7 @@ impl Session {
     fn clear_personal_data(&mut self) {
         self.records.clear();
         self.chronic = chronic::Chronic::default();
+        self.premium = premium::Premium::default();
         self.filing = None;
         self.filing_cities.clear();
         self.filing_institutions.clear();

@@ -18,10 +18,12 @@ use crate::texts;
 use crate::tr;
 
 pub mod chronic;
+pub mod premium;
 pub mod institutions;
 pub mod ledger;
 pub mod records;
 pub use chronic::{ChronicRow, ChronicView};
+pub use premium::PremiumView;
 pub use institutions::{InstitutionRow, InstitutionsView};
 pub use ledger::{AccountView, EntryRow, SettlementRow, SettlementsView};
 pub use records::{ContributionsView, MonthRow};
@@ -82,6 +84,10 @@ pub struct View {
     pub account: Option<AccountView>,
     /// The settlement records (view/ledger.rs).
     pub settlements: Option<SettlementsView>,
+    /// Whether the person may pay a resident premium here.
+    pub offers_premium: bool,
+    /// The resident premium payment (view/premium.rs).
+    pub premium: Option<PremiumView>,
 }
 
 /// The proxy path's written-authorisation step (代办 书面委托).
@@ -447,6 +453,8 @@ impl View {
             chronic: ChronicView::of(session),
             account: AccountView::of(session),
             settlements: SettlementsView::of(session),
+            offers_premium: session.offers_premium(),
+            premium: PremiumView::of(session, now),
         }
     }
 }

@@ -235,6 +235,16 @@ impl Backend {
         }
     }
 
+    /// The payment desk for resident premium orders on this store.
+    pub fn payment_desk(&self) -> Arc<kiosk_sync::premium::PaymentDesk> {
+        Arc::new(kiosk_sync::premium::PaymentDesk::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.client),
+            Arc::clone(&self.clock),
+            &self.client.config().terminal_id,
+        ))
+    }
+
     /// Opens the store of `config` and builds the backend (engine not started).
     pub fn open(
         config: &Config,

@@ -209,7 +209,9 @@ impl Controller {
             Command::Print(document) => {
                 let profile = &self.print.profile;
                 let (kind, job) = match document.as_ref() {
-                    Document::Slip(slip) | Document::ChronicSlip(slip) => (
+                    Document::Slip(slip)
+                    | Document::ChronicSlip(slip)
+                    | Document::PremiumReceipt(slip) => (
                         DocumentKind::BusinessSlip,
                         layout::business_slip_job(slip, profile),
                     ),
@@ -415,6 +417,12 @@ impl Controller {
                 });
             }
             Command::Say(prompt) => self.voice.say(prompt),
+            Command::Premium(command) => crate::premium::execute(
+                command,
+                Arc::clone(&self.client),
+                self.desk.payment_desk(),
+                events,
+            ),
             Command::Chronic(command) => crate::chronic::execute(
                 command,
                 Arc::clone(&self.client),
@@ -596,5 +604,6 @@ fn log_event(event: &Event) {
         Event::Tick => {}
         Event::Records(_) => tracing::debug!("records answer"),
         Event::Chronic(_) => tracing::debug!("chronic answer"),
+        Event::Premium(_) => tracing::debug!("premium answer"),
     }
 }

@@ -203,6 +203,11 @@ pub trait Desk: Send + Sync {
     ) -> (kiosk_core::institutions::InstitutionIndex, Option<String>) {
         (Default::default(), None)
     }
+    /// The store-backed payment desk for resident premium orders
+    /// (firmware/kiosk/src/premium.rs); none by default.
+    fn payment_desk(&self) -> Option<std::sync::Arc<kiosk_sync::premium::PaymentDesk>> {
+        None
+    }
 }
 
 /// Sends what is queued now and waits (at most [`ANSWER_WAIT`]) for the
@@ -419,6 +424,10 @@ impl Desk for Backend {
         input: &kiosk_sync::wire::ChronicChangeInput,
     ) -> Result<kiosk_core::session::chronic::ChangeAnswer, String> {
         crate::chronic::change(self, input)
+    }
+
+    fn payment_desk(&self) -> Option<std::sync::Arc<kiosk_sync::premium::PaymentDesk>> {
+        Some(Backend::payment_desk(self))
     }
 
     fn submit_rating(&self, input: &kiosk_sync::wire::RatingInput) -> Result<String, String> {

@@ -12,6 +12,7 @@
 //! once the centre has answered.
 
 pub mod crypto;
+mod premium;
 
 use kiosk_core::tr_mark;
 use std::path::Path;
@@ -24,6 +25,7 @@ use crate::error::Error;
 use crate::platform::{OsRandom, Random};
 
 pub use crypto::StoreKey;
+pub use premium::{OrderRecordState, OrderStats, StoredOrder};
 
 /// The SQL of every schema version, in order: index 0 takes an empty
 /// database to version 1.
@@ -33,6 +35,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/v3.sql"),
     include_str!("migrations/v4.sql"),
     include_str!("migrations/v5.sql"),
+    include_str!("migrations/v6.sql"),
 ];
 
 /// The schema version this program writes.

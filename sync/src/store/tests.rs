@@ -359,3 +359,82 @@ fn outbox_stats_name_the_kind_of_the_oldest_pending_record() {
     assert_eq!(stats.oldest_pending_kind.as_deref(), Some("health"));
     assert_eq!(stats.oldest_pending_at, Some(at(9, 0, 0)));
 }
+
+#[test]
+fn premium_orders_are_numbered_found_again_by_person_and_settled_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = store
+        .premium_order_new("K1", "22010000000003", 2027, "200.00", at(9, 0, 0))
+        .unwrap();
+    let b = store
+        .premium_order_new("K1", "22010000000009", 2027, "400.00", at(9, 0, 1))
+        .unwrap();
+    assert_eq!(a, "K1P20261122000001");
+    assert_eq!(b, "K1P20261122000002");
+    // No person number in the table: only the keyed hash.
+    {
+        let conn = store.conn();
+        let dump: Vec<u8> = conn
+            .query_row(
+                "SELECT group_concat(hex(subject) || order_no || amount) FROM premium_order",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .unwrap()
+            .into_bytes();
+        assert!(!String::from_utf8_lossy(&dump).contains("22010000000003"));
+    }
+    let found = store
+        .premium_order_unsettled_for("22010000000003", 2027)
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.order_no.as_str(), found.state), (a.as_str(), OrderRecordState::Creating));
+    assert!(store
+        .premium_order_unsettled_for("22010000000003", 2028)
+        .unwrap()
+        .is_none());
+    store
+        .premium_order_update(&a, OrderRecordState::Open, None, at(9, 0, 2))
+        .unwrap();
+    store
+        .premium_order_update(&a, OrderRecordState::Paid, Some("R1"), at(9, 1, 0))
+        .unwrap();
+    // A late answer never turns a payment back.
+    store
+        .premium_order_update(&a, OrderRecordState::Expired, None, at(9, 20, 0))
+        .unwrap();
+    let paid = store.premium_order(&a).unwrap().unwrap();
+    assert_eq!(paid.state, OrderRecordState::Paid);
+    assert_eq!(paid.receipt_no.as_deref(), Some("R1"));
+    assert!(store
+        .premium_order_unsettled_for("22010000000003", 2027)
+        .unwrap()
+        .is_none());
+
+    // b: open, then abandoned → to reconcile; fresh and watched → not.
+    store
+        .premium_order_update(&b, OrderRecordState::Open, None, at(9, 2, 0))
+        .unwrap();
+    assert!(store
+        .premium_orders_to_reconcile(at(9, 0, 0), 10)
+        .unwrap()
+        .is_empty());
+    // Stale (untouched since before the cut-off) even when not abandoned.
+    assert_eq!(store.premium_orders_to_reconcile(at(9, 30, 0), 10).unwrap().len(), 1);
+    store.premium_order_abandon(&b, at(9, 3, 0)).unwrap();
+    let todo = store.premium_orders_to_reconcile(at(9, 0, 0), 10).unwrap();
+    assert_eq!(todo.len(), 1);
+    assert!(todo[0].abandoned);
+    let stats = store.premium_order_stats().unwrap();
+    assert_eq!((stats.unsettled, stats.abandoned), (1, 1));
+    // Purge: settled ones past retention only.
+    assert_eq!(store.premium_order_purge(at(23, 0, 0)).unwrap(), 1);
+    assert!(store.premium_order(&a).unwrap().is_none());
+    assert!(store.premium_order(&b).unwrap().is_some());
+    // The serial is never reused after a purge.
+    let c = store
+        .premium_order_new("K1", "22010000000003", 2027, "200.00", at(23, 1, 0))
+        .unwrap();
+    assert_eq!(c, "K1P20261122000003");
+}

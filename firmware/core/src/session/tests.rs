@@ -844,6 +844,8 @@ mod institutions;
 
 mod chronic;
 
+mod premium;
+
 /// A proxy session up to the authorisation step (ProxyAuthorisation).
 fn at_authorisation(s: &mut Session, t: Instant) {
     tap(s, "proxy", t);

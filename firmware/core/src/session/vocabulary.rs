@@ -100,6 +100,11 @@ pub enum Screen {
     Settlements,
     /// One settlement in full, printable.
     Settlement,
+    /// The year's resident premium: standard, subsidy, amount due
+    /// (session/premium.rs).
+    PremiumDue,
+    /// The payment QR code, waiting for the phone.
+    PremiumPay,
 }
 
 impl Screen {
@@ -145,6 +150,8 @@ impl Screen {
             Screen::Account => "account",
             Screen::Settlements => "settlements",
             Screen::Settlement => "settlement",
+            Screen::PremiumDue => "premium",
+            Screen::PremiumPay => "premium-pay",
         }
     }
 
@@ -158,6 +165,7 @@ impl Screen {
                 | Screen::FilingSubmitting
                 | Screen::FilingsLoading
                 | Screen::RecordsLoading
+                | Screen::PremiumPay
         )
     }
 }
@@ -221,6 +229,9 @@ pub enum Action {
     /// `chronic-pick:<code>`, `chronic-next`, `chronic-prev`,
     /// `chronic-submit`.
     Chronic(String),
+    /// A tap of the resident premium payment (session/premium.rs):
+    /// `premium`, `premium-pay`, `premium-cancel`, `premium-print`.
+    Premium(String),
 }
 
 impl Action {
@@ -244,6 +255,9 @@ impl Action {
         }
         if id == "chronic" || id.starts_with("chronic-") {
             return Some(Action::Chronic(id.to_string()));
+        }
+        if id == "premium" || id.starts_with("premium-") {
+            return Some(Action::Premium(id.to_string()));
         }
         if id.starts_with("proxy-auth-") {
             return Some(Action::ProxyAuthorisation(id.to_string()));
@@ -372,6 +386,8 @@ pub enum Document {
     AccountStatement(Box<crate::ledger::StatementPrint>),
     /// 就医结算记录单 of one settlement.
     SettlementSlip(Box<crate::ledger::SettlementSlip>),
+    /// 城乡居民基本医疗保险缴费凭证 of a payment the centre confirmed.
+    PremiumReceipt(Box<BusinessSlip>),
 }
 
 impl Document {
@@ -388,6 +404,7 @@ impl Document {
             Document::ChronicSlip(_) => tr!("业务办理单"),
             Document::AccountStatement(_) => tr!("个人账户明细"),
             Document::SettlementSlip(_) => tr!("就医结算记录单"),
+            Document::PremiumReceipt(_) => tr!("缴费凭证"),
         }
     }
 
@@ -397,7 +414,9 @@ impl Document {
     pub fn stamp_proxy(&mut self, masked: &str) {
         let proxy = Some(masked.to_string());
         match self {
-            Document::Slip(slip) | Document::ChronicSlip(slip) => slip.proxy = proxy,
+            Document::Slip(slip) | Document::ChronicSlip(slip) | Document::PremiumReceipt(slip) => {
+                slip.proxy = proxy
+            }
             Document::Certificate(cert) => cert.proxy = proxy,
             Document::Filing { receipt, letter } => {
                 stamp_notes(&mut receipt.notes, masked);
@@ -425,6 +444,7 @@ impl Document {
             Document::ChronicSlip(_) => "chronic_change",
             Document::AccountStatement(_) => "account_statement",
             Document::SettlementSlip(_) => "settlement_query",
+            Document::PremiumReceipt(_) => super::premium::TRANSACTION,
         }
     }
 }
@@ -484,6 +504,10 @@ pub enum Prompt {
     Account,
     /// The settlement records are on screen.
     Settlements,
+    /// The year's resident premium is on screen (session/premium.rs).
+    Premium,
+    /// The payment QR code is on screen.
+    PremiumPay,
 }
 
 impl Prompt {
@@ -512,6 +536,8 @@ impl Prompt {
             Prompt::ChronicPick => "chronic-pick",
             Prompt::Account => "account",
             Prompt::Settlements => "settlements",
+            Prompt::Premium => "premium",
+            Prompt::PremiumPay => "premium-pay",
         }
     }
 
@@ -550,11 +576,15 @@ impl Prompt {
                 tr!("这是您的个人账户明细，可以选择查看近三个月、半年或一年")
             }
             Prompt::Settlements => tr!("这是您近一年的就医结算记录，点击一条可查看详情"),
+            Prompt::Premium => tr!("请核对缴费年度和应缴金额，确认后点击生成缴费二维码"),
+            Prompt::PremiumPay => {
+                tr!("请用手机微信、支付宝或医保应用扫描屏幕上的二维码完成支付")
+            }
         }
     }
 
     /// Every prompt.
-    pub const ALL: [Prompt; 22] = [
+    pub const ALL: [Prompt; 24] = [
         Prompt::PresentCredential,
         Prompt::Querying,
         Prompt::ChooseService,
@@ -577,6 +607,8 @@ impl Prompt {
         Prompt::ChronicPick,
         Prompt::Account,
         Prompt::Settlements,
+        Prompt::Premium,
+        Prompt::PremiumPay,
     ];
 }
 
@@ -711,6 +743,8 @@ pub enum Event {
     Records(RecordsEvent),
     /// An answer for the chronic / special-disease change (session/chronic.rs).
     Chronic(super::chronic::ChronicEvent),
+    /// An answer for the resident premium payment (session/premium.rs).
+    Premium(super::premium::PremiumEvent),
 }
 
 /// Something the edges must do.
@@ -830,6 +864,9 @@ pub enum Command {
     Records(RecordsCommand),
     /// Query or change a chronic / special disease (session/chronic.rs).
     Chronic(super::chronic::ChronicCommand),
+    /// Resident premium payment: due, order, poll, cancel, give up
+    /// (session/premium.rs).
+    Premium(super::premium::PremiumCommand),
 }
 
 /// The proxy (代办人) of a session: their own identity document.
