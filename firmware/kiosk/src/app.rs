@@ -564,6 +564,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 ss_card_reader: sim.ss_card_reader.clone(),
                 #[cfg(feature = "simulators")]
                 scanner: sim.scanner.clone(),
+                #[cfg(feature = "simulators")]
+                central: sim.central_service(),
                 backend: Some(Arc::clone(&backend)),
                 health: health.clone(),
             },

@@ -22,6 +22,8 @@
 //! | POST | /v1/sim/printer/fault | `{"paper_out", "paper_near_end", "cover_open", "cutter_error": bool, "drop_link_after_bytes": n}`: the simulated printer's faults (all fields; absent = off) |
 //! | GET | /v1/sim/receipts | receipts the simulated printer printed, with decoded text |
 //! | GET | /v1/sim/receipts/{id}/png | a receipt's paper as PNG |
+//! | POST | /v1/sim/central/premium/{order_no} | the built-in centre: the citizen's phone pays an open premium order, `{"result": "paid", "channel": …}` or `{"result": "failed", "reason": …}` (404 no such order, 409 not open) |
+//! | POST | /v1/sim/central/fault | `{"unreachable": true\|false}`: the network to the built-in centre goes down or comes back |
 //! | GET | /v1/sync/status | outbox queue, oldest pending item (kind, age), last contact, dataset versions ([`StatusView`]) |
 //! | POST | /v1/sync/now | run a sync cycle now and wait for it (≤ 30 s): sent, accepted, rejected, still pending ([`CycleView`]) |
 
@@ -81,6 +83,10 @@ pub struct ApiState {
     /// The simulated QR scanner (simulation only).
     #[cfg(feature = "simulators")]
     pub scanner: Option<Arc<ScannerSimHandle>>,
+    /// The built-in reference central service (simulation only): the
+    /// payment a phone makes, the network going down.
+    #[cfg(feature = "simulators")]
+    pub central: Option<Arc<kiosk_central::Central>>,
     /// The store, outbox and sync engine.
     pub backend: Option<Arc<Backend>>,
     /// The device loops' health table.
@@ -168,6 +174,59 @@ fn sim_routes(router: Router<ApiState>) -> Router<ApiState> {
         .route("/v1/sim/printer/fault", post(printer_fault))
         .route("/v1/sim/receipts", get(receipts))
         .route("/v1/sim/receipts/{id}/png", get(receipt_png))
+        .route("/v1/sim/central/premium/{order_no}", post(central_payment))
+        .route("/v1/sim/central/fault", post(central_fault))
+}
+
+/// `POST /v1/sim/central/premium/{order_no}`: the citizen's phone pays
+/// (or fails to pay) an open order at the built-in centre. Body as the
+/// centre's `POST /sim/premium/{order_no}`: `{"result": "paid", "channel":
+/// "微信支付"}` or `{"result": "failed", "reason": "余额不足"}`.
+#[cfg(feature = "simulators")]
+async fn central_payment(
+    State(state): State<ApiState>,
+    Path(order_no): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(central) = &state.central else {
+        return problem(StatusCode::NOT_FOUND, "the central service is not simulated");
+    };
+    let result: kiosk_central::SimulatedPayment = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, format!("payment JSON: {e}")),
+    };
+    match central.simulate_payment(&order_no, &result) {
+        Ok(order) => Json(order).into_response(),
+        Err(kiosk_central::Error::NoSuchOrder(_)) => {
+            problem(StatusCode::NOT_FOUND, "no such order")
+        }
+        Err(kiosk_central::Error::OrderNotOpen(order)) => {
+            (StatusCode::CONFLICT, Json(*order)).into_response()
+        }
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /v1/sim/central/fault` `{"unreachable": bool}`: the hall's
+/// network to the built-in centre goes down (every connection dropped) or
+/// comes back.
+#[cfg(feature = "simulators")]
+async fn central_fault(State(state): State<ApiState>, body: Bytes) -> Response {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct CentralFault {
+        unreachable: bool,
+    }
+    let Some(central) = &state.central else {
+        return problem(StatusCode::NOT_FOUND, "the central service is not simulated");
+    };
+    match serde_json::from_slice::<CentralFault>(&body) {
+        Ok(f) => {
+            central.faults().set_unreachable(f.unreachable);
+            Json(json!({ "ok": true })).into_response()
+        }
+        Err(e) => problem(StatusCode::BAD_REQUEST, format!("fault JSON: {e}")),
+    }
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {

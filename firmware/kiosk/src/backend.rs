@@ -411,12 +411,9 @@ impl Backend {
     /// Queue, last contact, dataset versions, circuit breaker.
     pub fn status(&self) -> Result<StatusView, Error> {
         let status = self.engine.status()?;
-        Ok(StatusView::of(
-            &status,
-            &self.paths.db,
-            self.clock.now(),
-            true,
-        ))
+        let mut view = StatusView::of(&status, &self.paths.db, self.clock.now(), true);
+        view.premium_orders_unsettled = self.store.premium_order_stats()?.unsettled;
+        Ok(view)
     }
 }
 
@@ -472,6 +469,10 @@ pub struct StatusView {
     pub breaker: String,
     /// Dataset versions held.
     pub datasets: Vec<DatasetView>,
+    /// Resident premium payment orders not settled with the centre yet
+    /// (answer lost, or left open): the sync engine reconciles them.
+    #[serde(default)]
+    pub premium_orders_unsettled: u64,
 }
 
 const TIME: &str = "%Y-%m-%d %H:%M:%S";
@@ -487,7 +488,9 @@ impl StatusView {
             datasets: store.dataset_versions()?,
             breaker: BreakerState::Closed { failures: 0 },
         };
-        Ok(StatusView::of(&status, db, now, false))
+        let mut view = StatusView::of(&status, db, now, false);
+        view.premium_orders_unsettled = store.premium_order_stats()?.unsettled;
+        Ok(view)
     }
 
     /// The view of an engine status at `now`.
@@ -525,6 +528,7 @@ impl StatusView {
                     pulled_at: d.pulled_at.map(|t| t.format(TIME).to_string()),
                 })
                 .collect(),
+            premium_orders_unsettled: 0,
         }
     }
 }
@@ -560,6 +564,13 @@ impl std::fmt::Display for StatusView {
             writeln!(f, "last error: {e}")?;
         }
         writeln!(f, "circuit breaker: {}", self.breaker)?;
+        if self.premium_orders_unsettled > 0 {
+            writeln!(
+                f,
+                "premium orders to reconcile: {}",
+                self.premium_orders_unsettled
+            )?;
+        }
         if self.datasets.is_empty() {
             writeln!(f, "datasets: none pulled yet")?;
         }
@@ -613,7 +624,7 @@ impl CycleView {
             unreachable: report.unreachable,
             error: report.error.clone(),
             datasets_pulled: report.datasets_pulled,
-            purged: report.purged_outbox + report.purged_print,
+            purged: report.purged_outbox + report.purged_print + report.purged_orders,
             link_fault: report.link_fault.map(|f| f.as_str().to_string()),
         }
     }

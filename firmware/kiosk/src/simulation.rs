@@ -135,6 +135,11 @@ mod enabled {
             Ok(uri)
         }
 
+        /// The built-in reference central service, when it runs.
+        pub fn central_service(&self) -> Option<Arc<kiosk_central::Central>> {
+            self.central.as_ref().map(|s| Arc::clone(s.central()))
+        }
+
         /// Starts the built-in reference central service with the demo
         /// people and this kiosk's region's filing limits; returns its URL.
         pub fn central(

@@ -49,6 +49,52 @@ pub struct DemoData {
     /// `institutions` when the file is parsed (hardware/central/src/sample.rs).
     #[serde(default)]
     pub institution_sample: Option<crate::sample::InstitutionSample>,
+    /// The resident premium years (城乡居民医保个人缴费标准 and collection
+    /// periods) of KS51–KS54.
+    #[serde(default)]
+    pub premium_years: Vec<PremiumYear>,
+}
+
+/// One year of the resident scheme's individual premium.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PremiumYear {
+    /// The year paid for (the insurance year).
+    pub year: i32,
+    /// The individual premium 个人缴费标准 (> 0, 2 decimals at most).
+    pub standard: Decimal,
+    /// First day of the collection period 集中缴费期.
+    pub period_begin: NaiveDate,
+    /// Last day of the collection period (inclusive).
+    pub period_end: NaiveDate,
+}
+
+impl PremiumYear {
+    /// Whether `day` is within the collection period.
+    pub fn is_open_on(&self, day: NaiveDate) -> bool {
+        self.period_begin <= day && day <= self.period_end
+    }
+}
+
+/// The kinds of government subsidy of the resident premium (资助, Social
+/// Insurance Law art. 25; 医疗救助资助参保).
+pub const SUBSIDY_KINDS: [&str; 5] = [
+    "低保对象",
+    "特困人员",
+    "丧失劳动能力的残疾人",
+    "低收入家庭60周岁以上老年人",
+    "未成年人",
+];
+
+/// A person's government subsidy of the resident premium: paid for them
+/// every year, the person pays `standard - amount`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PremiumSubsidy {
+    /// One of [`SUBSIDY_KINDS`].
+    pub kind: String,
+    /// Paid by the subsidy (> 0, at most every year's standard).
+    pub amount: Decimal,
 }
 
 /// A medical-insurance agency (经办机构): the issuing block of the transfer
@@ -268,6 +314,10 @@ pub struct DemoPerson {
     /// account for a family member: debits of KS06.
     #[serde(default)]
     pub mutual_aid: Vec<DemoMutualAid>,
+    /// Government subsidy of the resident premium (resident scheme 390
+    /// only).
+    #[serde(default)]
+    pub premium_subsidy: Option<PremiumSubsidy>,
 }
 
 /// One settlement of care at a designated institution.
@@ -562,7 +612,82 @@ impl DemoData {
                 }
             }
         }
-        self.check_ledgers(file)
+        self.check_ledgers(file)?;
+        self.check_premiums(file)
+    }
+
+    /// Premium years: unique, a period that begins before it ends, periods
+    /// that do not overlap, a standard > 0; subsidies of a known kind, for
+    /// resident-scheme members only, > 0 and at most every year's standard.
+    fn check_premiums(&self, file: &str) -> Result<(), Error> {
+        let fail = |reason: String| Error::DemoData {
+            file: file.to_string(),
+            line: 0,
+            reason,
+        };
+        let money = |d: &Decimal| !d.is_sign_negative() && !d.is_zero() && d.scale() <= 2;
+        let mut years: Vec<&PremiumYear> = self.premium_years.iter().collect();
+        years.sort_by_key(|y| y.period_begin);
+        let mut seen = HashSet::new();
+        for (i, y) in years.iter().enumerate() {
+            if !seen.insert(y.year) {
+                return Err(fail(format!("premium year {} appears twice", y.year)));
+            }
+            if y.period_begin > y.period_end {
+                return Err(fail(format!(
+                    "premium year {}: period_begin after period_end",
+                    y.year
+                )));
+            }
+            if !money(&y.standard) {
+                return Err(fail(format!(
+                    "premium year {}: standard must be > 0 with at most 2 decimals",
+                    y.year
+                )));
+            }
+            if let Some(next) = years.get(i + 1)
+                && next.period_begin <= y.period_end
+            {
+                return Err(fail(format!(
+                    "premium years {} and {}: collection periods overlap",
+                    y.year, next.year
+                )));
+            }
+        }
+        for p in &self.people {
+            let Some(s) = &p.premium_subsidy else {
+                continue;
+            };
+            let who = p.person_number.as_str();
+            if !SUBSIDY_KINDS.contains(&s.kind.as_str()) {
+                return Err(fail(format!(
+                    "person {who}: premium_subsidy kind must be one of {}",
+                    SUBSIDY_KINDS.join(", ")
+                )));
+            }
+            if !p.insurance.iter().any(|i| i.insutype == "390") {
+                return Err(fail(format!(
+                    "person {who}: premium_subsidy without resident insurance (390)"
+                )));
+            }
+            if !money(&s.amount) {
+                return Err(fail(format!(
+                    "person {who}: premium_subsidy amount must be > 0 with at most 2 decimals"
+                )));
+            }
+            if let Some(y) = self.premium_years.iter().find(|y| s.amount > y.standard) {
+                return Err(fail(format!(
+                    "person {who}: premium_subsidy amount above the {} standard {}",
+                    y.year, y.standard
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The premium year `year`, if the data has it.
+    pub fn premium_year(&self, year: i32) -> Option<&PremiumYear> {
+        self.premium_years.iter().find(|y| y.year == year)
     }
 
     /// Settlements add up, name known institutions and codes, and a
@@ -726,6 +851,58 @@ mod tests {
         assert!(err.contains("YYYY-MM"), "{err}");
         assert_eq!(year_month("2026-02"), Some((2026, 2)));
         assert_eq!(year_month("2026-2x"), None);
+    }
+
+    #[test]
+    fn premium_years_and_subsidies_are_checked() {
+        let data = DemoData::builtin().unwrap();
+        assert_eq!(
+            data.premium_year(2027).unwrap().standard.to_string(),
+            "400.00"
+        );
+        let zhang = data.people.iter().find(|p| p.name == "张德福").unwrap();
+        assert_eq!(
+            zhang.premium_subsidy.as_ref().unwrap().amount.to_string(),
+            "200.00"
+        );
+        let refused = |from: &str, to: &str, expected: &str| {
+            assert!(BUILTIN_TEXT.contains(from), "{from}");
+            let text = BUILTIN_TEXT.replace(from, to);
+            let err = DemoData::parse("x.toml", &text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}");
+        };
+        refused(
+            "period_begin = \"2026-09-01\"",
+            "period_begin = \"2026-02-01\"",
+            "overlap",
+        );
+        refused(
+            "period_end = \"2027-02-28\"",
+            "period_end = \"2026-08-31\"",
+            "period_begin after period_end",
+        );
+        refused(
+            "standard = \"420.00\"",
+            "standard = \"0.00\"",
+            "standard must be > 0",
+        );
+        refused("year = 2028", "year = 2027", "appears twice");
+        refused(
+            "amount = \"200.00\" }",
+            "amount = \"390.00\" }",
+            "above the 2026 standard",
+        );
+        refused(
+            "kind = \"低收入家庭60周岁以上老年人\"",
+            "kind = \"其他\"",
+            "kind must be one of",
+        );
+        // A subsidy needs the resident scheme.
+        refused(
+            "hukou_type = \"农业户口\"\nissuer = \"四平市公安局铁西分局\"",
+            "hukou_type = \"农业户口\"\nissuer = \"四平市公安局铁西分局\"\npremium_subsidy = { kind = \"低保对象\", amount = \"10.00\" }",
+            "without resident insurance",
+        );
     }
 
     #[test]

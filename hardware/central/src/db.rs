@@ -1,6 +1,9 @@
 //! The reference centre's SQLite database: the seed it was loaded from,
 //! the answer to every command message (idempotency on `msgid`), filings
-//! and their archived commitment letters, certificates, ratings, health reports, audit entries and versioned
+//! and their archived commitment letters, certificates, ratings, health reports, audit entries,
+//! resident premium payment orders (`premium_order`; `state` open / paid /
+//! failed / cancelled, expiry computed on read) with the numbers barred by a
+//! KS53/KS54 `unknown` answer (`premium_order_void`), and versioned
 //! reference data.
 
 use std::path::Path;
@@ -119,6 +122,29 @@ CREATE TABLE IF NOT EXISTS chronic_change (
     agnt_authz TEXT NOT NULL DEFAULT '',
     msgid      TEXT NOT NULL,
     at         TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS premium_order (
+    order_no   TEXT PRIMARY KEY,
+    psn_no     TEXT NOT NULL,
+    year       INTEGER NOT NULL,
+    admdvs     TEXT NOT NULL,
+    amount     TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    pay_url    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    paid_at    TEXT NOT NULL DEFAULT '',
+    receipt_no TEXT NOT NULL DEFAULT '',
+    channel    TEXT NOT NULL DEFAULT '',
+    reason     TEXT NOT NULL DEFAULT '',
+    agnter     TEXT NOT NULL DEFAULT '',
+    msgid      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS premium_order_psn ON premium_order (psn_no, year);
+CREATE TABLE IF NOT EXISTS premium_order_void (
+    order_no TEXT PRIMARY KEY,
+    at       TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ref_item (
     dataset TEXT NOT NULL,

@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 
 use thiserror::Error;
 
-/// Errors starting the reference central service.
+/// Errors of the reference central service: starting it, its database,
+/// and simulated payments.
 #[derive(Debug, Error)]
 pub enum Error {
     /// The demo data file is broken.
@@ -31,6 +32,13 @@ pub enum Error {
     /// The TLS certificates or key are unusable.
     #[error("TLS: {0}")]
     Tls(String),
+    /// A simulated payment named an order the centre does not hold.
+    #[error("no payment order {0}")]
+    NoSuchOrder(String),
+    /// A simulated payment for an order that is not open (paid, failed,
+    /// expired, cancelled): the order as it stands.
+    #[error("payment order {} is {}, not open", .0.order_no, .0.state)]
+    OrderNotOpen(Box<kiosk_sync::wire::PremiumOrderOutput>),
     /// Other I/O.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -8,6 +8,12 @@
 //! `msgid`; the remote-care filing rules are applied with a lock period
 //! given in [`CentralOptions`]; [`Faults`] switches latency, HTTP errors,
 //! dropped connections and refused sign numbers for tests.
+//!
+//! The resident premium payment (KS51–KS54) is answered from the demo
+//! data's premium years and subsidies; the payment a citizen's phone would
+//! make is simulated by `POST /sim/premium/{order_no}` (`{"result":
+//! "paid", "channel": "微信支付"}` or `{"result": "failed", "reason": …}`)
+//! or in-process by [`Central::simulate_payment`].
 
 pub mod data;
 mod db;
@@ -31,8 +37,8 @@ pub use data::DemoData;
 pub use error::Error;
 pub use rules::FilingLimits;
 pub use service::{
-    Central, CentralOptions, DEMO_CERTIFICATE_KEY, Faults, MSGID_CONFLICT, REGION_PROFILES,
-    RULE_REFUSED,
+    Central, CentralOptions, DEFAULT_PAY_BASE, DEMO_CERTIFICATE_KEY, Faults, MSGID_CONFLICT,
+    ORDER_VALID_MINUTES, REGION_PROFILES, RULE_REFUSED, SimulatedPayment,
 };
 
 /// The client settings of the test hall's terminal (K220100001 at

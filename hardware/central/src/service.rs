@@ -1,6 +1,12 @@
 //! The transactions the reference central service answers, its
 //! idempotency on `msgid`, the remote-care filing rules and the fault
 //! switches tests use.
+//!
+//! Routes: `POST /fsi/api/{infno}` (the envelope) and, for the payment a
+//! citizen's phone would make, `POST /sim/premium/{order_no}` with
+//! `{"result": "paid", "channel": "微信支付"}` or `{"result": "failed",
+//! "reason": "余额不足"}` (service/premium.rs; also
+//! [`Central::simulate_payment`] in-process).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -41,9 +47,11 @@ use crate::Error;
 
 mod chronic;
 mod ledger;
+mod premium;
 mod records;
 use crate::data::{DemoData, DemoPerson};
 use crate::db::{self, db_error, fingerprint};
+pub use premium::{DEFAULT_PAY_BASE, ORDER_VALID_MINUTES, SimulatedPayment};
 
 /// The reference dataset of pushed region profiles.
 pub const REGION_PROFILES: &str = "region_profiles";
@@ -82,6 +90,10 @@ pub struct CentralOptions {
     pub gateway: Option<Arc<GatewayCheck>>,
     /// How long dated filings must run, from the region profile.
     pub filing_limits: crate::FilingLimits,
+    /// Base of the payment page a KS52 order's QR code points to:
+    /// `{pay_base}/{order_no}` (default [`DEFAULT_PAY_BASE`], a reserved
+    /// domain).
+    pub pay_base: String,
 }
 
 /// The reference centre's certificate key. Demo only: a real centre keeps
@@ -100,6 +112,7 @@ impl Default for CentralOptions {
             require_signatures: false,
             gateway: None,
             filing_limits: crate::FilingLimits::builtin(),
+            pay_base: DEFAULT_PAY_BASE.to_string(),
         }
     }
 }
@@ -455,6 +468,8 @@ impl Central {
                 Transaction::FilingCancel => self.filing_cancel(&tx, request),
                 Transaction::FilingSuspend => self.filing_suspend(&tx, request),
                 Transaction::ChronicChange => self.chronic_change(&tx, request),
+                Transaction::PremiumOrder => self.premium_order(&tx, request),
+                Transaction::PremiumOrderCancel => self.premium_order_cancel(&tx, request),
                 Transaction::RatingUpload => self.rating(&tx, request),
                 Transaction::HealthReport => self.health(&tx, request),
                 Transaction::AuditUpload => self.audit(&tx, request),
@@ -499,6 +514,8 @@ impl Central {
             Transaction::FilingQuery => return self.filing_query(input),
             Transaction::FilingLetter => return self.filing_letter(input),
             Transaction::ChronicQuery => return self.chronic_query(input),
+            Transaction::PremiumDue => return self.premium_due(input),
+            Transaction::PremiumOrderQuery => return self.premium_order_query(input),
             Transaction::ReferenceData => return self.reference_data(input),
             Transaction::AccountStatement => self.account_statement(input),
             Transaction::SettlementQuery => self.settlement_query(input),
@@ -1514,6 +1531,7 @@ fn not_found() -> Answer {
 pub fn router(central: Arc<Central>) -> Router {
     Router::new()
         .route("/fsi/api/{infno}", post(handle))
+        .route("/sim/premium/{order_no}", post(premium::simulate_route))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(central)
 }
