@@ -84,11 +84,18 @@ fn a_resident_pays_by_qr_code_and_the_receipt_prints_once_the_centre_confirms() 
         "the QR code is on screen: {paying}"
     );
     let order = order_no(&paying);
-    assert!(texts(&paying).contains(&format!("订单号：{order}")), "{paying}");
+    assert!(
+        texts(&paying).contains(&format!("订单号：{order}")),
+        "{paying}"
+    );
 
     // The phone pays: the centre marks the order paid; the kiosk's poll
     // finds it and prints the receipt.
-    let (status, answer) = pay(&kiosk, &order, json!({"result": "paid", "channel": "微信支付"}));
+    let (status, answer) = pay(
+        &kiosk,
+        &order,
+        json!({"result": "paid", "channel": "微信支付"}),
+    );
     assert_eq!(status, 200, "{answer}");
     kiosk.wait_for_screen("printed");
     let receipts = kiosk.wait_for_receipts(1);
@@ -104,7 +111,10 @@ fn a_resident_pays_by_qr_code_and_the_receipt_prints_once_the_centre_confirms() 
         "票据号：",
         &format!("订单号：{order}"),
     ] {
-        assert!(paper.contains(expected), "{expected:?} not printed:\n{paper}");
+        assert!(
+            paper.contains(expected),
+            "{expected:?} not printed:\n{paper}"
+        );
     }
     assert!(!paper.contains("220104195203110010"), "masked on paper");
 
@@ -141,7 +151,11 @@ fn a_cancelled_order_charges_nothing_and_cannot_be_paid_afterwards() {
     let back = kiosk.wait_for_screen("premium");
     assert!(texts(&back).contains("订单已取消，未扣款。"), "{back}");
     // The phone is too late: the centre refuses to take the money.
-    let (status, answer) = pay(&kiosk, &order, json!({"result": "paid", "channel": "微信支付"}));
+    let (status, answer) = pay(
+        &kiosk,
+        &order,
+        json!({"result": "paid", "channel": "微信支付"}),
+    );
     assert_eq!(status, 409, "{answer}");
     // A new order gets a new number.
     kiosk.tap("生成缴费二维码（¥200.00）");
@@ -168,7 +182,11 @@ fn an_order_lost_with_the_network_is_never_shown_paid_and_is_reconciled_later() 
     // meanwhile (the phone's own network), then gives up at the kiosk.
     let (status, _) = kiosk.post("/v1/sim/central/fault", json!({"unreachable": true}));
     assert_eq!(status, 200);
-    let (status, answer) = pay(&kiosk, &order, json!({"result": "paid", "channel": "支付宝"}));
+    let (status, answer) = pay(
+        &kiosk,
+        &order,
+        json!({"result": "paid", "channel": "支付宝"}),
+    );
     assert_eq!(status, 200, "{answer}");
     kiosk.tap("取消缴费");
     let unknown = kiosk.wait_for_screen("error");
@@ -257,7 +275,11 @@ fn write_premium_screenshots() {
                 let paying = kiosk.wait_for_screen("premium-pay");
                 shot("premium-pay");
                 let order = order_no(&paying);
-                pay(&kiosk, &order, json!({"result": "paid", "channel": "微信支付"}));
+                pay(
+                    &kiosk,
+                    &order,
+                    json!({"result": "paid", "channel": "微信支付"}),
+                );
                 kiosk.wait_for_screen("printed");
                 if suffix.is_empty() && orientation == "portrait" && !elderly {
                     let receipts = kiosk.wait_for_receipts(1);
@@ -284,8 +306,14 @@ fn write_premium_screenshots() {
         ("landscape-standard-premium.png", "premium-landscape.png"),
         ("portrait-standard-en-premium.png", "premium-en.png"),
         ("portrait-standard-premium-pay.png", "premium-pay.png"),
-        ("portrait-elderly-premium-pay.png", "premium-pay-elderly.png"),
-        ("landscape-standard-premium-pay.png", "premium-pay-landscape.png"),
+        (
+            "portrait-elderly-premium-pay.png",
+            "premium-pay-elderly.png",
+        ),
+        (
+            "landscape-standard-premium-pay.png",
+            "premium-pay-landscape.png",
+        ),
         ("portrait-standard-premium-paid.png", "premium-paid.png"),
     ] {
         std::fs::copy(dir.join(from), docs.join(to)).unwrap();

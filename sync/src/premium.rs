@@ -14,10 +14,10 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 
 use crate::client::CentralClient;
-use kiosk_core::clock::Clock;
 use crate::error::Error;
 use crate::store::{OrderRecordState, Store};
 use crate::wire::{PremiumOrderInput, PremiumOrderOutput};
+use kiosk_core::clock::Clock;
 
 /// An order untouched this long, unsettled, is taken by the sync engine
 /// even if no session gave it up (the kiosk stopped while one watched).
@@ -143,7 +143,8 @@ impl PaymentDesk {
             }
             Err(e) => {
                 tracing::warn!(order_no, "premium order answer lost: {e}");
-                self.store.premium_order_abandon(&order_no, self.clock.now())?;
+                self.store
+                    .premium_order_abandon(&order_no, self.clock.now())?;
                 Ok(OrderAttempt::Unknown {
                     order_no,
                     error: e.to_string(),
@@ -161,7 +162,8 @@ impl PaymentDesk {
 
     /// KS54, recorded. A lost answer leaves the order to the sync engine.
     pub fn cancel(&self, order_no: &str) -> Result<PremiumOrderOutput, Error> {
-        self.store.premium_order_abandon(order_no, self.clock.now())?;
+        self.store
+            .premium_order_abandon(order_no, self.clock.now())?;
         let answer = self.client.cancel_premium_order(order_no)?;
         self.record(&answer)?;
         Ok(answer)
@@ -170,7 +172,8 @@ impl PaymentDesk {
     /// No session watches the order any more: cancel it now if the centre
     /// can be reached, else the sync engine does it later.
     pub fn give_up(&self, order_no: &str) -> Result<(), Error> {
-        self.store.premium_order_abandon(order_no, self.clock.now())?;
+        self.store
+            .premium_order_abandon(order_no, self.clock.now())?;
         if let Err(e) = self.cancel(order_no) {
             tracing::warn!(order_no, "abandoned order not cancelled yet: {e}");
         }

@@ -565,8 +565,8 @@ pub fn qr_image(text: &str) -> Option<slint::Image> {
     if text.is_empty() {
         return None;
     }
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
-        .ok()?;
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
     let width = code.width();
     let quiet = 4;
     let side = width + 2 * quiet;

@@ -357,7 +357,9 @@ impl Session {
         if self.premium.order.is_none()
             && let Some(order_no) = self.premium_watch.take()
         {
-            commands.push(Command::Premium(premium::PremiumCommand::GiveUp { order_no }));
+            commands.push(Command::Premium(premium::PremiumCommand::GiveUp {
+                order_no,
+            }));
         }
         commands
     }

@@ -18,14 +18,14 @@ use crate::texts;
 use crate::tr;
 
 pub mod chronic;
-pub mod premium;
 pub mod institutions;
 pub mod ledger;
+pub mod premium;
 pub mod records;
 pub use chronic::{ChronicRow, ChronicView};
-pub use premium::PremiumView;
 pub use institutions::{InstitutionRow, InstitutionsView};
 pub use ledger::{AccountView, EntryRow, SettlementRow, SettlementsView};
+pub use premium::PremiumView;
 pub use records::{ContributionsView, MonthRow};
 
 /// The whole screen.

@@ -189,7 +189,10 @@ async fn central_payment(
     body: Bytes,
 ) -> Response {
     let Some(central) = &state.central else {
-        return problem(StatusCode::NOT_FOUND, "the central service is not simulated");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the central service is not simulated",
+        );
     };
     let result: kiosk_central::SimulatedPayment = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -218,7 +221,10 @@ async fn central_fault(State(state): State<ApiState>, body: Bytes) -> Response {
         unreachable: bool,
     }
     let Some(central) = &state.central else {
-        return problem(StatusCode::NOT_FOUND, "the central service is not simulated");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the central service is not simulated",
+        );
     };
     match serde_json::from_slice::<CentralFault>(&body) {
         Ok(f) => {

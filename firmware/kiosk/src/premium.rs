@@ -187,7 +187,11 @@ pub fn execute(
                     None => Err(malformed()),
                     Some(desk) => match desk.cancel(&order_no) {
                         Ok(answer) => {
-                            tracing::info!(order_no, state = answer.state, "premium order cancel answered");
+                            tracing::info!(
+                                order_no,
+                                state = answer.state,
+                                "premium order cancel answered"
+                            );
                             order_state(&answer).ok_or_else(malformed)
                         }
                         Err(e) => {

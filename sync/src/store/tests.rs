@@ -389,11 +389,16 @@ fn premium_orders_are_numbered_found_again_by_person_and_settled_once() {
         .premium_order_unsettled_for("22010000000003", 2027)
         .unwrap()
         .unwrap();
-    assert_eq!((found.order_no.as_str(), found.state), (a.as_str(), OrderRecordState::Creating));
-    assert!(store
-        .premium_order_unsettled_for("22010000000003", 2028)
-        .unwrap()
-        .is_none());
+    assert_eq!(
+        (found.order_no.as_str(), found.state),
+        (a.as_str(), OrderRecordState::Creating)
+    );
+    assert!(
+        store
+            .premium_order_unsettled_for("22010000000003", 2028)
+            .unwrap()
+            .is_none()
+    );
     store
         .premium_order_update(&a, OrderRecordState::Open, None, at(9, 0, 2))
         .unwrap();
@@ -407,21 +412,31 @@ fn premium_orders_are_numbered_found_again_by_person_and_settled_once() {
     let paid = store.premium_order(&a).unwrap().unwrap();
     assert_eq!(paid.state, OrderRecordState::Paid);
     assert_eq!(paid.receipt_no.as_deref(), Some("R1"));
-    assert!(store
-        .premium_order_unsettled_for("22010000000003", 2027)
-        .unwrap()
-        .is_none());
+    assert!(
+        store
+            .premium_order_unsettled_for("22010000000003", 2027)
+            .unwrap()
+            .is_none()
+    );
 
     // b: open, then abandoned → to reconcile; fresh and watched → not.
     store
         .premium_order_update(&b, OrderRecordState::Open, None, at(9, 2, 0))
         .unwrap();
-    assert!(store
-        .premium_orders_to_reconcile(at(9, 0, 0), 10)
-        .unwrap()
-        .is_empty());
+    assert!(
+        store
+            .premium_orders_to_reconcile(at(9, 0, 0), 10)
+            .unwrap()
+            .is_empty()
+    );
     // Stale (untouched since before the cut-off) even when not abandoned.
-    assert_eq!(store.premium_orders_to_reconcile(at(9, 30, 0), 10).unwrap().len(), 1);
+    assert_eq!(
+        store
+            .premium_orders_to_reconcile(at(9, 30, 0), 10)
+            .unwrap()
+            .len(),
+        1
+    );
     store.premium_order_abandon(&b, at(9, 3, 0)).unwrap();
     let todo = store.premium_orders_to_reconcile(at(9, 0, 0), 10).unwrap();
     assert_eq!(todo.len(), 1);

@@ -248,7 +248,12 @@ impl Session {
     /// Seconds the payment screen still waits, at `now`.
     pub fn premium_seconds_left(&self, now: Instant) -> Option<u64> {
         let until = self.premium.wait_until?;
-        Some(until.saturating_duration_since(now).as_millis().div_ceil(1000) as u64)
+        Some(
+            until
+                .saturating_duration_since(now)
+                .as_millis()
+                .div_ceil(1000) as u64,
+        )
     }
 
     /// The next moment the journey must act (a poll, the end of the wait).
@@ -266,7 +271,13 @@ impl Session {
             if let Some(until) = self.premium.wait_until {
                 let left = until.saturating_duration_since(now);
                 let frac = Duration::from_nanos((left.as_nanos() % 1_000_000_000) as u64);
-                next.push(now + if frac.is_zero() { Duration::from_secs(1) } else { frac });
+                next.push(
+                    now + if frac.is_zero() {
+                        Duration::from_secs(1)
+                    } else {
+                        frac
+                    },
+                );
             }
         }
         next.into_iter().min()
@@ -298,8 +309,7 @@ impl Session {
             ("premium", Screen::Enrollment) => self.query_premium(),
             ("premium-pay", Screen::PremiumDue) => self.order_premium(),
             ("premium-cancel", Screen::PremiumPay) if !self.premium.cancelling => {
-                let Some(order_no) = self.premium.order.as_ref().map(|o| o.order_no.clone())
-                else {
+                let Some(order_no) = self.premium.order.as_ref().map(|o| o.order_no.clone()) else {
                     return Vec::new();
                 };
                 self.note = tr!("正在取消订单，请稍候……").into();
@@ -591,10 +601,7 @@ impl Session {
             } else {
                 format!("（{}）", due.subsidy_kind)
             };
-            notes.push(format!(
-                "政府资助：¥{}{kind}",
-                due.subsidy.display_digits()
-            ));
+            notes.push(format!("政府资助：¥{}{kind}", due.subsidy.display_digits()));
         }
         notes.push(format!(
             "实缴金额：¥{}（{}）",
@@ -613,9 +620,8 @@ impl Session {
         if !receipt.order_no.is_empty() {
             notes.push(format!("订单号：{}", receipt.order_no));
         }
-        notes.push(
-            "缴费结果由医保中心（税务部门）确认；电子票据以税务部门开具的为准。".to_string(),
-        );
+        notes
+            .push("缴费结果由医保中心（税务部门）确认；电子票据以税务部门开具的为准。".to_string());
         let serial = format!(
             "{}-{}{:02}",
             self.terminal.terminal_id,

@@ -74,7 +74,13 @@ fn at_due(s: &mut Session, t: Instant) {
     loaded_with(s, t, resident());
     assert!(s.offers_premium());
     let cmds = tap(s, "premium", t);
-    let [PremiumCommand::Due { request, person_number }] = &premium_commands(&cmds)[..] else {
+    let [
+        PremiumCommand::Due {
+            request,
+            person_number,
+        },
+    ] = &premium_commands(&cmds)[..]
+    else {
         panic!("expected KS51, got {cmds:?}")
     };
     assert_eq!(person_number, "22020000000002");
@@ -94,7 +100,14 @@ fn at_due(s: &mut Session, t: Instant) {
 fn at_pay(s: &mut Session, t: Instant, no: &str) {
     at_due(s, t);
     let cmds = tap(s, "premium-pay", t);
-    let [PremiumCommand::Order { request, year, amount, .. }] = &premium_commands(&cmds)[..]
+    let [
+        PremiumCommand::Order {
+            request,
+            year,
+            amount,
+            ..
+        },
+    ] = &premium_commands(&cmds)[..]
     else {
         panic!("expected KS52, got {cmds:?}")
     };
@@ -107,7 +120,10 @@ fn at_pay(s: &mut Session, t: Instant, no: &str) {
         },
         t,
     );
-    assert!(cmds.iter().any(|c| matches!(c, Command::Say(Prompt::PremiumPay))));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Say(Prompt::PremiumPay)))
+    );
     assert_eq!(s.screen(), Screen::PremiumPay);
 }
 
@@ -133,7 +149,11 @@ fn the_due_screen_shows_standard_subsidy_and_amount_due() {
     let lines: Vec<String> = p.lines.iter().map(|(a, b)| format!("{a} {b}")).collect();
     assert!(lines.iter().any(|l| l.contains("400.00")), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("低收入家庭")), "{lines:?}");
-    assert!(p.period.contains("2026-09-01") || p.period.contains("2026年9月1日"), "{}", p.period);
+    assert!(
+        p.period.contains("2026-09-01") || p.period.contains("2026年9月1日"),
+        "{}",
+        p.period
+    );
     tap(&mut s, "back", t);
     assert_eq!(s.screen(), Screen::Enrollment);
 }
@@ -198,7 +218,10 @@ fn a_paid_order_prints_the_receipt_from_the_centres_answer_only() {
     let notes = slip.notes.join("\n");
     assert!(notes.contains("实缴金额：¥200.00（贰佰元整）"), "{notes}");
     assert!(notes.contains("票据号：220100-2027-R000001"), "{notes}");
-    assert!(notes.contains("政府资助：¥200.00（低收入家庭60周岁以上老年人）"), "{notes}");
+    assert!(
+        notes.contains("政府资助：¥200.00（低收入家庭60周岁以上老年人）"),
+        "{notes}"
+    );
     assert_eq!(slip.id_number_masked, "220203********2046");
     // Printed, then the rating asks about the payment.
     s.handle(Event::PrintFinished, t3, wall());
@@ -258,7 +281,10 @@ fn cancel_answers_cancelled_or_paid_when_the_payment_came_first() {
         },
         t,
     );
-    assert!(cmds.iter().any(|c| matches!(c, Command::Print(_))), "{cmds:?}");
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::Print(_))),
+        "{cmds:?}"
+    );
 }
 
 #[test]
