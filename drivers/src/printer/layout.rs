@@ -270,6 +270,12 @@ pub fn business_slip_job(slip: &BusinessSlip, profile: &PrinterProfile) -> Job {
         // journey checks it); needs no replacement on GBK printers.
         d.pair("个人账户余额", &format!("{}元", e.balance.display_digits()));
     }
+    if !slip.facts.is_empty() {
+        d.rule('-');
+        for (label, value) in &slip.facts {
+            d.pair(label, value);
+        }
+    }
     d.rule('=');
     for note in &slip.notes {
         d.paragraph(note, 0);

@@ -107,6 +107,7 @@ pub fn slip() -> BusinessSlip {
             paid_months: 172,
             balance: "16800.32".parse().expect("amount"),
         }],
+        facts: Vec::new(),
         notes: vec![
             "本单据仅记录本次查询结果，以医保经办机构记录为准。".into(),
             "缴费信息以税务部门确认为准。".into(),

@@ -36,6 +36,9 @@ pub struct BusinessSlip {
     pub proxy: Option<String>,
     /// One block per insurance type.
     pub enrollments: Vec<SlipEnrollment>,
+    /// Further facts of the business, label and value, printed as pairs
+    /// (the premium receipt: 缴费年度, 实缴金额, 票据号 …).
+    pub facts: Vec<(String, String)>,
     /// Notes printed at the bottom.
     pub notes: Vec<String>,
 }
@@ -109,6 +112,7 @@ impl BusinessSlip {
                     balance: e.account_balance,
                 })
                 .collect(),
+            facts: Vec::new(),
             notes: vec![
                 "本单据仅记录本次查询结果，以医保经办机构记录为准。".into(),
                 "缴费信息以税务部门确认为准。".into(),

@@ -552,6 +552,7 @@ impl Session {
             id_number_masked: crate::identity::mask_number(&person.id_number),
             proxy: None,
             enrollments: Vec::new(),
+            facts: Vec::new(),
             notes,
         })
     }

@@ -590,38 +590,43 @@ impl Session {
         let id_number_masked = crate::identity::mask_number(&person.id_number);
         let due = due.clone();
         self.slips_printed += 1;
-        let mut notes = vec![
-            format!("缴费年度：{}年度", due.year),
-            "险种：城乡居民基本医疗保险".to_string(),
-            format!("个人缴费标准：¥{}", due.standard.display_digits()),
+        let fact = |label: &str, value: String| (label.to_string(), value);
+        let mut facts = vec![
+            fact("险种", "城乡居民基本医疗保险".to_string()),
+            fact("缴费年度", format!("{}年度", due.year)),
+            fact(
+                "个人缴费标准",
+                format!("¥{}", due.standard.display_digits()),
+            ),
         ];
         if !due.subsidy.is_zero() {
-            let kind = if due.subsidy_kind.is_empty() {
-                String::new()
-            } else {
-                format!("（{}）", due.subsidy_kind)
-            };
-            notes.push(format!("政府资助：¥{}{kind}", due.subsidy.display_digits()));
+            facts.push(fact(
+                "政府资助",
+                format!("¥{}", due.subsidy.display_digits()),
+            ));
+            if !due.subsidy_kind.is_empty() {
+                facts.push(fact("资助类别", due.subsidy_kind.clone()));
+            }
         }
-        notes.push(format!(
-            "实缴金额：¥{}（{}）",
-            receipt.amount.display_digits(),
-            receipt.amount.to_capital()
+        facts.push(fact(
+            "实缴金额",
+            format!("¥{}", receipt.amount.display_digits()),
         ));
+        facts.push(fact("金额大写", receipt.amount.to_capital()));
         if !receipt.channel.is_empty() {
-            notes.push(format!("支付方式：{}", receipt.channel));
+            facts.push(fact("支付方式", receipt.channel.clone()));
         }
         if let Some(at) = receipt.paid_at {
-            notes.push(format!("缴费时间：{}", at.format("%Y-%m-%d %H:%M:%S")));
+            facts.push(fact("缴费时间", at.format("%Y-%m-%d %H:%M:%S").to_string()));
         }
         if !receipt.receipt_no.is_empty() {
-            notes.push(format!("票据号：{}", receipt.receipt_no));
+            facts.push(fact("票据号", receipt.receipt_no.clone()));
         }
         if !receipt.order_no.is_empty() {
-            notes.push(format!("订单号：{}", receipt.order_no));
+            facts.push(fact("订单号", receipt.order_no.clone()));
         }
-        notes
-            .push("缴费结果由医保中心（税务部门）确认；电子票据以税务部门开具的为准。".to_string());
+        let notes =
+            vec!["缴费结果由医保中心（税务部门）确认；电子票据以税务部门开具的为准。".to_string()];
         let serial = format!(
             "{}-{}{:02}",
             self.terminal.terminal_id,
@@ -639,6 +644,7 @@ impl Session {
             id_number_masked,
             proxy: None,
             enrollments: Vec::new(),
+            facts,
             notes,
         };
         self.print(Document::PremiumReceipt(Box::new(slip)))

@@ -15,7 +15,8 @@ pub struct PremiumView {
     pub title: String,
     /// 待缴 / 已缴费 / 不在缴费期 / 未参加城乡居民医保.
     pub state: String,
-    /// Lines label → amount: 个人缴费标准, 政府资助 (with why), 应缴金额.
+    /// Lines label → amount: 个人缴费标准, 政府资助 (then its kind, a
+    /// line with no amount), 应缴金额.
     pub lines: Vec<(String, String)>,
     /// The amount due, large: "¥400.00".
     pub due: String,
@@ -66,13 +67,15 @@ impl PremiumView {
                 format!("¥{}", due.standard.display_digits()),
             ));
             if !due.subsidy.is_zero() {
-                let label = if due.subsidy_kind.is_empty() {
-                    tr!("政府资助").to_string()
-                } else {
-                    tr!("政府资助（{}）", due.subsidy_kind)
-                };
-                view.lines
-                    .push((label, format!("−¥{}", due.subsidy.display_digits())));
+                view.lines.push((
+                    tr!("政府资助").into(),
+                    format!("−¥{}", due.subsidy.display_digits()),
+                ));
+                if !due.subsidy_kind.is_empty() {
+                    // A line of its own, without an amount: the why.
+                    view.lines
+                        .push((tr!("资助类别：{}", due.subsidy_kind), String::new()));
+                }
             }
             view.due = format!("¥{}", due.due.display_digits());
             view.lines.push((tr!("应缴金额").into(), view.due.clone()));

@@ -215,13 +215,17 @@ fn a_paid_order_prints_the_receipt_from_the_centres_answer_only() {
         panic!("expected a premium receipt")
     };
     assert_eq!(slip.title, "城乡居民基本医疗保险缴费凭证");
-    let notes = slip.notes.join("\n");
-    assert!(notes.contains("实缴金额：¥200.00（贰佰元整）"), "{notes}");
-    assert!(notes.contains("票据号：220100-2027-R000001"), "{notes}");
-    assert!(
-        notes.contains("政府资助：¥200.00（低收入家庭60周岁以上老年人）"),
-        "{notes}"
-    );
+    let fact = |label: &str| {
+        slip.facts
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(fact("实缴金额"), Some("¥200.00"));
+    assert_eq!(fact("金额大写"), Some("贰佰元整"));
+    assert_eq!(fact("票据号"), Some("220100-2027-R000001"));
+    assert_eq!(fact("政府资助"), Some("¥200.00"));
+    assert_eq!(fact("资助类别"), Some("低收入家庭60周岁以上老年人"));
     assert_eq!(slip.id_number_masked, "220203********2046");
     // Printed, then the rating asks about the payment.
     s.handle(Event::PrintFinished, t3, wall());
