@@ -58,10 +58,14 @@ fn pay(kiosk: &Kiosk, order: &str, body: Value) -> (u16, Value) {
 fn a_resident_pays_by_qr_code_and_the_receipt_prints_once_the_centre_confirms() {
     let kiosk = Kiosk::start("");
     kiosk.wait_for_screen("home");
+    kiosk.place_id_card(zhang_defu_card());
+    kiosk.wait_for_screen("enrollment");
     let tapped = Instant::now();
-    let due = to_due_screen(&kiosk);
+    kiosk.tap("更多查询与办理");
+    kiosk.tap("居民医保缴费");
+    let due = kiosk.wait_for_screen("premium");
     eprintln!(
-        "tap to answer (居民医保缴费, two taps from the enrollment screen): {} ms",
+        "tap to answer (居民医保缴费, two taps from the enrollment screen, KS51): {} ms",
         tapped.elapsed().as_millis()
     );
     let text = texts(&due);
@@ -75,8 +79,13 @@ fn a_resident_pays_by_qr_code_and_the_receipt_prints_once_the_centre_confirms() 
     ] {
         assert!(text.contains(expected), "{expected:?}: {text}");
     }
+    let tapped = Instant::now();
     kiosk.tap("生成缴费二维码（¥200.00）");
     let paying = kiosk.wait_for_screen("premium-pay");
+    eprintln!(
+        "tap to QR code (store write + KS52): {} ms",
+        tapped.elapsed().as_millis()
+    );
     let text = texts(&paying);
     assert!(text.contains("应缴金额 ¥200.00"), "{text}");
     assert!(
@@ -88,6 +97,12 @@ fn a_resident_pays_by_qr_code_and_the_receipt_prints_once_the_centre_confirms() 
         texts(&paying).contains(&format!("订单号：{order}")),
         "{paying}"
     );
+    // What the citizen's phone scans: the order's payment link.
+    let codes = qr_codes_on_screen(&kiosk.get_bytes("/v1/screenshot"));
+    assert_eq!(
+        codes,
+        vec![format!("https://pay.demo.invalid/resident-premium/{order}")]
+    );
 
     // The phone pays: the centre marks the order paid; the kiosk's poll
     // finds it and prints the receipt.
@@ -97,7 +112,14 @@ fn a_resident_pays_by_qr_code_and_the_receipt_prints_once_the_centre_confirms() 
         json!({"result": "paid", "channel": "微信支付"}),
     );
     assert_eq!(status, 200, "{answer}");
+    let paid = Instant::now();
     kiosk.wait_for_screen("printed");
+    // Bounded by the poll interval (3 s): the figure is mostly the wait
+    // for the next KS53.
+    eprintln!(
+        "paid at the centre to receipt printed: {} ms",
+        paid.elapsed().as_millis()
+    );
     let receipts = kiosk.wait_for_receipts(1);
     let paper = receipts[0]["text"].as_str().unwrap();
     let flat = squash(paper);
@@ -230,6 +252,23 @@ fn an_order_lost_with_the_network_is_never_shown_paid_and_is_reconciled_later() 
     let flat = squash(paper);
     assert!(flat.contains("支付方式支付宝"), "{paper}");
     assert!(flat.contains(&format!("订单号{order}")), "{paper}");
+}
+
+/// The QR codes found on a screenshot, decoded.
+fn qr_codes_on_screen(png_bytes: &[u8]) -> Vec<String> {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[(y * w + x) * channels]);
+    prepared
+        .detect_grids()
+        .iter()
+        .filter_map(|g| g.decode().ok().map(|(_, content)| content))
+        .collect()
 }
 
 /// The paper roll's text without spaces and line breaks: a pair is found

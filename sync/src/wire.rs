@@ -949,7 +949,7 @@ pub struct ContributionRecordOutput {
 // ---- KS51–KS54 resident premium payment 城乡居民医保缴费 -----------------
 
 /// KS51 input: what a resident-scheme member owes for a year.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PremiumDueInput {
     /// Person number.
     pub psn_no: String,
@@ -990,7 +990,7 @@ pub struct PremiumDueOutput {
 
 /// KS52 input: create (or find again) the payment order `order_no`.
 /// Idempotent on `order_no`: the same number answers the same order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PremiumOrderInput {
     /// The kiosk's order number (terminal id + date + serial), kept in its
     /// store before the message leaves.
@@ -1004,6 +1004,27 @@ pub struct PremiumOrderInput {
     /// The proxy (代办人) who pays, masked; empty in person.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub agnter: String,
+}
+
+impl fmt::Debug for PremiumDueInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PremiumDueInput")
+            .field("psn_no", &mask_number(&self.psn_no))
+            .field("year", &self.year)
+            .finish()
+    }
+}
+
+impl fmt::Debug for PremiumOrderInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PremiumOrderInput")
+            .field("order_no", &self.order_no)
+            .field("psn_no", &mask_number(&self.psn_no))
+            .field("year", &self.year)
+            .field("amount", &self.amount)
+            .field("by_proxy", &!self.agnter.is_empty())
+            .finish()
+    }
 }
 
 /// KS53 input (query an order) and KS54 input (cancel it).
@@ -1049,4 +1070,31 @@ pub struct PremiumOrderOutput {
     /// Why it failed (failed).
     #[serde(default)]
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The premium inputs reach a log only through `Debug`: the person
+    /// number masked, the proxy only as "by proxy".
+    #[test]
+    fn premium_inputs_debug_masks_the_person_and_the_proxy() {
+        let due = PremiumDueInput {
+            psn_no: "22010000000003".into(),
+            year: 2027,
+        };
+        let order = PremiumOrderInput {
+            order_no: "K2201-A001P20261207000001".into(),
+            psn_no: "22010000000003".into(),
+            year: 2027,
+            amount: Decimal::new(20000, 2),
+            agnter: "王**（220102********1234）".into(),
+        };
+        for text in [format!("{due:?}"), format!("{order:?}")] {
+            assert!(!text.contains("22010000000003"), "{text}");
+            assert!(!text.contains("王"), "{text}");
+        }
+        assert!(format!("{order:?}").contains("by_proxy: true"));
+    }
 }

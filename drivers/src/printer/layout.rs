@@ -665,4 +665,55 @@ mod tests {
         assert!(has_non_gbk_text(&gb.bytes));
         assert!(gb.bytes.ends_with(&[0x1D, 0x56, 0x42, 0x30]));
     }
+
+    /// The premium receipt 缴费凭证 prints its facts as pairs: every value
+    /// flush right, a value too long for its label's line (the order
+    /// number on 58 mm) alone below it, never cut; within the 2 KB budget.
+    #[test]
+    fn premium_receipt_prints_its_facts_as_pairs_within_the_budget() {
+        let fact = |l: &str, v: &str| (l.to_string(), v.to_string());
+        let slip = BusinessSlip {
+            title: "城乡居民基本医疗保险缴费凭证".into(),
+            business: "城乡居民医保缴费".into(),
+            serial: "K2201-A001-26120709225601".into(),
+            printed_at: chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+                .and_then(|d| d.and_hms_opt(9, 22, 0))
+                .unwrap(),
+            terminal_id: "K2201-A001".into(),
+            hall_name: "长春市医疗保障服务大厅".into(),
+            name: "张德福".into(),
+            id_number_masked: "220104********0010".into(),
+            proxy: Some("王**（220102********1234）".into()),
+            enrollments: Vec::new(),
+            facts: vec![
+                fact("险种", "城乡居民基本医疗保险"),
+                fact("缴费年度", "2027年度"),
+                fact("个人缴费标准", "¥400.00"),
+                fact("政府资助", "¥200.00"),
+                fact("资助类别", "低收入家庭60周岁以上老年人"),
+                fact("实缴金额", "¥200.00"),
+                fact("金额大写", "贰佰元整"),
+                fact("支付方式", "微信支付"),
+                fact("缴费时间", "2026-12-07 09:22:53"),
+                fact("票据号", "220100-2027-R000001"),
+                fact("订单号", "K2201-A001P20261207000001"),
+            ],
+            notes: vec![
+                "缴费结果由医保中心（税务部门）确认；电子票据以税务部门开具的为准。".into(),
+            ],
+        };
+        for paper in [Paper::Mm58, Paper::Mm80] {
+            let job = business_slip_job(&slip, &PrinterProfile::new(paper));
+            let text = encoding_rs::GB18030.decode(&job.bytes).0.into_owned();
+            for value in [
+                "K2201-A001P20261207000001",
+                "低收入家庭60周岁以上老年人",
+                "贰佰元整",
+            ] {
+                assert!(text.contains(value), "{value} cut on {paper:?}");
+            }
+            println!("premium receipt on {paper:?}: {} bytes", job.bytes.len());
+            assert!(job.bytes.len() <= 2048, "{} bytes", job.bytes.len());
+        }
+    }
 }

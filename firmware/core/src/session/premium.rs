@@ -642,7 +642,7 @@ impl Session {
             hall_name: self.terminal.hall_name.clone(),
             name,
             id_number_masked,
-            proxy: None,
+            proxy: self.proxy.as_ref().map(|p| p.masked()),
             enrollments: Vec::new(),
             facts,
             notes,

@@ -433,3 +433,63 @@ fn a_year_paid_elsewhere_offers_the_receipt_and_a_closed_period_says_when() {
     let view = crate::view::View::of(&s, t).premium.unwrap();
     assert!(!view.can_pay && !view.can_print);
 }
+
+/// A proxy (代办人) pays for a family member: the order names the proxy,
+/// masked, and so does the receipt.
+#[test]
+fn a_proxy_pays_for_a_family_member_and_is_named_on_the_receipt() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    tap(&mut s, "proxy", t);
+    loaded_with(&mut s, t, resident());
+    s.handle(Event::CredentialRemoved, t, wall());
+    s.handle(
+        Event::CredentialPresented(Credential::IdDocument {
+            kind: IdDocumentKind::ResidentIdCard,
+            number: "220102196205141234".into(),
+            name: "王建国".into(),
+        }),
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::ProxyAuthorisation);
+    tap(&mut s, "proxy-auth-tick", t);
+    tap(&mut s, "proxy-auth-confirm", t);
+    assert_eq!(s.screen(), Screen::Enrollment);
+    assert!(s.offers_premium());
+    let cmds = tap(&mut s, "premium", t);
+    let [PremiumCommand::Due { request, .. }] = &premium_commands(&cmds)[..] else {
+        panic!("expected KS51, got {cmds:?}")
+    };
+    ev(
+        &mut s,
+        PremiumEvent::Due {
+            request: *request,
+            result: Ok(due(DueState::Due)),
+        },
+        t,
+    );
+    let cmds = tap(&mut s, "premium-pay", t);
+    let [PremiumCommand::Order { request, proxy, .. }] = &premium_commands(&cmds)[..] else {
+        panic!("expected KS52, got {cmds:?}")
+    };
+    assert_eq!(proxy.as_deref(), Some("王**（220102********1234）"));
+    // (An order the centre already knows as paid, e.g. paid on an
+    // earlier visit, settles at once.)
+    let cmds = ev(
+        &mut s,
+        PremiumEvent::Ordered {
+            request: *request,
+            result: Ok(OrderState::Paid(paid("K1P20261122000009"))),
+        },
+        t,
+    );
+    let Some(Command::Print(doc)) = cmds.iter().find(|c| matches!(c, Command::Print(_))) else {
+        panic!("expected the receipt, got {cmds:?}")
+    };
+    let Document::PremiumReceipt(slip) = doc.as_ref() else {
+        panic!("expected a premium receipt")
+    };
+    assert_eq!(slip.proxy.as_deref(), Some("王**（220102********1234）"));
+    assert_eq!(slip.name, "张德福");
+}
