@@ -834,7 +834,7 @@ pub struct RatingOutput {
 }
 
 /// KS31 terminal health report input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HealthReportInput {
     /// Terminal id.
     pub terminal_id: String,
@@ -851,6 +851,53 @@ pub struct HealthReportInput {
     /// One entry per device.
     #[serde(default)]
     pub devices: Vec<DeviceHealth>,
+    /// Why this report was sent: `start`, `schedule`, `device_change`
+    /// (a device changed state), `printer_stopped` (a job stopped).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trigger: String,
+    /// SHA-256 (hex) of the configuration in effect.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub config_hash: String,
+    /// Age of the oldest record waiting in the outbox, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox_oldest_age_s: Option<i64>,
+    /// Last time the centre answered (`yyyy-MM-dd HH:mm:ss`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub last_contact_at: String,
+    /// The kiosk's clock minus the centre's, seconds, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew_s: Option<i64>,
+    /// The store's size on disk (database and its WAL), bytes.
+    #[serde(default)]
+    pub store_bytes: u64,
+    /// Characters printed as 〓 since the kiosk started.
+    #[serde(default)]
+    pub glyph_substitutions: u64,
+    /// How many times the kiosk program has started on this store.
+    #[serde(default)]
+    pub starts: u64,
+    /// Of which after an unclean end (crash, kill, power cut).
+    #[serde(default)]
+    pub crashes: u64,
+    /// Journey counters since the previous report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub journeys: Vec<JourneyCount>,
+}
+
+/// One journey counter of a health report: how often `journey` had
+/// `outcome` (`started`, `completed`, `abandoned`, `failed`; `kind` names
+/// the error kind of a failure) since the previous report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JourneyCount {
+    /// Journey id (`certificate`, `filing`, `premium`, ...).
+    pub journey: String,
+    /// Outcome id.
+    pub outcome: String,
+    /// The failure's kind (empty unless `failed`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// How many.
+    pub count: u64,
 }
 
 /// One device's state in a health report.

@@ -375,6 +375,7 @@ fn audit_entries_and_health_reports_go_through_the_outbox() {
             app_version: "0.1.0".into(),
             outbox_pending: 0,
             devices: vec![],
+            ..Default::default()
         })
         .unwrap();
     // Audit entries move into the outbox at the start of a cycle: two

@@ -188,6 +188,13 @@ impl Kiosk {
         self.dir.path()
     }
 
+    /// GET a JSON document with its HTTP status.
+    pub fn get_with_status(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(format!("{}{path}", self.api)).send().unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap())
+    }
+
     /// GET a JSON document.
     pub fn get(&self, path: &str) -> Value {
         self.http

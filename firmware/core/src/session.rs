@@ -32,6 +32,7 @@ use crate::tr;
 pub mod chronic;
 pub mod filing;
 pub mod institutions;
+pub mod journey;
 pub mod ledger;
 pub mod premium;
 mod proxy;
@@ -137,6 +138,10 @@ pub struct Session {
     /// The payment order the session watches: not personal data, it
     /// outlives the session's state to be handed to the edges.
     premium_watch: Option<String>,
+    /// The journey the citizen is in (journey.rs), and the outcomes not
+    /// yet taken by the edges.
+    journey: Option<journey::OpenJourney>,
+    journey_outcomes: Vec<journey::JourneyOutcome>,
 }
 
 impl Session {
@@ -189,6 +194,8 @@ impl Session {
             chronic: chronic::Chronic::default(),
             premium: premium::Premium::default(),
             premium_watch: None,
+            journey: None,
+            journey_outcomes: Vec::new(),
         }
     }
 
@@ -346,7 +353,9 @@ impl Session {
     /// documents and rules). Returns what the edges must do.
     pub fn handle(&mut self, event: Event, now: Instant, wall: NaiveDateTime) -> Vec<Command> {
         self.today = wall.date();
+        let before = self.meter_before(&event);
         let mut commands = self.handle_event(event, now, wall);
+        self.meter_after(before);
         // The session ended while its job waited for the printer.
         if self.print_pending && !matches!(self.screen, Screen::PrintPending | Screen::Printing) {
             self.print_pending = false;

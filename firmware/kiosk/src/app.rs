@@ -312,6 +312,31 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         config.store.sync_interval_s
     );
 
+    // Fleet telemetry (metrics.rs): this start counted on the store (a
+    // start after an unclean end is a crash), the configuration's hash.
+    let (starts, crashes) = crate::metrics::count_start(backend.store())?;
+    if crashes > 0 {
+        tracing::info!(starts, crashes, "runs counted on this store");
+    }
+    let config_text = match &options.config_file {
+        Some(file) => std::fs::read(file).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let telemetry = Arc::new(crate::metrics::Telemetry::new(
+        crate::metrics::RunFacts {
+            terminal_id: config.terminal.id.clone(),
+            config_hash: crate::metrics::config_hash(&config_text),
+            starts,
+            crashes,
+        },
+        crate::metrics::Sources {
+            backend: Some(Arc::clone(&backend)),
+            board: board.clone(),
+            glyph_substitutions: print.substitutions(),
+        },
+        started,
+    ));
+
     // UI.
     let window = KioskWindow::new().map_err(kiosk_ui::Error::from)?;
     window.window().set_size(orientation.size());
@@ -386,10 +411,24 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                     )
                 })
             };
+            let on_status = {
+                let board = board.clone();
+                Box::new(
+                    move |status: Result<
+                        kiosk_drivers::printer::PrinterState,
+                        kiosk_drivers::Error,
+                    >| {
+                        let h = health::printer_health(status);
+                        board.update(health::PRINTER, &h.state, Some(h.detail));
+                    },
+                )
+            };
             let settings = crate::spooler::Settings {
                 uri: uri.clone(),
                 timeout: Duration::from_secs(5),
                 call_staff,
+                on_status,
+                status_every: PRINTER_STATUS_EVERY,
             };
             let clock = Arc::clone(&clock);
             let events = events_tx.clone();
@@ -435,6 +474,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         clock: Arc::clone(&clock),
         events: events_tx.clone(),
         language: kiosk_core::texts::selected(),
+        telemetry: Some(Arc::clone(&telemetry)),
     };
     std::thread::Builder::new()
         .name("session".into())
@@ -519,20 +559,30 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     // Health reports: once now, then on the schedule.
     let (health_stop_tx, health_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
-        let uri = printer_uri.clone();
+        // With a printer the spooler keeps its board entry (it owns the
+        // printer); without one the report says so.
+        let probe_printer: Option<Box<dyn Fn() -> kiosk_sync::wire::DeviceHealth + Send>> =
+            match &printer_uri {
+                Some(_) => None,
+                None => Some(Box::new(|| kiosk_sync::wire::DeviceHealth {
+                    device: health::PRINTER.into(),
+                    state: health::DOWN.into(),
+                    detail: "not configured".into(),
+                })),
+            };
+        let extras: health::Extras = {
+            let telemetry = Arc::clone(&telemetry);
+            Arc::new(move |report: &mut kiosk_sync::wire::HealthReportInput| {
+                telemetry.fill_report(report)
+            })
+        };
         health::spawn(
             HealthSettings {
                 interval: Duration::from_secs(config.store.health_interval_s),
                 terminal_id: config.terminal.id.clone(),
                 started,
-                probe_printer: Box::new(move || match &uri {
-                    Some(uri) => health::probe_printer(uri),
-                    None => kiosk_sync::wire::DeviceHealth {
-                        device: "printer".into(),
-                        state: health::DOWN.into(),
-                        detail: "not configured".into(),
-                    },
-                }),
+                probe_printer,
+                extras,
             },
             board,
             Arc::clone(&backend),
@@ -568,6 +618,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 central: sim.central_service(),
                 backend: Some(Arc::clone(&backend)),
                 health: health.clone(),
+                telemetry: Some(Arc::clone(&telemetry)),
             },
         )?;
         println!("kiosk: automation API: http://{}", server.addr());
@@ -602,9 +653,17 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         signalled: signals.signalled(),
     });
     let _ = health_stop_tx.send(());
+    if let Err(e) = crate::metrics::mark_clean_stop(backend.store()) {
+        tracing::warn!("clean stop not recorded: {e}");
+    }
     sim.stop();
     result.map_err(Error::from)
 }
+
+/// How often an idle printer is asked for its status (paper near end, out,
+/// cover open): a change reaches the health board, and the reporter,
+/// within this.
+const PRINTER_STATUS_EVERY: Duration = Duration::from_secs(10);
 
 /// Where a device is, for health reports: its configured port, or the
 /// simulator's.

@@ -91,6 +91,8 @@ pub struct ApiState {
     pub backend: Option<Arc<Backend>>,
     /// The device loops' health table.
     pub health: DeviceHealth,
+    /// The fleet telemetry: `/metrics`, and the verdict of `/v1/health`.
+    pub telemetry: Option<Arc<crate::metrics::Telemetry>>,
 }
 
 /// The running API server.
@@ -144,6 +146,7 @@ fn router(state: ApiState) -> Router {
         .route("/v1/draw", post(draw))
         .route("/v1/screenshot", get(screenshot))
         .route("/v1/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/v1/sync/status", get(sync_status))
         .route("/v1/sync/now", post(sync_now));
     sim_routes(router)
@@ -176,6 +179,7 @@ fn sim_routes(router: Router<ApiState>) -> Router<ApiState> {
         .route("/v1/sim/receipts/{id}/png", get(receipt_png))
         .route("/v1/sim/central/premium/{order_no}", post(central_payment))
         .route("/v1/sim/central/fault", post(central_fault))
+        .route("/v1/sim/central/health/{terminal}", get(central_health))
 }
 
 /// `POST /v1/sim/central/premium/{order_no}`: the citizen's phone pays
@@ -232,6 +236,21 @@ async fn central_fault(State(state): State<ApiState>, body: Bytes) -> Response {
             Json(json!({ "ok": true })).into_response()
         }
         Err(e) => problem(StatusCode::BAD_REQUEST, format!("fault JSON: {e}")),
+    }
+}
+
+/// The health reports the built-in centre received from `terminal`.
+#[cfg(feature = "simulators")]
+async fn central_health(State(state): State<ApiState>, Path(terminal): Path<String>) -> Response {
+    let Some(central) = &state.central else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the central service is not simulated",
+        );
+    };
+    match central.health_reports(&terminal) {
+        Ok(reports) => Json(reports).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 
@@ -621,8 +640,36 @@ async fn scanner_fault(
     }
 }
 
+/// Every device's entry by name, plus `status` (`ok`, `degraded`,
+/// `unavailable`) and `reasons`; HTTP 503 when unavailable (a supervisor
+/// or the hall's console can act on the code alone).
 async fn health(State(state): State<ApiState>) -> Response {
-    Json(state.health.snapshot()).into_response()
+    let mut body = serde_json::to_value(state.health.snapshot()).unwrap_or_default();
+    let verdict = state.telemetry.as_ref().map(|t| t.health());
+    let code = match &verdict {
+        Some(v) if v.status == crate::metrics::UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::OK,
+    };
+    if let (Some(v), Some(map)) = (verdict, body.as_object_mut()) {
+        map.insert("status".into(), v.status.into());
+        map.insert("reasons".into(), v.reasons.into());
+    }
+    (code, Json(body)).into_response()
+}
+
+/// The Prometheus text format (metrics.rs).
+async fn metrics(State(state): State<ApiState>) -> Response {
+    match &state.telemetry {
+        Some(t) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            t.render(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 #[cfg(feature = "simulators")]

@@ -293,6 +293,11 @@ impl Backend {
         &self.paths
     }
 
+    /// The kiosk's wall clock now.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now()
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<Store> {
         &self.store

@@ -60,6 +60,8 @@ pub struct Controller {
     /// The document camera for a proxy's written authorisation, when one
     /// is configured (camera.rs).
     pub camera: Option<Arc<dyn crate::camera::DocumentCamera>>,
+    /// The fleet counters (metrics.rs): journeys and print jobs.
+    pub telemetry: Option<Arc<crate::metrics::Telemetry>>,
 }
 
 impl Controller {
@@ -90,8 +92,21 @@ impl Controller {
             log_event(&event);
             let now = Instant::now();
             let touched = matches!(event, Event::Touched);
+            let printed = match &event {
+                Event::PrintFinished => Some("printed"),
+                Event::PrintPending { .. } => Some("pending"),
+                Event::PrintFailed { .. } => Some("failed"),
+                _ => None,
+            };
             let was_home = self.session.screen() == Screen::Home;
             let commands = self.session.handle(event, now, self.clock.now());
+            let outcomes = self.session.take_journey_outcomes();
+            if let Some(telemetry) = &self.telemetry {
+                telemetry.record_journeys(&outcomes);
+                if let Some(outcome) = printed {
+                    telemetry.record_print(outcome);
+                }
+            }
             if !was_home && self.session.screen() == Screen::Home {
                 self.reset_language();
                 self.reset_elderly_mode();

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use kiosk_core::clock::Clock;
 use kiosk_drivers::printer::{PrinterLink, PrinterState};
@@ -28,10 +28,24 @@ pub const DOWN: &str = "down";
 /// Device state: not checked yet (just started).
 pub const UNKNOWN: &str = "unknown";
 
-/// The last known state of each device, written by the device loops.
-#[derive(Debug, Clone, Default)]
+/// The last known state of each device, written by the device loops and
+/// the spooler (the printer). A change of a device's *state* (not of its
+/// detail) wakes the health reporter, which reports it within seconds.
+#[derive(Debug, Clone)]
 pub struct DeviceBoard {
     devices: Arc<Mutex<BTreeMap<&'static str, (String, String)>>>,
+    changed: (Sender<()>, Receiver<()>),
+}
+
+impl Default for DeviceBoard {
+    fn default() -> DeviceBoard {
+        DeviceBoard {
+            devices: Arc::default(),
+            // One pending wake-up is enough: the reporter reads the whole
+            // board.
+            changed: crossbeam_channel::bounded(1),
+        }
+    }
 }
 
 impl DeviceBoard {
@@ -61,14 +75,43 @@ impl DeviceBoard {
     /// Sets `device`'s state; `detail` replaces the detail when given
     /// (an error), else the one it has (its port) stays.
     pub fn update(&self, device: &'static str, state: &str, detail: Option<String>) {
-        let mut devices = self.lock();
-        let entry = devices
-            .entry(device)
-            .or_insert_with(|| (UNKNOWN.to_string(), String::new()));
-        entry.0 = state.to_string();
-        if let Some(detail) = detail {
-            entry.1 = detail;
+        let changed = {
+            let mut devices = self.lock();
+            let entry = devices
+                .entry(device)
+                .or_insert_with(|| (UNKNOWN.to_string(), String::new()));
+            let changed = entry.0 != state;
+            entry.0 = state.to_string();
+            if let Some(detail) = detail {
+                entry.1 = detail;
+            }
+            changed
+        };
+        if changed {
+            self.notify();
         }
+    }
+
+    /// Sets `device`'s state and detail without waking the reporter (the
+    /// caller reports it itself).
+    pub fn update_quietly(&self, device: &'static str, state: &str, detail: &str) {
+        self.lock()
+            .insert(device, (state.to_string(), detail.to_string()));
+    }
+
+    fn notify(&self) {
+        // Full: a wake-up is already pending.
+        let _ = self.changed.0.try_send(());
+    }
+
+    /// Woken when a device changes state.
+    pub fn changes(&self) -> Receiver<()> {
+        self.changed.1.clone()
+    }
+
+    /// One device's state, if it is on the board.
+    pub fn state_of(&self, device: &str) -> Option<String> {
+        self.lock().get(device).map(|(state, _)| state.clone())
     }
 
     /// Every device's state, by name.
@@ -100,9 +143,13 @@ impl DeviceSlot {
 
     /// Sets the state and detail.
     pub fn set(&self, state: &str, detail: impl Into<String>) {
-        self.board
+        let before = self
+            .board
             .lock()
             .insert(self.device, (state.to_string(), detail.into()));
+        if before.is_none_or(|(s, _)| s != state) {
+            self.board.notify();
+        }
     }
 
     /// The device works.
@@ -119,19 +166,45 @@ impl DeviceSlot {
 /// Asks the printer for its real-time status (DLE EOT 1-4) on a link of
 /// its own, with a short deadline.
 pub fn probe_printer(uri: &str) -> DeviceHealth {
-    let (state, detail) =
-        match PrinterLink::open(uri, Duration::from_secs(2)).and_then(|mut link| link.state()) {
-            Ok(PrinterState::Ready) => (OK, PrinterState::Ready.label().to_string()),
-            Ok(s) if s.can_print() => (DEGRADED, format!("{} ({s:?})", s.label())),
-            Ok(s) => (DOWN, format!("{} ({s:?})", s.label())),
-            Err(e) => (DOWN, e.to_string()),
-        };
+    printer_health(PrinterLink::open(uri, Duration::from_secs(2)).and_then(|mut link| link.state()))
+}
+
+/// The printer's health entry from its real-time status: `ok` when ready,
+/// `degraded` when it prints with a warning (paper near end), else `down`
+/// (paper out, cover open, cutter jam, offline, unreachable).
+pub fn printer_health(status: Result<PrinterState, kiosk_drivers::Error>) -> DeviceHealth {
+    let (state, detail) = match status {
+        Ok(PrinterState::Ready) => (OK, PrinterState::Ready.label().to_string()),
+        Ok(s) if s.can_print() => (DEGRADED, format!("{} ({s:?})", s.label())),
+        Ok(s) => (DOWN, format!("{} ({s:?})", s.label())),
+        Err(e) => (DOWN, e.to_string()),
+    };
     DeviceHealth {
-        device: "printer".into(),
+        device: PRINTER.into(),
         state: state.into(),
         detail,
     }
 }
+
+/// The printer's name on the board and in reports.
+pub const PRINTER: &str = "printer";
+
+/// Why a report was sent.
+pub mod trigger {
+    /// The first report after start.
+    pub const START: &str = "start";
+    /// The schedule (`[store] health_interval_s`).
+    pub const SCHEDULE: &str = "schedule";
+    /// A device changed state.
+    pub const DEVICE_CHANGE: &str = "device_change";
+    /// A print job stopped (paper out, cover open …): staff are called.
+    pub const PRINTER_STOPPED: &str = "printer_stopped";
+}
+
+/// How long the reporter waits after a device changes state before it
+/// reports, so that a burst of changes (a cable pulled: several devices)
+/// makes one report.
+pub const SETTLE: Duration = Duration::from_secs(2);
 
 /// A health report from what is known now.
 pub fn build_report(
@@ -148,8 +221,13 @@ pub fn build_report(
         app_version: env!("CARGO_PKG_VERSION").to_string(),
         outbox_pending,
         devices,
+        ..HealthReportInput::default()
     }
 }
+
+/// Fills in what a report says beyond the devices (the kiosk's
+/// telemetry: metrics.rs), e.g. the journey counters since the last one.
+pub type Extras = Arc<dyn Fn(&mut HealthReportInput) + Send + Sync>;
 
 /// The health reporter's settings.
 pub struct HealthSettings {
@@ -159,8 +237,11 @@ pub struct HealthSettings {
     pub terminal_id: String,
     /// When the kiosk started.
     pub started: Instant,
-    /// The printer's probe.
-    pub probe_printer: Box<dyn Fn() -> DeviceHealth + Send>,
+    /// The printer's probe, when the board does not already keep the
+    /// printer's state (no spooler watches it).
+    pub probe_printer: Option<Box<dyn Fn() -> DeviceHealth + Send>>,
+    /// The rest of the report.
+    pub extras: Extras,
 }
 
 /// The central link as a health entry: `down` with the fault's name when
@@ -192,30 +273,44 @@ pub fn report_once(
     board: &DeviceBoard,
     backend: &Backend,
     clock: &dyn Clock,
+    trigger: &str,
 ) -> Result<String, kiosk_sync::Error> {
     let mut devices = board.snapshot();
-    devices.push((settings.probe_printer)());
+    if let Some(probe) = &settings.probe_printer {
+        devices.push(probe());
+    }
     devices.push(link_health(backend.client()));
     let pending = backend.store().outbox_stats()?.pending;
-    let report = build_report(
+    let mut report = build_report(
         &settings.terminal_id,
         clock,
         settings.started.elapsed(),
         pending,
         devices,
     );
+    (settings.extras)(&mut report);
+    report.trigger = trigger.to_string();
     let states: Vec<String> = report
         .devices
         .iter()
         .map(|d| format!("{}={}", d.device, d.state))
         .collect();
     let receipt = backend.submit_health(&report)?;
-    tracing::info!(devices = states.join(" ").as_str(), "health report queued");
+    if trigger != trigger::SCHEDULE {
+        // Prompt reports go now, not with the next cycle.
+        backend.sync_now();
+    }
+    tracing::info!(
+        devices = states.join(" ").as_str(),
+        trigger,
+        "health report queued"
+    );
     Ok(receipt.tracking_no)
 }
 
-/// Starts the reporter: a report at once, then every `interval` until
-/// `stop` receives or is dropped.
+/// Starts the reporter: a report at once, then every `interval`, and
+/// [`SETTLE`] after any device changes state, until `stop` receives or
+/// is dropped.
 pub fn spawn(
     settings: HealthSettings,
     board: DeviceBoard,
@@ -226,16 +321,41 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("health".into())
         .spawn(move || {
+            let changes = board.changes();
+            // Changes before the first report are in it.
+            while changes.try_recv().is_ok() {}
+            let mut trigger = Some(trigger::START);
+            let mut next = Instant::now();
             loop {
-                if let Err(e) = report_once(&settings, &board, &backend, &*clock) {
-                    tracing::warn!("health report not written: {e}");
+                if let Some(why) = trigger.take() {
+                    if let Err(e) = report_once(&settings, &board, &backend, &*clock, why) {
+                        tracing::warn!("health report not written: {e}");
+                    }
+                    if why != trigger::DEVICE_CHANGE {
+                        next = Instant::now() + settings.interval;
+                    }
                 }
-                if settings.interval.is_zero() {
-                    return;
-                }
-                match stop.recv_timeout(settings.interval) {
-                    Err(RecvTimeoutError::Timeout) => {}
-                    _ => return,
+                let wait = if settings.interval.is_zero() {
+                    Duration::from_secs(3600)
+                } else {
+                    next.saturating_duration_since(Instant::now())
+                };
+                crossbeam_channel::select! {
+                    recv(stop) -> _ => return,
+                    recv(changes) -> _ => {
+                        // Let a burst of changes settle into one report.
+                        match stop.recv_timeout(SETTLE) {
+                            Err(RecvTimeoutError::Timeout) => {}
+                            _ => return,
+                        }
+                        while changes.try_recv().is_ok() {}
+                        trigger = Some(trigger::DEVICE_CHANGE);
+                    }
+                    default(wait) => {
+                        if !settings.interval.is_zero() {
+                            trigger = Some(trigger::SCHEDULE);
+                        }
+                    }
                 }
             }
         })
@@ -252,18 +372,17 @@ pub fn call_staff_for_printer(
     clock: &dyn Clock,
     cause: &str,
 ) {
-    let mut devices = board.snapshot();
-    devices.push(DeviceHealth {
-        device: "printer".into(),
-        state: DOWN.into(),
-        detail: cause.to_string(),
-    });
+    // The board's printer entry says it too; without a wake-up (this
+    // report says it already).
+    board.update_quietly(PRINTER, DOWN, cause);
+    let devices = board.snapshot();
     let pending = backend
         .store()
         .outbox_stats()
         .map(|s| s.pending)
         .unwrap_or(0);
-    let report = build_report(terminal_id, clock, started.elapsed(), pending, devices);
+    let mut report = build_report(terminal_id, clock, started.elapsed(), pending, devices);
+    report.trigger = trigger::PRINTER_STOPPED.to_string();
     match backend.submit_health(&report) {
         Ok(_) => {
             backend.sync_now();

@@ -27,6 +27,7 @@ pub mod error;
 pub mod filings;
 pub mod health;
 pub mod idreader;
+pub mod metrics;
 pub mod premium;
 pub mod printglyphs;
 pub mod profiles;

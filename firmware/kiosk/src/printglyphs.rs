@@ -72,6 +72,11 @@ impl PrintGlyphs {
         &self.fonts
     }
 
+    /// The count of characters printed as 〓 since start (shared).
+    pub fn substitutions(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.missing)
+    }
+
     /// Notes a job's characters printed as 〓 (count only).
     pub fn record(&self, job: &Job) {
         if job.substitutions.is_empty() {

@@ -18,8 +18,8 @@ use kiosk_core::print_job::{
 };
 use kiosk_core::session::Event;
 use kiosk_core::tr;
-use kiosk_drivers::printer::PrinterLink;
 use kiosk_drivers::printer::spool;
+use kiosk_drivers::printer::{PrinterLink, PrinterState};
 
 /// How often a pending job's printer is asked whether it is ready.
 pub const RETRY_EVERY: Duration = Duration::from_secs(2);
@@ -53,6 +53,12 @@ pub struct Settings {
     /// Called when a job goes pending (the printer stopped): calls staff
     /// with the cause's code.
     pub call_staff: Box<dyn Fn(FailCause) + Send>,
+    /// The printer's real-time status, asked while no job is in hand
+    /// (every `status_every`), for the health board: the spooler owns the
+    /// printer, so nothing else opens a second link to it mid-job.
+    pub on_status: Box<dyn Fn(Result<PrinterState, kiosk_drivers::Error>) + Send>,
+    /// How often an idle printer is asked for its status.
+    pub status_every: Duration,
 }
 
 /// Recovers the journal (unfinished jobs become "awaiting confirmation")
@@ -85,14 +91,19 @@ pub fn run<S: JournalStore + Send>(
         }
     }
     let mut current: Option<JobId> = None;
+    status(&settings);
     loop {
         let wait = if current.is_some() {
             RETRY_EVERY
         } else {
-            Duration::from_secs(3600)
+            settings.status_every
         };
         let request = match requests.recv_timeout(wait) {
             Ok(r) => Some(r),
+            Err(RecvTimeoutError::Timeout) if current.is_none() => {
+                status(&settings);
+                continue;
+            }
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return,
         };
@@ -158,6 +169,7 @@ pub fn run<S: JournalStore + Send>(
                 match spool::retry_when_ready(&mut journal, id, &mut link, now) {
                     Ok(job) if job.state == JobState::Done => {
                         tracing::info!(job = id, "pending job reprinted whole");
+                        status(&settings);
                         current = None;
                         Some(Event::PrintFinished)
                     }
@@ -178,6 +190,13 @@ pub fn run<S: JournalStore + Send>(
             return;
         }
     }
+}
+
+/// Asks the printer for its status and hands it to `on_status`.
+fn status(settings: &Settings) {
+    (settings.on_status)(
+        PrinterLink::open(&settings.uri, Duration::from_secs(2)).and_then(|mut l| l.state()),
+    )
 }
 
 /// Sends queued job `id` whole. Returns the session's event and whether
@@ -201,6 +220,8 @@ fn attempt<S: JournalStore>(
         Ok(job) => match job.state {
             JobState::Done => {
                 tracing::info!(job = id, bytes = job.payload.len(), "printed");
+                // The paper may be low now.
+                status(settings);
                 (Event::PrintFinished, false)
             }
             JobState::Pending { cause } => {

@@ -287,6 +287,20 @@ impl Central {
         f(&self.conn()).map_err(db_error)
     }
 
+    /// The health reports (KS31) of `terminal`, oldest first, as sent.
+    pub fn health_reports(&self, terminal: &str) -> Result<Vec<HealthReportInput>, Error> {
+        let bodies = self.query_db(|c| {
+            let mut stmt =
+                c.prepare("SELECT body FROM health_report WHERE terminal = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([terminal], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(bodies
+            .iter()
+            .filter_map(|b| serde_json::from_str(b).ok())
+            .collect())
+    }
+
     /// Publishes (adds or changes) a reference item under a new version.
     pub fn publish_reference(
         &self,

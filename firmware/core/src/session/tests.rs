@@ -846,6 +846,8 @@ mod chronic;
 
 mod premium;
 
+mod journey;
+
 /// A proxy session up to the authorisation step (ProxyAuthorisation).
 fn at_authorisation(s: &mut Session, t: Instant) {
     tap(s, "proxy", t);

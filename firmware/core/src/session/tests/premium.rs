@@ -230,6 +230,15 @@ fn a_paid_order_prints_the_receipt_from_the_centres_answer_only() {
     // Printed, then the rating asks about the payment.
     s.handle(Event::PrintFinished, t3, wall());
     assert_eq!(s.screen(), Screen::Printed);
+    // The fleet counters: the premium journey started and completed.
+    use crate::session::journey::{Journey, Outcome};
+    let premium: Vec<Outcome> = s
+        .take_journey_outcomes()
+        .into_iter()
+        .filter(|o| o.journey == Journey::Premium)
+        .map(|o| o.outcome)
+        .collect();
+    assert_eq!(premium, vec![Outcome::Started, Outcome::Completed]);
     assert_eq!(s.unrated(), None);
     // The order is settled: leaving hands nothing over.
     let cmds = tap(&mut s, "home", t3);

@@ -1,0 +1,150 @@
+//! Session tests of the journey outcomes (session/journey.rs) the fleet
+//! counters are made of.
+
+use super::*;
+use crate::session::journey::{Journey, JourneyOutcome, Outcome};
+
+fn outcomes(s: &mut Session) -> Vec<(Journey, Outcome)> {
+    s.take_journey_outcomes()
+        .into_iter()
+        .map(|JourneyOutcome { journey, outcome }| (journey, outcome))
+        .collect()
+}
+
+#[test]
+fn a_card_on_the_reader_starts_the_enrollment_query_and_the_answer_completes_it() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    assert_eq!(
+        outcomes(&mut s),
+        vec![
+            (Journey::EnrollmentQuery, Outcome::Started),
+            (Journey::EnrollmentQuery, Outcome::Completed),
+        ]
+    );
+    // Leaving a settled journey adds nothing.
+    s.handle(Event::CredentialRemoved, t, wall());
+    assert_eq!(s.screen(), Screen::Home);
+    assert!(outcomes(&mut s).is_empty());
+}
+
+#[test]
+fn a_card_taken_before_the_answer_is_an_abandoned_query() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    s.handle(Event::CredentialPresented(card()), t, wall());
+    s.handle(Event::CredentialRemoved, t, wall());
+    assert_eq!(
+        outcomes(&mut s),
+        vec![
+            (Journey::EnrollmentQuery, Outcome::Started),
+            (Journey::EnrollmentQuery, Outcome::Abandoned),
+        ]
+    );
+}
+
+#[test]
+fn a_certificate_printed_completes_and_a_failed_issue_fails_with_its_kind() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    outcomes(&mut s);
+    let cmds = tap(&mut s, "certificate", t);
+    issued(&mut s, &cmds, t);
+    tap(&mut s, "print-certificate", t);
+    s.handle(Event::PrintFinished, t, wall());
+    assert_eq!(s.screen(), Screen::Printed);
+    assert_eq!(
+        outcomes(&mut s),
+        vec![
+            (Journey::Certificate, Outcome::Started),
+            (Journey::Certificate, Outcome::Completed),
+        ]
+    );
+
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    outcomes(&mut s);
+    let cmds = tap(&mut s, "certificate", t);
+    let Some(Command::IssueCertificate { request, .. }) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    s.handle(
+        Event::CertificateFailed {
+            request: *request,
+            message: "医保中心暂时无法访问".into(),
+        },
+        t,
+        wall(),
+    );
+    assert_eq!(s.screen(), Screen::Error);
+    // Home after the failure: one outcome only.
+    tap(&mut s, "home", t);
+    assert_eq!(
+        outcomes(&mut s),
+        vec![
+            (Journey::Certificate, Outcome::Started),
+            (Journey::Certificate, Outcome::Failed("certificate_issue")),
+        ]
+    );
+}
+
+#[test]
+fn a_refusal_by_the_regions_rule_is_a_failure_and_leaving_a_preview_is_abandoning() {
+    let t = Instant::now();
+    let mut s = session_in("yunnan", t);
+    loaded(&mut s, t);
+    outcomes(&mut s);
+    tap(&mut s, "certificate", t);
+    assert_eq!(s.screen(), Screen::CertificateRefused);
+    assert_eq!(
+        outcomes(&mut s),
+        vec![
+            (Journey::Certificate, Outcome::Started),
+            (Journey::Certificate, Outcome::Failed("refused")),
+        ]
+    );
+
+    let mut s = session_in("jilin", t);
+    loaded(&mut s, t);
+    outcomes(&mut s);
+    let cmds = tap(&mut s, "certificate", t);
+    issued(&mut s, &cmds, t);
+    // Another journey begins: the certificate was left unprinted.
+    tap(&mut s, "back", t);
+    tap(&mut s, "contributions", t);
+    assert_eq!(s.screen(), Screen::RecordsLoading);
+    assert_eq!(
+        outcomes(&mut s),
+        vec![
+            (Journey::Certificate, Outcome::Started),
+            (Journey::Certificate, Outcome::Abandoned),
+            (Journey::Contributions, Outcome::Started),
+        ]
+    );
+}
+
+#[test]
+fn a_tap_that_opens_nothing_starts_nothing() {
+    let t = Instant::now();
+    let mut s = session_in("jilin", t);
+    // No person: the certificate cannot be asked for from home.
+    tap(&mut s, "certificate", t);
+    assert_eq!(s.screen(), Screen::Home);
+    assert!(outcomes(&mut s).is_empty());
+}
+
+#[test]
+fn every_journey_and_outcome_has_a_distinct_id() {
+    let ids: std::collections::BTreeSet<_> = Journey::ALL.iter().map(|j| j.id()).collect();
+    assert_eq!(ids.len(), Journey::ALL.len());
+    let outcomes = [
+        Outcome::Started,
+        Outcome::Completed,
+        Outcome::Failed("x"),
+        Outcome::Abandoned,
+    ];
+    let ids: std::collections::BTreeSet<_> = outcomes.iter().map(|o| o.id()).collect();
+    assert_eq!(ids.len(), 4);
+}

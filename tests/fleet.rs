@@ -1,0 +1,148 @@
+//! Fleet operations, kiosk side (issue 18) through the real `kiosk` binary
+//! in simulation mode: the Prometheus metrics with the journey counters
+//! of a real journey, `/v1/health` turning 503 with the reason when the
+//! printer runs out of paper (and 200 again when paper is loaded), and the
+//! health report of the change reaching the centre within 30 s with the
+//! richer facts (config hash, starts, journey counters). No personal data
+//! in any of it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Kiosk, li_xiulan_card};
+
+const TERMINAL: &str = "K2201-A001";
+
+fn metrics(kiosk: &Kiosk) -> String {
+    String::from_utf8(kiosk.get_bytes("/metrics")).unwrap()
+}
+
+fn health(kiosk: &Kiosk) -> (u16, Value) {
+    kiosk.get_with_status("/v1/health")
+}
+
+fn reports(kiosk: &Kiosk) -> Vec<Value> {
+    kiosk
+        .get(&format!("/v1/sim/central/health/{TERMINAL}"))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Waits (bounded by `limit`) until `done`; returns how long it took.
+fn wait_for(what: &str, limit: Duration, done: impl Fn() -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        if done() {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "{what} not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn metrics_count_a_journey_and_health_follows_the_printer() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    let (code, body) = health(&kiosk);
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        body["status"] == "ok" || body["status"] == "degraded",
+        "{body}"
+    );
+
+    // A journey: the enrollment query, its slip printed, the card taken.
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("打印业务办理单");
+    kiosk.wait_for_screen("printed");
+    kiosk.remove_id_card_and_wait();
+    kiosk.wait_for_screen("home");
+    let text = metrics(&kiosk);
+    for line in [
+        "kiosk_journeys_total{journey=\"enrollment_query\",outcome=\"started\"} 1",
+        "kiosk_journeys_total{journey=\"enrollment_query\",outcome=\"completed\"} 1",
+        "kiosk_print_jobs_total{outcome=\"printed\"} 1",
+        "kiosk_device_state{device=\"id_card_reader\",state=\"ok\"} 1",
+        "kiosk_starts 1",
+        "kiosk_crashes 0",
+        "# EOF",
+    ] {
+        assert!(text.contains(line), "{line:?} missing:\n{text}");
+    }
+    assert!(text.contains("kiosk_uptime_seconds "), "{text}");
+
+    // The printer runs out of paper: unavailable, with the reason, and
+    // the centre hears of it within 30 s.
+    let reports_before = reports(&kiosk).len();
+    assert!(reports_before >= 1, "the report at start");
+    let (status, _) = kiosk.post("/v1/sim/printer/fault", json!({ "paper_out": true }));
+    assert_eq!(status, 200);
+    let took = wait_for("503 for the printer", Duration::from_secs(30), || {
+        health(&kiosk).0 == 503
+    });
+    let (_, body) = health(&kiosk);
+    assert_eq!(body["status"], "unavailable", "{body}");
+    assert!(
+        body["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("printer down"),
+        "{body}"
+    );
+    eprintln!("paper out → /v1/health 503: {} ms", took.as_millis());
+    let printer_down = |r: &Value| {
+        r["trigger"] == "device_change"
+            && r["devices"].as_array().is_some_and(|d| {
+                d.iter()
+                    .any(|d| d["device"] == "printer" && d["state"] == "down")
+            })
+    };
+    let took = wait_for("the device-change report", Duration::from_secs(30), || {
+        reports(&kiosk)
+            .iter()
+            .skip(reports_before)
+            .any(printer_down)
+    });
+    eprintln!(
+        "/v1/health 503 → report at the centre: {} ms",
+        took.as_millis()
+    );
+    let all = reports(&kiosk);
+    let change = all
+        .iter()
+        .skip(reports_before)
+        .find(|r| printer_down(r))
+        .unwrap();
+    assert_eq!(
+        change["config_hash"].as_str().unwrap().len(),
+        64,
+        "{change}"
+    );
+    assert_eq!(change["starts"], 1, "{change}");
+    // The journey counters arrive once, in the first report after them.
+    let counted: u64 = all
+        .iter()
+        .flat_map(|r| r["journeys"].as_array().cloned().unwrap_or_default())
+        .filter(|j| j["journey"] == "enrollment_query" && j["outcome"] == "completed")
+        .map(|j| j["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 1, "{all:?}");
+
+    // Paper loaded: available again, without a restart.
+    kiosk.post("/v1/sim/printer/fault", json!({}));
+    wait_for("200 again", Duration::from_secs(30), || {
+        health(&kiosk).0 == 200
+    });
+
+    // Nothing personal in the metrics, the reports or the logs.
+    let everything = format!("{}{:?}{}", metrics(&kiosk), reports(&kiosk), kiosk.logs());
+    for secret in ["李秀兰", "220203198508232046", "220203********2046"] {
+        assert!(!everything.contains(secret), "{secret:?} leaked");
+    }
+}
