@@ -146,3 +146,102 @@ fn metrics_count_a_journey_and_health_follows_the_printer() {
         assert!(!everything.contains(secret), "{secret:?} leaked");
     }
 }
+
+fn set_config(kiosk: &Kiosk, settings: Value) -> i64 {
+    let (status, answer) = kiosk.post(
+        &format!("/v1/sim/central/config/{TERMINAL}"),
+        json!({ "settings": settings }),
+    );
+    assert_eq!(status, 200, "{answer}");
+    answer["version"].as_i64().unwrap()
+}
+
+/// Waits for the centre's first report (after `from`) that says `what`.
+fn report_where(kiosk: &Kiosk, from: usize, what: impl Fn(&Value) -> bool) -> Value {
+    wait_for("the report", Duration::from_secs(30), || {
+        reports(kiosk).iter().skip(from).any(&what)
+    });
+    reports(kiosk)
+        .into_iter()
+        .skip(from)
+        .find(|r| what(r))
+        .unwrap()
+}
+
+#[test]
+fn staff_settings_apply_without_a_restart_and_an_invalid_set_is_refused() {
+    let kiosk = Kiosk::start("[store]\nconfig_interval_s = 1\n");
+    kiosk.wait_for_screen("home");
+
+    // A notice, and the premium payment switched off.
+    let v1 = set_config(
+        &kiosk,
+        json!({ "notice": "今日16:00后暂停办理异地就医备案", "disabled_journeys": ["premium"] }),
+    );
+    kiosk.wait_until("the notice on the home screen", |s| {
+        support::texts(s).contains("今日16:00后暂停办理异地就医备案")
+    });
+    let shots =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(
+        shots.join("home-notice.png"),
+        kiosk.get_bytes("/v1/screenshot"),
+    )
+    .unwrap();
+    let applied = report_where(&kiosk, 0, |r| r["remote_config_version"] == v1);
+    assert_eq!(
+        applied["remote_config_hash"].as_str().unwrap().len(),
+        64,
+        "{applied}"
+    );
+    kiosk.place_id_card(support::zhang_defu_card());
+    kiosk.wait_for_screen("enrollment");
+    kiosk.tap("更多查询与办理");
+    let panel = kiosk.screen();
+    assert!(
+        !support::actions(&panel).iter().any(|a| a == "居民医保缴费"),
+        "{panel}"
+    );
+    kiosk.remove_id_card_and_wait();
+    kiosk.wait_for_screen("home");
+
+    // Maintenance: the screen says so and a card does nothing.
+    let v2 = set_config(&kiosk, json!({ "maintenance": true }));
+    kiosk.wait_until("the maintenance screen", |s| {
+        support::texts(s).contains("终端维护中")
+    });
+    std::fs::write(
+        shots.join("maintenance-remote.png"),
+        kiosk.get_bytes("/v1/screenshot"),
+    )
+    .unwrap();
+    // The reader still reads the card (the log says so); the session
+    // ignores it.
+    let read = || kiosk.logs().matches("credential presented").count();
+    let before = read();
+    kiosk.place_id_card(support::li_xiulan_card());
+    wait_for("the card read", Duration::from_secs(20), || read() > before);
+    assert_eq!(kiosk.screen()["screen"], "home", "devices idle");
+    kiosk.remove_id_card_and_wait();
+    let from = reports(&kiosk).len();
+    report_where(&kiosk, 0, |r| r["remote_config_version"] == v2);
+
+    // An invalid set is refused: maintenance stays, the centre is told.
+    let v3 = set_config(&kiosk, json!({ "idle_timeout_s": 5 }));
+    let refused = report_where(&kiosk, from, |r| {
+        r["remote_config_refused"]
+            .as_str()
+            .is_some_and(|s| s.starts_with(&format!("version {v3}:")))
+    });
+    assert_eq!(refused["remote_config_version"], v2, "{refused}");
+    assert!(support::texts(&kiosk.screen()).contains("终端维护中"));
+
+    // Lifted: a card works again, without a restart.
+    set_config(&kiosk, json!({}));
+    kiosk.wait_until("maintenance lifted", |s| {
+        !support::texts(s).contains("终端维护中")
+    });
+    kiosk.place_id_card(support::li_xiulan_card());
+    kiosk.wait_for_screen("enrollment");
+}

@@ -19,18 +19,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use support::{Kiosk, texts};
-
-/// 张德福: resident scheme (data/demo/people.toml), 2027 standard ¥400.00
-/// with a ¥200.00 subsidy (低收入家庭60周岁以上老年人).
-fn zhang_defu_card() -> Value {
-    json!({
-        "kind": "resident", "name": "张德福", "sex": "1", "nation": 10,
-        "birth": "19520311", "address": "吉林省长春市朝阳区西安大路808号",
-        "id_number": "220104195203110010", "issuer": "长春市公安局朝阳分局",
-        "valid_from": "20100120", "valid_to": "长期"
-    })
-}
+use support::{Kiosk, texts, zhang_defu_card};
 
 /// The order number the payment screen shows (the kiosk's own: the
 /// terminal id of the default configuration, `P`, the date, a serial).

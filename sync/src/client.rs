@@ -956,6 +956,14 @@ impl CentralClient {
         self.call(Transaction::PremiumDue, input)
     }
 
+    /// KS33 the terminal's remote configuration.
+    pub fn terminal_config(
+        &self,
+        input: &crate::wire::TerminalConfigInput,
+    ) -> Result<crate::wire::TerminalConfigOutput, Error> {
+        self.call(Transaction::TerminalConfig, input)
+    }
+
     /// KS52 creates the payment order `input.order_no`, or answers it again
     /// as it stands when the centre has it already.
     pub fn create_premium_order(

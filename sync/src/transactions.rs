@@ -99,13 +99,16 @@ pub enum Transaction {
     HealthReport,
     /// KS32 audit log upload.
     AuditUpload,
+    /// KS33 the terminal's remote configuration (whitelisted settings set
+    /// by staff at the console).
+    TerminalConfig,
     /// KS41 reference data increment.
     ReferenceData,
 }
 
 impl Transaction {
     /// Every transaction, in table order.
-    pub const ALL: [Transaction; 26] = [
+    pub const ALL: [Transaction; 27] = [
         Transaction::SignIn,
         Transaction::SignOut,
         Transaction::PersonQuery,
@@ -131,6 +134,7 @@ impl Transaction {
         Transaction::RatingUpload,
         Transaction::HealthReport,
         Transaction::AuditUpload,
+        Transaction::TerminalConfig,
         Transaction::ReferenceData,
     ];
 
@@ -162,6 +166,7 @@ impl Transaction {
             Transaction::RatingUpload => "KS21",
             Transaction::HealthReport => "KS31",
             Transaction::AuditUpload => "KS32",
+            Transaction::TerminalConfig => "KS33",
             Transaction::ReferenceData => "KS41",
         }
     }
@@ -194,6 +199,7 @@ impl Transaction {
             Transaction::RatingUpload => "rating_upload",
             Transaction::HealthReport => "health_report",
             Transaction::AuditUpload => "audit_upload",
+            Transaction::TerminalConfig => "terminal_config",
             Transaction::ReferenceData => "reference_data",
         }
     }
@@ -224,6 +230,7 @@ impl Transaction {
             | Transaction::ChronicQuery
             | Transaction::PremiumDue
             | Transaction::PremiumOrderQuery
+            | Transaction::TerminalConfig
             | Transaction::ReferenceData => true,
             Transaction::SignOut
             | Transaction::CertificateIssue

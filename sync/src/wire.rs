@@ -882,6 +882,61 @@ pub struct HealthReportInput {
     /// Journey counters since the previous report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub journeys: Vec<JourneyCount>,
+    /// The remote configuration (KS33) in effect: its version (0: none).
+    #[serde(default)]
+    pub remote_config_version: i64,
+    /// SHA-256 (hex) of the remote settings in effect (empty: none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub remote_config_hash: String,
+    /// A remote configuration version the kiosk refused, and why.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub remote_config_refused: String,
+}
+
+/// KS33 input: the terminal asks for its remote configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalConfigInput {
+    /// Terminal id.
+    pub terminal_id: String,
+    /// The version the kiosk has applied (0: none yet).
+    #[serde(default)]
+    pub applied_version: i64,
+}
+
+/// KS33 output: the settings staff set for this terminal (or its hall).
+/// Only whitelisted settings exist; the kiosk validates them before it
+/// applies any, and refuses the whole version when one is invalid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalConfigOutput {
+    /// The configuration's version (0: none set; the kiosk keeps its file's
+    /// settings).
+    pub version: i64,
+    /// The settings, as staff wrote them.
+    #[serde(default)]
+    pub settings: serde_json::Value,
+}
+
+/// The whitelisted settings of a remote configuration (KS33 `settings`).
+/// Unknown keys are refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteSettings {
+    /// A session with no touch for this long ends (30–600 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_s: Option<u64>,
+    /// Elderly mode 长辈模式 for every new citizen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elderly_default: Option<bool>,
+    /// A notice on the home screen (at most 120 characters, one line).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub notice: String,
+    /// Maintenance mode: 终端维护中, devices idle, nothing can be done.
+    #[serde(default)]
+    pub maintenance: bool,
+    /// Journeys switched off on this kiosk (journey ids: `certificate`,
+    /// `filing`, `premium` …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_journeys: Vec<String>,
 }
 
 /// One journey counter of a health report: how often `journey` had

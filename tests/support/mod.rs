@@ -422,6 +422,17 @@ pub fn texts(screen: &Value) -> String {
 }
 
 /// The resident ID card of a demo person (data/demo/people.toml).
+/// 张德福: resident scheme (data/demo/people.toml), 2027 standard ¥400.00
+/// with a ¥200.00 subsidy (低收入家庭60周岁以上老年人).
+pub fn zhang_defu_card() -> Value {
+    json!({
+        "kind": "resident", "name": "张德福", "sex": "1", "nation": 10,
+        "birth": "19520311", "address": "吉林省长春市朝阳区西安大路808号",
+        "id_number": "220104195203110010", "issuer": "长春市公安局朝阳分局",
+        "valid_from": "20100120", "valid_to": "长期"
+    })
+}
+
 pub fn li_xiulan_card() -> Value {
     json!({
         "kind": "resident", "name": "李秀兰", "sex": "2", "nation": 1,

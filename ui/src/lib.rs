@@ -114,6 +114,8 @@ pub fn apply_view(window: &KioskWindow, view: &View) {
         keyboard::close(window);
     }
     window.set_screen(view.screen.id().into());
+    window.set_remote_maintenance(view.maintenance);
+    window.set_hall_notice(view.hall_notice.as_str().into());
     window.set_title_text(view.title.as_str().into());
     window.set_message(view.message.as_str().into());
     window.set_note(view.note.as_str().into());

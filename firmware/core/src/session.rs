@@ -38,6 +38,7 @@ pub mod premium;
 mod proxy;
 pub mod rating;
 pub mod records;
+pub mod settings;
 mod vocabulary;
 pub use filing::{
     FiledRecord, FiledState, FilingDraft, FilingSubmission, Institution, Keypad, Place,
@@ -142,6 +143,11 @@ pub struct Session {
     /// yet taken by the edges.
     journey: Option<journey::OpenJourney>,
     journey_outcomes: Vec<journey::JourneyOutcome>,
+    /// Remote settings in effect (settings.rs), and the file's timings
+    /// they fall back to.
+    settings: settings::Settings,
+    file_idle_after: Duration,
+    file_countdown: Duration,
 }
 
 impl Session {
@@ -196,6 +202,9 @@ impl Session {
             premium_watch: None,
             journey: None,
             journey_outcomes: Vec::new(),
+            settings: settings::Settings::default(),
+            file_idle_after: config.idle_after,
+            file_countdown: config.countdown,
         }
     }
 
@@ -353,6 +362,14 @@ impl Session {
     /// documents and rules). Returns what the edges must do.
     pub fn handle(&mut self, event: Event, now: Instant, wall: NaiveDateTime) -> Vec<Command> {
         self.today = wall.date();
+        if self.ignored_in_maintenance(&event) {
+            return Vec::new();
+        }
+        if let Event::Action(action) = &event
+            && let Some(refused) = self.refuse_disabled(action)
+        {
+            return refused;
+        }
         let before = self.meter_before(&event);
         let mut commands = self.handle_event(event, now, wall);
         self.meter_after(before);
@@ -646,6 +663,7 @@ impl Session {
                 self.authorisation_photo(result, wall)
             }
             Event::Tick => self.tick(now),
+            Event::Settings(settings) => self.apply_settings(*settings),
             Event::Records(event) => {
                 self.touch(now);
                 self.records_event(event, wall)

@@ -11,6 +11,7 @@ use crate::identity::PROVINCES;
 use crate::identity::{CredentialKind, mask_number};
 use crate::region::{CertificateLayout, KioskAction, RegionProfile, ServiceItem};
 use crate::session::filing::{EXTENSION_MONTHS, kind_id};
+use crate::session::journey::Journey;
 use crate::session::{
     FiledState, FilingDraft, Keypad, RATING_REASONS, RatingState, Screen, Session,
 };
@@ -88,6 +89,10 @@ pub struct View {
     pub offers_premium: bool,
     /// The resident premium payment (view/premium.rs).
     pub premium: Option<PremiumView>,
+    /// Maintenance mode set by staff (终端维护中 over everything).
+    pub maintenance: bool,
+    /// The hall's notice on the home screen (empty: none).
+    pub hall_notice: String,
 }
 
 /// The proxy path's written-authorisation step (代办 书面委托).
@@ -369,8 +374,10 @@ impl View {
                     .map(|s| texts::tr_str(s).to_string())
                     .collect(),
             },
-            offers_certificate: !rule.layouts.value.is_empty(),
-            offers_filing: region.filing_rules().offered().any(|c| c.kiosk_can_file),
+            offers_certificate: !rule.layouts.value.is_empty()
+                && !session.journey_disabled(Journey::Certificate),
+            offers_filing: region.filing_rules().offered().any(|c| c.kiosk_can_file)
+                && !session.journey_disabled(Journey::Filing),
             filing: session.filing().map(|d| FilingView::of(session, d)),
             filed: session
                 .filed()
@@ -449,12 +456,14 @@ impl View {
                 .map(|item| GuideView::of(region, item)),
             contributions: ContributionsView::of(session),
             institutions: InstitutionsView::of(session),
-            offers_chronic: session.offers_chronic(),
+            offers_chronic: session.offers_chronic() && !session.journey_disabled(Journey::Chronic),
             chronic: ChronicView::of(session),
             account: AccountView::of(session),
             settlements: SettlementsView::of(session),
-            offers_premium: session.offers_premium(),
+            offers_premium: session.offers_premium() && !session.journey_disabled(Journey::Premium),
             premium: PremiumView::of(session, now),
+            maintenance: session.maintenance(),
+            hall_notice: session.hall_notice().to_string(),
         }
     }
 }

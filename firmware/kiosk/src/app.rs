@@ -475,6 +475,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         events: events_tx.clone(),
         language: kiosk_core::texts::selected(),
         telemetry: Some(Arc::clone(&telemetry)),
+        elderly_default: false,
     };
     std::thread::Builder::new()
         .name("session".into())
@@ -554,6 +555,23 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             qrscanner::run(settings, tx, stop, health)
         })?;
     }
+    // Remote configuration (KS33): applied by the session loop.
+    let remote = Arc::new(crate::remoteconfig::RemoteConfig::default());
+    let (remote_stop_tx, remote_stop_rx) = crossbeam_channel::bounded::<()>(1);
+    if config.store.config_interval_s > 0 {
+        let events = events_tx.clone();
+        crate::remoteconfig::spawn(
+            Arc::clone(&client),
+            config.terminal.id.clone(),
+            Duration::from_secs(config.store.config_interval_s),
+            Arc::clone(&remote),
+            Box::new(move |settings| {
+                let _ = events.send(kiosk_core::session::Event::Settings(Box::new(settings)));
+            }),
+            board.clone(),
+            remote_stop_rx,
+        )?;
+    }
     drop(events_tx);
 
     // Health reports: once now, then on the schedule.
@@ -572,8 +590,10 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             };
         let extras: health::Extras = {
             let telemetry = Arc::clone(&telemetry);
+            let remote = Arc::clone(&remote);
             Arc::new(move |report: &mut kiosk_sync::wire::HealthReportInput| {
-                telemetry.fill_report(report)
+                telemetry.fill_report(report);
+                remote.fill_report(report);
             })
         };
         health::spawn(
@@ -653,6 +673,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         signalled: signals.signalled(),
     });
     let _ = health_stop_tx.send(());
+    let _ = remote_stop_tx.send(());
     if let Err(e) = crate::metrics::mark_clean_stop(backend.store()) {
         tracing::warn!("clean stop not recorded: {e}");
     }

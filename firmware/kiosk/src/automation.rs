@@ -180,6 +180,7 @@ fn sim_routes(router: Router<ApiState>) -> Router<ApiState> {
         .route("/v1/sim/central/premium/{order_no}", post(central_payment))
         .route("/v1/sim/central/fault", post(central_fault))
         .route("/v1/sim/central/health/{terminal}", get(central_health))
+        .route("/v1/sim/central/config/{terminal}", post(central_config))
 }
 
 /// `POST /v1/sim/central/premium/{order_no}`: the citizen's phone pays
@@ -250,6 +251,36 @@ async fn central_health(State(state): State<ApiState>, Path(terminal): Path<Stri
     };
     match central.health_reports(&terminal) {
         Ok(reports) => Json(reports).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /v1/sim/central/config/{terminal}` `{"settings": {...}}`: staff
+/// set a remote configuration at the built-in centre (KS33).
+#[cfg(feature = "simulators")]
+async fn central_config(
+    State(state): State<ApiState>,
+    Path(terminal): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(central) = &state.central else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the central service is not simulated",
+        );
+    };
+    let settings = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("settings").cloned())
+        .filter(serde_json::Value::is_object);
+    let Some(settings) = settings else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "body must be {\"settings\": {...}}",
+        );
+    };
+    match central.set_terminal_config(&terminal, &settings) {
+        Ok(version) => Json(json!({ "version": version })).into_response(),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

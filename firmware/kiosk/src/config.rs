@@ -331,6 +331,8 @@ pub struct StoreConfig {
     pub retention_days: u64,
     /// Seconds between terminal health reports (0: none).
     pub health_interval_s: u64,
+    /// Seconds between asks for the remote configuration (KS33; 0: never).
+    pub config_interval_s: u64,
 }
 
 impl Default for StoreConfig {
@@ -342,6 +344,7 @@ impl Default for StoreConfig {
             retry_interval_s: 5,
             retention_days: 30,
             health_interval_s: 15 * 60,
+            config_interval_s: 60,
         }
     }
 }

@@ -62,6 +62,8 @@ pub struct Controller {
     pub camera: Option<Arc<dyn crate::camera::DocumentCamera>>,
     /// The fleet counters (metrics.rs): journeys and print jobs.
     pub telemetry: Option<Arc<crate::metrics::Telemetry>>,
+    /// Every citizen starts in elderly mode (remote settings, KS33).
+    pub elderly_default: bool,
 }
 
 impl Controller {
@@ -92,6 +94,14 @@ impl Controller {
             log_event(&event);
             let now = Instant::now();
             let touched = matches!(event, Event::Touched);
+            if let Event::Settings(settings) = &event
+                && settings.elderly_default != self.elderly_default
+            {
+                self.elderly_default = settings.elderly_default;
+                if self.session.screen() == Screen::Home {
+                    self.reset_elderly_mode();
+                }
+            }
             let printed = match &event {
                 Event::PrintFinished => Some("printed"),
                 Event::PrintPending { .. } => Some("pending"),
@@ -138,9 +148,10 @@ impl Controller {
     }
 
     /// The next citizen starts in standard mode, as with the language
-    /// (issue 19 item 9): elderly mode (长辈模式) is one citizen's choice.
+    /// (issue 19 item 9): elderly mode (长辈模式) is one citizen's choice
+    /// — unless staff made it the kiosk's default (remote settings).
     fn reset_elderly_mode(&self) {
-        if let Err(e) = self.ui.set_elderly(false) {
+        if let Err(e) = self.ui.set_elderly(self.elderly_default) {
             tracing::warn!("elderly mode not reset: {e}");
         }
     }
@@ -620,5 +631,10 @@ fn log_event(event: &Event) {
         Event::Records(_) => tracing::debug!("records answer"),
         Event::Chronic(_) => tracing::debug!("chronic answer"),
         Event::Premium(_) => tracing::debug!("premium answer"),
+        Event::Settings(s) => tracing::info!(
+            maintenance = s.maintenance,
+            disabled = s.disabled.len(),
+            "remote settings applied"
+        ),
     }
 }

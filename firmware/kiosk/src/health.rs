@@ -34,7 +34,7 @@ pub const UNKNOWN: &str = "unknown";
 #[derive(Debug, Clone)]
 pub struct DeviceBoard {
     devices: Arc<Mutex<BTreeMap<&'static str, (String, String)>>>,
-    changed: (Sender<()>, Receiver<()>),
+    changed: (Sender<&'static str>, Receiver<&'static str>),
 }
 
 impl Default for DeviceBoard {
@@ -100,12 +100,17 @@ impl DeviceBoard {
     }
 
     fn notify(&self) {
-        // Full: a wake-up is already pending.
-        let _ = self.changed.0.try_send(());
+        self.wake(trigger::DEVICE_CHANGE);
     }
 
-    /// Woken when a device changes state.
-    pub fn changes(&self) -> Receiver<()> {
+    /// Wakes the reporter for a report now (`why`: its trigger).
+    pub fn wake(&self, why: &'static str) {
+        // Full: a wake-up is already pending.
+        let _ = self.changed.0.try_send(why);
+    }
+
+    /// Woken when a device changes state (or [`DeviceBoard::wake`]).
+    pub fn changes(&self) -> Receiver<&'static str> {
         self.changed.1.clone()
     }
 
@@ -199,6 +204,8 @@ pub mod trigger {
     pub const DEVICE_CHANGE: &str = "device_change";
     /// A print job stopped (paper out, cover open …): staff are called.
     pub const PRINTER_STOPPED: &str = "printer_stopped";
+    /// A remote configuration was applied or refused.
+    pub const CONFIG_CHANGE: &str = "config_change";
 }
 
 /// How long the reporter waits after a device changes state before it
@@ -331,7 +338,7 @@ pub fn spawn(
                     if let Err(e) = report_once(&settings, &board, &backend, &*clock, why) {
                         tracing::warn!("health report not written: {e}");
                     }
-                    if why != trigger::DEVICE_CHANGE {
+                    if why == trigger::START || why == trigger::SCHEDULE {
                         next = Instant::now() + settings.interval;
                     }
                 }
@@ -342,14 +349,14 @@ pub fn spawn(
                 };
                 crossbeam_channel::select! {
                     recv(stop) -> _ => return,
-                    recv(changes) -> _ => {
+                    recv(changes) -> why => {
                         // Let a burst of changes settle into one report.
                         match stop.recv_timeout(SETTLE) {
                             Err(RecvTimeoutError::Timeout) => {}
                             _ => return,
                         }
                         while changes.try_recv().is_ok() {}
-                        trigger = Some(trigger::DEVICE_CHANGE);
+                        trigger = Some(why.unwrap_or(trigger::DEVICE_CHANGE));
                     }
                     default(wait) => {
                         if !settings.interval.is_zero() {

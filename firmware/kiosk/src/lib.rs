@@ -33,6 +33,7 @@ pub mod printglyphs;
 pub mod profiles;
 pub mod qrscanner;
 pub mod records;
+pub mod remoteconfig;
 pub mod shutdown;
 pub mod simulation;
 pub mod spooler;

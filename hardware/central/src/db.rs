@@ -85,6 +85,12 @@ CREATE TABLE IF NOT EXISTS rating (
     score     INTEGER NOT NULL,
     at        TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS terminal_config (
+    scope    TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL,
+    settings TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS health_report (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     terminal TEXT NOT NULL,

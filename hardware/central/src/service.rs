@@ -46,6 +46,7 @@ use kiosk_sync::wire::{
 use crate::Error;
 
 mod chronic;
+mod config;
 mod ledger;
 mod premium;
 mod records;
@@ -531,6 +532,7 @@ impl Central {
             Transaction::PremiumDue => return self.premium_due(input),
             Transaction::PremiumOrderQuery => return self.premium_order_query(input),
             Transaction::ReferenceData => return self.reference_data(input),
+            Transaction::TerminalConfig => return self.terminal_config(input),
             Transaction::AccountStatement => self.account_statement(input),
             Transaction::SettlementQuery => self.settlement_query(input),
             _ => bad("不支持的交易编号"),
@@ -1546,6 +1548,7 @@ pub fn router(central: Arc<Central>) -> Router {
     Router::new()
         .route("/fsi/api/{infno}", post(handle))
         .route("/sim/premium/{order_no}", post(premium::simulate_route))
+        .route("/sim/terminal-config/{terminal}", post(config::set_route))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(central)
 }

@@ -190,6 +190,7 @@ pub fn event_kind(event: &Event) -> &'static str {
         Event::Records(_) => "records_answer",
         Event::Chronic(_) => "chronic_answer",
         Event::Premium(_) => "premium_answer",
+        Event::Settings(_) => "settings",
     }
 }
 

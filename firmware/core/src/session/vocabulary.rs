@@ -745,6 +745,8 @@ pub enum Event {
     Chronic(super::chronic::ChronicEvent),
     /// An answer for the resident premium payment (session/premium.rs).
     Premium(super::premium::PremiumEvent),
+    /// Staff changed the kiosk's settings remotely (session/settings.rs).
+    Settings(Box<super::settings::Settings>),
 }
 
 /// Something the edges must do.

@@ -148,3 +148,87 @@ fn every_journey_and_outcome_has_a_distinct_id() {
     let ids: std::collections::BTreeSet<_> = outcomes.iter().map(|o| o.id()).collect();
     assert_eq!(ids.len(), 4);
 }
+
+mod remote_settings {
+    use super::*;
+    use crate::session::settings::Settings;
+
+    fn apply(s: &mut Session, settings: Settings, t: Instant) {
+        s.handle(Event::Settings(Box::new(settings)), t, wall());
+    }
+
+    #[test]
+    fn maintenance_ends_the_session_and_ignores_credentials_until_lifted() {
+        let t = Instant::now();
+        let mut s = session_in("jilin", t);
+        loaded(&mut s, t);
+        assert_eq!(s.screen(), Screen::Enrollment);
+        apply(
+            &mut s,
+            Settings {
+                maintenance: true,
+                ..Settings::default()
+            },
+            t,
+        );
+        assert_eq!(s.screen(), Screen::Home);
+        assert!(s.person().is_none(), "personal data cleared");
+        assert!(crate::view::View::of(&s, t).maintenance);
+        assert!(
+            s.handle(Event::CredentialPresented(card()), t, wall())
+                .is_empty()
+        );
+        assert_eq!(s.screen(), Screen::Home);
+        apply(&mut s, Settings::default(), t);
+        assert!(!crate::view::View::of(&s, t).maintenance);
+        let cmds = s.handle(Event::CredentialPresented(card()), t, wall());
+        assert!(matches!(cmds.first(), Some(Command::QueryPerson { .. })));
+    }
+
+    #[test]
+    fn a_switched_off_journey_explains_and_goes_nowhere() {
+        let t = Instant::now();
+        let mut s = session_in("jilin", t);
+        apply(
+            &mut s,
+            Settings {
+                disabled: vec![Journey::Certificate],
+                notice: "今日 16:00 后暂停服务".into(),
+                ..Settings::default()
+            },
+            t,
+        );
+        assert_eq!(
+            crate::view::View::of(&s, t).hall_notice,
+            "今日 16:00 后暂停服务"
+        );
+        loaded(&mut s, t);
+        outcomes(&mut s);
+        // The tile is hidden; a tap that comes anyway is explained.
+        assert!(!crate::view::View::of(&s, t).offers_certificate);
+        let cmds = tap(&mut s, "certificate", t);
+        assert!(only_speech(&cmds), "{cmds:?}");
+        assert_eq!(s.screen(), Screen::Enrollment);
+        assert!(s.note().contains("人工窗口"), "{}", s.note());
+        assert!(outcomes(&mut s).is_empty(), "not a started journey");
+    }
+
+    #[test]
+    fn the_idle_timeout_follows_the_settings_and_falls_back_to_the_file() {
+        let t = Instant::now();
+        let mut s = session_in("jilin", t);
+        let file = s.config().idle_after;
+        apply(
+            &mut s,
+            Settings {
+                idle_after: Some(Duration::from_secs(45)),
+                ..Settings::default()
+            },
+            t,
+        );
+        assert_eq!(s.config().idle_after, Duration::from_secs(45));
+        assert!(s.config().countdown <= Duration::from_secs(45));
+        apply(&mut s, Settings::default(), t);
+        assert_eq!(s.config().idle_after, file);
+    }
+}
