@@ -851,8 +851,13 @@ pub struct HealthReportInput {
     /// One entry per device.
     #[serde(default)]
     pub devices: Vec<DeviceHealth>,
+    /// The service hall the kiosk stands in (its `[terminal] hall_name`),
+    /// for the console's grouping.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hall_name: String,
     /// Why this report was sent: `start`, `schedule`, `device_change`
-    /// (a device changed state), `printer_stopped` (a job stopped).
+    /// (a device changed state), `printer_stopped` (a job stopped),
+    /// `config_change` (a remote configuration applied or refused).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub trigger: String,
     /// SHA-256 (hex) of the configuration in effect.

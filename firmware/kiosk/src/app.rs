@@ -325,6 +325,7 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let telemetry = Arc::new(crate::metrics::Telemetry::new(
         crate::metrics::RunFacts {
             terminal_id: config.terminal.id.clone(),
+            hall_name: config.terminal.hall_name.clone(),
             config_hash: crate::metrics::config_hash(&config_text),
             starts,
             crashes,

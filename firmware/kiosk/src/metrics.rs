@@ -60,6 +60,8 @@ struct PrintLabels {
 pub struct RunFacts {
     /// Terminal id.
     pub terminal_id: String,
+    /// The service hall (`[terminal] hall_name`).
+    pub hall_name: String,
     /// SHA-256 (hex) of the configuration in effect.
     pub config_hash: String,
     /// Starts of the program on this store, this one included.
@@ -302,6 +304,7 @@ impl Telemetry {
     /// counters since the previous report.
     pub fn fill_report(&self, report: &mut HealthReportInput) {
         report.config_hash = self.facts.config_hash.clone();
+        report.hall_name = self.facts.hall_name.clone();
         report.starts = self.facts.starts;
         report.crashes = self.facts.crashes;
         report.glyph_substitutions = self.sources.glyph_substitutions.load(Ordering::Relaxed);
@@ -466,6 +469,7 @@ mod tests {
         Telemetry::new(
             RunFacts {
                 terminal_id: "K2201-A001".into(),
+                hall_name: "长春市医疗保障服务大厅".into(),
                 config_hash: config_hash(b""),
                 starts: 3,
                 crashes: 1,
