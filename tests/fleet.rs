@@ -76,6 +76,21 @@ fn metrics_count_a_journey_and_health_follows_the_printer() {
         assert!(text.contains(line), "{line:?} missing:\n{text}");
     }
     assert!(text.contains("kiosk_uptime_seconds "), "{text}");
+    // The cost of a scrape (a figure for BENCHMARKS.md, not a check).
+    let mut took: Vec<Duration> = (0..100)
+        .map(|_| {
+            let start = Instant::now();
+            metrics(&kiosk);
+            start.elapsed()
+        })
+        .collect();
+    took.sort();
+    eprintln!(
+        "GET /metrics: median {} µs, p95 {} µs, {} bytes",
+        took[50].as_micros(),
+        took[95].as_micros(),
+        text.len()
+    );
 
     // The printer runs out of paper: unavailable, with the reason, and
     // the centre hears of it within 30 s.

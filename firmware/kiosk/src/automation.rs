@@ -18,12 +18,15 @@
 //! | POST | /v1/sim/sscard/fault | make the simulated CCID reader misbehave (see [`SsFaultRequest`]) |
 //! | POST | /v1/sim/scan | `{"text": ...}` (+ `terminator`, `repeats`, `truncate`): scan a code on the simulated QR scanner |
 //! | POST | /v1/sim/scanner/fault | `{"unplugged": true\|false}`: unplug the simulated QR scanner (the port disappears) or plug it back in at the same path (see [`ScannerFaultRequest`]) |
-//! | GET | /v1/health | each device loop's view of its device: `ok`, `starting` or `disconnected` (+ `detail`), and `losses` since start |
+//! | GET | /v1/health | each device loop's view of its device: `ok`, `starting` or `disconnected` (+ `detail`), and `losses` since start; `status` (`ok`, `degraded`, `unavailable`) and `reasons`; HTTP 503 when unavailable (no identification device works, the printer is down, no store) |
+//! | GET | /metrics | the fleet counters and gauges in the Prometheus / OpenMetrics text format (metrics.rs) |
 //! | POST | /v1/sim/printer/fault | `{"paper_out", "paper_near_end", "cover_open", "cutter_error": bool, "drop_link_after_bytes": n}`: the simulated printer's faults (all fields; absent = off) |
 //! | GET | /v1/sim/receipts | receipts the simulated printer printed, with decoded text |
 //! | GET | /v1/sim/receipts/{id}/png | a receipt's paper as PNG |
 //! | POST | /v1/sim/central/premium/{order_no} | the built-in centre: the citizen's phone pays an open premium order, `{"result": "paid", "channel": …}` or `{"result": "failed", "reason": …}` (404 no such order, 409 not open) |
 //! | POST | /v1/sim/central/fault | `{"unreachable": true\|false}`: the network to the built-in centre goes down or comes back |
+//! | GET | /v1/sim/central/health/{terminal} | the KS31 health reports the built-in centre received from `terminal`, oldest first |
+//! | POST | /v1/sim/central/config/{terminal} | `{"settings": {...}}`: staff set a remote configuration (KS33) at the built-in centre for `terminal` (`*`: every terminal); answers its `version` |
 //! | GET | /v1/sync/status | outbox queue, oldest pending item (kind, age), last contact, dataset versions ([`StatusView`]) |
 //! | POST | /v1/sync/now | run a sync cycle now and wait for it (≤ 30 s): sent, accepted, rejected, still pending ([`CycleView`]) |
 
