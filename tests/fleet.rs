@@ -260,3 +260,58 @@ fn staff_settings_apply_without_a_restart_and_an_invalid_set_is_refused() {
     kiosk.place_id_card(support::li_xiulan_card());
     kiosk.wait_for_screen("enrollment");
 }
+
+/// Offline, the kiosk's reports wait in the outbox; back online, the
+/// centre gets the whole history: the reader unplugged, then back.
+#[test]
+fn an_offline_kiosks_reports_arrive_later_with_their_history() {
+    let kiosk = Kiosk::start("");
+    kiosk.wait_for_screen("home");
+    wait_for("the start report", Duration::from_secs(20), || {
+        !reports(&kiosk).is_empty()
+    });
+    let from = reports(&kiosk).len();
+    kiosk.post("/v1/sim/central/fault", json!({ "unreachable": true }));
+    kiosk.post("/v1/sim/idcard/fault", json!({ "unplugged": true }));
+    kiosk.wait_for_device("id_card_reader", "disconnected");
+    // The report of the change is written (queued) while the centre is
+    // out of reach.
+    wait_for("the report queued", Duration::from_secs(20), || {
+        kiosk.get("/v1/sync/status")["pending"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    });
+    kiosk.post("/v1/sim/idcard/fault", json!({ "unplugged": false }));
+    kiosk.wait_for_device("id_card_reader", "ok");
+    wait_for("the second report queued", Duration::from_secs(20), || {
+        kiosk.get("/v1/sync/status")["pending"]
+            .as_u64()
+            .unwrap_or(0)
+            > 1
+    });
+    assert_eq!(reports(&kiosk).len(), from, "nothing reached the centre");
+    kiosk.post("/v1/sim/central/fault", json!({ "unreachable": false }));
+    wait_for("the history at the centre", Duration::from_secs(30), || {
+        kiosk.post("/v1/sync/now", json!({}));
+        kiosk.get("/v1/sync/status")["pending"] == 0
+    });
+    let mut history: Vec<Value> = reports(&kiosk).into_iter().skip(from).collect();
+    history.sort_by_key(|r| r["reported_at"].as_str().unwrap_or_default().to_string());
+    let reader: Vec<String> = history
+        .iter()
+        .filter(|r| r["trigger"] == "device_change")
+        .filter_map(|r| {
+            r["devices"]
+                .as_array()?
+                .iter()
+                .find(|d| d["device"] == "id_card_reader")
+                .map(|d| d["state"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    assert_eq!(
+        reader,
+        vec!["down".to_string(), "ok".to_string()],
+        "{history:?}"
+    );
+}
