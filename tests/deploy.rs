@@ -181,6 +181,13 @@ fn production_without_a_printer_runs_the_queries_and_tells_the_citizen_to_go_to_
     assert_eq!(status, 404);
     let (status, _) = kiosk.post("/v1/sim/printer/fault", json!({}));
     assert_eq!(status, 404);
+    // A supervisor sees it from the status code alone.
+    let (status, health) = kiosk.get_with_status("/v1/health");
+    assert_eq!(status, 503, "{health}");
+    assert_eq!(
+        health["reasons"][0], "printer down: not configured",
+        "{health}"
+    );
     // The enrollment query works (a card on the real reader, the centre).
     slot.place(SimCard::from_json(&li_xiulan_card().to_string()).unwrap());
     kiosk.wait_for_screen("enrollment");

@@ -579,16 +579,11 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     let (health_stop_tx, health_stop_rx) = crossbeam_channel::bounded::<()>(1);
     {
         // With a printer the spooler keeps its board entry (it owns the
-        // printer); without one the report says so.
-        let probe_printer: Option<Box<dyn Fn() -> kiosk_sync::wire::DeviceHealth + Send>> =
-            match &printer_uri {
-                Some(_) => None,
-                None => Some(Box::new(|| kiosk_sync::wire::DeviceHealth {
-                    device: health::PRINTER.into(),
-                    state: health::DOWN.into(),
-                    detail: "not configured".into(),
-                })),
-            };
+        // printer); without one the board says so (and /v1/health).
+        if printer_uri.is_none() {
+            board.update_quietly(health::PRINTER, health::DOWN, "not configured");
+        }
+        let probe_printer = None;
         let extras: health::Extras = {
             let telemetry = Arc::clone(&telemetry);
             let remote = Arc::clone(&remote);
