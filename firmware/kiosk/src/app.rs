@@ -149,12 +149,15 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         println!("kiosk: warning: {warning}");
         tracing::warn!("{warning}");
     }
-    let store = backend::open_store(&paths)?;
+    let (store, recovery) = backend::open_store(&paths, clock.now())?;
     println!(
         "kiosk: store: {} (outbox key {})",
         paths.db.display(),
         paths.key_file.display()
     );
+    if let Some(recovery) = &recovery {
+        println!("kiosk: warning: {}", recovery.summary());
+    }
     let (region, pushed) = profiles::with_pushed(&store, load_region(&config)?);
     let mut sim = Simulation::new();
     println!(
@@ -169,6 +172,11 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
         }
     );
     let board = DeviceBoard::new();
+    // A damaged store set aside at start is on the board until the next
+    // start: /v1/health (degraded), the metrics and every health report.
+    if let Some(recovery) = &recovery {
+        board.update_quietly("store", health::DEGRADED, &recovery.summary());
+    }
 
     // ID card reader.
     // In production a part that is not configured is out of service

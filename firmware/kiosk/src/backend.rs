@@ -132,20 +132,99 @@ impl StorePaths {
     }
 }
 
+/// A damaged store found at start and set aside (issue 17): where it went,
+/// why, and how many pending outbox records were copied from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The damaged file, moved aside.
+    pub moved_to: PathBuf,
+    /// What was wrong (SQLite's words: pages, tables; no row values).
+    pub reason: String,
+    /// Pending outbox records copied into the new store (still sealed).
+    pub salvaged: usize,
+    /// Why none could be copied, if so.
+    pub salvage_failed: Option<String>,
+}
+
+impl Recovery {
+    /// One line for the start-up output, the log and the health board.
+    pub fn summary(&self) -> String {
+        let salvage = match &self.salvage_failed {
+            None => format!("{} pending outbox records copied", self.salvaged),
+            Some(why) => format!("outbox not copied: {why}"),
+        };
+        format!(
+            "damaged store ({}) moved aside to {}; started with an empty store, {salvage}",
+            self.reason,
+            self.moved_to.display()
+        )
+    }
+}
+
+/// Whether a store error means the file itself is damaged (not a wrong
+/// key, a newer schema or a permission problem, which stop start-up).
+fn is_damage(e: &kiosk_sync::Error) -> bool {
+    match e {
+        kiosk_sync::Error::Store(text) => {
+            text.contains("not a database")
+                || text.contains("malformed")
+                || text.contains("damaged")
+                || text.contains("corrupt")
+        }
+        _ => false,
+    }
+}
+
 /// Opens the store with its key (creating the key file on a first start)
-/// and checks that the key opens it. Every failure names the file and
-/// stops start-up.
-pub fn open_store(paths: &StorePaths) -> Result<Arc<Store>, Error> {
+/// and checks that the key opens it. A wrong key, a newer schema or an
+/// unreadable directory stops start-up, naming the file. A **damaged**
+/// file (not a database, or failing SQLite's quick check) is moved aside
+/// (`<file>.damaged-<yyyyMMddHHmmss>`, with its WAL), the kiosk starts with
+/// an empty store, and the damaged file's pending outbox records are
+/// copied over when it can still be read: the kiosk keeps serving, and
+/// what the citizen submitted is not lost.
+pub fn open_store(
+    paths: &StorePaths,
+    now: chrono::NaiveDateTime,
+) -> Result<(Arc<Store>, Option<Recovery>), Error> {
     let key = StoreKey::load_or_create(&paths.key_file, &OsRandom).map_err(|e| Error::Store {
         file: paths.key_file.display().to_string(),
         reason: format!("outbox key unusable: {e}"),
     })?;
-    let store = Store::open(&paths.db, key).map_err(|e| Error::Store {
-        file: paths.db.display().to_string(),
-        reason: format!(
-            "cannot be opened ({e}); if the file is damaged, move it aside to start with an empty store"
-        ),
-    })?;
+    let opened = Store::open(&paths.db, key.clone()).and_then(|store| {
+        store.quick_check()?;
+        Ok(store)
+    });
+    let (store, recovery) = match opened {
+        Ok(store) => (store, None),
+        Err(e) if is_damage(&e) => {
+            let moved_to = set_aside(&paths.db, now)?;
+            let store = Store::open(&paths.db, key).map_err(|e| Error::Store {
+                file: paths.db.display().to_string(),
+                reason: format!(
+                    "cannot create a new store after moving the damaged one aside: {e}"
+                ),
+            })?;
+            let (salvaged, salvage_failed) = match store.salvage_outbox(&moved_to) {
+                Ok(n) => (n, None),
+                Err(e) => (0, Some(e.to_string())),
+            };
+            let recovery = Recovery {
+                moved_to,
+                reason: e.to_string(),
+                salvaged,
+                salvage_failed,
+            };
+            tracing::error!("{}", recovery.summary());
+            (store, Some(recovery))
+        }
+        Err(e) => {
+            return Err(Error::Store {
+                file: paths.db.display().to_string(),
+                reason: format!("cannot be opened ({e})"),
+            });
+        }
+    };
     store.check_key().map_err(|e| Error::Store {
         file: paths.db.display().to_string(),
         reason: format!(
@@ -153,7 +232,33 @@ pub fn open_store(paths: &StorePaths) -> Result<Arc<Store>, Error> {
             paths.key_file.display()
         ),
     })?;
-    Ok(Arc::new(store))
+    Ok((Arc::new(store), recovery))
+}
+
+/// Moves a damaged database and its WAL / shared-memory files aside.
+fn set_aside(db: &Path, now: chrono::NaiveDateTime) -> Result<PathBuf, Error> {
+    let stamp = now.format("%Y%m%d%H%M%S");
+    let with = |suffix: &str| {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    let moved = with(&format!(".damaged-{stamp}"));
+    std::fs::rename(db, &moved).map_err(|e| Error::Store {
+        file: db.display().to_string(),
+        reason: format!("damaged, and cannot be moved aside: {e}"),
+    })?;
+    for side in ["-wal", "-shm"] {
+        let from = with(side);
+        if from.exists() {
+            let mut to = moved.as_os_str().to_owned();
+            to.push(side);
+            if let Err(e) = std::fs::rename(&from, PathBuf::from(to)) {
+                tracing::warn!("{} not moved aside: {e}", from.display());
+            }
+        }
+    }
+    Ok(moved)
 }
 
 /// The client's identity and timeout from the configuration.
@@ -252,7 +357,10 @@ impl Backend {
         client: Arc<CentralClient>,
         clock: Arc<dyn Clock>,
     ) -> Result<Backend, Error> {
-        let store = open_store(&paths)?;
+        let (store, recovery) = open_store(&paths, clock.now())?;
+        if let Some(r) = recovery {
+            println!("kiosk: warning: {}", r.summary());
+        }
         Ok(Backend::new(
             paths,
             store,
@@ -669,6 +777,106 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
+    fn at() -> chrono::NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+            .unwrap()
+            .and_hms_opt(10, 40, 0)
+            .unwrap()
+    }
+
+    fn paths_in(dir: &Path) -> StorePaths {
+        StorePaths {
+            db: dir.join("kiosk.db"),
+            key_file: dir.join("outbox.key"),
+            warning: None,
+        }
+    }
+
+    /// Overwrites `len` bytes of `file` at `offset` with garbage.
+    fn damage(file: &Path, offset: u64, len: usize) {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+        f.seek(SeekFrom::Start(offset)).unwrap();
+        f.write_all(&vec![0xA5; len]).unwrap();
+        f.sync_all().unwrap();
+    }
+
+    #[test]
+    fn a_store_with_a_garbage_header_is_moved_aside_and_the_kiosk_starts_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = paths_in(dir.path());
+        let (store, recovery) = open_store(&paths, at()).unwrap();
+        assert!(recovery.is_none());
+        store
+            .outbox_enqueue("rating", "KS21", b"{}", "K1", at())
+            .unwrap();
+        drop(store);
+        damage(&paths.db, 0, 100);
+        let (store, recovery) = open_store(&paths, at()).unwrap();
+        let recovery = recovery.expect("recovered");
+        assert_eq!(
+            recovery.moved_to,
+            dir.path().join("kiosk.db.damaged-20261207104000")
+        );
+        assert!(recovery.moved_to.exists());
+        assert!(recovery.salvage_failed.is_some(), "{recovery:?}");
+        assert_eq!(store.outbox_stats().unwrap().pending, 0);
+        assert!(recovery.summary().contains("moved aside"));
+        // The new store is a good one: the next start finds nothing wrong.
+        drop(store);
+        assert!(open_store(&paths, at()).unwrap().1.is_none());
+    }
+
+    #[test]
+    fn a_damaged_page_elsewhere_keeps_the_pending_outbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = paths_in(dir.path());
+        let (store, _) = open_store(&paths, at()).unwrap();
+        let mut tracking = Vec::new();
+        for i in 0..3 {
+            let e = store
+                .outbox_enqueue(
+                    "rating",
+                    "KS21",
+                    format!("{{\"n\":{i}}}").as_bytes(),
+                    "K1",
+                    at(),
+                )
+                .unwrap();
+            tracking.push(e.tracking_no);
+        }
+        // Reference data written last fills the last pages of the file.
+        let items: Vec<kiosk_sync::store::ReferenceItem> = (0..400)
+            .map(|i| kiosk_sync::store::ReferenceItem {
+                key: format!("H{i:04}"),
+                area: "220100".into(),
+                payload: format!("{{\"name\":\"{}\"}}", "医院".repeat(40)),
+            })
+            .collect();
+        store
+            .apply_reference_delta(
+                kiosk_sync::store::Dataset::Institutions,
+                "1",
+                &items,
+                &[],
+                at(),
+            )
+            .unwrap();
+        drop(store);
+        // Checkpointed into the main file on close: damage its last page.
+        let len = std::fs::metadata(&paths.db).unwrap().len();
+        assert!(len > 64 * 1024, "{len}");
+        damage(&paths.db, len - 2048, 1024);
+        let (store, recovery) = open_store(&paths, at()).unwrap();
+        let recovery = recovery.expect("the quick check finds the damage");
+        assert_eq!(recovery.salvaged, 3, "{recovery:?}");
+        let pending = store.outbox_pending(10).unwrap();
+        let found: Vec<_> = pending.iter().map(|p| p.tracking_no.clone()).collect();
+        assert_eq!(found, tracking);
+        // Still sealed under the same key: they open.
+        assert_eq!(pending[1].payload, b"{\"n\":1}");
+    }
+
     fn env_of(pairs: &[(&str, PathBuf)]) -> impl Fn(&str) -> Option<OsString> + use<> {
         let pairs: Vec<(String, PathBuf)> = pairs
             .iter()
@@ -729,14 +937,14 @@ mod tests {
     }
 
     #[test]
-    fn a_store_with_another_key_or_a_damaged_file_stops_start_up_naming_the_file() {
+    fn a_store_with_another_key_stops_start_up_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let paths = StorePaths {
             db: dir.path().join(DB_FILE),
             key_file: dir.path().join(KEY_FILE),
             warning: None,
         };
-        let store = open_store(&paths).unwrap();
+        let (store, _) = open_store(&paths, at()).unwrap();
         store
             .outbox_enqueue(
                 "rating",
@@ -755,19 +963,19 @@ mod tests {
 
         // The key file replaced (lost and created anew).
         std::fs::remove_file(&paths.key_file).unwrap();
-        let err = open_store(&paths).unwrap_err().to_string();
+        let err = open_store(&paths, at()).unwrap_err().to_string();
         assert!(err.contains(&paths.db.display().to_string()), "{err}");
         assert!(err.contains(&paths.key_file.display().to_string()), "{err}");
 
-        // Not a database at all.
+        // Not a database at all: set aside, not a stop (issue 17; the
+        // tests above the damaged-store ones).
         let garbage = StorePaths {
             db: dir.path().join("garbage.db"),
             ..paths.clone()
         };
         std::fs::write(&garbage.db, vec![0x5a; 8192]).unwrap();
-        let err = open_store(&garbage).unwrap_err().to_string();
-        assert!(err.contains("garbage.db"), "{err}");
-        assert!(err.contains("move it aside"), "{err}");
+        let (_, recovery) = open_store(&garbage, at()).unwrap();
+        assert!(recovery.is_some());
     }
 
     #[test]

@@ -371,6 +371,56 @@ impl Store {
         })
     }
 
+    /// SQLite's quick integrity check of the whole file (`PRAGMA
+    /// quick_check`): `Err` names what is damaged (page numbers, tables;
+    /// never row values).
+    pub fn quick_check(&self) -> Result<(), Error> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("PRAGMA quick_check")?;
+        let lines = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        match lines.as_slice() {
+            [ok] if ok == "ok" => Ok(()),
+            _ => Err(Error::Store(format!(
+                "damaged: {}",
+                lines.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+            ))),
+        }
+    }
+
+    /// Copies the pending outbox records of a damaged store file (moved
+    /// aside) into this one, as they are: still sealed under the same key,
+    /// with their tracking numbers and message ids, so the centre answers
+    /// a resend of one it already has. Only from a file of this schema
+    /// version; returns how many were copied.
+    pub fn salvage_outbox(&self, damaged: &Path) -> Result<usize, Error> {
+        let version = {
+            let src =
+                Connection::open_with_flags(damaged, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            user_version(&src)?
+        };
+        if version != SCHEMA_VERSION {
+            return Err(Error::Store(format!(
+                "the damaged store has schema version {version}, this program {SCHEMA_VERSION}: \
+                 its outbox is not copied"
+            )));
+        }
+        let conn = self.conn();
+        conn.execute(
+            "ATTACH DATABASE ?1 AS damaged",
+            [damaged.to_string_lossy().as_ref()],
+        )?;
+        let copied = conn.execute(
+            "INSERT OR IGNORE INTO main.outbox SELECT * FROM damaged.outbox WHERE state = 'pending'",
+            [],
+        );
+        let detached = conn.execute("DETACH DATABASE damaged", []);
+        let copied = copied?;
+        detached?;
+        Ok(copied)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         match self.conn.lock() {
             Ok(g) => g,
