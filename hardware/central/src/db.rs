@@ -91,6 +91,33 @@ CREATE TABLE IF NOT EXISTS terminal_config (
     settings TEXT NOT NULL,
     at       TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS staff (
+    name          TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    hall          TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS staff_session (
+    token_hash TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    csrf       TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_audit (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     TEXT NOT NULL,
+    staff  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_ack (
+    terminal TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    since    TEXT NOT NULL,
+    staff    TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    PRIMARY KEY (terminal, kind, since)
+);
 CREATE TABLE IF NOT EXISTS health_report (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     terminal TEXT NOT NULL,
@@ -98,6 +125,7 @@ CREATE TABLE IF NOT EXISTS health_report (
     body     TEXT NOT NULL,
     at       TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS health_report_terminal ON health_report (terminal, id);
 CREATE TABLE IF NOT EXISTS audit_entry (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     terminal TEXT NOT NULL,

@@ -39,6 +39,9 @@ pub enum Error {
     /// expired, cancelled): the order as it stands.
     #[error("payment order {} is {}, not open", .0.order_no, .0.state)]
     OrderNotOpen(Box<kiosk_sync::wire::PremiumOrderOutput>),
+    /// A console login, session or form was refused.
+    #[error("console: {0}")]
+    Console(String),
     /// Other I/O.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -15,6 +15,7 @@
 //! "paid", "channel": "微信支付"}` or `{"result": "failed", "reason": …}`)
 //! or in-process by [`Central::simulate_payment`].
 
+pub mod console;
 pub mod data;
 mod db;
 mod error;

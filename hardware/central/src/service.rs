@@ -273,7 +273,7 @@ impl Central {
         &self.data
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         match self.db.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -349,8 +349,13 @@ impl Central {
         db::publish_reference(&conn, REGION_PROFILES, region_id, "", &data).map(Some)
     }
 
-    fn now_text(&self) -> String {
+    pub(crate) fn now_text(&self) -> String {
         self.clock.now().format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
+    /// The centre's clock now.
+    pub(crate) fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now()
     }
 
     /// Handles one envelope; `infno` is the one from the URL. `None` is an
@@ -1549,6 +1554,7 @@ pub fn router(central: Arc<Central>) -> Router {
         .route("/fsi/api/{infno}", post(handle))
         .route("/sim/premium/{order_no}", post(premium::simulate_route))
         .route("/sim/terminal-config/{terminal}", post(config::set_route))
+        .merge(crate::console::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(central)
 }

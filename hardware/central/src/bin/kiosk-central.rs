@@ -76,6 +76,51 @@ struct Args {
     /// The gateway signature's digest: sha256 or sm3.
     #[arg(long, default_value = "sha256")]
     gateway_digest: String,
+    /// The console's staff accounts (TOML: `[[staff]]` name, role
+    /// `admin`|`hall`, hall, password_hash); see docs/console.md.
+    #[arg(long)]
+    staff_file: Option<PathBuf>,
+    /// Read a password from standard input, print its Argon2id hash for
+    /// the staff file, and exit.
+    #[arg(long)]
+    hash_password: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffFile {
+    staff: Vec<StaffEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffEntry {
+    name: String,
+    role: String,
+    #[serde(default)]
+    hall: String,
+    password_hash: String,
+}
+
+/// Loads the console's staff accounts into the centre.
+fn load_staff(central: &Central, file: &PathBuf) -> Result<usize, String> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{name}: {e}"))?;
+    let parsed: StaffFile = toml::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+    for s in &parsed.staff {
+        let role = kiosk_central::console::auth::Role::parse(&s.role)
+            .ok_or_else(|| format!("{name}: staff {}: role must be admin or hall", s.name))?;
+        if role == kiosk_central::console::auth::Role::Hall && s.hall.is_empty() {
+            return Err(format!(
+                "{name}: staff {}: a hall account needs its hall",
+                s.name
+            ));
+        }
+        central
+            .add_staff_hashed(&s.name, &s.password_hash, role, &s.hall)
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok(parsed.staff.len())
 }
 
 /// The link options of the command line: registered terminal keys, the
@@ -128,6 +173,25 @@ fn link_options(
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if args.hash_password {
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line).is_err() {
+            eprintln!("kiosk-central: no password on standard input");
+            return std::process::ExitCode::FAILURE;
+        }
+        return match kiosk_central::console::auth::hash_password(
+            line.trim_end_matches(['\r', '\n']),
+        ) {
+            Ok(hash) => {
+                println!("{hash}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kiosk-central: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let seed = match &args.seed {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => Some((path.display().to_string(), text)),
@@ -178,6 +242,15 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let Some(file) = &args.staff_file {
+        match load_staff(&central, file) {
+            Ok(n) => println!("kiosk-central: console: {n} staff accounts"),
+            Err(e) => {
+                eprintln!("kiosk-central: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     for path in &args.region_profile {
         let name = path.display().to_string();
         let published = std::fs::read_to_string(path)
