@@ -69,13 +69,28 @@ pub fn login(error: Option<&str>) -> Markup {
     )
 }
 
-/// The state's name for staff.
+/// The state's name for staff (a kiosk's, or a device's).
 pub fn state_label(state: &str) -> &'static str {
     match state {
         "ok" => "正常",
         "degraded" => "部分故障",
         "offline" => "离线",
+        "down" => "故障",
         _ => "未知",
+    }
+}
+
+/// A device's name for staff.
+pub fn device_label(device: &str) -> &str {
+    match device {
+        "id_card_reader" => "身份证读卡器",
+        "ss_card_reader" => "社保卡读卡器",
+        "qr_scanner" => "扫码器",
+        "printer" => "打印机",
+        "printer_glyphs" => "打印生僻字",
+        "central_link" => "医保中心链路",
+        "store" => "本地数据库",
+        other => other,
     }
 }
 
@@ -178,14 +193,14 @@ pub fn kiosk(
             table {
                 tr { th { "设备" } th { "状态" } th { "说明" } }
                 @for d in &r.devices {
-                    tr { td { (d.device) } td { (d.state) } td { (d.detail) } }
+                    tr { td { (device_label(&d.device)) } td { (state_label(&d.state)) } td { (d.detail) } }
                 }
             }
             h2 { "运行" }
             table {
                 tr { td { "待上传记录" } td { (r.outbox_pending) } }
-                tr { td { "最早待上传（秒）" } td { (r.outbox_oldest_age_s.map(|a| a.to_string()).unwrap_or_default()) } }
-                tr { td { "与医保中心时钟偏差（秒）" } td { (r.clock_skew_s.map(|a| a.to_string()).unwrap_or_default()) } }
+                tr { td { "最早待上传（秒）" } td { (r.outbox_oldest_age_s.map(|a| a.to_string()).unwrap_or_else(|| "—".into())) } }
+                tr { td { "与医保中心时钟偏差（秒）" } td { (r.clock_skew_s.map(|a| a.to_string()).unwrap_or_else(|| "—".into())) } }
                 tr { td { "启动次数 / 异常重启" } td { (r.starts) " / " (r.crashes) } }
                 tr { td { "本地库大小（字节）" } td { (r.store_bytes) } }
                 tr { td { "配置摘要" } td { code { (r.config_hash) } } }
