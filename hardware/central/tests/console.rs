@@ -238,7 +238,7 @@ fn staff_log_in_see_the_fleet_and_act_on_its_alerts() {
         .unwrap();
     assert_eq!(
         (k7["state"].as_str(), k7["paper"].as_str()),
-        (Some("degraded"), Some("out"))
+        (Some("down"), Some("out"))
     );
     let (_, alerts) = get(&s, Some(&admin), "/console/alerts");
     assert!(alerts.contains("打印机缺纸"), "{alerts}");

@@ -2,7 +2,7 @@
 //! Chromium driven through chromedriver (both started by this test on free
 //! loopback ports, no network), against the reference centre with 50
 //! simulated kiosks reporting through KS31. Staff log in, see the grid, a
-//! kiosk going paper-out turns amber on the open page without a reload
+//! kiosk going paper-out turns red on the open page without a reload
 //! (the page polls every 5 s), the alert is acknowledged by a click, and
 //! the idle timeout of one hall is changed: every kiosk of the hall gets a
 //! new KS33 version, applies it and reports it, which its page shows.
@@ -246,19 +246,19 @@ fn staff_work_the_console_in_a_real_browser() {
         c
     });
 
-    // Kiosk 7 runs out of paper: the open page turns its tile amber.
+    // Kiosk 7 runs out of paper: the open page turns its tile red.
     report(&client, &clock, 7, true, 0);
     let took = rt.block_on(until(
         &c,
-        "the tile turning degraded",
+        "the tile turning red (out of service)",
         Duration::from_secs(30),
         &format!(
-            "return document.getElementById('k-{}').classList.contains('degraded');",
+            "return document.getElementById('k-{}').classList.contains('down');",
             terminal(7)
         ),
     ));
     eprintln!(
-        "paper out → tile amber in the open page: {} ms",
+        "paper out → tile red in the open page: {} ms",
         took.as_millis()
     );
     rt.block_on(async {
@@ -270,6 +270,9 @@ fn staff_work_the_console_in_a_real_browser() {
         // Acknowledge the alert with a click.
         c.goto(&format!("{base}/console/alerts")).await.unwrap();
         let label = format!("确认 {} 打印机缺纸", terminal(7));
+        c.execute("window.__before_submit = true; return true;", vec![])
+            .await
+            .unwrap();
         c.find(Locator::Css(&format!("button[aria-label='{label}']")))
             .await
             .unwrap()
@@ -304,17 +307,23 @@ fn staff_work_the_console_in_a_real_browser() {
             .send_keys("120")
             .await
             .unwrap();
+        // Mark this document: the answer to the POST is a new one.
+        c.execute("window.__before_submit = true; return true;", vec![])
+            .await
+            .unwrap();
         form.find(Locator::Css("button[type=submit]"))
             .await
             .unwrap()
             .click()
             .await
             .unwrap();
-        c.wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("form[action^='/console/hall/']"))
-            .await
-            .unwrap();
+        until(
+            &c,
+            "the page after saving",
+            Duration::from_secs(20),
+            "return window.__before_submit === undefined && document.readyState === 'complete';",
+        )
+        .await;
     });
     // Every kiosk of hall A has a new version; they apply and report it.
     let mut applied = 0;

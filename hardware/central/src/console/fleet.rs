@@ -32,7 +32,9 @@ pub struct KioskRow {
     pub terminal: String,
     /// Its hall (from its reports).
     pub hall: String,
-    /// `ok`, `degraded`, `offline`, `unknown`.
+    /// `ok`, `degraded` (a device down or warning, citizens still
+    /// served), `down` (out of service: printer down or no reader
+    /// working), `offline`, `unknown`.
     pub state: &'static str,
     /// Paper: `ok`, `low`, `out`, `unknown`.
     pub paper: &'static str,
@@ -109,6 +111,23 @@ pub fn paper_of(r: &HealthReportInput) -> &'static str {
         Some(p) if p.state == "ok" || p.state == "degraded" => "ok",
         Some(_) => "unknown",
     }
+}
+
+/// The devices that identify a citizen: one of them must work.
+const IDENTIFIERS: [&str; 3] = ["id_card_reader", "ss_card_reader", "qr_scanner"];
+
+/// Whether the kiosk cannot serve citizens, by the kiosk's own rule for
+/// `/v1/health` 503: the printer down, or no identification device
+/// working (of those it reports).
+pub fn out_of_service(r: &HealthReportInput) -> bool {
+    let printer_down = device(r, "printer").is_some_and(|p| p.state == "down");
+    let readers: Vec<_> = r
+        .devices
+        .iter()
+        .filter(|d| IDENTIFIERS.contains(&d.device.as_str()))
+        .collect();
+    let no_reader = !readers.is_empty() && readers.iter().all(|d| d.state == "down");
+    printer_down || no_reader
 }
 
 /// The alerts one report shows by itself (kind, detail).
@@ -220,6 +239,8 @@ impl Central {
                     hall: s.report.hall_name.clone(),
                     state: if offline {
                         "offline"
+                    } else if out_of_service(&s.report) {
+                        "down"
                     } else if degraded {
                         "degraded"
                     } else {

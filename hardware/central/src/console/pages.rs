@@ -16,7 +16,7 @@ main{padding:16px 24px}
 .grid{display:flex;flex-wrap:wrap;gap:10px}
 .kiosk{display:block;width:190px;padding:10px;border-radius:8px;color:#fff;text-decoration:none}
 .kiosk small{display:block;opacity:.9}
-.ok{background:#1c7c3a}.degraded{background:#b25e00}.offline{background:#c0262d}.unknown{background:#7a828c}
+.ok{background:#1c7c3a}.degraded{background:#b25e00}.down{background:#c0262d}.offline{background:#5b2a86}.unknown{background:#7a828c}
 table{border-collapse:collapse;background:#fff}
 td,th{border:1px solid #d5dbe3;padding:6px 10px;text-align:left}
 .err{color:#c0262d;font-weight:700}
@@ -75,7 +75,7 @@ pub fn state_label(state: &str) -> &'static str {
         "ok" => "正常",
         "degraded" => "部分故障",
         "offline" => "离线",
-        "down" => "故障",
+        "down" => "暂停服务",
         _ => "未知",
     }
 }
@@ -124,7 +124,7 @@ pub fn grid(staff: &Staff, rows: &[KioskRow], halls: &[String], hall: &str, stat
                 " "
                 label { "状态 " select name="state" {
                     option value="" { "全部" }
-                    @for s in ["ok", "degraded", "offline", "unknown"] {
+                    @for s in ["ok", "degraded", "down", "offline", "unknown"] {
                         option value=(s) selected[s == state] { (state_label(s)) }
                     }
                 } }
@@ -325,7 +325,7 @@ pub const SCRIPT: &str = r#"
 (function () {
   var fleet = document.getElementById('fleet');
   if (!fleet) return;
-  var labels = {ok: '正常', degraded: '部分故障', offline: '离线', unknown: '未知'};
+  var labels = {ok: '正常', degraded: '部分故障', down: '暂停服务', offline: '离线', unknown: '未知'};
   var paper = {ok: '纸张正常', low: '纸将尽', out: '缺纸', unknown: '纸张未知'};
   function paint(rows) {
     rows.forEach(function (r) {
