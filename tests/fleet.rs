@@ -154,6 +154,15 @@ fn metrics_count_a_journey_and_health_follows_the_printer() {
     wait_for("200 again", Duration::from_secs(30), || {
         health(&kiosk).0 == 200
     });
+    // A roll changed: counted, and in a report.
+    assert!(
+        metrics(&kiosk).contains("kiosk_paper_changes_total 1"),
+        "{}",
+        metrics(&kiosk)
+    );
+    wait_for("the report of the roll", Duration::from_secs(30), || {
+        reports(&kiosk).iter().any(|r| r["paper_changes"] == 1)
+    });
 
     // Nothing personal in the metrics, the reports or the logs.
     let everything = format!("{}{:?}{}", metrics(&kiosk), reports(&kiosk), kiosk.logs());
@@ -191,7 +200,8 @@ fn staff_settings_apply_without_a_restart_and_an_invalid_set_is_refused() {
     // A notice, and the premium payment switched off.
     let v1 = set_config(
         &kiosk,
-        json!({ "notice": "今日16:00后暂停办理异地就医备案", "disabled_journeys": ["premium"] }),
+        json!({ "notice": "今日16:00后暂停办理异地就医备案", "disabled_journeys": ["premium"],
+                "voice_volume": 40 }),
     );
     kiosk.wait_until("the notice on the home screen", |s| {
         support::texts(s).contains("今日16:00后暂停办理异地就医备案")
@@ -292,7 +302,8 @@ fn an_offline_kiosks_reports_arrive_later_with_their_history() {
     });
     assert_eq!(reports(&kiosk).len(), from, "nothing reached the centre");
     kiosk.post("/v1/sim/central/fault", json!({ "unreachable": false }));
-    wait_for("the history at the centre", Duration::from_secs(30), || {
+    // Up to the circuit breaker's 30 s cool-down, then the drain.
+    wait_for("the history at the centre", Duration::from_secs(60), || {
         kiosk.post("/v1/sync/now", json!({}));
         kiosk.get("/v1/sync/status")["pending"] == 0
     });

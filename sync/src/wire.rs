@@ -887,6 +887,13 @@ pub struct HealthReportInput {
     /// Journey counters since the previous report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub journeys: Vec<JourneyCount>,
+    /// Print jobs printed since the previous report.
+    #[serde(default)]
+    pub print_jobs: u64,
+    /// Paper rolls changed since the previous report (the printer went
+    /// from paper out or near end back to ready).
+    #[serde(default)]
+    pub paper_changes: u64,
     /// The remote configuration (KS33) in effect: its version (0: none).
     #[serde(default)]
     pub remote_config_version: i64,
@@ -938,6 +945,9 @@ pub struct RemoteSettings {
     /// Maintenance mode: 终端维护中, devices idle, nothing can be done.
     #[serde(default)]
     pub maintenance: bool,
+    /// Voice prompt volume, percent of the recording (0–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_volume: Option<u8>,
     /// Journeys switched off on this kiosk (journey ids: `certificate`,
     /// `filing`, `premium` …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -422,11 +422,27 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
             };
             let on_status = {
                 let board = board.clone();
+                let telemetry = Arc::clone(&telemetry);
+                // Paper out or near end, then ready: a roll was changed.
+                let paper_short = std::sync::atomic::AtomicBool::new(false);
                 Box::new(
                     move |status: Result<
                         kiosk_drivers::printer::PrinterState,
                         kiosk_drivers::Error,
                     >| {
+                        use kiosk_drivers::printer::PrinterState;
+                        match &status {
+                            Ok(PrinterState::PaperOut | PrinterState::PaperNearEnd) => {
+                                paper_short.store(true, std::sync::atomic::Ordering::Relaxed)
+                            }
+                            Ok(PrinterState::Ready)
+                                if paper_short
+                                    .swap(false, std::sync::atomic::Ordering::Relaxed) =>
+                            {
+                                telemetry.record_paper_change();
+                            }
+                            _ => {}
+                        }
                         let h = health::printer_health(status);
                         board.update(health::PRINTER, &h.state, Some(h.detail));
                     },

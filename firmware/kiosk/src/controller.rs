@@ -94,6 +94,9 @@ impl Controller {
             log_event(&event);
             let now = Instant::now();
             let touched = matches!(event, Event::Touched);
+            if let Event::Settings(settings) = &event {
+                self.voice.set_volume(settings.voice_volume.unwrap_or(100));
+            }
             if let Event::Settings(settings) = &event
                 && settings.elderly_default != self.elderly_default
             {

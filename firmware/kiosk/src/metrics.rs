@@ -117,6 +117,9 @@ pub struct Telemetry {
     glyphs: Gauge,
     premium_unsettled: Gauge,
     since_report: Mutex<BTreeMap<(String, String, String), u64>>,
+    prints_since: AtomicU64,
+    paper_changes_since: AtomicU64,
+    paper_changes: Counter,
     facts: RunFacts,
     sources: Sources,
     started: Instant,
@@ -151,6 +154,12 @@ impl Telemetry {
             "print_jobs",
             "Print jobs by outcome (printed, pending, failed)",
             prints.clone(),
+        );
+        let paper_changes = Counter::default();
+        registry.register(
+            "paper_changes",
+            "Paper rolls changed (paper out or near end, then ready)",
+            paper_changes.clone(),
         );
         let devices = Family::<DeviceLabels, Gauge>::default();
         registry.register(
@@ -231,6 +240,9 @@ impl Telemetry {
             glyphs,
             premium_unsettled,
             since_report: Mutex::default(),
+            prints_since: AtomicU64::new(0),
+            paper_changes_since: AtomicU64::new(0),
+            paper_changes,
             facts,
             sources,
             started,
@@ -272,8 +284,17 @@ impl Telemetry {
         }
     }
 
+    /// Counts a paper roll changed.
+    pub fn record_paper_change(&self) {
+        self.paper_changes.inc();
+        self.paper_changes_since.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts a print job's outcome (`printed`, `pending`, `failed`).
     pub fn record_print(&self, outcome: &str) {
+        if outcome == "printed" {
+            self.prints_since.fetch_add(1, Ordering::Relaxed);
+        }
         self.prints
             .get_or_create(&PrintLabels {
                 outcome: outcome.to_string(),
@@ -317,6 +338,8 @@ impl Telemetry {
             report.store_bytes = store_bytes(backend);
         }
         report.journeys = self.take_report_counts();
+        report.print_jobs = self.prints_since.swap(0, Ordering::Relaxed);
+        report.paper_changes = self.paper_changes_since.swap(0, Ordering::Relaxed);
     }
 
     /// The metrics in the Prometheus text format, gauges read now.

@@ -3,7 +3,7 @@
 //! and every `[store] config_interval_s`, validates what it gets, applies
 //! a valid version without a restart (the session's idle timeout,
 //! maintenance mode, journeys switched off, the hall's notice, elderly
-//! mode by default) and reports the version and hash in its health
+//! mode by default, the voice prompts' volume) and reports the version and hash in its health
 //! reports — or, for an invalid version, that it refused it and why (the
 //! settings in effect stay).
 
@@ -83,6 +83,11 @@ pub fn validate(settings: &Value) -> Result<(Settings, String), String> {
             IDLE_RANGE.end()
         ));
     }
+    if let Some(v) = remote.voice_volume
+        && v > 100
+    {
+        return Err(format!("voice_volume {v} above 100"));
+    }
     if remote.notice.chars().count() > NOTICE_MAX {
         return Err(format!("notice longer than {NOTICE_MAX} characters"));
     }
@@ -111,6 +116,7 @@ pub fn validate(settings: &Value) -> Result<(Settings, String), String> {
             disabled,
             notice: remote.notice,
             elderly_default: remote.elderly_default.unwrap_or(false),
+            voice_volume: remote.voice_volume,
         },
         crate::metrics::config_hash(&canonical),
     ))
@@ -216,6 +222,7 @@ mod tests {
         for (settings, why) in [
             (json!({"idle_timeout_s": 5}), "outside"),
             (json!({"idle_timeout_s": "90"}), "settings"),
+            (json!({"voice_volume": 150}), "above 100"),
             (json!({"volume": 3}), "unknown field"),
             (json!({"disabled_journeys": ["lottery"]}), "unknown journey"),
             (json!({"disabled_journeys": ["enrollment_query"]}), "cannot"),

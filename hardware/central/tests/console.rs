@@ -242,6 +242,13 @@ fn staff_log_in_see_the_fleet_and_act_on_its_alerts() {
     );
     let (_, alerts) = get(&s, Some(&admin), "/console/alerts");
     assert!(alerts.contains("打印机缺纸"), "{alerts}");
+    // The kiosk's page lists it among its recent problems.
+    let (_, page) = get(&s, Some(&admin), &format!("/console/kiosk/{}", terminal(7)));
+    assert!(
+        page.contains("近期问题") && page.contains("缺纸 (PaperOut)"),
+        "{page}"
+    );
+    assert!(page.contains("每天打印张数") && page.contains("换纸次数"));
     assert!(alerts.contains(&terminal(7)));
 
     // Acknowledging needs the session's CSRF token.

@@ -77,6 +77,8 @@ fn report(client: &CentralClient, clock: &SystemishClock, i: usize, paper_out: b
         trigger: "schedule".into(),
         config_hash: "cd".repeat(32),
         remote_config_version: config,
+        print_jobs: (i % 3) as u64,
+        paper_changes: u64::from(i == 0 && config > 0),
         journeys: vec![kiosk_sync::wire::JourneyCount {
             journey: "certificate".into(),
             outcome: "started".into(),

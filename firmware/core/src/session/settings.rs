@@ -25,6 +25,9 @@ pub struct Settings {
     /// Every citizen starts in elderly mode (presentation: the kiosk's
     /// controller applies it when a session ends).
     pub elderly_default: bool,
+    /// Voice prompt volume, percent of the recording (`None`: as recorded;
+    /// the kiosk's controller applies it).
+    pub voice_volume: Option<u8>,
 }
 
 impl Session {

@@ -316,6 +316,33 @@ impl Central {
         Ok(out)
     }
 
+    /// The kiosk's recent problems, newest first: when a device's state
+    /// turned down or degraded over the last 24 h, and what the kiosk said
+    /// (device details and driver errors: never personal data).
+    pub fn console_problems(&self, terminal: &str) -> Result<Vec<Problem>, Error> {
+        let since = self.now() - chrono::Duration::hours(24);
+        let mut out: Vec<Problem> = Vec::new();
+        let mut last: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for s in self.console_reports(terminal, since)? {
+            for d in &s.report.devices {
+                let now = (d.state.clone(), d.detail.clone());
+                let changed = last.get(&d.device) != Some(&now);
+                if changed && (d.state == "down" || d.state == "degraded") {
+                    out.push(Problem {
+                        at: s.at.format(TIME).to_string(),
+                        device: d.device.clone(),
+                        state: d.state.clone(),
+                        detail: d.detail.clone(),
+                    });
+                }
+                last.insert(d.device.clone(), now);
+            }
+        }
+        out.reverse();
+        out.truncate(20);
+        Ok(out)
+    }
+
     /// Staff acknowledge an alert.
     pub fn console_acknowledge(
         &self,
@@ -344,10 +371,21 @@ impl Central {
         let mut c = Counters {
             hourly: vec![0; 24],
             daily: vec![0; 30],
+            prints_hourly: vec![0; 24],
+            prints_daily: vec![0; 30],
+            paper_daily: vec![0; 30],
             failures: BTreeMap::new(),
         };
         for s in self.console_reports(terminal, now - chrono::Duration::days(30))? {
             let age = now - s.at;
+            let (h, d) = (age.num_hours(), age.num_days());
+            if (0..24).contains(&h) {
+                c.prints_hourly[23 - h as usize] += s.report.print_jobs;
+            }
+            if (0..30).contains(&d) {
+                c.prints_daily[29 - d as usize] += s.report.print_jobs;
+                c.paper_daily[29 - d as usize] += s.report.paper_changes;
+            }
             for j in &s.report.journeys {
                 if j.outcome == "started" {
                     let h = age.num_hours();
@@ -377,6 +415,25 @@ pub struct Counters {
     pub hourly: Vec<u64>,
     /// Journeys started per day, the oldest day first (30).
     pub daily: Vec<u64>,
+    /// Print jobs printed per hour (24).
+    pub prints_hourly: Vec<u64>,
+    /// Print jobs printed per day (30).
+    pub prints_daily: Vec<u64>,
+    /// Paper rolls changed per day (30).
+    pub paper_daily: Vec<u64>,
     /// Failures by journey / kind over 30 days.
     pub failures: BTreeMap<String, u64>,
+}
+
+/// A device problem a kiosk reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// When the centre got the report.
+    pub at: String,
+    /// Device.
+    pub device: String,
+    /// `down` or `degraded`.
+    pub state: String,
+    /// What the kiosk said.
+    pub detail: String,
 }

@@ -229,8 +229,12 @@ fn kiosk_view(central: &Central, staff: &Staff, terminal: &str, error: Option<&s
         Ok(a) => a,
         Err(e) => return internal(e),
     };
+    let problems = match central.console_problems(terminal) {
+        Ok(p) => p,
+        Err(e) => return internal(e),
+    };
     let page = html(pages::kiosk(
-        staff, &row, &latest, &counters, &alerts, error,
+        staff, &row, &latest, &counters, &problems, &alerts, error,
     ));
     if error.is_some() {
         (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
@@ -283,6 +287,15 @@ pub fn settings_of(staff: &Staff, form: &HashMap<String, String>) -> Result<Valu
             return Err("首页通知不能含控制字符".into());
         }
         s.insert("notice".into(), Value::String(notice.clone()));
+    }
+    if let Some(v) = form.get("voice_volume").filter(|v| !v.trim().is_empty()) {
+        let n: u8 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n <= 100)
+            .ok_or_else(|| "语音音量应在0到100之间".to_string())?;
+        s.insert("voice_volume".into(), Value::from(n));
     }
     if form.get("elderly_default").is_some_and(|v| v == "on") {
         s.insert("elderly_default".into(), Value::Bool(true));

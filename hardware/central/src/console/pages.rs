@@ -4,7 +4,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::auth::{Role, Staff};
-use super::fleet::{Alert, Counters, KioskRow, Stored};
+use super::fleet::{Alert, Counters, KioskRow, Problem, Stored};
 
 const STYLE: &str = "
 body{font-family:'Noto Sans CJK SC',sans-serif;margin:0;background:#f2f5f9;color:#1d2733}
@@ -179,6 +179,7 @@ pub fn kiosk(
     row: &KioskRow,
     latest: &Stored,
     counters: &Counters,
+    problems: &[Problem],
     alerts: &[Alert],
     error: Option<&str>,
 ) -> Markup {
@@ -212,9 +213,21 @@ pub fn kiosk(
             h2 { "业务量" }
             (bars(&counters.hourly, "最近24小时每小时办理次数"))
             (bars(&counters.daily, "最近30天每天办理次数"))
+            (bars(&counters.prints_hourly, "最近24小时每小时打印张数"))
+            (bars(&counters.prints_daily, "最近30天每天打印张数"))
+            (bars(&counters.paper_daily, "最近30天每天换纸次数"))
             h3 { "失败（30天，按业务 / 原因）" }
             table {
                 @for (k, n) in &counters.failures { tr { td { (k) } td { (n) } } }
+            }
+            h2 { "近期问题（24小时）" }
+            @if problems.is_empty() { p { "没有" } } @else {
+                table {
+                    tr { th { "时间" } th { "设备" } th { "状态" } th { "说明" } }
+                    @for p in problems {
+                        tr { td { (p.at) } td { (device_label(&p.device)) } td { (state_label(&p.state)) } td { (p.detail) } }
+                    }
+                }
             }
             h2 { "告警" }
             (alert_table(staff, alerts))
@@ -236,6 +249,7 @@ pub fn config_form(staff: &Staff, action: &str) -> Markup {
                 p { label { "空闲超时（秒，30–600，留空为终端默认） " input type="number" name="idle_timeout_s" min="30" max="600"; } }
                 p { label { "首页通知（最多120字） " input type="text" name="notice" maxlength="120" size="60"; } }
                 p { label { input type="checkbox" name="elderly_default" value="on"; " 默认长辈模式" } }
+                p { label { "语音提示音量（0–100，留空为原音量） " input type="number" name="voice_volume" min="0" max="100"; } }
                 p { "停用业务："
                     @for (id, name) in super::JOURNEYS {
                         label { input type="checkbox" name=(format!("off_{id}")) value="on"; " " (name) " " }
