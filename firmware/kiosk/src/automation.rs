@@ -197,10 +197,7 @@ async fn central_payment(
     body: Bytes,
 ) -> Response {
     let Some(central) = &state.central else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "the central service is not simulated",
-        );
+        return not_simulated();
     };
     let result: kiosk_central::SimulatedPayment = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -229,10 +226,7 @@ async fn central_fault(State(state): State<ApiState>, body: Bytes) -> Response {
         unreachable: bool,
     }
     let Some(central) = &state.central else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "the central service is not simulated",
-        );
+        return not_simulated();
     };
     match serde_json::from_slice::<CentralFault>(&body) {
         Ok(f) => {
@@ -247,10 +241,7 @@ async fn central_fault(State(state): State<ApiState>, body: Bytes) -> Response {
 #[cfg(feature = "simulators")]
 async fn central_health(State(state): State<ApiState>, Path(terminal): Path<String>) -> Response {
     let Some(central) = &state.central else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "the central service is not simulated",
-        );
+        return not_simulated();
     };
     match central.health_reports(&terminal) {
         Ok(reports) => Json(reports).into_response(),
@@ -267,10 +258,7 @@ async fn central_config(
     body: Bytes,
 ) -> Response {
     let Some(central) = &state.central else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "the central service is not simulated",
-        );
+        return not_simulated();
     };
     let settings = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
@@ -286,6 +274,15 @@ async fn central_config(
         Ok(version) => Json(json!({ "version": version })).into_response(),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
+}
+
+/// The 404 of a route for the built-in centre when none runs.
+#[cfg(feature = "simulators")]
+fn not_simulated() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "the central service is not simulated",
+    )
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {

@@ -7,10 +7,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, NaiveDateTime};
 use kiosk_central::console::auth::Role;
 use kiosk_central::{Central, CentralOptions, CentralServer, DemoData};
 use kiosk_core::clock::Clock;
@@ -18,22 +17,9 @@ use kiosk_sync::CentralClient;
 use kiosk_sync::transactions::Transaction;
 use kiosk_sync::wire::{DeviceHealth, HealthReportInput, JourneyCount, TerminalConfigInput};
 
-const HALL_A: &str = "长春市医疗保障服务大厅";
-const HALL_B: &str = "吉林市医疗保障服务大厅";
+mod fleet_common;
 
-struct TestClock(Mutex<NaiveDateTime>);
-
-impl Clock for TestClock {
-    fn now(&self) -> NaiveDateTime {
-        *self.0.lock().unwrap()
-    }
-}
-
-impl TestClock {
-    fn advance(&self, by: chrono::Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
+use fleet_common::{HALL_A, HALL_B, TestClock, hall_of, terminal};
 
 struct Setup {
     clock: Arc<TestClock>,
@@ -44,12 +30,7 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let clock = Arc::new(TestClock(Mutex::new(
-        NaiveDate::from_ymd_opt(2026, 12, 7)
-            .unwrap()
-            .and_hms_opt(10, 0, 0)
-            .unwrap(),
-    )));
+    let clock = Arc::new(TestClock::new());
     let central = Arc::new(
         Central::open(
             DemoData::builtin().unwrap(),
@@ -85,10 +66,6 @@ fn setup() -> Setup {
     }
 }
 
-fn terminal(i: usize) -> String {
-    format!("K22{:02}-A{:03}", i % 2, i)
-}
-
 fn report(s: &Setup, i: usize, printer: (&str, &str)) {
     let input = HealthReportInput {
         terminal_id: terminal(i),
@@ -108,7 +85,7 @@ fn report(s: &Setup, i: usize, printer: (&str, &str)) {
                 detail: printer.1.into(),
             },
         ],
-        hall_name: if i.is_multiple_of(2) { HALL_A } else { HALL_B }.into(),
+        hall_name: hall_of(i).into(),
         trigger: "schedule".into(),
         config_hash: "ab".repeat(32),
         journeys: vec![JourneyCount {

@@ -16,10 +16,9 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, NaiveDateTime};
 use fantoccini::{Client, ClientBuilder, Locator};
 use kiosk_central::console::auth::Role;
 use kiosk_central::{Central, CentralOptions, CentralServer, DemoData};
@@ -28,28 +27,13 @@ use kiosk_sync::CentralClient;
 use kiosk_sync::transactions::Transaction;
 use kiosk_sync::wire::{DeviceHealth, HealthReportInput, TerminalConfigInput};
 
-const HALL_A: &str = "长春市医疗保障服务大厅";
-const HALL_B: &str = "吉林市医疗保障服务大厅";
+mod fleet_common;
 
-struct SystemishClock(Mutex<NaiveDateTime>);
-
-impl Clock for SystemishClock {
-    fn now(&self) -> NaiveDateTime {
-        *self.0.lock().unwrap()
-    }
-}
-
-fn terminal(i: usize) -> String {
-    format!("K22{:02}-A{:03}", i % 2, i)
-}
-
-fn hall_of(i: usize) -> &'static str {
-    if i.is_multiple_of(2) { HALL_A } else { HALL_B }
-}
+use fleet_common::{HALL_A, TestClock, hall_of, terminal};
 
 /// A simulated kiosk's report: `paper_out` or not, `config` the remote
 /// configuration version it applied.
-fn report(client: &CentralClient, clock: &SystemishClock, i: usize, paper_out: bool, config: i64) {
+fn report(client: &CentralClient, clock: &TestClock, i: usize, paper_out: bool, config: i64) {
     let (state, detail) = if paper_out {
         ("down", "缺纸 (PaperOut)")
     } else {
@@ -174,12 +158,7 @@ fn docs() -> PathBuf {
 
 #[test]
 fn staff_work_the_console_in_a_real_browser() {
-    let clock = Arc::new(SystemishClock(Mutex::new(
-        NaiveDate::from_ymd_opt(2026, 12, 7)
-            .unwrap()
-            .and_hms_opt(10, 0, 0)
-            .unwrap(),
-    )));
+    let clock = Arc::new(TestClock::new());
     let central = Arc::new(
         Central::open(
             DemoData::builtin().unwrap(),
