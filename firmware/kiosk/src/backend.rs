@@ -70,7 +70,7 @@ impl StorePaths {
         let db = match &config.path {
             Some(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::Store {
+                    create_private_dir(dir).map_err(|e| Error::Store {
                         file: path.display().to_string(),
                         reason: format!("cannot create its directory: {e}"),
                     })?;
@@ -88,7 +88,7 @@ impl StorePaths {
                             .map(|h| h.join(".local").join("share"))
                     })
                     .map(|d| d.join("kiosk"));
-                let usable = preferred.and_then(|dir| match std::fs::create_dir_all(&dir) {
+                let usable = preferred.and_then(|dir| match create_private_dir(&dir) {
                     Ok(()) => Some(dir),
                     Err(e) => {
                         warning = Some(format!("cannot create {}: {e}", dir.display()));
@@ -99,7 +99,7 @@ impl StorePaths {
                     Some(dir) => dir.join(DB_FILE),
                     None => {
                         let dir = temp.join("kiosk-store");
-                        std::fs::create_dir_all(&dir).map_err(|e| Error::Store {
+                        create_private_dir(&dir).map_err(|e| Error::Store {
                             file: dir.display().to_string(),
                             reason: format!("cannot create the fallback directory: {e}"),
                         })?;
@@ -130,6 +130,20 @@ impl StorePaths {
             warning,
         })
     }
+}
+
+/// Creates the store's directory, and any missing parent, owner-only
+/// (0700); an existing directory is left as it is (the package's
+/// /var/lib/kiosk is made 0700 by its maintainer script).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// A damaged store found at start and set aside (issue 17): where it went,

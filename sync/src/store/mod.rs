@@ -361,6 +361,7 @@ impl Store {
 
     /// As [`Store::open`], with nonces from `random`.
     pub fn open_with(path: &Path, key: StoreKey, random: Arc<dyn Random>) -> Result<Store, Error> {
+        owner_only(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         migrate(&mut conn)?;
@@ -1170,6 +1171,49 @@ impl Store {
         tx.commit()?;
         Ok(Some(enqueued))
     }
+}
+
+/// Makes the database file owner-only (0600) before SQLite opens it: a new
+/// one is created with that mode (SQLite would create it 0644 under the
+/// usual umask; its WAL and shared-memory files take the database file's
+/// mode), and an existing one, with its WAL and shared-memory files, loses
+/// any group and other permissions. The payloads are sealed, but tracking
+/// numbers, the audit log and the sync state are nobody else's business.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed = |what: &str, p: &Path, e: std::io::Error| {
+        Error::Store(format!("{}: cannot {what}: {e}", p.display()))
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(failed("create it", path, e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if meta.is_file() && mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+                .map_err(|e| failed("make it owner-only", &file, e))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> Result<(), Error> {
+    Ok(())
 }
 
 fn configure(conn: &Connection) -> Result<(), Error> {

@@ -453,3 +453,29 @@ fn premium_orders_are_numbered_found_again_by_person_and_settled_once() {
         .unwrap();
     assert_eq!(c, "K1P20261122000003");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_database_and_its_wal_are_owner_only_new_or_existing() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kiosk.db");
+    let wal = dir.path().join("kiosk.db-wal");
+    let store = open(&dir);
+    store.set_sync_state("k", "v").unwrap();
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(&wal), 0o600, "the WAL takes the database's mode");
+    drop(store);
+    // A store of an older version, readable by everyone: tightened at open.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    if wal.exists() {
+        std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o664)).unwrap();
+    }
+    let store = open(&dir);
+    assert_eq!(mode(&db), 0o600);
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600);
+    }
+    assert_eq!(store.sync_state("k").unwrap().as_deref(), Some("v"));
+}
