@@ -65,20 +65,8 @@ impl Kiosk {
         std::fs::write(&config_path, config).unwrap();
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk"))
-            .arg("--config")
-            .arg(&config_path)
-            .arg("--headless")
-            .arg("--automation-port")
-            .arg("0")
-            .arg("--receipts-dir")
-            .arg(dir.path().join("receipts"))
-            .env("KIOSK_LOG", "debug")
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .envs(env.iter().copied())
-            .current_dir(dir.path())
+        let mut child = kiosk_command(dir.path(), env, stderr)
             .stdout(Stdio::piped())
-            .stderr(stderr)
             .spawn()
             .expect("start kiosk");
         let stdout = child.stdout.take().unwrap();
@@ -165,6 +153,11 @@ impl Kiosk {
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         drop(self);
         dir
+    }
+
+    /// The kiosk's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The store file of this kiosk (the default one).
@@ -406,6 +399,27 @@ impl Drop for Kiosk {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The command [`Kiosk::start_with`] runs in `dir` (its `kiosk.toml`,
+/// its store under `dir/data`, receipts in `dir/receipts`), stderr to
+/// `stderr`; stdout is left to the caller.
+pub fn kiosk_command(dir: &Path, env: &[(&str, &str)], stderr: std::fs::File) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kiosk"));
+    command
+        .arg("--config")
+        .arg(dir.join("kiosk.toml"))
+        .arg("--headless")
+        .arg("--automation-port")
+        .arg("0")
+        .arg("--receipts-dir")
+        .arg(dir.join("receipts"))
+        .env("KIOSK_LOG", "debug")
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stderr(stderr);
+    command
 }
 
 /// All visible texts of a screen, joined.

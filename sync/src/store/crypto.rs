@@ -54,12 +54,26 @@ impl StoreKey {
 
     /// Reads the key file, or creates it (mode 0600) with a new random key
     /// when it does not exist yet: first start of a kiosk.
+    ///
+    /// The key appears whole or not at all, whatever kills the process or
+    /// cuts the power: it is written and fsynced under a temporary name,
+    /// then linked to its name (which fails if another process made it
+    /// meanwhile) and the folder fsynced. A temporary file a crash left
+    /// behind is replaced.
     pub fn load_or_create(path: &Path, random: &dyn Random) -> Result<StoreKey, Error> {
         if path.exists() {
             return StoreKey::from_file(path);
         }
+        let failed = |e: std::io::Error| Error::Key(format!("{}: {e}", path.display()));
         let mut bytes = [0u8; 32];
         random.fill(&mut bytes);
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(".new");
+        let temporary = std::path::PathBuf::from(temporary);
+        match std::fs::remove_file(&temporary) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(failed(e)),
+            _ => {}
+        }
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -67,13 +81,27 @@ impl StoreKey {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = options
-            .open(path)
-            .map_err(|e| Error::Key(format!("{}: {e}", path.display())))?;
+        let mut file = options.open(&temporary).map_err(failed)?;
         use std::io::Write;
         file.write_all(hex::encode(bytes).as_bytes())
             .and_then(|()| file.sync_all())
-            .map_err(|e| Error::Key(format!("{}: {e}", path.display())))?;
+            .map_err(failed)?;
+        drop(file);
+        let linked = std::fs::hard_link(&temporary, path);
+        let _ = std::fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => {}
+            // Another process made it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return StoreKey::from_file(path);
+            }
+            Err(e) => return Err(failed(e)),
+        }
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::File::open(folder)
+                .and_then(|f| f.sync_all())
+                .map_err(failed)?;
+        }
         Ok(StoreKey(bytes))
     }
 
@@ -183,5 +211,23 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    /// A crash while the key was being written leaves at most a partial
+    /// temporary file, never a partial key file: the next start makes the
+    /// key afresh. (Seen while building the crash campaign: before, a kill
+    /// between creating the key file and writing it left an empty key
+    /// file that kept the kiosk from ever starting again.)
+    #[test]
+    fn a_key_half_written_by_a_crash_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.key");
+        std::fs::write(dir.path().join("outbox.key.new"), "0a1b").unwrap();
+        let created = StoreKey::load_or_create(&path, &SeededRandom::new(4)).unwrap();
+        assert_eq!(StoreKey::from_file(&path).unwrap().0, created.0);
+        assert!(!dir.path().join("outbox.key.new").exists());
+        // A second start reads the same key.
+        let again = StoreKey::load_or_create(&path, &SeededRandom::new(5)).unwrap();
+        assert_eq!(again.0, created.0);
     }
 }

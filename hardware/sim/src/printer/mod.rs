@@ -174,6 +174,9 @@ pub struct Receipt {
     pub text_path: Option<PathBuf>,
     /// Bytes of the link that made this receipt (commands included).
     pub bytes_received: usize,
+    /// The receipt ended at a cut (`GS V`); `false`: the link closed with
+    /// content pending and the slip was torn off (a job cut short).
+    pub cut: bool,
 }
 
 /// Starts simulated printers.
@@ -238,6 +241,11 @@ impl PrinterSimHandle {
     /// All receipts so far, oldest first.
     pub fn receipts(&self) -> Vec<Receipt> {
         self.shared.lock().receipts.clone()
+    }
+
+    /// How many receipts exist (cheaper than [`Self::receipts`]).
+    pub fn receipt_count(&self) -> usize {
+        self.shared.lock().receipts.len()
     }
 
     /// Waits until at least `n` receipts exist or `timeout` passes;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use super::escpos::{Event, Interpreter, Page};
+use super::escpos::{Event, Interpreter, Page, PageEnd};
 use super::font::{Fonts, fonts};
 use super::render::render_png;
 use super::{PrinterFaults, PrinterSimConfig, Receipt};
@@ -218,6 +218,7 @@ impl Worker {
 /// Renders a finished page, writes its files and publishes the receipt.
 fn publish(shared: &Shared, fonts: &Fonts, out_dir: Option<&std::path::Path>, page: Page) {
     let mut text = page.text();
+    let cut = matches!(page.end, PageEnd::Cut(_));
     let png = match render_png(&page, fonts) {
         Ok(png) => png,
         Err(e) => {
@@ -252,6 +253,7 @@ fn publish(shared: &Shared, fonts: &Fonts, out_dir: Option<&std::path::Path>, pa
         png_path,
         text_path,
         bytes_received: page.bytes,
+        cut,
     };
     shared.lock().receipts.push(receipt);
     shared.changed.notify_all();
