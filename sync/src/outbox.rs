@@ -827,8 +827,18 @@ impl SyncEngine {
                 0
             };
             let pending = self.store().outbox_stats().map(|s| s.pending).unwrap_or(0);
+            // A cycle that was answered and then stopped (typically the
+            // circuit breaker's half-open probe answered while the other
+            // senders were told to wait for it) goes on at once: the
+            // centre is back, and each such cycle settles records, so this
+            // is bounded by what is pending. Waiting the retry interval
+            // here cost every kiosk 5 s after a centre restart
+            // (benches/fleet_load.rs).
+            let answered = report.accepted + report.rejected > 0;
             let wait = if misconfigured_cycles > 0 {
                 self.config.misconfigured_wait(misconfigured_cycles)
+            } else if unreachable && answered && pending > 0 {
+                Duration::ZERO
             } else if unreachable {
                 self.config.retry_interval
             } else if pending > 0 {

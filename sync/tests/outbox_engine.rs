@@ -502,3 +502,66 @@ fn answered_records_are_purged_after_the_retention_period() {
     assert_eq!(report.purged_outbox, 1);
     assert_eq!(store.outbox_stats().unwrap().accepted, 0);
 }
+
+/// After an outage the circuit breaker lets one probe through (half-open)
+/// and tells the other senders to wait for it; the probe answered, the
+/// engine goes on at once instead of waiting its retry interval (here a
+/// minute, longer than the test may wait).
+#[test]
+fn a_cycle_cut_short_by_the_half_open_probe_goes_on_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = centre(&dir.path().join("central.db"), "127.0.0.1:0");
+    server.central().faults().set_unreachable(true);
+    let store =
+        Arc::new(Store::open(&dir.path().join("kiosk.db"), StoreKey::from_bytes([4; 32])).unwrap());
+    let client = Arc::new(
+        CentralClient::with_options(
+            kiosk_central::test_terminal(&server.url(), Duration::from_secs(2)),
+            clock(),
+            ClientOptions {
+                retry: RetryPolicy {
+                    max_attempts: 1,
+                    ..RetryPolicy::default()
+                },
+                // Opens at the first failure; the next message after it is
+                // the half-open probe (no cool-down to wait out here).
+                breaker: BreakerPolicy {
+                    failure_threshold: 1,
+                    cool_down: Duration::ZERO,
+                },
+                ..ClientOptions::default()
+            },
+        )
+        .unwrap(),
+    );
+    let outbox = Arc::new(Outbox::new(store, clock(), "K220100001"));
+    for i in 0..200 {
+        outbox.submit_rating(&rating(&format!("H{i}"))).unwrap();
+    }
+    let engine = Arc::new(SyncEngine::new(
+        outbox.clone(),
+        client,
+        EngineConfig {
+            senders: 4,
+            retry_interval: Duration::from_secs(60),
+            datasets: Vec::new(),
+            audit_batch: 0,
+            ..EngineConfig::default()
+        },
+    ))
+    .start()
+    .unwrap();
+    // The first cycle fails and opens the breaker; the engine then waits
+    // its minute.
+    assert!(engine.wait_for_cycles(1, WAIT));
+    assert_eq!(engine.status().unwrap().outbox.pending, 200);
+    server.central().faults().set_unreachable(false);
+    // Woken once: one probe goes, the other senders are refused while it
+    // is out, so the cycle stops early; the rest must follow without
+    // another wake-up.
+    let first = engine.sync_now_and_wait(WAIT).unwrap();
+    assert!(first.accepted > 0, "{first:?}");
+    assert!(engine.wait_until_drained(WAIT), "waited the retry interval");
+    assert_eq!(centre_msgids(&server, "rating").len(), 200);
+    engine.stop();
+}

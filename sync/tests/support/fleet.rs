@@ -173,6 +173,11 @@ pub struct FleetReport {
     pub drain_after_restart: Duration,
     /// The kiosks' store files, bytes, together.
     pub store_bytes: u64,
+    /// Per kiosk, restart → its last answer, ms, sorted.
+    pub kiosk_cleared_ms: Vec<f64>,
+    /// The kiosks' last recorded sync errors (`sync_state.last_error`),
+    /// with how many kiosks ended with each.
+    pub last_errors: Vec<(String, usize)>,
 }
 
 impl FleetReport {
@@ -607,9 +612,11 @@ pub fn run(config: &FleetConfig) -> FleetReport {
     let mut first_after = None::<Instant>;
     let mut every_back = Some(restarted);
     let mut answered_after_restart = 0;
+    let mut kiosk_cleared_ms = Vec::new();
     for (k, seen) in kiosks.iter().zip(&seen) {
         let commits = k.commits.lock().unwrap();
         let mut kiosk_first_after = None::<Instant>;
+        let mut kiosk_last = restarted;
         for (msgid, (committed, _)) in commits.iter() {
             let answered = *seen.get(msgid).expect("answer seen");
             // The watcher may see an answer before the submitter notes its
@@ -624,8 +631,10 @@ pub fn run(config: &FleetConfig) -> FleetReport {
             if answered >= restarted {
                 answered_after_restart += 1;
                 kiosk_first_after = Some(kiosk_first_after.map_or(answered, |f| f.min(answered)));
+                kiosk_last = kiosk_last.max(answered);
             }
         }
+        kiosk_cleared_ms.push((kiosk_last - restarted).as_secs_f64() * 1000.0);
         if let Some(f) = kiosk_first_after {
             first_after = Some(first_after.map_or(f, |g| g.min(f)));
         }
@@ -636,6 +645,7 @@ pub fn run(config: &FleetConfig) -> FleetReport {
     }
     latency.sort_by(f64::total_cmp);
     undisturbed.sort_by(f64::total_cmp);
+    kiosk_cleared_ms.sort_by(f64::total_cmp);
     let first_commit = first_commit.unwrap_or(t0);
 
     // Every engine stopped before the stores are counted.
@@ -647,6 +657,7 @@ pub fn run(config: &FleetConfig) -> FleetReport {
     let mut store_bytes = 0;
     let submitted: usize = kiosks.iter().map(|k| k.commits.lock().unwrap().len()).sum();
     let mut kinds_of: HashMap<String, &'static str> = HashMap::new();
+    let mut last_errors: HashMap<String, usize> = HashMap::new();
     for k in kiosks {
         for (m, (_, kind)) in k.commits.lock().unwrap().iter() {
             kinds_of.insert(m.clone(), kind);
@@ -662,6 +673,16 @@ pub fn run(config: &FleetConfig) -> FleetReport {
                 .map(Result::unwrap),
         );
         drop(stmt);
+        let last_error: Option<String> = conn
+            .query_row(
+                "SELECT value FROM sync_state WHERE key = 'last_error'",
+                [],
+                |r| r.get(0),
+            )
+            .ok();
+        *last_errors
+            .entry(last_error.unwrap_or_else(|| "none".into()))
+            .or_default() += 1;
         drop(conn);
         for suffix in ["", "-wal"] {
             let mut p = k.db.clone().into_os_string();
@@ -778,6 +799,12 @@ pub fn run(config: &FleetConfig) -> FleetReport {
         answered_after_restart,
         drain_after_restart: first_after.map_or(Duration::ZERO, |f| last_answer - f),
         store_bytes,
+        kiosk_cleared_ms,
+        last_errors: {
+            let mut v: Vec<(String, usize)> = last_errors.into_iter().collect();
+            v.sort_by_key(|e| std::cmp::Reverse(e.1));
+            v
+        },
     }
 }
 
@@ -830,6 +857,14 @@ pub fn print(r: &FleetReport) {
             .map_or("never".into(), |d| format!("{:.0}", ms(d))),
         ms(r.cleared_after_restart)
     );
+    println!(
+        "per kiosk, restart → its last answer: p50 {:.0} ms, max {:.0} ms",
+        percentile(&r.kiosk_cleared_ms, 0.5),
+        r.kiosk_cleared_ms.last().copied().unwrap_or(f64::NAN)
+    );
+    for (error, n) in &r.last_errors {
+        println!("  last sync error of {n} kiosk(s): {error}");
+    }
     println!(
         "stores: {} bytes together ({:.1} KiB per kiosk)",
         r.store_bytes,
