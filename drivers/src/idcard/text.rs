@@ -101,13 +101,69 @@ pub fn decode_text_block(text: &[u8], photo: &[u8]) -> Result<IdDocument, Error>
         });
     }
     let flag = kind_flag(text);
-    match flag {
+    let document = match flag {
         ' ' => decode_resident(text, photo),
         'J' => decode_permit(text, photo),
         'I' => decode_foreigner(text, photo),
         'Y' => decode_foreigner_2023(text, photo),
         other => Err(Error::IdCardUnknownKind { flag: other }),
+    }?;
+    consistent(document)
+}
+
+/// What a genuine card never carries, refused as a malformed field (the
+/// crash campaign's hostile cards, tests/hostile.rs): an empty name or one
+/// with control or bidirectional-formatting characters (they would reorder
+/// or hide text on screen and paper); validity ending before it began;
+/// and, on a resident ID card or a residence permit, whose GB 11643
+/// number carries the birth date (characters 7–14) and the sex (the 17th:
+/// odd male, even female), a birth date or sex that disagrees with it.
+fn consistent(document: IdDocument) -> Result<IdDocument, Error> {
+    let hostile = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if document.name.is_empty() || document.name.chars().any(hostile) {
+        return Err(Error::IdCardBadField { field: "name" });
     }
+    for (value, field) in [
+        (document.name_en.as_deref(), "name_en"),
+        (document.address.as_deref(), "address"),
+        (Some(document.issuer.as_str()), "issuer"),
+    ] {
+        if value.is_some_and(|v| v.chars().any(hostile)) {
+            return Err(Error::IdCardBadField { field });
+        }
+    }
+    if let Expiry::Until(until) = document.valid_to
+        && until < document.valid_from
+    {
+        return Err(Error::IdCardBadField { field: "valid_to" });
+    }
+    let numbered = matches!(
+        document.kind,
+        IdDocumentKind::ResidentIdCard | IdDocumentKind::HkMacaoTaiwanResidencePermit
+    );
+    if numbered && document.number.len() == 18 {
+        let birth = document.birth_date.format("%Y%m%d").to_string();
+        if document.number.get(6..14) != Some(birth.as_str()) {
+            return Err(Error::IdCardBadField { field: "birth" });
+        }
+        let odd = document
+            .number
+            .as_bytes()
+            .get(16)
+            .is_some_and(|d| (d - b'0') % 2 == 1);
+        let agrees = match document.sex {
+            Sex::Male => odd,
+            Sex::Female => !odd,
+            Sex::Unknown | Sex::Unspecified => false,
+        };
+        if !agrees {
+            return Err(Error::IdCardBadField { field: "sex" });
+        }
+    }
+    Ok(document)
 }
 
 /// The kind flag character (U+FFFD when it is not a valid UCS-2 unit; NUL,
@@ -348,7 +404,7 @@ mod tests {
         block(
             &[
                 (0, 30, "张三"),
-                (30, 2, "1"),
+                (30, 2, "2"),
                 (32, 4, "01"),
                 (36, 16, "19491231"),
                 (52, 70, "北京市西城区某某胡同1号"),
@@ -368,7 +424,8 @@ mod tests {
             decode_text_block(&resident_block("11010519491231002x", "20300101"), &photo).unwrap();
         assert_eq!(doc.kind, IdDocumentKind::ResidentIdCard);
         assert_eq!(doc.name, "张三");
-        assert_eq!(doc.sex, Sex::Male);
+        // The 17th character of 11010519491231002X is even: female.
+        assert_eq!(doc.sex, Sex::Female);
         assert_eq!(doc.nation, Some(1));
         assert_eq!(
             doc.birth_date,
@@ -397,6 +454,39 @@ mod tests {
         let doc = decode_text_block(&text, &[]).unwrap();
         assert_eq!(doc.valid_to, Expiry::LongTerm);
         assert_eq!(doc.name, "张三");
+    }
+
+    /// Hostile cards (tests/hostile.rs): fields that disagree with the
+    /// number or with each other, and text that would reorder or hide
+    /// characters, are refused as malformed fields (never echoed).
+    #[test]
+    fn fields_that_disagree_or_hide_text_are_refused() {
+        let genuine = resident_block("11010519491231002X", "20300101");
+        assert!(decode_text_block(&genuine, &[]).is_ok());
+        let with = |offset: usize, width: usize, value: &str| {
+            let mut text = genuine.clone();
+            let units: Vec<u16> = value.encode_utf16().collect();
+            for i in 0..width / 2 {
+                let unit = units.get(i).copied().unwrap_or(0x20);
+                text[offset + 2 * i..offset + 2 * i + 2].copy_from_slice(&unit.to_le_bytes());
+            }
+            decode_text_block(&text, &[])
+        };
+        for (offset, width, value, field) in [
+            (36, 16, "19500101", "birth"),
+            (30, 2, "1", "sex"),
+            (30, 2, "9", "sex"),
+            (204, 16, "20090101", "valid_to"),
+            (0, 30, "张\u{7}三", "name"),
+            (0, 30, "张三\u{202e}", "name"),
+            (0, 30, "", "name"),
+            (52, 70, "北京市\u{2066}西城区", "address"),
+        ] {
+            match with(offset, width, value) {
+                Err(Error::IdCardBadField { field: f }) => assert_eq!(f, field, "{value:?}"),
+                other => panic!("{value:?} at {offset}: {other:?}"),
+            }
+        }
     }
 
     #[test]

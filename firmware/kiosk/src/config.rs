@@ -356,10 +356,45 @@ impl Config {
             file: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        toml::from_str(&text).map_err(|e| Error::Config {
+        let config = toml::from_str::<Config>(&text).map_err(|e| Error::Config {
             file: path.display().to_string(),
             reason: e.to_string(),
-        })
+        })?;
+        config.check_terminal().map_err(|reason| Error::Config {
+            file: path.display().to_string(),
+            reason,
+        })?;
+        Ok(config)
+    }
+
+    /// What every mode needs of `[terminal]`: the id goes into every
+    /// `msgid`, file name and log line, the hall's name onto every screen
+    /// and slip, so the id is 1–32 ASCII letters, digits, `-` or `_`, and
+    /// the name 1–64 characters without control or bidirectional-formatting
+    /// characters (tests/hostile.rs tries both).
+    pub fn check_terminal(&self) -> Result<(), String> {
+        let id = &self.terminal.id;
+        let id_ok = (1..=32).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(
+                "[terminal] id: 1 to 32 ASCII letters, digits, '-' or '_' (e.g. \"K2201-A001\")"
+                    .into(),
+            );
+        }
+        let name = &self.terminal.hall_name;
+        let hidden = |c: char| {
+            c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        };
+        if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(hidden) {
+            return Err(
+                "[terminal] hall_name: 1 to 64 characters, no control or bidi characters".into(),
+            );
+        }
+        Ok(())
     }
 
     /// Whether any device or service is simulated.
