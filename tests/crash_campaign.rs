@@ -615,7 +615,7 @@ fn kill_9_at_random_points_of_random_journeys_loses_nothing_and_doubles_nothing(
                 central.faults().set_unreachable(false);
                 if done.is_some() {
                     // The drain, killed `ms` after it starts.
-                    let mut sync = Command::new(env!("CARGO_BIN_EXE_kiosk"))
+                    let mut sync = Command::new(support::kiosk_binary())
                         .args(["sync", "now", "--api", &kiosk.api])
                         .arg("--config")
                         .arg(kiosk.dir().join("kiosk.toml"))

@@ -401,11 +401,20 @@ impl Drop for Kiosk {
     }
 }
 
+/// The `kiosk` binary the tests start: this build's, or `KIOSK_BIN` (a
+/// long campaign runs a copy, so that rebuilding the tree meanwhile does
+/// not change the program under test halfway).
+pub fn kiosk_binary() -> PathBuf {
+    std::env::var_os("KIOSK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kiosk")))
+}
+
 /// The command [`Kiosk::start_with`] runs in `dir` (its `kiosk.toml`,
 /// its store under `dir/data`, receipts in `dir/receipts`), stderr to
 /// `stderr`; stdout is left to the caller.
 pub fn kiosk_command(dir: &Path, env: &[(&str, &str)], stderr: std::fs::File) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kiosk"));
+    let mut command = Command::new(kiosk_binary());
     command
         .arg("--config")
         .arg(dir.join("kiosk.toml"))
@@ -589,7 +598,7 @@ pub struct CliOutput {
 pub fn run_cli(dir: &Path, args: &[&str]) -> CliOutput {
     let out_path = dir.join("cli-stdout.txt");
     let err_path = dir.join("cli-stderr.txt");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk"))
+    let mut child = Command::new(kiosk_binary())
         .args(args)
         .arg("--config")
         .arg(dir.join("kiosk.toml"))
