@@ -322,3 +322,65 @@ fn serial_link_prints_with_status_checks() {
     assert_eq!(sim.receipts().len(), 1);
     assert_eq!(complete_receipts(&sim), 1);
 }
+
+/// The simulator's own mid-job switches (what the kiosk's end-to-end
+/// fault tests use, tests/faults.rs): the cover opening after some bytes
+/// of a connection, the blade jamming on the cut.
+#[test]
+fn the_simulators_cover_opening_and_cutter_jam_mid_job_keep_the_job_pending() {
+    for (faults, cause) in [
+        (
+            PrinterFaults {
+                cover_open_after_bytes: Some(400),
+                ..Default::default()
+            },
+            FailCause::CoverOpen,
+        ),
+        (
+            PrinterFaults {
+                cutter_jam_at_next_cut: true,
+                ..Default::default()
+            },
+            FailCause::CutterError,
+        ),
+    ] {
+        let sim = sim();
+        sim.set_faults(faults);
+        let mut journal = PrintJournal::new(MemoryJournal::new());
+        let id = journal
+            .enqueue(
+                DocumentKind::CertificateTransfer,
+                certificate_job().bytes,
+                now(),
+            )
+            .expect("enqueue");
+        let mut link = link(&sim);
+        let after = print_job(&mut journal, id, &mut link, now).expect("journal");
+        assert_eq!(after.state, JobState::Pending { cause }, "{cause:?}");
+        drop(link);
+        // The fault stays until it is cleared: a retry waits.
+        let mut link = self::link(&sim);
+        let still = retry_when_ready(&mut journal, id, &mut link, now).expect("journal");
+        assert_eq!(still.state, JobState::Pending { cause });
+        assert!(sim.faults().offline(), "{:?}", sim.faults());
+        // Nothing cut and complete came out.
+        assert!(sim.receipts().iter().all(|r| !r.cut), "{cause:?}");
+        sim.set_faults(PrinterFaults::default());
+        let done = retry_when_ready(&mut journal, id, &mut link, now).expect("journal");
+        assert_eq!(done.state, JobState::Done);
+        drop(link);
+        let cut = || sim.receipts().iter().filter(|r| r.cut).count();
+        assert!(sim.wait_for_receipts(1, TIMEOUT));
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        while cut() < 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(cut(), 1, "reprinted whole once: {cause:?}");
+        let whole_and_cut = sim
+            .receipts()
+            .iter()
+            .filter(|r| r.cut && r.text.contains(LAST_LINE) && r.text.contains("注意事项"))
+            .count();
+        assert_eq!(whole_and_cut, 1, "{cause:?}");
+    }
+}

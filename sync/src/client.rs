@@ -261,6 +261,9 @@ pub struct CentralClient {
     sign_no: Mutex<Option<String>>,
     breaker: Mutex<Breaker>,
     link_fault: Mutex<Option<LinkFault>>,
+    /// How the last exchange failed when the centre itself did not answer
+    /// usably (unreachable, timeout, HTTP 5xx, malformed answer).
+    centre_failure: Mutex<Option<&'static str>>,
     /// Centre time minus kiosk time, seconds; `i64::MIN`: not known yet.
     clock_skew: AtomicI64,
 }
@@ -313,6 +316,7 @@ impl CentralClient {
             sign_no: Mutex::new(None),
             breaker: Mutex::new(Breaker::Closed { failures: 0 }),
             link_fault: Mutex::new(None),
+            centre_failure: Mutex::new(None),
             clock_skew: AtomicI64::new(i64::MIN),
             options,
         })
@@ -345,6 +349,15 @@ impl CentralClient {
         self.link_fault.lock().ok().and_then(|g| *g)
     }
 
+    /// How the last exchange failed when the centre did not answer usably:
+    /// `unreachable`, `timeout`, `http_5xx` (`http_500` …), `too_large`,
+    /// `malformed_answer` or `wrong_reference`; `None` once an exchange
+    /// gets an answer (or meets a misconfigured link: [`Self::link_fault`]).
+    /// For the health board; no personal data.
+    pub fn centre_failure(&self) -> Option<&'static str> {
+        self.centre_failure.lock().ok().and_then(|g| *g)
+    }
+
     /// Centre time minus kiosk time in seconds, from the last answer's
     /// `respond_time`; `None` before the first answer.
     pub fn clock_skew_s(&self) -> Option<i64> {
@@ -357,6 +370,7 @@ impl CentralClient {
     /// Remembers the link's state after an exchange: a link fault is
     /// logged once when it starts (or changes), and once when it ends.
     fn note_link<T>(&self, result: &Result<T, Error>) {
+        self.note_centre(result);
         let now = match result {
             Err(Error::Link { fault, .. }) => Some(*fault),
             Err(e) if is_centre_failure(e) => return,
@@ -376,6 +390,26 @@ impl CentralClient {
                     );
                 }
                 _ => tracing::info!("central link working again"),
+            }
+            *guard = now;
+        }
+    }
+
+    /// Remembers whether the centre answered usably; logged once when it
+    /// stops (or fails differently) and once when it answers again.
+    fn note_centre<T>(&self, result: &Result<T, Error>) {
+        let now = match result {
+            Err(e) if is_centre_failure(e) => Some(failure_kind(e)),
+            _ => None,
+        };
+        let mut guard = match self.centre_failure.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if *guard != now {
+            match now {
+                Some(kind) => tracing::warn!(kind, "central service not answering usably"),
+                None => tracing::info!("central service answering again"),
             }
             *guard = now;
         }
@@ -868,6 +902,26 @@ fn is_centre_failure(e: &Error) -> bool {
         | Error::WrongReference => true,
         Error::HttpStatus(code) => *code >= 500 || *code == 429,
         _ => false,
+    }
+}
+
+/// The health board's name for a centre failure ([`is_centre_failure`]).
+fn failure_kind(e: &Error) -> &'static str {
+    match e {
+        Error::Unreachable(_) => "unreachable",
+        Error::Timeout => "timeout",
+        Error::TooLarge { .. } => "too_large",
+        Error::Malformed(_) => "malformed_answer",
+        Error::WrongReference => "wrong_reference",
+        Error::HttpStatus(429) => "http_429",
+        Error::HttpStatus(code) if *code >= 500 && *code < 600 => match code {
+            500 => "http_500",
+            502 => "http_502",
+            503 => "http_503",
+            504 => "http_504",
+            _ => "http_5xx",
+        },
+        _ => "failed",
     }
 }
 

@@ -70,6 +70,10 @@ pub enum Error {
     /// The local database failed (I/O, corruption, constraint).
     #[error("local store: {0}")]
     Store(String),
+    /// The local database cannot grow: the disk is full (SQLITE_FULL).
+    /// Nothing of the write was kept; what was committed before is intact.
+    #[error("local store full: {0}")]
+    StoreFull(String),
     /// The local database was written by a newer program.
     #[error("local store schema version {found} is newer than this program's {supported}")]
     SchemaTooNew {
@@ -92,6 +96,9 @@ pub enum Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Error {
         // SQLite messages name tables and columns, never row values.
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            return Error::StoreFull(e.to_string());
+        }
         Error::Store(e.to_string())
     }
 }
@@ -134,6 +141,10 @@ impl Error {
             }
             Error::Refused { message, .. } => {
                 tr!("医保中心未能办理：{}。请到人工窗口咨询。", message)
+            }
+            Error::StoreFull(_) => {
+                tr!("本机存储空间不足，您的业务未能保存。请联系大厅工作人员处理后再试，或到人工窗口办理。")
+                    .to_string()
             }
             Error::Store(_) | Error::SchemaTooNew { .. } | Error::Decrypt(_) => {
                 tr!("本终端的本地数据暂时无法读写，请联系工作人员，或到人工窗口办理。").to_string()

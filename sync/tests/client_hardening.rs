@@ -528,3 +528,37 @@ fn msgids_are_unique_and_in_the_client_range() {
         assert!(seen.insert(m));
     }
 }
+
+#[test]
+fn the_last_centre_failure_is_kept_for_the_health_board_until_an_answer() {
+    let server = Server::start(vec![
+        Reply::Status(503),
+        Reply::Body(b"<html>502</html>".to_vec()),
+        Reply::Code(-3, "未查询到参保人员信息"),
+        Reply::Output(json!({"filings": []})),
+    ]);
+    let r = rig(
+        &server,
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        BreakerPolicy::default(),
+    );
+    assert_eq!(r.client.centre_failure(), None);
+    assert!(r.client.query_filings("P1").is_err());
+    assert_eq!(r.client.centre_failure(), Some("http_503"));
+    assert!(r.client.query_filings("P1").is_err());
+    assert_eq!(r.client.centre_failure(), Some("malformed_answer"));
+    // A refusal is an answer: the centre works.
+    assert!(matches!(
+        r.client.query_filings("P1"),
+        Err(Error::PersonNotFound)
+    ));
+    assert_eq!(r.client.centre_failure(), None);
+    r.client.query_filings("P1").unwrap();
+    assert_eq!(r.client.centre_failure(), None);
+    drop(server);
+    assert!(r.client.query_filings("P1").is_err());
+    assert_eq!(r.client.centre_failure(), Some("unreachable"));
+}

@@ -84,6 +84,10 @@ pub enum Error {
     /// The print journal store failed (reason from the store, no personal data).
     #[error("print journal: {0}")]
     PrintJournal(String),
+    /// The print journal cannot be written: the kiosk's storage is full.
+    /// Nothing is printed (every job is written before it is sent).
+    #[error("print journal: storage full")]
+    StorageFull,
     /// A text catalogue (`.po`) or a translated text in the sources that
     /// cannot be read.
     #[error("text catalogue, line {line}: {what}")]
@@ -155,6 +159,10 @@ impl Error {
                 tr!("本机凭证签名配置有误，暂时无法出具凭证。请到人工窗口办理，或联系工作人员。")
                     .to_string()
             }
+            Error::StorageFull => tr!(
+                "本机存储空间不足，暂时无法打印。请联系大厅工作人员处理后再试，或到人工窗口打印。"
+            )
+            .to_string(),
             Error::PrintJobTransition { .. } | Error::PrintJournal(_) => {
                 tr!("打印记录出错，本次打印未完成。请联系工作人员，或到人工窗口打印。").to_string()
             }

@@ -333,6 +333,12 @@ pub trait JournalStore {
     fn get(&self, id: JobId) -> Result<Option<PrintJob>, Self::Error>;
     /// Every job not `Done` or `Failed`, oldest first.
     fn unfinished(&self) -> Result<Vec<PrintJob>, Self::Error>;
+    /// Whether `error` means the storage is full (the journal then says
+    /// [`Error::StorageFull`]).
+    fn is_full(error: &Self::Error) -> bool {
+        let _ = error;
+        false
+    }
 }
 
 /// The journal in memory (tests, and kiosks configured without a store).
@@ -455,8 +461,12 @@ pub struct PrintJournal<S: JournalStore> {
     store: S,
 }
 
-fn store_err<E: fmt::Display>(e: E) -> Error {
-    Error::PrintJournal(e.to_string())
+fn store_err<S: JournalStore>(e: S::Error) -> Error {
+    if S::is_full(&e) {
+        Error::StorageFull
+    } else {
+        Error::PrintJournal(e.to_string())
+    }
 }
 
 impl<S: JournalStore> PrintJournal<S> {
@@ -477,7 +487,7 @@ impl<S: JournalStore> PrintJournal<S> {
         payload: Vec<u8>,
         now: NaiveDateTime,
     ) -> Result<JobId, Error> {
-        let id = self.store.next_id().map_err(store_err)?;
+        let id = self.store.next_id().map_err(store_err::<S>)?;
         let job = PrintJob {
             id,
             kind,
@@ -487,7 +497,7 @@ impl<S: JournalStore> PrintJournal<S> {
             created_at: now,
             updated_at: now,
         };
-        self.store.insert(&job).map_err(store_err)?;
+        self.store.insert(&job).map_err(store_err::<S>)?;
         Ok(id)
     }
 
@@ -495,7 +505,7 @@ impl<S: JournalStore> PrintJournal<S> {
     pub fn job(&self, id: JobId) -> Result<PrintJob, Error> {
         self.store
             .get(id)
-            .map_err(store_err)?
+            .map_err(store_err::<S>)?
             .ok_or_else(|| Error::PrintJournal(format!("no print job {id}")))
     }
 
@@ -517,7 +527,7 @@ impl<S: JournalStore> PrintJournal<S> {
         }
         job.state = next;
         job.updated_at = now;
-        self.store.update(&job).map_err(store_err)?;
+        self.store.update(&job).map_err(store_err::<S>)?;
         Ok(job)
     }
 
@@ -525,7 +535,7 @@ impl<S: JournalStore> PrintJournal<S> {
     /// is returned, to be offered again (never reprinted silently, never
     /// dropped silently).
     pub fn recover(&mut self, now: NaiveDateTime) -> Result<Vec<PrintJob>, Error> {
-        let unfinished = self.store.unfinished().map_err(store_err)?;
+        let unfinished = self.store.unfinished().map_err(store_err::<S>)?;
         let mut offered = Vec::with_capacity(unfinished.len());
         for job in unfinished {
             offered.push(self.apply(job.id, JobEvent::Restarted, now)?);
@@ -538,7 +548,7 @@ impl<S: JournalStore> PrintJournal<S> {
         Ok(self
             .store
             .unfinished()
-            .map_err(store_err)?
+            .map_err(store_err::<S>)?
             .into_iter()
             .filter(|j| matches!(j.state, JobState::Pending { .. }))
             .collect())
@@ -573,6 +583,9 @@ impl<S: JournalStore> JournalStore for &mut S {
     }
     fn unfinished(&self) -> Result<Vec<PrintJob>, Self::Error> {
         (**self).unfinished()
+    }
+    fn is_full(error: &Self::Error) -> bool {
+        S::is_full(error)
     }
 }
 
@@ -729,6 +742,49 @@ mod tests {
         assert_eq!(
             DocumentKind::from_code("certificate_transfer"),
             Some(DocumentKind::CertificateTransfer)
+        );
+    }
+
+    /// A store that is full: nothing fits.
+    struct FullStore;
+
+    impl JournalStore for FullStore {
+        type Error = &'static str;
+        fn next_id(&mut self) -> Result<JobId, Self::Error> {
+            Ok(1)
+        }
+        fn insert(&mut self, _: &PrintJob) -> Result<(), Self::Error> {
+            Err("database or disk is full")
+        }
+        fn update(&mut self, _: &PrintJob) -> Result<(), Self::Error> {
+            Err("database or disk is full")
+        }
+        fn get(&self, _: JobId) -> Result<Option<PrintJob>, Self::Error> {
+            Ok(None)
+        }
+        fn unfinished(&self) -> Result<Vec<PrintJob>, Self::Error> {
+            Ok(Vec::new())
+        }
+        fn is_full(_: &Self::Error) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_full_store_is_storage_full_with_what_to_do() {
+        let mut j = PrintJournal::new(FullStore);
+        let e = j
+            .enqueue(DocumentKind::BusinessSlip, vec![1, 2, 3], t(0))
+            .unwrap_err();
+        assert_eq!(e, Error::StorageFull);
+        assert!(e.user_message().contains("存储空间不足"));
+        assert!(e.user_message().contains("工作人员"));
+        // Through a borrowed store too.
+        let mut store = FullStore;
+        let mut j = PrintJournal::new(&mut store);
+        assert_eq!(
+            j.enqueue(DocumentKind::BusinessSlip, vec![1], t(0)),
+            Err(Error::StorageFull)
         );
     }
 }

@@ -177,6 +177,30 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
     if let Some(recovery) = &recovery {
         board.update_quietly("store", health::DEGRADED, &recovery.summary());
     }
+    // A full disk (a write failed with SQLITE_FULL) is on the board until
+    // a probe finds space again: /v1/health 503, and a health report
+    // straight to the centre (the outbox cannot hold it).
+    {
+        let board = board.clone();
+        let recovered = recovery.as_ref().map(backend::Recovery::summary);
+        store.watch_space(Box::new(move |full| match (full, &recovered) {
+            (Some(reason), _) => board.update(
+                crate::metrics::STORE,
+                health::DOWN,
+                Some(format!("full: {reason}")),
+            ),
+            (None, Some(summary)) => board.update(
+                crate::metrics::STORE,
+                health::DEGRADED,
+                Some(summary.clone()),
+            ),
+            (None, None) => board.update(
+                crate::metrics::STORE,
+                health::OK,
+                Some("writable again".into()),
+            ),
+        }));
+    }
 
     // ID card reader.
     // In production a part that is not configured is out of service
@@ -656,6 +680,8 @@ pub fn run(config: Config, options: RunOptions) -> Result<(), Error> {
                 scanner: sim.scanner.clone(),
                 #[cfg(feature = "simulators")]
                 central: sim.central_service(),
+                #[cfg(feature = "simulators")]
+                store_faults: simulating,
                 backend: Some(Arc::clone(&backend)),
                 health: health.clone(),
                 telemetry: Some(Arc::clone(&telemetry)),

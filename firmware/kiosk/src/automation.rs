@@ -16,12 +16,13 @@
 //! | POST | /v1/sim/sscard | insert a social security card (card JSON: fields or raw `atr_hex` + `ef05`/`ef06`; empty body: the demo card of 王建国) |
 //! | DELETE | /v1/sim/sscard | pull the card out |
 //! | POST | /v1/sim/sscard/fault | make the simulated CCID reader misbehave (see [`SsFaultRequest`]) |
-//! | POST | /v1/sim/scan | `{"text": ...}` (+ `terminator`, `repeats`, `truncate`): scan a code on the simulated QR scanner |
+//! | POST | /v1/sim/scan | `{"text": ...}` (+ `terminator`, `repeats`, `truncate`, `noise_hex`: raw bytes sent before the code): scan a code on the simulated QR scanner |
 //! | POST | /v1/sim/scanner/fault | `{"unplugged": true\|false}`: unplug the simulated QR scanner (the port disappears) or plug it back in at the same path (see [`ScannerFaultRequest`]) |
 //! | GET | /v1/health | each device loop's view of its device: `ok`, `starting` or `disconnected` (+ `detail`), and `losses` since start; `status` (`ok`, `degraded`, `unavailable`) and `reasons`; HTTP 503 when unavailable (no identification device works, the printer is down, no store) |
 //! | GET | /metrics | the fleet counters and gauges in the Prometheus / OpenMetrics text format (metrics.rs) |
-//! | POST | /v1/sim/printer/fault | `{"paper_out", "paper_near_end", "cover_open", "cutter_error": bool, "drop_link_after_bytes": n}`: the simulated printer's faults (all fields; absent = off) |
-//! | GET | /v1/sim/receipts | receipts the simulated printer printed, with decoded text |
+//! | POST | /v1/sim/printer/fault | `{"paper_out", "paper_near_end", "cover_open", "cutter_error", "cutter_jam_at_next_cut": bool, "drop_link_after_bytes", "cover_open_after_bytes": n}`: the simulated printer's faults (all fields; absent = off; a jam or a cover opening mid-job stays until the next call) |
+//! | POST | /v1/sim/store/fault | `{"full": true\|false}`: the disk under the kiosk's store fills up (the store cannot grow: the next write needing space fails with SQLITE_FULL) or has space again; simulation mode only (404 in production) |
+//! | GET | /v1/sim/receipts | receipts the simulated printer printed, with decoded text and whether each was cut |
 //! | GET | /v1/sim/receipts/{id}/png | a receipt's paper as PNG |
 //! | POST | /v1/sim/central/premium/{order_no} | the built-in centre: the citizen's phone pays an open premium order, `{"result": "paid", "channel": …}` or `{"result": "failed", "reason": …}` (404 no such order, 409 not open) |
 //! | POST | /v1/sim/central/fault | `{"unreachable": true\|false}`: the network to the built-in centre goes down or comes back |
@@ -90,6 +91,10 @@ pub struct ApiState {
     /// payment a phone makes, the network going down.
     #[cfg(feature = "simulators")]
     pub central: Option<Arc<kiosk_central::Central>>,
+    /// Whether `/v1/sim/store/fault` may limit the store (simulation mode
+    /// only: a production kiosk's store is never touched).
+    #[cfg(feature = "simulators")]
+    pub store_faults: bool,
     /// The store, outbox and sync engine.
     pub backend: Option<Arc<Backend>>,
     /// The device loops' health table.
@@ -178,6 +183,7 @@ fn sim_routes(router: Router<ApiState>) -> Router<ApiState> {
         .route("/v1/sim/scan", post(scan))
         .route("/v1/sim/scanner/fault", post(scanner_fault))
         .route("/v1/sim/printer/fault", post(printer_fault))
+        .route("/v1/sim/store/fault", post(store_fault))
         .route("/v1/sim/receipts", get(receipts))
         .route("/v1/sim/receipts/{id}/png", get(receipt_png))
         .route("/v1/sim/central/premium/{order_no}", post(central_payment))
@@ -234,6 +240,31 @@ async fn central_fault(State(state): State<ApiState>, body: Bytes) -> Response {
             Json(json!({ "ok": true })).into_response()
         }
         Err(e) => problem(StatusCode::BAD_REQUEST, format!("fault JSON: {e}")),
+    }
+}
+
+/// `POST /v1/sim/store/fault` `{"full": bool}`: the disk under the store
+/// fills up or has space again. The seam is SQLite's own page limit
+/// (`Store::limit_growth`): the kiosk's real write paths meet a real
+/// SQLITE_FULL. Simulation mode only.
+#[cfg(feature = "simulators")]
+async fn store_fault(State(state): State<ApiState>, body: Bytes) -> Response {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct StoreFault {
+        full: bool,
+    }
+    let (true, Some(backend)) = (state.store_faults, state.backend.clone()) else {
+        return problem(StatusCode::NOT_FOUND, "the store is not simulated");
+    };
+    let fault = match serde_json::from_slice::<StoreFault>(&body) {
+        Ok(f) => f,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, format!("fault JSON: {e}")),
+    };
+    match tokio::task::spawn_blocking(move || backend.store().limit_growth(fault.full)).await {
+        Ok(Ok(())) => Json(json!({ "ok": true })).into_response(),
+        Ok(Err(e)) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 
@@ -603,6 +634,10 @@ pub struct ScanRequest {
     /// Keep only this many bytes (a partial read).
     #[serde(default)]
     pub truncate: Option<usize>,
+    /// Raw bytes (hex) sent before the code: line noise, or a garbage
+    /// line when they end with a CR.
+    #[serde(default)]
+    pub noise_hex: Option<String>,
 }
 
 #[cfg(feature = "simulators")]
@@ -622,11 +657,18 @@ async fn scan(State(state): State<ApiState>, Json(request): Json<ScanRequest>) -
             );
         }
     };
+    let noise = match request.noise_hex.as_deref().map(hex::decode).transpose() {
+        Ok(noise) => noise.unwrap_or_default(),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, format!("noise_hex: {e}")),
+    };
+    if noise.len() > 64 * 1024 {
+        return problem(StatusCode::BAD_REQUEST, "noise_hex: at most 64 KiB");
+    }
     let faults = ScanFaults {
         terminator,
         repeats: request.repeats.min(100),
         truncate: request.truncate,
-        noise_before: Vec::new(),
+        noise_before: noise,
     };
     let result =
         tokio::task::spawn_blocking(move || scanner.scan_with(&request.text, &faults)).await;
@@ -708,6 +750,9 @@ async fn metrics(State(state): State<ApiState>) -> Response {
 struct ReceiptInfo {
     id: u64,
     text: String,
+    /// Ended by a cut (else torn off: the link closed, or the cutter
+    /// jammed).
+    cut: bool,
     bytes_received: usize,
     png: String,
     png_path: Option<String>,
@@ -721,7 +766,9 @@ struct PrinterFaultRequest {
     paper_near_end: bool,
     cover_open: bool,
     cutter_error: bool,
+    cutter_jam_at_next_cut: bool,
     drop_link_after_bytes: Option<usize>,
+    cover_open_after_bytes: Option<usize>,
 }
 
 #[cfg(feature = "simulators")]
@@ -742,7 +789,9 @@ async fn printer_fault(State(state): State<ApiState>, body: Bytes) -> Response {
         paper_near_end: request.paper_near_end,
         cover_open: request.cover_open,
         cutter_error: request.cutter_error,
+        cutter_jam_at_next_cut: request.cutter_jam_at_next_cut,
         drop_link_after_bytes: request.drop_link_after_bytes,
+        cover_open_after_bytes: request.cover_open_after_bytes,
     });
     Json(json!({ "ok": true })).into_response()
 }
@@ -758,6 +807,7 @@ async fn receipts(State(state): State<ApiState>) -> Response {
         .map(|r| ReceiptInfo {
             id: r.id,
             text: r.text,
+            cut: r.cut,
             bytes_received: r.bytes_received,
             png: format!("/v1/sim/receipts/{}/png", r.id),
             png_path: r.png_path.map(|p| p.display().to_string()),

@@ -122,7 +122,7 @@ pub fn submit(
 ) -> Result<Outcome, String> {
     let receipt = backend.submit_filing(&input(submission)).map_err(|e| {
         tracing::error!("filing not written to the outbox: {e}");
-        tr!("备案暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
+        not_saved(&e, tr!("备案暂时无法保存，请稍后再试或到人工窗口办理。"))
     })?;
     if let Err(e) = backend.sync_now_and_wait(wait) {
         tracing::warn!("sync after filing: {e}");
@@ -143,6 +143,16 @@ pub fn submit(
             tracking_no: receipt.tracking_no,
             filing_number: None,
         }),
+    }
+}
+
+/// The citizen's message when a submission could not be written first: a
+/// full store says so and what to do (staff see it on the health board),
+/// any other failure `otherwise`.
+fn not_saved(e: &kiosk_sync::Error, otherwise: &str) -> String {
+    match e {
+        kiosk_sync::Error::StoreFull(_) => e.user_message(),
+        _ => otherwise.to_string(),
     }
 }
 
@@ -321,7 +331,10 @@ impl Desk for Backend {
             })
             .map_err(|e| {
                 tracing::error!("cancellation not written to the outbox: {e}");
-                tr!("取消申请暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
+                not_saved(
+                    &e,
+                    tr!("取消申请暂时无法保存，请稍后再试或到人工窗口办理。"),
+                )
             })?;
         Ok(match centre_answer(self, &receipt.tracking_no) {
             Some(s) if s.state == SubmissionState::Accepted => {
@@ -341,7 +354,10 @@ impl Desk for Backend {
     fn change_filing(&self, input: &kiosk_sync::wire::FilingChangeInput) -> Result<String, String> {
         let receipt = self.submit_filing_change(input).map_err(|e| {
             tracing::error!("filing change not written to the outbox: {e}");
-            tr!("变更申请暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
+            not_saved(
+                &e,
+                tr!("变更申请暂时无法保存，请稍后再试或到人工窗口办理。"),
+            )
         })?;
         Ok(match centre_answer(self, &receipt.tracking_no) {
             Some(s) if s.state == SubmissionState::Accepted => {
@@ -399,7 +415,7 @@ impl Desk for Backend {
             })
             .map_err(|e| {
                 tracing::error!("filing suspension not written to the outbox: {e}");
-                tr!("申请暂时无法保存，请稍后再试或到人工窗口办理。").to_string()
+                not_saved(&e, tr!("申请暂时无法保存，请稍后再试或到人工窗口办理。"))
             })?;
         Ok(match centre_answer(self, &receipt.tracking_no) {
             Some(s) if s.state == SubmissionState::Accepted && resume => {

@@ -208,6 +208,9 @@ pub mod trigger {
     pub const CONFIG_CHANGE: &str = "config_change";
 }
 
+/// How often the reporter checks whether a full store has space again.
+pub const SPACE_CHECK: Duration = Duration::from_secs(5);
+
 /// How long the reporter waits after a device changes state before it
 /// reports, so that a burst of changes (a cable pulled: several devices)
 /// makes one report.
@@ -253,19 +256,22 @@ pub struct HealthSettings {
 
 /// The central link as a health entry: `down` with the fault's name when
 /// the last exchange met a misconfigured link (certificate, pin, client
-/// certificate, signature, gateway), `degraded` when the kiosk's clock is
-/// more than 5 minutes off the centre's, else `ok` (or `unknown` before
-/// the first answer). The report is queued like every other, so a fault
-/// reaches the centre once the link works again.
+/// certificate, signature, gateway), `down` with how it failed when the
+/// centre did not answer usably (`unreachable`, `timeout`, `http_503`,
+/// `malformed_answer` …), `degraded` when the kiosk's clock is more than
+/// 5 minutes off the centre's, else `ok` (or `unknown` before the first
+/// answer). The report is queued like every other, so a fault reaches the
+/// centre once the link works again.
 pub fn link_health(client: &kiosk_sync::CentralClient) -> DeviceHealth {
     let skew = client.clock_skew_s();
-    let (state, detail) = match (client.link_fault(), skew) {
-        (Some(fault), _) => ("down", fault.as_str().to_string()),
-        (None, Some(s)) if s.abs() > kiosk_sync::client::MAX_CLOCK_SKEW_S => {
+    let (state, detail) = match (client.link_fault(), client.centre_failure(), skew) {
+        (Some(fault), _, _) => ("down", fault.as_str().to_string()),
+        (None, Some(failure), _) => ("down", failure.to_string()),
+        (None, None, Some(s)) if s.abs() > kiosk_sync::client::MAX_CLOCK_SKEW_S => {
             ("degraded", format!("clock_skew_s={s}"))
         }
-        (None, Some(s)) => ("ok", format!("clock_skew_s={s}")),
-        (None, None) => ("unknown", String::new()),
+        (None, None, Some(s)) => ("ok", format!("clock_skew_s={s}")),
+        (None, None, None) => ("unknown", String::new()),
     };
     DeviceHealth {
         device: "central_link".into(),
@@ -302,7 +308,14 @@ pub fn report_once(
         .iter()
         .map(|d| format!("{}={}", d.device, d.state))
         .collect();
-    let receipt = backend.submit_health(&report)?;
+    let receipt = match backend.submit_health(&report) {
+        Ok(receipt) => receipt,
+        Err(kiosk_sync::Error::StoreFull(reason)) => {
+            send_directly(backend, &report, trigger);
+            return Err(kiosk_sync::Error::StoreFull(reason));
+        }
+        Err(e) => return Err(e),
+    };
     if trigger != trigger::SCHEDULE {
         // Prompt reports go now, not with the next cycle.
         backend.sync_now();
@@ -313,6 +326,33 @@ pub fn report_once(
         "health report queued"
     );
     Ok(receipt.tracking_no)
+}
+
+/// A report the outbox cannot hold (the store is full) goes straight to
+/// the centre, once, so that staff learn that the kiosk cannot save
+/// anything; if the centre does not take it, it is lost (a later report
+/// says how the kiosk is then). The only submission not written first.
+fn send_directly(backend: &Backend, report: &HealthReportInput, trigger: &str) {
+    let client = backend.client();
+    let sent = serde_json::to_vec(report)
+        .map_err(|e| kiosk_sync::Error::Config(e.to_string()))
+        .and_then(|body| {
+            client.submit(
+                kiosk_sync::transactions::Transaction::HealthReport,
+                &client.next_msgid(),
+                &body,
+            )
+        });
+    match sent {
+        Ok(_) => tracing::warn!(
+            trigger,
+            "staff called: store full (health report sent directly)"
+        ),
+        Err(e) => tracing::warn!(
+            trigger,
+            "store full; the health report could not be sent either: {e}"
+        ),
+    }
 }
 
 /// Starts the reporter: a report at once, then every `interval`, and
@@ -342,11 +382,19 @@ pub fn spawn(
                         next = Instant::now() + settings.interval;
                     }
                 }
-                let wait = if settings.interval.is_zero() {
+                let mut wait = if settings.interval.is_zero() {
                     Duration::from_secs(3600)
                 } else {
                     next.saturating_duration_since(Instant::now())
                 };
+                // A full store is checked every few seconds: when the
+                // space is back its board entry turns ok (a report follows).
+                if backend.store().is_full() {
+                    let _ = backend.store().probe_space();
+                    if backend.store().is_full() {
+                        wait = wait.min(SPACE_CHECK);
+                    }
+                }
                 crossbeam_channel::select! {
                     recv(stop) -> _ => return,
                     recv(changes) -> why => {
@@ -359,7 +407,8 @@ pub fn spawn(
                         trigger = Some(why.unwrap_or(trigger::DEVICE_CHANGE));
                     }
                     default(wait) => {
-                        if !settings.interval.is_zero() {
+                        // Woken early to check a full store: not yet due.
+                        if !settings.interval.is_zero() && Instant::now() >= next {
                             trigger = Some(trigger::SCHEDULE);
                         }
                     }
@@ -455,6 +504,33 @@ mod tests {
         let health = probe_printer(&format!("tcp://127.0.0.1:{port}"));
         assert_eq!(health.device, "printer");
         assert_eq!(health.state, DOWN);
+    }
+
+    #[test]
+    fn a_centre_that_does_not_answer_is_down_on_the_board_with_how() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+            .unwrap()
+            .and_hms_opt(9, 30, 0)
+            .unwrap();
+        let client = kiosk_sync::CentralClient::new(
+            kiosk_central::test_terminal(
+                &format!("http://127.0.0.1:{port}"),
+                Duration::from_millis(500),
+            ),
+            Arc::new(FixedClock(now)),
+        )
+        .unwrap();
+        assert!(client.sign_in().is_err());
+        let entry = link_health(&client);
+        assert_eq!(
+            (entry.state.as_str(), entry.detail.as_str()),
+            (DOWN, "unreachable")
+        );
     }
 
     /// A client of a TLS reference centre, its clock `offset_s` off.

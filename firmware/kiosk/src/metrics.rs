@@ -100,6 +100,9 @@ pub const UNAVAILABLE: &str = "unavailable";
 
 /// The devices that identify a citizen: one of them must work.
 const IDENTIFIERS: [&str; 3] = ["id_card_reader", "ss_card_reader", "qr_scanner"];
+/// The store's entry on the board (a damaged store set aside at start:
+/// degraded; full: down).
+pub const STORE: &str = "store";
 
 /// The kiosk's counters and gauges.
 pub struct Telemetry {
@@ -391,10 +394,18 @@ impl Telemetry {
 
     /// Whether the kiosk can serve citizens: `unavailable` when no
     /// identification device works, the printer is down (paper out, cover
-    /// open, jam, offline) or the store is missing; `degraded` when any
+    /// open, jam, offline) or the store is missing or full (`store` down
+    /// on the board: nothing can be written first); `degraded` when any
     /// other part is down or warns (a second reader, the central link:
     /// the kiosk works offline); else `ok`.
     pub fn health(&self) -> Health {
+        // A full store is checked again whenever someone asks: the board's
+        // `store` entry turns ok as soon as there is space.
+        if let Some(backend) = &self.sources.backend
+            && backend.store().is_full()
+        {
+            let _ = backend.store().probe_space();
+        }
         let devices = self.sources.board.snapshot();
         let mut reasons = Vec::new();
         let identifiers: Vec<_> = devices
@@ -416,6 +427,13 @@ impl Telemetry {
         }
         if self.sources.backend.is_none() {
             reasons.push("store unavailable".into());
+        }
+        // A store that cannot be written takes no filing and no print job
+        // (each is written first).
+        if let Some(store) = devices.iter().find(|d| d.device == STORE)
+            && store.state == health::DOWN
+        {
+            reasons.push(format!("store down: {}", store.detail));
         }
         if !reasons.is_empty() {
             return Health {
@@ -592,6 +610,10 @@ mod tests {
                 .any(|r| r.starts_with("no identification device")),
             "{h:?}"
         );
+        // A full store: nothing can be written first.
+        board.update(STORE, health::DOWN, Some("full".into()));
+        let h = t.health();
+        assert!(h.reasons.iter().any(|r| r == "store down: full"), "{h:?}");
     }
 
     #[test]

@@ -122,7 +122,10 @@ pub fn run<S: JournalStore + Send>(
                     Err(e) => {
                         tracing::error!("print job not written to the journal: {e}");
                         Some(Event::PrintFailed {
-                            message: tr!("本机暂时无法打印，请到人工窗口打印。").into(),
+                            message: match e {
+                                kiosk_core::Error::StorageFull => e.user_message(),
+                                _ => tr!("本机暂时无法打印，请到人工窗口打印。").into(),
+                            },
                         })
                     }
                 }

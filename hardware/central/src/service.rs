@@ -127,6 +127,10 @@ pub struct Faults {
     drop_after_commit_next: AtomicU32,
     refuse_sign_no: AtomicBool,
     unreachable: AtomicBool,
+    cut_next: AtomicU32,
+    cut_only: Mutex<Option<String>>,
+    garbage_next: AtomicU32,
+    hollow_next: AtomicU32,
 }
 
 fn take(counter: &AtomicU32) -> bool {
@@ -169,6 +173,42 @@ impl Faults {
         self.unreachable.store(on, Ordering::SeqCst);
     }
 
+    /// Applies the next `n` messages (of transaction `infno` only, when
+    /// given: the code in the URL, e.g. `KS11`), then sends the answer's
+    /// headers and the first half of its body and closes the connection:
+    /// the effect is kept, the answer is cut in the middle.
+    pub fn cut_next(&self, n: u32, infno: Option<&str>) {
+        *self.cut_only.lock().unwrap_or_else(|p| p.into_inner()) = infno.map(str::to_string);
+        self.cut_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Answers the next `n` messages with HTTP 200 and a body that is not
+    /// JSON (a proxy's error page), applying nothing.
+    pub fn garbage_next(&self, n: u32) {
+        self.garbage_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Answers the next `n` messages that succeed with `infcode` 0 and an
+    /// empty output object (`"output": {}`): every output field missing.
+    /// Queries only change nothing; a command is applied.
+    pub fn hollow_next(&self, n: u32) {
+        self.hollow_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Whether the answer to `infno` is to be cut (takes one from the
+    /// counter when it is).
+    fn take_cut(&self, infno: &str) -> bool {
+        let only = self
+            .cut_only
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match only {
+            Some(wanted) if wanted != infno => false,
+            _ => take(&self.cut_next),
+        }
+    }
+
     /// Clears every switch.
     pub fn clear(&self) {
         self.set_latency(Duration::ZERO);
@@ -177,6 +217,9 @@ impl Faults {
         self.drop_after_commit_next(0);
         self.set_refuse_sign_numbers(false);
         self.set_unreachable(false);
+        self.cut_next(0, None);
+        self.garbage_next(0);
+        self.hollow_next(0);
     }
 }
 
@@ -1608,7 +1651,10 @@ async fn handle(
     if take(&faults.fail_next) {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    let answer = central.handle(&infno, &body);
+    if take(&faults.garbage_next) {
+        return garbage();
+    }
+    let mut answer = central.handle(&infno, &body);
     let is_command = central
         .options
         .infno
@@ -1617,8 +1663,47 @@ async fn handle(
     if is_command && take(&faults.drop_after_commit_next) {
         return dropped();
     }
+    if let Some(value) = answer.as_mut()
+        && value.get("infcode").and_then(Value::as_i64) == Some(0)
+        && take(&faults.hollow_next)
+    {
+        value["output"] = serde_json::json!({});
+    }
     match answer {
+        Some(value) if faults.take_cut(&infno) => cut(&value),
         Some(value) => axum::Json(value).into_response(),
         None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// A 200 that is not JSON: what a misconfigured proxy in front of the
+/// centre answers.
+fn garbage() -> HttpResponse {
+    HttpResponse::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+        ))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// The answer's headers (with its full length) and the first half of its
+/// body, then the connection fails: the client has a 200 and half an
+/// envelope. The pause lets the first half leave before the failure.
+fn cut(value: &Value) -> HttpResponse {
+    let whole = serde_json::to_vec(value).unwrap_or_default();
+    let half = Bytes::copy_from_slice(&whole[..whole.len() / 2]);
+    let first = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(half)]);
+    let failure = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err::<Bytes, std::io::Error>(std::io::Error::other("answer cut by fault switch"))
+    });
+    use futures_util::StreamExt;
+    HttpResponse::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, whole.len())
+        .body(Body::from_stream(first.chain(failure)))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }

@@ -564,3 +564,51 @@ fn chronic_institution_change_000b_a6_a7_rules() {
     assert_eq!(listed.conditions[0].hosp_code, "H22010000003");
     assert_eq!(listed.conditions[1].hosp_code, "H22010000004");
 }
+
+#[test]
+fn answers_cut_mid_body_not_json_or_without_output_are_typed_and_a_cut_command_is_applied_once() {
+    let server = central(CentralOptions::default());
+    let c = client(&server.url(), InfnoMap::defaults());
+    c.sign_in().unwrap();
+    // Half an envelope, then the connection closes: the command is applied,
+    // the answer lost; the repeat with the same msgid gets the stored one.
+    let rating = serde_json::to_vec(&json!({"rating_id": "R-9", "service": "filing", "score": 4, "rated_at": "2026-11-22 09:30:00"})).unwrap();
+    server.central().faults().cut_next(1, Some("KS21"));
+    assert!(matches!(
+        c.submit(Transaction::RatingUpload, "K1X500009", &rating),
+        Err(Error::Unreachable(_))
+    ));
+    let repeats = server.central().repeats_answered();
+    assert!(matches!(
+        c.submit(Transaction::RatingUpload, "K1X500009", &rating)
+            .unwrap(),
+        Submitted::Accepted(_)
+    ));
+    assert_eq!(server.central().repeats_answered(), repeats + 1);
+    let rows: i64 = server
+        .central()
+        .query_db(|db| db.query_row("SELECT COUNT(*) FROM rating", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(rows, 1);
+    // The filter: another transaction's answer is not cut.
+    server.central().faults().cut_next(1, Some("KS11"));
+    assert_eq!(c.query_filings(WANG).unwrap().filings.len(), 1);
+    server.central().faults().clear();
+
+    // A proxy's HTML page with HTTP 200: malformed, not retried.
+    server.central().faults().garbage_next(1);
+    assert!(matches!(c.query_filings(WANG), Err(Error::Malformed(_))));
+    assert_eq!(c.query_filings(WANG).unwrap().filings.len(), 1);
+
+    // infcode 0 without the output's fields: malformed, never a person
+    // with empty fields.
+    server.central().faults().hollow_next(1);
+    let person = kiosk_core::identity::Credential::EVoucher {
+        token: "ECV1-7Q2M4K9T3W8R5Y1B6N0P2D4F".into(),
+    };
+    assert!(matches!(
+        c.fetch_insured_person(&person),
+        Err(Error::Malformed(_))
+    ));
+    assert!(c.fetch_insured_person(&person).is_ok());
+}

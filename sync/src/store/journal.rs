@@ -67,6 +67,10 @@ impl StoreJournal {
 impl JournalStore for StoreJournal {
     type Error = Error;
 
+    fn is_full(error: &Error) -> bool {
+        matches!(error, Error::StoreFull(_))
+    }
+
     fn next_id(&mut self) -> Result<JobId, Error> {
         Ok(self.store.print_max_id()? + 1)
     }

@@ -16,6 +16,7 @@ mod premium;
 
 use kiosk_core::tr_mark;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::NaiveDateTime;
@@ -345,7 +346,25 @@ pub struct Store {
     conn: Mutex<Connection>,
     key: StoreKey,
     random: Arc<dyn Random>,
+    /// A write failed with SQLITE_FULL and no [`Store::probe_space`] has
+    /// succeeded since.
+    full: AtomicBool,
+    /// [`Store::limit_growth`] is on: no new record fits.
+    growth_limited: AtomicBool,
+    /// Told when the store becomes full (`Some(reason)`) and writable
+    /// again (`None`).
+    space_watcher: Mutex<Option<SpaceWatcher>>,
 }
+
+/// What [`Store::watch_space`] calls: `Some(reason)` when a write found the
+/// store full, `None` when it has space again. Must not use the store.
+pub type SpaceWatcher = Box<dyn Fn(Option<&str>) + Send + Sync>;
+
+/// `sync_state` key of the row [`Store::probe_space`] writes and deletes.
+const SPACE_PROBE: &str = "space_probe";
+/// Bytes [`Store::probe_space`] writes: more than a filing or a print
+/// job needs, so a probe that succeeds means they fit again.
+const SPACE_PROBE_BYTES: usize = 64 * 1024;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -369,7 +388,112 @@ impl Store {
             conn: Mutex::new(conn),
             key,
             random,
+            full: AtomicBool::new(false),
+            growth_limited: AtomicBool::new(false),
+            space_watcher: Mutex::new(None),
         })
+    }
+
+    // ---- space -------------------------------------------------------
+
+    /// Whether a write found the store full (SQLITE_FULL: the disk has no
+    /// room) and no [`Store::probe_space`] has succeeded since.
+    pub fn is_full(&self) -> bool {
+        self.full.load(Ordering::SeqCst)
+    }
+
+    /// Calls `watcher` whenever the store becomes full or writable again
+    /// (replacing an earlier watcher).
+    pub fn watch_space(&self, watcher: SpaceWatcher) {
+        *self.space_watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(watcher);
+    }
+
+    /// Checks that the store can grow again: writes a 64 KiB row and
+    /// deletes it in one committed transaction (nothing stays). `Ok`
+    /// clears the full state; [`Error::StoreFull`] keeps it.
+    pub fn probe_space(&self) -> Result<(), Error> {
+        let probe = || -> Result<(), Error> {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?1, ?2)",
+                params![SPACE_PROBE, "0".repeat(SPACE_PROBE_BYTES)],
+            )?;
+            tx.execute("DELETE FROM sync_state WHERE key = ?1", [SPACE_PROBE])?;
+            tx.commit()?;
+            Ok(())
+        };
+        let result = self.adding(probe);
+        if result.is_ok() && self.full.swap(false, Ordering::SeqCst) {
+            tracing::info!("local store writable again");
+            self.tell_space(None);
+        }
+        result
+    }
+
+    /// Simulation and test seam for a full disk (the kiosk offers it in
+    /// simulation mode only, `POST /v1/sim/store/fault`). `true`: SQLite's
+    /// `max_page_count` is set to the database's present size (after a
+    /// `VACUUM`, so no free page is left), and any write that needs a page
+    /// fails inside SQLite with SQLITE_FULL; a new record small enough to
+    /// fit in a page that still has room (a print job is under 1 KB) would
+    /// slip through, which on a disk that is really full fails as soon as
+    /// the WAL must grow, so the store's writes of new records (outbox,
+    /// print journal, premium orders, audit, the space probe) fail with
+    /// that same SQLITE_FULL error before reaching SQLite. `false` lifts
+    /// both. Everything downstream (the error, the full state, the
+    /// watcher, the kiosk's messages) is the path of a real full disk.
+    pub fn limit_growth(&self, limited: bool) -> Result<(), Error> {
+        let conn = self.conn();
+        if limited {
+            conn.execute_batch("VACUUM")?;
+            let _: i64 = conn.query_row("PRAGMA max_page_count = 1", [], |r| r.get(0))?;
+        } else {
+            let _: i64 = conn.query_row("PRAGMA max_page_count = 4294967294", [], |r| r.get(0))?;
+        }
+        self.growth_limited.store(limited, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// A write that adds a record: refused with SQLITE_FULL while
+    /// [`Store::limit_growth`] is on, else run and noted.
+    fn adding<T>(&self, write: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+        self.noted(|| {
+            if self.growth_limited.load(Ordering::SeqCst) {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    None,
+                )
+                .into());
+            }
+            write()
+        })
+    }
+
+    /// Runs a write; a SQLITE_FULL failure marks the store full (logged
+    /// once, the watcher told). Only [`Store::probe_space`] clears it.
+    fn noted<T>(&self, write: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+        let result = write();
+        if let Err(Error::StoreFull(reason)) = &result
+            && !self.full.swap(true, Ordering::SeqCst)
+        {
+            tracing::error!(
+                "local store full ({reason}): new records cannot be written; free disk space"
+            );
+            self.tell_space(Some(reason));
+        }
+        result
+    }
+
+    fn tell_space(&self, full: Option<&str>) {
+        if let Some(watcher) = self
+            .space_watcher
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            watcher(full);
+        }
     }
 
     /// SQLite's quick integrity check of the whole file (`PRAGMA
@@ -507,12 +631,14 @@ impl Store {
 
     /// Sets a value of the sync state.
     pub fn set_sync_state(&self, key: &str, value: &str) -> Result<(), Error> {
-        self.conn().execute(
-            "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        self.noted(|| {
+            self.conn().execute(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+            Ok(())
+        })
     }
 
     // ---- reference data ----------------------------------------------
@@ -639,17 +765,19 @@ impl Store {
         person_number: Option<&str>,
         now: NaiveDateTime,
     ) -> Result<Enqueued, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let enqueued = self.enqueue_in(&tx, kind, infno, payload, terminal_id, now)?;
-        if let Some(p) = person_number {
-            tx.execute(
-                "UPDATE outbox SET subject = ?2 WHERE id = ?1",
-                params![enqueued.id, self.key.subject_tag(p)],
-            )?;
-        }
-        tx.commit()?;
-        Ok(enqueued)
+        self.adding(|| {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let enqueued = self.enqueue_in(&tx, kind, infno, payload, terminal_id, now)?;
+            if let Some(p) = person_number {
+                tx.execute(
+                    "UPDATE outbox SET subject = ?2 WHERE id = ?1",
+                    params![enqueued.id, self.key.subject_tag(p)],
+                )?;
+            }
+            tx.commit()?;
+            Ok(enqueued)
+        })
     }
 
     /// Every submission about a person still in the store (pending,
@@ -901,12 +1029,14 @@ impl Store {
             document,
             &*self.random,
         )?;
-        self.conn().execute(
-            "INSERT INTO print_job (job_id, kind, nonce, document, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
-            params![job_id, kind, &nonce[..], sealed, fmt_time(now)],
-        )?;
-        Ok(())
+        self.adding(|| {
+            self.conn().execute(
+                "INSERT INTO print_job (job_id, kind, nonce, document, state, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
+                params![job_id, kind, &nonce[..], sealed, fmt_time(now)],
+            )?;
+            Ok(())
+        })
     }
 
     /// Moves a print job to `state` (with a cause for failures).
@@ -978,6 +1108,30 @@ impl Store {
     /// The document is sealed; `None` keeps the stored document.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn print_put_row(
+        &self,
+        job_id: &str,
+        kind: &str,
+        document: Option<&[u8]>,
+        state: &str,
+        cause: Option<&str>,
+        attempts: u32,
+        created_at: NaiveDateTime,
+        updated_at: NaiveDateTime,
+    ) -> Result<(), Error> {
+        let write = || {
+            self.print_put_row_now(
+                job_id, kind, document, state, cause, attempts, created_at, updated_at,
+            )
+        };
+        if document.is_some() {
+            self.adding(write)
+        } else {
+            self.noted(write)
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn print_put_row_now(
         &self,
         job_id: &str,
         kind: &str,
@@ -1103,12 +1257,14 @@ impl Store {
     /// Appends an audit entry. `event` and `detail` must not carry
     /// personal data.
     pub fn audit(&self, event: &str, detail: &str, now: NaiveDateTime) -> Result<i64, Error> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO audit_log (at, event, detail) VALUES (?1, ?2, ?3)",
-            params![fmt_time(now), event, detail],
-        )?;
-        Ok(conn.last_insert_rowid())
+        self.adding(|| {
+            let conn = self.conn();
+            conn.execute(
+                "INSERT INTO audit_log (at, event, detail) VALUES (?1, ?2, ?3)",
+                params![fmt_time(now), event, detail],
+            )?;
+            Ok(conn.last_insert_rowid())
+        })
     }
 
     /// Audit entries after `after_id`, at most `limit`.

@@ -128,30 +128,32 @@ impl Store {
         amount: &str,
         now: NaiveDateTime,
     ) -> Result<String, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let last: i64 = tx
-            .query_row(
-                "SELECT seq FROM sqlite_sequence WHERE name = 'premium_order'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0);
-        let id = last + 1;
-        let order_no = format!(
-            "{terminal_id}P{}{:06}",
-            now.format("%Y%m%d"),
-            id.rem_euclid(1_000_000)
-        );
-        let stamp = fmt_time(now);
-        tx.execute(
-            "INSERT INTO premium_order (id, order_no, subject, year, amount, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'creating', ?6, ?6)",
-            params![id, order_no, self.key.subject_tag(person_number), year, amount, stamp],
-        )?;
-        tx.commit()?;
-        Ok(order_no)
+        self.adding(|| {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let last: i64 = tx
+                .query_row(
+                    "SELECT seq FROM sqlite_sequence WHERE name = 'premium_order'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0);
+            let id = last + 1;
+            let order_no = format!(
+                "{terminal_id}P{}{:06}",
+                now.format("%Y%m%d"),
+                id.rem_euclid(1_000_000)
+            );
+            let stamp = fmt_time(now);
+            tx.execute(
+                "INSERT INTO premium_order (id, order_no, subject, year, amount, state, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'creating', ?6, ?6)",
+                params![id, order_no, self.key.subject_tag(person_number), year, amount, stamp],
+            )?;
+            tx.commit()?;
+            Ok(order_no)
+        })
     }
 
     /// The newest order of the person for `year` that is not settled

@@ -479,3 +479,72 @@ fn the_database_and_its_wal_are_owner_only_new_or_existing() {
     }
     assert_eq!(store.sync_state("k").unwrap().as_deref(), Some("v"));
 }
+
+/// Issue 17 (fault matrix): a full disk. SQLITE_FULL is a typed error;
+/// the store remembers it and tells its watcher once; nothing committed
+/// before is lost; a probe finds the space again.
+#[test]
+fn a_full_store_refuses_new_records_keeps_the_old_and_finds_space_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let kept = store
+        .outbox_enqueue("rating", "KS21", b"{\"score\":5}", "K1", at(9, 0, 0))
+        .unwrap();
+    let told = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
+    {
+        let told = Arc::clone(&told);
+        store.watch_space(Box::new(move |full| {
+            told.lock().unwrap().push(full.map(str::to_string));
+        }));
+    }
+    store.limit_growth(true).unwrap();
+    let big = vec![b'x'; 20_000];
+    for _ in 0..2 {
+        let err = store
+            .outbox_enqueue("filing_submit", "KS11", &big, "K1", at(9, 1, 0))
+            .unwrap_err();
+        assert!(matches!(err, Error::StoreFull(_)), "{err:?}");
+        assert!(err.user_message().contains("存储空间不足"));
+    }
+    // A record small enough for a page with room is refused too.
+    let err = store
+        .print_enqueue("7", "business_slip", b"slip", at(9, 1, 0))
+        .unwrap_err();
+    assert!(matches!(err, Error::StoreFull(_)), "{err:?}");
+    assert!(store.is_full());
+    assert!(matches!(store.probe_space(), Err(Error::StoreFull(_))));
+    // Inside SQLite too: a write that needs a page fails there.
+    let items: Vec<ReferenceItem> = (0..50)
+        .map(|i| ReferenceItem {
+            key: format!("H{i:04}"),
+            area: "220100".into(),
+            payload: "医院".repeat(200),
+        })
+        .collect();
+    assert!(matches!(
+        store.apply_reference_delta(Dataset::Institutions, "1", &items, &[], at(9, 1, 0)),
+        Err(Error::StoreFull(_))
+    ));
+    // Told once, however many writes failed.
+    assert_eq!(told.lock().unwrap().len(), 1);
+    assert!(told.lock().unwrap()[0].is_some());
+    // What was committed before is there, and nothing half-written.
+    let pending = store.outbox_pending(10).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].tracking_no, kept.tracking_no);
+    assert_eq!(pending[0].payload, b"{\"score\":5}");
+    assert!(store.print_unfinished().unwrap().is_empty());
+
+    // Space again: the probe clears the state and tells the watcher.
+    store.limit_growth(false).unwrap();
+    assert!(store.is_full(), "only a probe says the space is back");
+    store.probe_space().unwrap();
+    assert!(!store.is_full());
+    assert_eq!(told.lock().unwrap().last().cloned(), Some(None));
+    store
+        .outbox_enqueue("filing_submit", "KS11", &big, "K1", at(9, 2, 0))
+        .unwrap();
+    assert_eq!(store.outbox_pending(10).unwrap().len(), 2);
+    // The probe leaves nothing behind.
+    assert_eq!(store.sync_state(SPACE_PROBE).unwrap(), None);
+}

@@ -171,6 +171,9 @@ pub(crate) enum Event {
     Page(Page),
     /// `GS a n` was received.
     AutoStatusBack(u8),
+    /// The cutter jammed on a cut (`cutter_jam_at_next_cut`): from now on
+    /// the printer reports a cutter error until the faults are set again.
+    CutterJammed,
 }
 
 /// The state of the QR code symbol (`GS ( k`, cn = 49).
@@ -912,6 +915,9 @@ impl Interpreter {
 
     /// Feeds received bytes; replies and finished receipts go to `out`.
     pub(crate) fn feed(&mut self, input: &[u8], faults: &PrinterFaults, out: &mut Vec<Event>) {
+        // A jam on a cut changes the faults for the rest of this input.
+        let mut faults = faults.clone();
+        let faults = &mut faults;
         let mut input = input;
         if self.skip > 0 {
             let n = usize::try_from(self.skip)
@@ -1050,7 +1056,21 @@ impl Interpreter {
         }
     }
 
-    fn exec(&mut self, cmd: Cmd<'_>, len: usize, faults: &PrinterFaults, out: &mut Vec<Event>) {
+    fn exec(&mut self, cmd: Cmd<'_>, len: usize, faults: &mut PrinterFaults, out: &mut Vec<Event>) {
+        if let Cmd::Cut { .. } = cmd
+            && faults.cutter_jam_at_next_cut
+            && !faults.offline()
+        {
+            // The blade jams: the paper printed so far stays on the page,
+            // uncut, and the printer goes offline with a cutter error.
+            faults.cutter_jam_at_next_cut = false;
+            faults.cutter_error = true;
+            if !self.line.is_empty() {
+                self.flush_line(None);
+            }
+            out.push(Event::CutterJammed);
+            return;
+        }
         let offline = faults.offline();
         if !offline {
             self.offline_warned = false;
@@ -1496,7 +1516,7 @@ mod tests {
             match e {
                 Event::Page(p) => pages.push(p),
                 Event::Reply(b) => replies.push(b),
-                Event::AutoStatusBack(_) => {}
+                Event::AutoStatusBack(_) | Event::CutterJammed => {}
             }
         }
         if let Some(p) = it.finish() {
@@ -1507,6 +1527,27 @@ mod tests {
 
     fn gb(s: &str) -> Vec<u8> {
         encoding_rs::GB18030.encode(s).0.into_owned()
+    }
+
+    #[test]
+    fn a_cutter_jam_leaves_the_page_uncut_and_reports_a_cutter_error_at_once() {
+        let mut it = Interpreter::new(384);
+        let mut out = Vec::new();
+        let faults = PrinterFaults {
+            cutter_jam_at_next_cut: true,
+            ..PrinterFaults::default()
+        };
+        // Text, the cut that jams, then the status the driver asks for.
+        it.feed(b"\x1b@slip\n\x1dV\x00\x10\x04\x03", &faults, &mut out);
+        assert!(matches!(out[0], Event::CutterJammed), "{}", out.len());
+        assert!(!out.iter().any(|e| matches!(e, Event::Page(_))), "not cut");
+        let Some(Event::Reply(status)) = out.last() else {
+            panic!("no status reply");
+        };
+        assert_eq!(status & 0x08, 0x08, "cutter error: {status:#04x}");
+        // The slip comes out torn off, uncut, when the link closes.
+        let page = it.finish().expect("the printed slip");
+        assert!(!matches!(page.end, PageEnd::Cut(_)));
     }
 
     #[test]
@@ -1815,7 +1856,7 @@ mod tests {
                     match e {
                         Event::Page(_) => {}
                         Event::Reply(b) => prop_assert_eq!(b & 0x93, 0x12),
-                        Event::AutoStatusBack(_) => {}
+                        Event::AutoStatusBack(_) | Event::CutterJammed => {}
                     }
                 }
                 let mut pages: Vec<Page> = out

@@ -51,6 +51,12 @@
 //! - `drop_link_after_bytes: Some(n)` closes every connection after its
 //!   first `n` bytes (later bytes of that read are not processed); what was
 //!   printed so far becomes a receipt without a cut.
+//! - `cutter_jam_at_next_cut` jams the blade on the next cut: that page is
+//!   not cut (it ends as a receipt without a cut when the connection
+//!   closes) and `cutter_error` is set from then on.
+//! - `cover_open_after_bytes: Some(n)` opens the cover after the first `n`
+//!   bytes of a connection (TCP only): the cover is open mid-job, and
+//!   `cover_open` is set from then on.
 //!
 //! Status bytes (bits 1 and 4 always set, 0 and 7 clear): `DLE EOT 1`
 //! bit 3 offline; `DLE EOT 2` bit 2 cover open, bit 5 stopped by paper end;
@@ -135,6 +141,15 @@ pub struct PrinterFaults {
     /// The auto-cutter jammed: offline (like `cover_open`), `DLE EOT 2`
     /// bit 6 (error occurred) and `DLE EOT 3` bit 3 (cutter error).
     pub cutter_error: bool,
+    /// The cutter jams on the next cut: that receipt stays uncut and the
+    /// printer goes offline with `cutter_error` (set by the simulator)
+    /// until the faults are set again.
+    pub cutter_jam_at_next_cut: bool,
+    /// The cover opens after this many bytes of a connection (TCP only):
+    /// the rest of the job arrives with the printer offline, and the cover
+    /// stays open (`cover_open` set by the simulator) until the faults are
+    /// set again.
+    pub cover_open_after_bytes: Option<usize>,
 }
 
 impl PrinterFaults {

@@ -159,7 +159,7 @@ impl Worker {
                 Ok(0) => break,
                 Ok(n) => {
                     last_data = Instant::now();
-                    let faults = self.shared.lock().faults.clone();
+                    let mut faults = self.shared.lock().faults.clone();
                     let mut take = n;
                     let mut drop_link = false;
                     if let Some(limit) = faults.drop_link_after_bytes {
@@ -169,8 +169,21 @@ impl Worker {
                             drop_link = true;
                         }
                     }
+                    // The cover opens mid-job: the bytes up to the limit
+                    // arrive with it closed, the rest with it open.
+                    let mut closed = take;
+                    if let Some(limit) = faults.cover_open_after_bytes
+                        && !faults.cover_open
+                    {
+                        closed = limit.saturating_sub(received).min(take);
+                    }
                     received += take;
-                    self.interpreter.feed(&buf[..take], &faults, &mut events);
+                    self.interpreter.feed(&buf[..closed], &faults, &mut events);
+                    if closed < take {
+                        faults = open_cover(&self.shared);
+                        self.interpreter
+                            .feed(&buf[closed..take], &faults, &mut events);
+                    }
                     let discarded = self.interpreter.take_discarded();
                     if discarded > 0 {
                         self.shared.lock().discarded += discarded;
@@ -181,6 +194,7 @@ impl Worker {
                             Event::Reply(b) => replies.push(b),
                             Event::Page(page) => self.finish_receipt(page),
                             Event::AutoStatusBack(n) => self.shared.lock().asb = Some(n),
+                            Event::CutterJammed => jam_cutter(&self.shared),
                         }
                     }
                     if drop_link {
@@ -213,6 +227,23 @@ impl Worker {
     fn finish_receipt(&mut self, page: Page) {
         publish(&self.shared, self.fonts, self.out_dir.as_deref(), page);
     }
+}
+
+/// The cutter jammed on a cut: the printer reports a cutter error from
+/// now on (until the faults are set again).
+fn jam_cutter(shared: &Shared) {
+    let mut state = shared.lock();
+    state.faults.cutter_jam_at_next_cut = false;
+    state.faults.cutter_error = true;
+}
+
+/// The cover opened mid-job (`cover_open_after_bytes`): it stays open
+/// until the faults are set again. Returns the faults now in force.
+fn open_cover(shared: &Shared) -> PrinterFaults {
+    let mut state = shared.lock();
+    state.faults.cover_open_after_bytes = None;
+    state.faults.cover_open = true;
+    state.faults.clone()
 }
 
 /// Renders a finished page, writes its files and publishes the receipt.
@@ -334,6 +365,7 @@ pub(super) fn start_pty(paper_dots: u32, out_dir: Option<PathBuf>) -> Result<Pty
                             publish(&worker_shared, fonts, out_dir.as_deref(), page)
                         }
                         Event::AutoStatusBack(n) => worker_shared.lock().asb = Some(n),
+                        Event::CutterJammed => jam_cutter(&worker_shared),
                     }
                 }
                 let mut sent = 0;
