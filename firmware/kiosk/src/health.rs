@@ -329,9 +329,10 @@ pub fn report_once(
 }
 
 /// A report the outbox cannot hold (the store is full) goes straight to
-/// the centre, once, so that staff learn that the kiosk cannot save
-/// anything; if the centre does not take it, it is lost (a later report
-/// says how the kiosk is then). The only submission not written first.
+/// the centre, once (not retried), so that staff learn that the kiosk
+/// cannot save anything; if the centre does not take it, it is lost (a
+/// later report says how the kiosk is then). The only submission not
+/// written first.
 fn send_directly(backend: &Backend, report: &HealthReportInput, trigger: &str) {
     let client = backend.client();
     let sent = serde_json::to_vec(report)
