@@ -1,6 +1,9 @@
 //! Stable-Rust stand-in for the cargo-fuzz targets (fuzz/, nightly): each
 //! fuzz harness of `kiosk_drivers::fuzzing` on bounded random input, plus
-//! every committed regression input under fuzz/regressions/<target>/.
+//! every committed input: the regression inputs under
+//! fuzz/regressions/<target>/, the minimised corpora under
+//! fuzz/corpus/<target>/ and the seeds under fuzz/seeds/<target>/. So CI,
+//! which has no nightly, replays what the fuzzer found on every run.
 
 use proptest::prelude::*;
 
@@ -9,12 +12,14 @@ use kiosk_drivers::fuzzing;
 /// A fuzz harness: never panics, whatever the bytes.
 type Harness = fn(&[u8]);
 
-const TARGETS: [(&str, Harness); 5] = [
+const TARGETS: [(&str, Harness); 7] = [
     ("idcard_frame", fuzzing::idcard_frame),
     ("idcard_text", fuzzing::idcard_text),
     ("ccid", fuzzing::ccid),
     ("apdu_tlv", fuzzing::apdu_tlv),
     ("scanner_lines", fuzzing::scanner_lines),
+    ("evoucher", fuzzing::evoucher),
+    ("printer_status", fuzzing::printer_status),
 ];
 
 proptest! {
@@ -44,21 +49,65 @@ proptest! {
     fn scanner_lines(data in proptest::collection::vec(any::<u8>(), 0..1024)) {
         fuzzing::scanner_lines(&data);
     }
+
+    #[test]
+    fn evoucher(data in proptest::collection::vec(any::<u8>(), 0..600)) {
+        fuzzing::evoucher(&data);
+    }
+
+    /// Mostly bytes with the fixed bits of a status reply, so that the
+    /// decoded side is reached, with `FE FE` cuts between the replies.
+    #[test]
+    fn printer_status(data in proptest::collection::vec(
+        prop_oneof![3 => (0u8..128).prop_map(|b| (b & !0x93) | 0x12), 1 => Just(0xFE), 1 => any::<u8>()],
+        0..400,
+    )) {
+        fuzzing::printer_status(&data);
+    }
+
+    /// Lines shaped like tokens (with the demo prefix), besides random bytes.
+    #[test]
+    fn evoucher_token_shaped(
+        min_len in 0u8..40,
+        line in "[ \t]{0,2}(ECV1-)?[A-Za-z0-9_.:=+/-]{0,80}[ \t]{0,2}",
+    ) {
+        let mut data = vec![min_len, 100, 1, 5];
+        data.extend_from_slice(b"ECV1-");
+        data.extend_from_slice(line.as_bytes());
+        fuzzing::evoucher(&data);
+    }
+}
+
+/// Every committed input of `target`: its regression inputs, its
+/// minimised corpus and its seeds, with the file each came from.
+fn committed_inputs(target: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut inputs = Vec::new();
+    for folder in ["regressions", "corpus", "seeds"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(folder).join(target)) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            if let Ok(data) = std::fs::read(&path) {
+                inputs.push((path, data));
+            }
+        }
+    }
+    inputs
 }
 
 /// Inputs that once crashed a target (or are worth keeping) are committed
-/// under fuzz/regressions/<target>/ and replayed here on stable.
+/// under fuzz/regressions/<target>/, and the corpora the fuzzer built
+/// (minimised) under fuzz/corpus/<target>/: all replayed here on stable.
 #[test]
-fn committed_regression_inputs() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
+fn committed_regression_inputs_and_corpora() {
     for (name, target) in TARGETS {
-        let Ok(entries) = std::fs::read_dir(root.join(name)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if let Ok(data) = std::fs::read(entry.path()) {
-                target(&data);
-            }
+        let inputs = committed_inputs(name);
+        for (path, data) in inputs {
+            let replay = std::panic::catch_unwind(|| target(&data));
+            assert!(replay.is_ok(), "{name}: {} fails", path.display());
         }
     }
 }
@@ -75,5 +124,39 @@ fn ccid_seed_reads_the_demo_card() {
     assert!(
         matches!(&record, Ok(Some(r)) if r.card_number == "220100001" && r.name == "王建国"),
         "{record:?}"
+    );
+}
+
+/// The committed printer seeds reach the job: all clear prints it whole,
+/// paper out between two segments stops it, a bad reply is refused.
+#[test]
+fn printer_seeds_reach_the_job() {
+    use kiosk_drivers::Error;
+    use kiosk_drivers::printer::PrinterState;
+    let seed = |name: &str| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/seeds/printer_status")
+            .join(name);
+        std::fs::read(path).unwrap_or_default()
+    };
+    let report = fuzzing::printer_print(&seed("ready-job"));
+    assert!(
+        matches!(&report, Ok(r) if r.status_checks >= 3 && r.state == PrinterState::Ready),
+        "{report:?}"
+    );
+    let report = fuzzing::printer_print(&seed("near-end-job"));
+    assert!(
+        matches!(&report, Ok(r) if r.state == PrinterState::PaperNearEnd),
+        "{report:?}"
+    );
+    let report = fuzzing::printer_print(&seed("paper-out-mid-job"));
+    assert!(
+        matches!(report, Err(Error::PrinterNotReady(PrinterState::PaperOut))),
+        "{report:?}"
+    );
+    let report = fuzzing::printer_print(&seed("bad-reply"));
+    assert!(
+        matches!(report, Err(Error::PrinterBadStatus { .. })),
+        "{report:?}"
     );
 }

@@ -416,10 +416,9 @@ impl CentralClient {
     }
 
     fn note_skew(&self, respond_time: &str) {
-        let Ok(centre) = chrono::NaiveDateTime::parse_from_str(respond_time, "%Y%m%d%H%M%S") else {
+        let Some(skew) = clock_skew(respond_time, self.clock.now()) else {
             return;
         };
-        let skew = (centre - self.clock.now()).num_seconds();
         let before = self.clock_skew.swap(skew, Ordering::Relaxed);
         let was_bad = before != i64::MIN && before.abs() > MAX_CLOCK_SKEW_S;
         if skew.abs() > MAX_CLOCK_SKEW_S && !was_bad {
@@ -502,19 +501,7 @@ impl CentralClient {
         };
         let response: Response<SignInOutput> =
             self.exchange(Transaction::SignIn, &input, "", "", &self.next_msgid())?;
-        if response.infcode == infcode::SIGNATURE_INVALID {
-            return Err(signature_rejected(response.err_msg));
-        }
-        if response.infcode != infcode::OK {
-            return Err(Error::SignIn(response.err_msg.unwrap_or_default()));
-        }
-        let output = response
-            .output
-            .ok_or_else(|| Error::Malformed("9001 answer without output".into()))?;
-        let sign_no = output.signinoutb.sign_no;
-        if sign_no.is_empty() || sign_no.len() > 64 {
-            return Err(Error::SignIn("unusable sign number".into()));
-        }
+        let sign_no = sign_no_of(response)?;
         if let Ok(mut guard) = self.sign_no.lock() {
             *guard = Some(sign_no.clone());
         }
@@ -675,23 +662,7 @@ impl CentralClient {
         let response: Response<Value> = self.with_retries(transaction, || {
             self.exchange_signed(transaction, &input, msgid)
         })?;
-        match response.infcode {
-            infcode::OK => Ok(Submitted::Accepted(response.output.unwrap_or(Value::Null))),
-            infcode::SIGN_NO_INVALID => {
-                Err(Error::SignIn("sign number refused after sign-in".into()))
-            }
-            // Not the record's fault: it stays pending until the key is fixed.
-            infcode::SIGNATURE_INVALID => Err(signature_rejected(response.err_msg)),
-            code => Ok(Submitted::Rejected {
-                code,
-                reason: response
-                    .err_msg
-                    .unwrap_or_else(|| tr_mark!("医保中心未说明原因").to_string())
-                    .chars()
-                    .take(200)
-                    .collect(),
-            }),
-        }
+        submitted(response)
     }
 
     /// Sends one transaction with sign-in handled, retries (queries only)
@@ -705,26 +676,7 @@ impl CentralClient {
         let response: Response<O> = self.with_retries(transaction, || {
             self.exchange_signed(transaction, input, &msgid)
         })?;
-        match response.infcode {
-            infcode::OK => response
-                .output
-                .ok_or_else(|| Error::Malformed("answer without output".into())),
-            infcode::SIGN_NO_INVALID => {
-                Err(Error::SignIn("sign number refused after sign-in".into()))
-            }
-            infcode::SIGNATURE_INVALID => Err(signature_rejected(response.err_msg)),
-            infcode::PERSON_NOT_FOUND => Err(Error::PersonNotFound),
-            infcode::EVOUCHER_EXPIRED => Err(Error::EVoucherExpired),
-            other => Err(Error::Refused {
-                infcode: other,
-                message: response
-                    .err_msg
-                    .unwrap_or_default()
-                    .chars()
-                    .take(200)
-                    .collect(),
-            }),
-        }
+        answer_output(response)
     }
 
     /// Runs `attempt` through the breaker, retrying transient failures of
@@ -877,16 +829,103 @@ impl CentralClient {
                     Error::Unreachable("connection lost while reading the answer".into())
                 }
             })?;
-        if body.len() > limit {
-            return Err(Error::TooLarge { limit });
-        }
-        let envelope: Response<O> = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
-        if envelope.inf_refmsgid != msgid {
-            return Err(Error::WrongReference);
-        }
+        let envelope: Response<O> = decode_answer(&body, msgid, limit)?;
         self.note_skew(&envelope.respond_time);
         Ok(envelope)
     }
+}
+
+/// The longest text of the centre's (`err_msg`) an error carries, in
+/// characters.
+pub(crate) const MAX_ERR_MSG_CHARS: usize = 200;
+
+fn centre_text(message: String) -> String {
+    message.chars().take(MAX_ERR_MSG_CHARS).collect()
+}
+
+/// The centre's answer body as an envelope: at most `limit` bytes, JSON
+/// of the expected shape, and the answer to `msgid`. Pure: what the
+/// client does with every answer body, and what the `envelope` fuzz
+/// target feeds.
+pub(crate) fn decode_answer<O: DeserializeOwned>(
+    body: &[u8],
+    msgid: &str,
+    limit: usize,
+) -> Result<Response<O>, Error> {
+    if body.len() > limit {
+        return Err(Error::TooLarge { limit });
+    }
+    let envelope: Response<O> = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+    if envelope.inf_refmsgid != msgid {
+        return Err(Error::WrongReference);
+    }
+    Ok(envelope)
+}
+
+/// What an answer to a transaction comes to: its output on `infcode` 0,
+/// the centre's codes as errors otherwise.
+pub(crate) fn answer_output<O>(response: Response<O>) -> Result<O, Error> {
+    match response.infcode {
+        infcode::OK => response
+            .output
+            .ok_or_else(|| Error::Malformed("answer without output".into())),
+        infcode::SIGN_NO_INVALID => Err(Error::SignIn("sign number refused after sign-in".into())),
+        infcode::SIGNATURE_INVALID => Err(signature_rejected(response.err_msg)),
+        infcode::PERSON_NOT_FOUND => Err(Error::PersonNotFound),
+        infcode::EVOUCHER_EXPIRED => Err(Error::EVoucherExpired),
+        other => Err(Error::Refused {
+            infcode: other,
+            message: centre_text(response.err_msg.unwrap_or_default()),
+        }),
+    }
+}
+
+/// What an answer to a command of the outbox comes to: accepted, refused
+/// by the centre's rules (a final answer), or an error (sent again later).
+pub(crate) fn submitted(response: Response<Value>) -> Result<Submitted, Error> {
+    match response.infcode {
+        infcode::OK => Ok(Submitted::Accepted(response.output.unwrap_or(Value::Null))),
+        infcode::SIGN_NO_INVALID => Err(Error::SignIn("sign number refused after sign-in".into())),
+        // Not the record's fault: it stays pending until the key is fixed.
+        infcode::SIGNATURE_INVALID => Err(signature_rejected(response.err_msg)),
+        // A blank `err_msg` says no more than a missing one.
+        code => Ok(Submitted::Rejected {
+            code,
+            reason: centre_text(
+                response
+                    .err_msg
+                    .filter(|m| !m.trim().is_empty())
+                    .unwrap_or_else(|| tr_mark!("医保中心未说明原因").to_string()),
+            ),
+        }),
+    }
+}
+
+/// The sign number of a 9001 answer (1 to 64 bytes), or why not.
+pub(crate) fn sign_no_of(response: Response<SignInOutput>) -> Result<String, Error> {
+    if response.infcode == infcode::SIGNATURE_INVALID {
+        return Err(signature_rejected(response.err_msg));
+    }
+    if response.infcode != infcode::OK {
+        return Err(Error::SignIn(centre_text(
+            response.err_msg.unwrap_or_default(),
+        )));
+    }
+    let output = response
+        .output
+        .ok_or_else(|| Error::Malformed("9001 answer without output".into()))?;
+    let sign_no = output.signinoutb.sign_no;
+    if sign_no.is_empty() || sign_no.len() > 64 {
+        return Err(Error::SignIn("unusable sign number".into()));
+    }
+    Ok(sign_no)
+}
+
+/// Centre time minus kiosk time `now`, in seconds, from an answer's
+/// `respond_time` (`yyyyMMddHHmmss`); `None` when it is not such a time.
+pub(crate) fn clock_skew(respond_time: &str, now: chrono::NaiveDateTime) -> Option<i64> {
+    let centre = chrono::NaiveDateTime::parse_from_str(respond_time, "%Y%m%d%H%M%S").ok()?;
+    Some((centre - now).num_seconds())
 }
 
 /// Sequence numbers of the client's own msgids: 000000-499999.
@@ -947,11 +986,7 @@ fn classify(error: reqwest::Error) -> Error {
 fn signature_rejected(message: Option<String>) -> Error {
     Error::Link {
         fault: LinkFault::SignatureRejected,
-        detail: message
-            .unwrap_or_else(|| "signature refused".into())
-            .chars()
-            .take(200)
-            .collect(),
+        detail: centre_text(message.unwrap_or_else(|| "signature refused".into())),
     }
 }
 
@@ -995,6 +1030,93 @@ impl CentralClient {
         input: &crate::wire::ContributionRecordInput,
     ) -> Result<crate::wire::ContributionRecordOutput, Error> {
         self.call(Transaction::ContributionRecordIssue, input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn answer(infcode: i32, err_msg: Option<&str>) -> Response<Value> {
+        Response {
+            infcode,
+            inf_refmsgid: "M1".into(),
+            refmsg_time: String::new(),
+            respond_time: String::new(),
+            err_msg: err_msg.map(str::to_string),
+            output: None,
+        }
+    }
+
+    /// Found by the `envelope` harness (fuzz/regressions/envelope/
+    /// rejected-with-blank-err-msg): a refusal whose `err_msg` is empty or
+    /// blank was kept with an empty reason; it now reads like one without.
+    #[test]
+    fn a_refusal_with_a_blank_reason_gets_the_default_one() {
+        for blank in [Some(""), Some("  \t"), None] {
+            match submitted(answer(-1, blank)).unwrap() {
+                Submitted::Rejected { code, reason } => {
+                    assert_eq!(code, -1);
+                    assert_eq!(reason, tr_mark!("医保中心未说明原因"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// The centre's texts in errors are cut to 200 characters, sign-in's
+    /// too (it used to keep the whole `err_msg`).
+    #[test]
+    fn the_centres_texts_are_cut_to_200_characters() {
+        let long = "错".repeat(5000);
+        let sign_in = Response::<SignInOutput> {
+            infcode: -1,
+            inf_refmsgid: "M1".into(),
+            refmsg_time: String::new(),
+            respond_time: String::new(),
+            err_msg: Some(long.clone()),
+            output: None,
+        };
+        match sign_no_of(sign_in) {
+            Err(Error::SignIn(m)) => assert_eq!(m.chars().count(), MAX_ERR_MSG_CHARS),
+            other => panic!("{other:?}"),
+        }
+        match submitted(answer(-7, Some(&long))).unwrap() {
+            Submitted::Rejected { reason, .. } => {
+                assert_eq!(reason.chars().count(), MAX_ERR_MSG_CHARS);
+            }
+            other => panic!("{other:?}"),
+        }
+        match answer_output(answer(-7, Some(&long))) {
+            Err(Error::Refused { message, .. }) => {
+                assert_eq!(message.chars().count(), MAX_ERR_MSG_CHARS);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_answer_body_is_checked_for_size_shape_and_reference() {
+        let body = br#"{"infcode":0,"inf_refmsgid":"M1","output":{"x":1}}"#;
+        assert!(decode_answer::<Value>(body, "M1", body.len()).is_ok());
+        assert!(matches!(
+            decode_answer::<Value>(body, "M1", body.len() - 1),
+            Err(Error::TooLarge { .. })
+        ));
+        assert!(matches!(
+            decode_answer::<Value>(body, "M2", 4096),
+            Err(Error::WrongReference)
+        ));
+        assert!(matches!(
+            decode_answer::<Value>(b"{\"infcode\":", "M1", 4096),
+            Err(Error::Malformed(_))
+        ));
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+            .and_then(|d| d.and_hms_opt(9, 30, 0))
+            .unwrap();
+        assert_eq!(clock_skew("20261122093500", now), Some(300));
+        assert_eq!(clock_skew("2026-11-22 09:35", now), None);
     }
 }
 

@@ -10,6 +10,8 @@ pub mod client;
 pub mod clock;
 pub mod envelope;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gateway;
 pub mod link;
 pub mod mapping;

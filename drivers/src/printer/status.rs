@@ -103,6 +103,24 @@ impl PrinterStatus {
         })
     }
 
+    /// The four replies a printer in this state sends to `DLE EOT 1`..`4`
+    /// (the fixed bits set, every bit this type does not keep clear;
+    /// `paper_out` as both the paper-end stop and the end sensor). The
+    /// inverse of [`decode`](Self::decode): `decode(s.encode()) == Some(s)`.
+    pub fn encode(&self) -> [u8; 4] {
+        const FIXED: u8 = 0x12;
+        let bit = |on: bool, mask: u8| if on { mask } else { 0 };
+        [
+            FIXED | bit(self.offline, 0x08),
+            FIXED | bit(self.cover_open, 0x04) | bit(self.paper_out, 0x20),
+            FIXED
+                | bit(self.cutter_error, 0x08)
+                | bit(self.unrecoverable, 0x20)
+                | bit(self.auto_recoverable, 0x40),
+            FIXED | bit(self.paper_near_end, 0x0C) | bit(self.paper_out, 0x60),
+        ]
+    }
+
     /// The state, most specific cause first.
     pub fn state(&self) -> PrinterState {
         if self.cover_open {
@@ -151,6 +169,40 @@ mod tests {
         // Offline without a known cause.
         let s = PrinterStatus::decode([0x1A, 0x12, 0x12, 0x12]).unwrap();
         assert_eq!(s.state(), PrinterState::Offline);
+    }
+
+    /// Every one of the 128 statuses survives encode → decode.
+    #[test]
+    fn every_status_round_trips() {
+        for n in 0u8..128 {
+            let s = PrinterStatus {
+                offline: n & 1 != 0,
+                cover_open: n & 2 != 0,
+                paper_out: n & 4 != 0,
+                paper_near_end: n & 8 != 0,
+                cutter_error: n & 16 != 0,
+                unrecoverable: n & 32 != 0,
+                auto_recoverable: n & 64 != 0,
+            };
+            assert_eq!(PrinterStatus::decode(s.encode()), Some(s), "{n}");
+        }
+    }
+
+    /// A reply byte is accepted exactly when its fixed bits are right
+    /// (0 and 7 clear, 1 and 4 set), in each of the four positions.
+    #[test]
+    fn only_the_fixed_bits_decide_whether_a_byte_is_a_reply() {
+        for position in 0..4 {
+            for b in 0..=255u8 {
+                let mut replies = [0x12; 4];
+                replies[position] = b;
+                assert_eq!(
+                    PrinterStatus::decode(replies).is_some(),
+                    b & 0x93 == 0x12,
+                    "byte {b:#04x} at {position}"
+                );
+            }
+        }
     }
 
     #[test]

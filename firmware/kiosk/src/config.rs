@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
 /// The whole file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Who and where this kiosk is.
@@ -41,7 +41,7 @@ pub struct Config {
 /// simulation mode instead, where every part not configured is simulated
 /// and the screen shows the demo badge (builds with the `simulators`
 /// feature only).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SimulationConfig {
     /// Simulation mode with this file.
@@ -49,7 +49,7 @@ pub struct SimulationConfig {
 }
 
 /// `[terminal]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TerminalConfig {
     /// Terminal id (also the `msgid` prefix).
@@ -83,7 +83,7 @@ impl Default for TerminalConfig {
 }
 
 /// `[devices]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DevicesConfig {
     /// Serial port of the ID card reader (absent: simulated).
@@ -159,7 +159,7 @@ impl Default for DevicesConfig {
 /// secured (TLS, client certificate, pin, envelope signatures, gateway
 /// headers). See docs/configuration.md "Connecting to a province's
 /// platform"; `firmware/kiosk/src/centrallink.rs` checks it at start.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CentralConfig {
     /// Base URL of the central service (absent: the built-in reference service).
@@ -204,7 +204,7 @@ impl Default for CentralConfig {
 }
 
 /// `[central.gateway]`: the provincial gateway's request headers.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
     /// The service id the province issued.
@@ -245,7 +245,7 @@ fn header_signature() -> String {
 }
 
 /// `[automation]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AutomationConfig {
     /// On or off; default: on in simulation mode only.
@@ -267,7 +267,7 @@ impl Default for AutomationConfig {
 }
 
 /// `[ui]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UiConfig {
     /// `portrait` (1080×1920) or `landscape` (1920×1080).
@@ -313,7 +313,7 @@ impl Default for UiConfig {
 
 /// `[store]`: the local SQLite store, the outbox key and the sync
 /// schedule. See docs/configuration.md and docs/store.md.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// The SQLite file (absent: `kiosk.db` in `$XDG_DATA_HOME/kiosk/`,
@@ -356,7 +356,7 @@ impl Config {
             file: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        let config = toml::from_str::<Config>(&text).map_err(|e| Error::Config {
+        let config = Config::parse(&text).map_err(|e| Error::Config {
             file: path.display().to_string(),
             reason: e.to_string(),
         })?;
@@ -395,6 +395,13 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// Parses the text of a configuration file: TOML, only known keys,
+    /// every value of its type. (What the production checks make of the
+    /// values is [`startup::check_production`](crate::startup::check_production)'s.)
+    pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
     }
 
     /// Whether any device or service is simulated.

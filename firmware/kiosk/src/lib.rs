@@ -25,6 +25,8 @@ pub mod device_loop;
 pub mod display;
 pub mod error;
 pub mod filings;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod idreader;
 pub mod metrics;
