@@ -1033,6 +1033,63 @@ impl CentralClient {
     }
 }
 
+// Resident premium payment (issue 15, KS51–KS54). KS52 and KS54 are keyed
+// on the kiosk's order number, so the client retries them like queries: a
+// repeat finds the same order and never creates or charges a second one.
+impl CentralClient {
+    /// KS51 the resident premium the person owes for `year`.
+    pub fn query_premium_due(
+        &self,
+        input: &crate::wire::PremiumDueInput,
+    ) -> Result<crate::wire::PremiumDueOutput, Error> {
+        self.call(Transaction::PremiumDue, input)
+    }
+
+    /// KS33 the terminal's remote configuration.
+    pub fn terminal_config(
+        &self,
+        input: &crate::wire::TerminalConfigInput,
+    ) -> Result<crate::wire::TerminalConfigOutput, Error> {
+        self.call(Transaction::TerminalConfig, input)
+    }
+
+    /// KS52 creates the payment order `input.order_no`, or answers it again
+    /// as it stands when the centre has it already.
+    pub fn create_premium_order(
+        &self,
+        input: &crate::wire::PremiumOrderInput,
+    ) -> Result<crate::wire::PremiumOrderOutput, Error> {
+        self.call(Transaction::PremiumOrder, input)
+    }
+
+    /// KS53 the state of a payment order.
+    pub fn query_premium_order(
+        &self,
+        order_no: &str,
+    ) -> Result<crate::wire::PremiumOrderOutput, Error> {
+        self.call(
+            Transaction::PremiumOrderQuery,
+            &crate::wire::PremiumOrderRef {
+                order_no: order_no.to_string(),
+            },
+        )
+    }
+
+    /// KS54 cancels a payment order; the answer is the order as it then
+    /// stands (paid, when the payment arrived first).
+    pub fn cancel_premium_order(
+        &self,
+        order_no: &str,
+    ) -> Result<crate::wire::PremiumOrderOutput, Error> {
+        self.call(
+            Transaction::PremiumOrderCancel,
+            &crate::wire::PremiumOrderRef {
+                order_no: order_no.to_string(),
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -1117,62 +1174,5 @@ mod tests {
             .unwrap();
         assert_eq!(clock_skew("20261122093500", now), Some(300));
         assert_eq!(clock_skew("2026-11-22 09:35", now), None);
-    }
-}
-
-// Resident premium payment (issue 15, KS51–KS54). KS52 and KS54 are keyed
-// on the kiosk's order number, so the client retries them like queries: a
-// repeat finds the same order and never creates or charges a second one.
-impl CentralClient {
-    /// KS51 the resident premium the person owes for `year`.
-    pub fn query_premium_due(
-        &self,
-        input: &crate::wire::PremiumDueInput,
-    ) -> Result<crate::wire::PremiumDueOutput, Error> {
-        self.call(Transaction::PremiumDue, input)
-    }
-
-    /// KS33 the terminal's remote configuration.
-    pub fn terminal_config(
-        &self,
-        input: &crate::wire::TerminalConfigInput,
-    ) -> Result<crate::wire::TerminalConfigOutput, Error> {
-        self.call(Transaction::TerminalConfig, input)
-    }
-
-    /// KS52 creates the payment order `input.order_no`, or answers it again
-    /// as it stands when the centre has it already.
-    pub fn create_premium_order(
-        &self,
-        input: &crate::wire::PremiumOrderInput,
-    ) -> Result<crate::wire::PremiumOrderOutput, Error> {
-        self.call(Transaction::PremiumOrder, input)
-    }
-
-    /// KS53 the state of a payment order.
-    pub fn query_premium_order(
-        &self,
-        order_no: &str,
-    ) -> Result<crate::wire::PremiumOrderOutput, Error> {
-        self.call(
-            Transaction::PremiumOrderQuery,
-            &crate::wire::PremiumOrderRef {
-                order_no: order_no.to_string(),
-            },
-        )
-    }
-
-    /// KS54 cancels a payment order; the answer is the order as it then
-    /// stands (paid, when the payment arrived first).
-    pub fn cancel_premium_order(
-        &self,
-        order_no: &str,
-    ) -> Result<crate::wire::PremiumOrderOutput, Error> {
-        self.call(
-            Transaction::PremiumOrderCancel,
-            &crate::wire::PremiumOrderRef {
-                order_no: order_no.to_string(),
-            },
-        )
     }
 }
