@@ -130,15 +130,7 @@ fn a_whole_journey_over_mutual_tls_with_sm2_signatures() {
     kiosk.wait_for_screen("printed");
     // The outbox drains over the same link (the filing, the health
     // reports): nothing pending once the engine has run.
-    let mut drained = false;
-    for _ in 0..100 {
-        let status = kiosk.cli(&["sync", "now", "--api", &kiosk.api]);
-        if status.stdout.contains(" 0 still pending") {
-            drained = true;
-            break;
-        }
-    }
-    assert!(drained, "outbox not drained over TLS");
+    assert!(kiosk.drain_outbox(100), "outbox not drained over TLS");
     let filings: i64 = server
         .central()
         .query_db(|db| {

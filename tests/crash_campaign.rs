@@ -168,6 +168,8 @@ struct Run<'a> {
     filings_confirmed: usize,
     /// The disk the store is on: a kill is a power cut first.
     power: Option<&'a PowerDisk>,
+    /// Receipts on the paper when the journey began.
+    paper_mark: usize,
 }
 
 impl Run<'_> {
@@ -196,7 +198,7 @@ impl Run<'_> {
     /// (bounded) for the paper to grow and kills at once.
     fn after_print_tap(&mut self) -> Option<()> {
         if self.kill == KillPoint::OnPaper {
-            let before = self.printer.receipt_count();
+            let before = self.paper_mark;
             let deadline = Instant::now() + WAIT;
             while self.printer.receipt_count() == before && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(1));
@@ -219,12 +221,32 @@ impl Run<'_> {
         self.step()
     }
 
+    /// Places `card`: whether the enrollment shows (else the error
+    /// screen: the journey ends there).
+    fn identified(&mut self, card: Value) -> Option<bool> {
+        self.paper_mark = self.printer.receipt_count();
+        self.kiosk.place_id_card(card);
+        let shown = self.wait_any(&["enrollment", "error"]);
+        self.step()?;
+        Some(shown["screen"] == "enrollment")
+    }
+
+    /// After the tap that prints: waits for the outcome (`printed`,
+    /// `print-pending` or `error`) and counts a "printed".
+    fn outcome(&mut self) -> Option<bool> {
+        self.after_print_tap()?;
+        let done = self.wait_any(&["printed", "print-pending", "error"]);
+        let printed = done["screen"] == "printed";
+        if printed {
+            self.printed_seen += 1;
+        }
+        self.step()?;
+        Some(printed)
+    }
+
     fn filing(&mut self, card: Value) -> Option<()> {
         let k = self.kiosk;
-        k.place_id_card(card);
-        let enrollment = self.wait_any(&["enrollment", "error"]);
-        self.step()?;
-        if enrollment["screen"] == "error" {
+        if !self.identified(card)? {
             return self.card_session_end();
         }
         k.tap("更多查询与办理");
@@ -235,33 +257,30 @@ impl Run<'_> {
         self.step()?;
         support::fill_filing_form_and_sign(k);
         self.step()?;
-        self.after_print_tap()?;
         // Submitted: written to the outbox, then sent; the receipt prints.
+        // Confirmed once the kiosk leaves the submitting screen for the
+        // printing ones.
+        let confirmed = |s: &Value| {
+            matches!(
+                s["screen"].as_str(),
+                Some("printing" | "printed" | "print-pending")
+            )
+        };
         let after = k.wait_until("the filing leaves the submitting screen", |s| {
             s["screen"] != "filing-submitting" && s["screen"] != "filing-letter"
         });
-        if matches!(
-            after["screen"].as_str(),
-            Some("printing" | "printed" | "print-pending")
-        ) {
+        if confirmed(&after) {
             self.filings_confirmed += 1;
+            self.outcome()?;
         }
-        self.step()?;
-        if after["screen"] != "filing-letter" {
-            let done = self.wait_any(&["printed", "print-pending", "error"]);
-            if done["screen"] == "printed" {
-                self.printed_seen += 1;
-            }
-        }
-        self.step()?;
         self.card_session_end()
     }
 
     fn certificate(&mut self) -> Option<()> {
         let k = self.kiosk;
-        k.place_id_card(li_xiulan_card());
-        self.wait_any(&["enrollment"]);
-        self.step()?;
+        if !self.identified(li_xiulan_card())? {
+            return self.card_session_end();
+        }
         k.tap("开具参保凭证");
         // The centre numbers the certificate; an answer it lost is an
         // error the citizen can retry (the journey ends there).
@@ -271,30 +290,20 @@ impl Run<'_> {
             return self.card_session_end();
         }
         k.tap("打印参保凭证");
-        self.after_print_tap()?;
-        let done = self.wait_any(&["printed", "print-pending"]);
-        if done["screen"] == "printed" {
-            self.printed_seen += 1;
-            self.step()?;
+        if self.outcome()? {
             k.tap("满意");
             k.wait_for_text("感谢您的评价");
+            self.step()?;
         }
-        self.step()?;
         self.card_session_end()
     }
 
     fn slip(&mut self) -> Option<()> {
-        let k = self.kiosk;
-        k.place_id_card(zhang_defu_card());
-        self.wait_any(&["enrollment"]);
-        self.step()?;
-        k.tap("打印业务办理单");
-        self.after_print_tap()?;
-        let done = self.wait_any(&["printed", "print-pending"]);
-        if done["screen"] == "printed" {
-            self.printed_seen += 1;
+        if !self.identified(zhang_defu_card())? {
+            return self.card_session_end();
         }
-        self.step()?;
+        self.kiosk.tap("打印业务办理单");
+        self.outcome()?;
         self.card_session_end()
     }
 }
@@ -456,6 +465,17 @@ fn whole_documents(receipts: &[Receipt]) -> usize {
     whole
 }
 
+/// Every `msgid` the centre has answered (its `message` table).
+fn arrived(central: &Central) -> BTreeSet<String> {
+    central
+        .query_db(|db| {
+            let mut stmt = db.prepare("SELECT msgid FROM message")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<BTreeSet<_>>>()
+        })
+        .unwrap()
+}
+
 fn pick<T: Copy>(rng: &SeededRandom, weighted: &[(u64, T)]) -> T {
     let total: u64 = weighted.iter().map(|(w, _)| w).sum();
     let mut x = rng.next_u64() % total;
@@ -596,6 +616,7 @@ fn kill_9_at_random_points_of_random_journeys_loses_nothing_and_doubles_nothing(
             printed_seen: 0,
             filings_confirmed: 0,
             power: None,
+            paper_mark: 0,
         };
         let filings_before = ever.values().filter(|(k, _)| k == "filing_submit").count();
         let _ = match journey {
@@ -706,14 +727,7 @@ fn kill_9_at_random_points_of_random_journeys_loses_nothing_and_doubles_nothing(
         &mut tally,
         "final start",
     );
-    let mut drained = false;
-    for _ in 0..60 {
-        let status = kiosk.cli(&["sync", "now", "--api", &kiosk.api]);
-        if status.stdout.contains(" 0 still pending") {
-            drained = true;
-            break;
-        }
-    }
+    let drained = kiosk.drain_outbox(60);
     assert!(drained, "the outbox did not drain");
     let dir = kiosk.stop();
     let snapshot = inspect(dir.path());
@@ -725,13 +739,7 @@ fn kill_9_at_random_points_of_random_journeys_loses_nothing_and_doubles_nothing(
     // arrived; each filing and rating applied once, and none the kiosk
     // does not know of.
     let central = rig.central();
-    let arrived: BTreeSet<String> = central
-        .query_db(|db| {
-            let mut stmt = db.prepare("SELECT msgid FROM message")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            rows.collect::<rusqlite::Result<BTreeSet<_>>>()
-        })
-        .unwrap();
+    let arrived = arrived(central);
     for (msgid, (kind, state)) in &ever {
         if !arrived.contains(msgid) {
             tally.lost.push(format!(
@@ -965,7 +973,7 @@ fn old_store_dir(version: u32, sql: &str) -> (tempfile::TempDir, String, i64, i6
     // The centre is down: nothing drains the old records meanwhile.
     let config = format!(
         "[central]\nurl = \"http://127.0.0.1:{}\"\ntimeout_ms = 300\n\n[simulation]\nenabled = true\n",
-        dead_port()
+        support::dead_port()
     );
     std::fs::write(dir.path().join("kiosk.toml"), &config).unwrap();
     (dir, config, outbox_rows, audit_rows)
@@ -994,15 +1002,6 @@ fn first_step_time(sql: &str) -> Duration {
     kill_9(child.id());
     let _ = child.wait();
     took
-}
-
-/// A loopback port nobody listens on.
-fn dead_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Runs a system command; its standard error when it fails.
@@ -1160,6 +1159,7 @@ fn power_cuts_lose_nothing_the_kiosk_confirmed() {
             printed_seen: 0,
             filings_confirmed: 0,
             power: Some(&disk),
+            paper_mark: 0,
         };
         let _ = match journey {
             Journey::Slip => run.slip(),
@@ -1203,23 +1203,9 @@ fn power_cuts_lose_nothing_the_kiosk_confirmed() {
         kiosk.tap("重新打印");
     }
     kiosk.wait_for_screen("home");
-    let mut drained = false;
-    for _ in 0..60 {
-        let status = kiosk.cli(&["sync", "now", "--api", &kiosk.api]);
-        if status.stdout.contains(" 0 still pending") {
-            drained = true;
-            break;
-        }
-    }
+    let drained = kiosk.drain_outbox(60);
     assert!(drained, "the outbox did not drain after the power cuts");
-    let arrived: BTreeSet<String> = rig
-        .central()
-        .query_db(|db| {
-            let mut stmt = db.prepare("SELECT msgid FROM message")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            rows.collect::<rusqlite::Result<BTreeSet<_>>>()
-        })
-        .unwrap();
+    let arrived = arrived(rig.central());
     for msgid in &durable {
         if !arrived.contains(msgid) {
             lost.push(format!("{msgid} never reached the centre"));

@@ -24,15 +24,6 @@ fn centre() -> CentralServer {
     .unwrap()
 }
 
-/// A loopback port nobody listens on.
-fn dead_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn config_for(url: &str) -> String {
     format!(
         "[central]\nurl = \"{url}\"\ntimeout_ms = 1000\n\n[automation]\nenabled = true\nport = 0\n"
@@ -106,7 +97,7 @@ fn sync_status_and_sync_now_through_the_running_kiosk() {
 #[test]
 fn without_a_running_kiosk_status_reads_the_store_and_sync_now_sends_itself() {
     // A kiosk whose centre is down: its start-up health report stays pending.
-    let down = format!("http://127.0.0.1:{}", dead_port());
+    let down = format!("http://127.0.0.1:{}", support::dead_port());
     let kiosk = Kiosk::start(&config_for(&down));
     kiosk.wait_for_log("health report queued", 1);
     let dir = kiosk.stop();

@@ -155,6 +155,16 @@ impl Kiosk {
         dir
     }
 
+    /// Runs `kiosk sync now` against this kiosk until nothing is pending,
+    /// at most `cycles` times; whether the outbox drained.
+    pub fn drain_outbox(&self, cycles: usize) -> bool {
+        (0..cycles).any(|_| {
+            self.cli(&["sync", "now", "--api", &self.api])
+                .stdout
+                .contains(" 0 still pending")
+        })
+    }
+
     /// The kiosk's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -399,6 +409,15 @@ impl Drop for Kiosk {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A loopback port nobody listens on.
+pub fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The `kiosk` binary the tests start: this build's, or `KIOSK_BIN` (a
