@@ -4,8 +4,9 @@
 //! tenth session the business slip printed, the card removed, the home
 //! screen — sampling every 500 sessions the process's PSS
 //! (`/proc/PID/smaps_rollup`), open descriptors (`/proc/PID/fd`), threads
-//! (`/proc/PID/status`), the store's file and WAL sizes and the outbox
-//! counts (`GET /v1/sync/status`). At the end: the series and the
+//! (`/proc/PID/status`), the store's file and WAL sizes, its pages in use
+//! and free, the outbox counts (`GET /v1/sync/status`) and the print
+//! journal's rows. At the end: the series and the
 //! least-squares slope per 1,000 sessions of each.
 //!
 //! The centre (reference centre, database file) and the printer (the
@@ -213,6 +214,33 @@ struct Sample {
     pending: u64,
     accepted: u64,
     receipts: usize,
+    /// Rows of the print journal (finished jobs are kept for the
+    /// retention period).
+    print_jobs: u64,
+    /// The database as SQLite sees it (WAL included): pages in use and
+    /// free pages, in bytes.
+    used_bytes: u64,
+    free_bytes: u64,
+}
+
+/// Print-journal rows and the store's logical size (pages in use, free
+/// pages), on a read-only connection beside the kiosk's own.
+fn store_counts(db: &Path) -> (u64, u64, u64) {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return (0, 0, 0);
+    };
+    let _ = conn.busy_timeout(Duration::from_secs(5));
+    let one = |sql: &str| -> u64 {
+        conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map_or(0, |n| n.max(0) as u64)
+    };
+    let jobs = one("SELECT COUNT(*) FROM print_job");
+    let page = one("PRAGMA page_size");
+    let pages = one("PRAGMA page_count");
+    let free = one("PRAGMA freelist_count");
+    (jobs, (pages - free.min(pages)) * page, free * page)
 }
 
 fn proc_field(pid: u32, file: &str, key: &str) -> u64 {
@@ -240,6 +268,7 @@ fn sample(
     let status = kiosk.get("/v1/sync/status");
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
+    let (print_jobs, used_bytes, free_bytes) = store_counts(db);
     Sample {
         sessions,
         seconds: t0.elapsed().as_secs_f64(),
@@ -251,12 +280,15 @@ fn sample(
         pending: status["pending"].as_u64().unwrap_or(0),
         accepted: status["accepted"].as_u64().unwrap_or(0),
         receipts: printer.receipts().len(),
+        print_jobs,
+        used_bytes,
+        free_bytes,
     }
 }
 
 fn print_sample(s: &Sample) {
     println!(
-        "{:>6} {:>8.0} {:>9.1} {:>5} {:>7} {:>10} {:>10} {:>7} {:>8} {:>8}",
+        "{:>6} {:>8.0} {:>9.1} {:>5} {:>7} {:>10} {:>10} {:>10} {:>10} {:>7} {:>8} {:>6} {:>8}",
         s.sessions,
         s.seconds,
         s.pss_kib as f64 / 1024.0,
@@ -264,15 +296,18 @@ fn print_sample(s: &Sample) {
         s.threads,
         s.db_bytes,
         s.wal_bytes,
+        s.used_bytes,
+        s.free_bytes,
         s.pending,
         s.accepted,
+        s.print_jobs,
         s.receipts
     );
 }
 
 fn header() {
     println!(
-        "{:>6} {:>8} {:>9} {:>5} {:>7} {:>10} {:>10} {:>7} {:>8} {:>8}",
+        "{:>6} {:>8} {:>9} {:>5} {:>7} {:>10} {:>10} {:>10} {:>10} {:>7} {:>8} {:>6} {:>8}",
         "sess",
         "s",
         "PSS MB",
@@ -280,8 +315,11 @@ fn header() {
         "threads",
         "db bytes",
         "wal bytes",
+        "used",
+        "free",
         "pending",
         "accepted",
+        "jobs",
         "receipts"
     );
 }
@@ -301,7 +339,7 @@ fn slope(points: &[(f64, f64)]) -> f64 {
 
 fn slopes(name: &str, samples: &[Sample]) {
     type Field = (&'static str, &'static str, fn(&Sample) -> f64);
-    let fields: [Field; 6] = [
+    let fields: [Field; 8] = [
         ("PSS", "KiB", |s| s.pss_kib as f64),
         ("open fds", "", |s| s.fds as f64),
         ("threads", "", |s| s.threads as f64),
@@ -309,7 +347,11 @@ fn slopes(name: &str, samples: &[Sample]) {
         ("store file + WAL", "bytes", |s| {
             (s.db_bytes + s.wal_bytes) as f64
         }),
+        ("store in use (pages, WAL included)", "bytes", |s| {
+            s.used_bytes as f64
+        }),
         ("outbox rows kept (accepted)", "", |s| s.accepted as f64),
+        ("print-journal rows kept", "", |s| s.print_jobs as f64),
     ];
     println!("least-squares slope per 1000 sessions, {name}:");
     for (field, unit, f) in fields {
@@ -430,12 +472,18 @@ fn main() {
     let cycle = kiosk.post("/v1/sync/now", json!({}));
     let after = sample(&kiosk, &db, &printer, done, t0);
     println!(
-        "retention: before the purge {} outbox rows kept, store {} + WAL {} bytes; restarted 31 days on: {} rows kept, {} pending, store {} + WAL {} bytes (sync now: {cycle})",
+        "retention: before the purge {} outbox rows and {} print jobs kept, {} bytes in use, {} free (file {} + WAL {}); restarted 31 days on: {} outbox rows, {} print jobs, {} pending, {} bytes in use, {} free (file {} + WAL {}) (sync now: {cycle})",
         before.accepted,
+        before.print_jobs,
+        before.used_bytes,
+        before.free_bytes,
         before.db_bytes,
         before.wal_bytes,
         after.accepted,
+        after.print_jobs,
         after.pending,
+        after.used_bytes,
+        after.free_bytes,
         after.db_bytes,
         after.wal_bytes
     );
@@ -452,8 +500,15 @@ fn main() {
     }
     if let Some(last) = tail.last() {
         println!(
-            "retention: {after_purge} more sessions after the purge: store {} → {} bytes (file), {} → {} rows kept",
-            after.db_bytes, last.db_bytes, after.accepted, last.accepted
+            "retention: {after_purge} more sessions after the purge: file {} → {} bytes, in use {} → {} bytes, free {} → {} bytes, print jobs {} → {}",
+            after.db_bytes,
+            last.db_bytes,
+            after.used_bytes,
+            last.used_bytes,
+            after.free_bytes,
+            last.free_bytes,
+            after.print_jobs,
+            last.print_jobs
         );
     }
     kiosk.terminate();
