@@ -244,7 +244,10 @@ impl Run<'_> {
         Some(printed)
     }
 
-    fn filing(&mut self, card: Value) -> Option<()> {
+    /// A filing of `category`: the long-term one is refused by the centre
+    /// once the person has one (a refusal is an outcome too); the
+    /// temporary trip can be filed again and again.
+    fn filing(&mut self, card: Value, category: &str) -> Option<()> {
         let k = self.kiosk;
         if !self.identified(card)? {
             return self.card_session_end();
@@ -252,7 +255,7 @@ impl Run<'_> {
         k.tap("更多查询与办理");
         k.tap("异地就医备案");
         k.wait_for_screen("filing-category");
-        k.tap("异地长期居住人员");
+        k.tap(category);
         k.wait_for_screen("filing-form");
         self.step()?;
         support::fill_filing_form_and_sign(k);
@@ -370,6 +373,8 @@ struct Tally {
     declined: usize,
     integrity_checks: usize,
     homes: usize,
+    filings_confirmed: usize,
+    printed_seen: usize,
 }
 
 /// Starts the kiosk in `dir`, resolves the print journal's offer (if
@@ -474,6 +479,16 @@ fn arrived(central: &Central) -> BTreeSet<String> {
             rows.collect::<rusqlite::Result<BTreeSet<_>>>()
         })
         .unwrap()
+}
+
+/// Three in four filings are temporary trips (accepted every time), one
+/// a long-term residence (refused once the person has one).
+fn filing_category(rng: &SeededRandom) -> &'static str {
+    if rng.next_u64().is_multiple_of(4) {
+        "异地长期居住人员"
+    } else {
+        "跨省临时外出就医人员"
+    }
 }
 
 fn pick<T: Copy>(rng: &SeededRandom, weighted: &[(u64, T)]) -> T {
@@ -619,6 +634,7 @@ fn kill_9_at_random_points_of_random_journeys_loses_nothing_and_doubles_nothing(
             paper_mark: 0,
         };
         let filings_before = ever.values().filter(|(k, _)| k == "filing_submit").count();
+        let category = filing_category(&rng);
         let _ = match journey {
             Journey::Filing => {
                 let card = if round % 2 == 0 {
@@ -626,13 +642,13 @@ fn kill_9_at_random_points_of_random_journeys_loses_nothing_and_doubles_nothing(
                 } else {
                     ouyang_card()
                 };
-                run.filing(card)
+                run.filing(card, category)
             }
             Journey::Certificate => run.certificate(),
             Journey::Slip => run.slip(),
             Journey::Drain { ms } => {
                 central.faults().set_unreachable(true);
-                let done = run.filing(li_xiulan_card());
+                let done = run.filing(li_xiulan_card(), category);
                 central.faults().set_unreachable(false);
                 if done.is_some() {
                     // The drain, killed `ms` after it starts.
@@ -656,6 +672,8 @@ fn kill_9_at_random_points_of_random_journeys_loses_nothing_and_doubles_nothing(
         }
         let printed_seen = run.printed_seen;
         let filings_confirmed = run.filings_confirmed;
+        tally.printed_seen += printed_seen;
+        tally.filings_confirmed += filings_confirmed;
         tally.kills += 1;
         central.faults().clear();
         dir = kiosk.stop();
@@ -797,6 +815,7 @@ fn kill_9_at_random_points_of_random_journeys_loses_nothing_and_doubles_nothing(
     let ratings = ever.values().filter(|(k, _)| k == "rating").count();
     println!(
         "crash campaign (seed {seed}): {} kills {:?} in {:.0} s; {} integrity checks ok; {} starts reached home; \
+         {} filings confirmed and {} slips shown printed before a kill or the journey's end; \
          outbox records {} ({filings} filings, {ratings} ratings), lost {}, duplicated {}; \
          print jobs offered again {} ({} already on paper: {} declined, {} reprinted not needed), reprinted {}; \
          centre answered {} repeats from its record",
@@ -805,6 +824,8 @@ fn kill_9_at_random_points_of_random_journeys_loses_nothing_and_doubles_nothing(
         started.elapsed().as_secs_f64(),
         tally.integrity_checks,
         tally.homes,
+        tally.filings_confirmed,
+        tally.printed_seen,
         ever.len(),
         tally.lost.len(),
         tally.duplicated.len(),
@@ -1075,7 +1096,7 @@ impl Drop for PowerDisk {
 
 /// Power cuts, harsher than kill -9: the store on its own ext4 file system
 /// that is shut down without flushing (see [`PowerDisk`]), `CRASH_POWER_CUTS`
-/// (default 4) times, at random points of filings and prints, and at the
+/// (default 6) times, at random points of filings and prints, and at the
 /// first start (the store key being written). After each: the store is
 /// intact, every filing the kiosk confirmed to the citizen survived, every
 /// record seen after an earlier cut is still there, the kiosk starts to
@@ -1093,7 +1114,7 @@ fn power_cuts_lose_nothing_the_kiosk_confirmed() {
         );
         return;
     }
-    let cuts = env_number("CRASH_POWER_CUTS", 4) as usize;
+    let cuts = env_number("CRASH_POWER_CUTS", 6) as usize;
     let seed = env_number("CRASH_SEED", 20_261_207);
     let rng = SeededRandom::new(seed ^ 0x706f_7765);
     let work = tempfile::tempdir().unwrap();
@@ -1139,8 +1160,14 @@ fn power_cuts_lose_nothing_the_kiosk_confirmed() {
             assert!(rig.printer.wait_for_receipts(before + 1, WAIT + WAIT));
         }
         kiosk.wait_for_screen("home");
+        // Mostly just after a filing is confirmed (steps 3–5: its outbox
+        // commit must be on disk by then), else anywhere.
         let kill = KillPoint::Step {
-            step: 1 + (rng.next_u64() % 6) as usize,
+            step: if rng.next_u64().is_multiple_of(4) {
+                1 + (rng.next_u64() % 6) as usize
+            } else {
+                3 + (rng.next_u64() % 3) as usize
+            },
             ms: rng.next_u64() % 600,
         };
         let journey = if rng.next_u64().is_multiple_of(3) {
@@ -1163,11 +1190,14 @@ fn power_cuts_lose_nothing_the_kiosk_confirmed() {
         };
         let _ = match journey {
             Journey::Slip => run.slip(),
-            _ => run.filing(if round % 2 == 0 {
-                li_xiulan_card()
-            } else {
-                ouyang_card()
-            }),
+            _ => run.filing(
+                if round % 2 == 0 {
+                    li_xiulan_card()
+                } else {
+                    ouyang_card()
+                },
+                filing_category(&rng),
+            ),
         };
         if !run.killed {
             run.fire();
