@@ -278,7 +278,10 @@ fn decode_foreigner(text: &[u8], photo: &[u8]) -> Result<IdDocument, Error> {
 fn decode_foreigner_2023(text: &[u8], photo: &[u8]) -> Result<IdDocument, Error> {
     use foreigner_2023::*;
     let number = field(text, NUMBER, "number")?.to_ascii_uppercase();
+    // ASCII first: 18 bytes of other characters are not 18 characters,
+    // and `number[..17]` would cut one (found by the idcard_text target).
     let well_formed = number.len() == 18
+        && number.is_ascii()
         && number.starts_with('9')
         && kiosk_core::identity::check_character(&number[..17])
             .is_some_and(|check| number.ends_with(check));
@@ -636,11 +639,16 @@ mod tests {
         assert_eq!(doc.birth_date, NaiveDate::from_ymd_opt(1985, 1, 1).unwrap());
         assert_eq!(doc.issue_count, Some(0));
         assert_eq!(doc.address, None);
-        // A wrong check character, or a number not starting with 9, is refused.
+        // A wrong check character, or a number not starting with 9, is
+        // refused; so is one of 18 bytes that are not 18 ASCII characters
+        // (it used to panic cutting a character in two; found by the
+        // idcard_text fuzz target, fuzz/regressions/idcard_text/).
         for bad in [
             "932682198501010018",
             "132682198501010017",
             "USA110019800101",
+            "932682198501010䀀",
+            "93268219850101\u{e9}\u{e9}",
         ] {
             assert!(
                 matches!(
