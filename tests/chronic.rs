@@ -65,6 +65,8 @@ fn special_disease_hospital_change_000b_a6_prints_the_slip_and_rates() {
     );
     let mut page = pick;
     while !support::actions(&page).contains(&"长春市中医院".to_string()) {
+        // The pager enables once the synced list is loaded.
+        kiosk.wait_for_action("下一页");
         kiosk.tap("下一页");
         page = kiosk.wait_for_screen("chronic-pick");
         assert!(texts(&page).contains("页"));
