@@ -9,10 +9,14 @@
 # fuzz/corpus/<target> (new inputs go there) and fuzz/seeds/<target>,
 # with -max_len=4096 -rss_limit_mb=1024 -timeout=10. Crashes, leaks,
 # timeouts and OOMs land in fuzz/artifacts/<target>/. Afterwards the
-# corpus is minimised against the seeds (the merge `cargo fuzz cmin`
-# runs: -merge=1 into a folder that already holds the seeds, which are
-# then taken out again, so the corpus keeps only what the seeds do not
-# cover), and one line per target is appended to fuzz/runs.log:
+# corpus is minimised against the seeds with the merge `cargo fuzz cmin`
+# runs (-merge=1), into a folder that already holds the seeds, which are
+# then taken out again: the corpus keeps only what the seeds do not cover.
+# By default it keeps one input per new coverage edge (-use_counters=0),
+# which keeps the committed corpora small (hit counts are found again within
+# seconds of the next run); MINIMISE=features keeps every feature libFuzzer
+# counts (edges with hit-count buckets: several times the inputs). Then one
+# line per target is appended to fuzz/runs.log:
 #
 #   date target seconds jobs execs cov ft corpus(files/bytes) crashes status
 #
@@ -55,6 +59,11 @@ else
 fi
 
 flags=(-max_len=4096 -rss_limit_mb=1024 -timeout=10)
+case "${MINIMISE:-edges}" in
+  edges) minimise=(-use_counters=0) ;;
+  features) minimise=() ;;
+  *) echo "MINIMISE must be edges or features" >&2; exit 2 ;;
+esac
 # The bundled SQLite (rusqlite, linked into the sync and kiosk targets)
 # has two identical function-local tables `aiOff` (FTS3's and FTS5's case
 # folding) that the optimised build merges into one; ASan then sees one
@@ -102,7 +111,7 @@ for target in "${targets[@]}"; do
     cp "$seeds"/* "$merged"/ 2>/dev/null || true
   fi
   seed_names=$(ls -A "$merged")
-  if "$bin" "${flags[@]}" -merge=1 "$merged" "$corpus" >/dev/null 2>&1; then
+  if "$bin" "${flags[@]}" "${minimise[@]}" -merge=1 "$merged" "$corpus" >/dev/null 2>&1; then
     for name in $seed_names; do rm -f "$merged/$name"; done
     find "$corpus" -type f -delete
     find "$merged" -type f -exec mv -t "$corpus" {} +
