@@ -29,7 +29,9 @@ macro_rules! date {
 fn resident_card() -> SimCard {
     SimCard::resident(&ResidentFields {
         name: "王小明".into(),
-        sex: '1',
+        // The 17th digit of the number is even: a woman (GB 11643), which
+        // the driver checks against the sex field.
+        sex: '2',
         nation: 3,
         birth: "19491231".into(),
         address: "北京市西城区演示胡同12号院3号楼2单元101室".into(),
@@ -43,7 +45,7 @@ fn resident_card() -> SimCard {
 }
 
 fn permit_card() -> (SimCard, String) {
-    let first17 = "82000019880808123";
+    let first17 = "82000019880808124";
     let number = format!("{first17}{}", check_character(first17).unwrap());
     let card = SimCard::permit(&PermitFields {
         name: "何美玲".into(),
@@ -97,7 +99,7 @@ fn resident_card_every_field() {
     assert_eq!(doc.kind, IdDocumentKind::ResidentIdCard);
     assert_eq!(doc.name, "王小明");
     assert_eq!(doc.name_en, None);
-    assert_eq!(doc.sex, Sex::Male);
+    assert_eq!(doc.sex, Sex::Female);
     assert_eq!(doc.nation, Some(3));
     assert_eq!(doc.nationality, None);
     assert_eq!(doc.birth_date, date!("19491231"));
