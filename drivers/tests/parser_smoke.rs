@@ -9,6 +9,9 @@ use proptest::prelude::*;
 
 use kiosk_drivers::fuzzing;
 
+#[path = "../../fuzz/replay.rs"]
+mod replay;
+
 /// A fuzz harness: never panics, whatever the bytes.
 type Harness = fn(&[u8]);
 
@@ -78,43 +81,15 @@ proptest! {
     }
 }
 
-/// Every committed input of `target`: its regression inputs, its
-/// minimised corpus and its seeds, with the file each came from.
-fn committed_inputs(target: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut inputs = Vec::new();
-    for folder in ["regressions", "corpus", "seeds"] {
-        let Ok(entries) = std::fs::read_dir(fuzz.join(folder).join(target)) else {
-            continue;
-        };
-        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for path in paths {
-            if let Ok(data) = std::fs::read(&path) {
-                inputs.push((path, data));
-            }
-        }
-    }
-    inputs
-}
-
 /// Inputs that once crashed a target (or are worth keeping) are committed
 /// under fuzz/regressions/<target>/, and the corpora the fuzzer built
 /// (minimised) under fuzz/corpus/<target>/: all replayed here on stable.
 /// Every target has a committed corpus, so this never passes vacuously.
 #[test]
 fn committed_regression_inputs_and_corpora() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     for (name, target) in TARGETS {
-        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fuzz/corpus")
-            .join(name);
-        let files = std::fs::read_dir(&corpus).map_or(0, |d| d.flatten().count());
-        assert!(files > 0, "no committed corpus in {}", corpus.display());
-        let inputs = committed_inputs(name);
-        for (path, data) in inputs {
-            let replay = std::panic::catch_unwind(|| target(&data));
-            assert!(replay.is_ok(), "{name}: {} fails", path.display());
-        }
+        replay::replay_committed(&fuzz, name, target);
     }
 }
 

@@ -11,25 +11,14 @@ use serde_json::{Value, json};
 
 use kiosk_sync::fuzzing;
 
+#[path = "../../fuzz/replay.rs"]
+mod replay;
+
 const TARGET: &str = "envelope";
 
-/// Every committed input of the target, with the file each came from.
-fn committed_inputs(folders: &[&str]) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut inputs = Vec::new();
-    for folder in folders {
-        let Ok(entries) = std::fs::read_dir(fuzz.join(folder).join(TARGET)) else {
-            continue;
-        };
-        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for path in paths {
-            if let Ok(data) = std::fs::read(&path) {
-                inputs.push((path, data));
-            }
-        }
-    }
-    inputs
+/// The fuzz folder (corpora, seeds, regression inputs).
+fn fuzz_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
 }
 
 /// Any JSON value, a few levels deep.
@@ -98,7 +87,7 @@ proptest! {
         pick in any::<prop::sample::Index>(),
         changes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
     ) {
-        let seeds = committed_inputs(&["seeds"]);
+        let seeds = replay::committed_inputs(&fuzz_dir(), TARGET, &["seeds"]);
         prop_assume!(!seeds.is_empty());
         let mut data = seeds[pick.index(seeds.len())].1.clone();
         prop_assume!(!data.is_empty());
@@ -115,11 +104,5 @@ proptest! {
 /// a committed corpus, so this never passes vacuously.
 #[test]
 fn committed_regression_inputs_and_corpus() {
-    let inputs = committed_inputs(&["corpus"]);
-    assert!(!inputs.is_empty(), "no committed corpus for {TARGET}");
-    let inputs = committed_inputs(&["regressions", "corpus", "seeds"]);
-    for (path, data) in inputs {
-        let replay = std::panic::catch_unwind(|| fuzzing::envelope(&data));
-        assert!(replay.is_ok(), "{TARGET}: {} fails", path.display());
-    }
+    replay::replay_committed(&fuzz_dir(), TARGET, fuzzing::envelope);
 }

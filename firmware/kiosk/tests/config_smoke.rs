@@ -11,6 +11,9 @@ use proptest::prelude::*;
 
 use kiosk::fuzzing;
 
+#[path = "../../../fuzz/replay.rs"]
+mod replay;
+
 /// A fuzz harness: never panics, whatever the bytes.
 type Harness = fn(&[u8]);
 
@@ -18,25 +21,6 @@ const TARGETS: [(&str, Harness); 2] = [
     ("kiosk_config", fuzzing::config),
     ("remote_config", fuzzing::remote_config),
 ];
-
-/// Every committed input of `target`, with the file each came from.
-fn committed_inputs(target: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-    let mut inputs = Vec::new();
-    for folder in ["regressions", "corpus", "seeds"] {
-        let Ok(entries) = std::fs::read_dir(fuzz.join(folder).join(target)) else {
-            continue;
-        };
-        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for path in paths {
-            if let Ok(data) = std::fs::read(&path) {
-                inputs.push((path, data));
-            }
-        }
-    }
-    inputs
-}
 
 /// A TOML value of a kind some key takes, or of none.
 fn toml_value() -> impl Strategy<Value = String> {
@@ -140,17 +124,9 @@ proptest! {
 /// has a committed corpus, so this never passes vacuously.
 #[test]
 fn committed_regression_inputs_and_corpora() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
     for (name, target) in TARGETS {
-        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/corpus")
-            .join(name);
-        let files = std::fs::read_dir(&corpus).map_or(0, |d| d.flatten().count());
-        assert!(files > 0, "no committed corpus in {}", corpus.display());
-        let inputs = committed_inputs(name);
-        for (path, data) in inputs {
-            let replay = std::panic::catch_unwind(|| target(&data));
-            assert!(replay.is_ok(), "{name}: {} fails", path.display());
-        }
+        replay::replay_committed(&fuzz, name, target);
     }
 }
 
