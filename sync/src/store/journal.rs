@@ -76,31 +76,11 @@ impl JournalStore for StoreJournal {
     }
 
     fn insert(&mut self, job: &PrintJob) -> Result<(), Error> {
-        let (state, cause) = job.state.to_row();
-        self.store.print_put_row(
-            &job.id.to_string(),
-            job.kind.code(),
-            Some(&job.payload),
-            state,
-            cause,
-            job.attempts,
-            job.created_at,
-            job.updated_at,
-        )
+        self.store.print_put_row(job, true)
     }
 
     fn update(&mut self, job: &PrintJob) -> Result<(), Error> {
-        let (state, cause) = job.state.to_row();
-        self.store.print_put_row(
-            &job.id.to_string(),
-            job.kind.code(),
-            None,
-            state,
-            cause,
-            job.attempts,
-            job.created_at,
-            job.updated_at,
-        )
+        self.store.print_put_row(job, false)
     }
 
     fn get(&self, id: JobId) -> Result<Option<PrintJob>, Error> {

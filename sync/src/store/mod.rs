@@ -1104,64 +1104,48 @@ impl Store {
         Ok(out)
     }
 
-    /// Writes or replaces a whole print-job row (used by [`journal::StoreJournal`]).
-    /// The document is sealed; `None` keeps the stored document.
-    #[allow(clippy::too_many_arguments)]
+    /// Writes a print job's row (used by [`journal::StoreJournal`]): with
+    /// `with_document`, a new row holding the sealed document; without, the
+    /// job's state, cause, attempts and time on its existing row.
     pub(crate) fn print_put_row(
         &self,
-        job_id: &str,
-        kind: &str,
-        document: Option<&[u8]>,
-        state: &str,
-        cause: Option<&str>,
-        attempts: u32,
-        created_at: NaiveDateTime,
-        updated_at: NaiveDateTime,
+        job: &kiosk_core::print_job::PrintJob,
+        with_document: bool,
     ) -> Result<(), Error> {
-        let write = || {
-            self.print_put_row_now(
-                job_id, kind, document, state, cause, attempts, created_at, updated_at,
-            )
-        };
-        if document.is_some() {
+        let write = || self.print_put_row_now(job, with_document);
+        if with_document {
             self.adding(write)
         } else {
             self.noted(write)
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn print_put_row_now(
         &self,
-        job_id: &str,
-        kind: &str,
-        document: Option<&[u8]>,
-        state: &str,
-        cause: Option<&str>,
-        attempts: u32,
-        created_at: NaiveDateTime,
-        updated_at: NaiveDateTime,
+        job: &kiosk_core::print_job::PrintJob,
+        with_document: bool,
     ) -> Result<(), Error> {
+        let job_id = job.id.to_string();
+        let (state, cause) = job.state.to_row();
         let conn = self.conn();
-        match document {
-            Some(doc) => {
-                let (nonce, sealed) =
-                    self.key
-                        .seal(format!("print:{job_id}").as_bytes(), doc, &*self.random)?;
-                conn.execute(
-                    "INSERT INTO print_job (job_id, kind, nonce, document, state, cause, created_at, updated_at, attempts)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![job_id, kind, &nonce[..], sealed, state, cause, fmt_time(created_at), fmt_time(updated_at), attempts],
-                )?;
-            }
-            None => {
-                let n = conn.execute(
-                    "UPDATE print_job SET state = ?2, cause = ?3, attempts = ?4, updated_at = ?5 WHERE job_id = ?1",
-                    params![job_id, state, cause, attempts, fmt_time(updated_at)],
-                )?;
-                if n != 1 {
-                    return Err(Error::Store(format!("print job {job_id} not found")));
-                }
+        if with_document {
+            let (nonce, sealed) = self.key.seal(
+                format!("print:{job_id}").as_bytes(),
+                &job.payload,
+                &*self.random,
+            )?;
+            conn.execute(
+                "INSERT INTO print_job (job_id, kind, nonce, document, state, cause, created_at, updated_at, attempts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![job_id, job.kind.code(), &nonce[..], sealed, state, cause, fmt_time(job.created_at), fmt_time(job.updated_at), job.attempts],
+            )?;
+        } else {
+            let n = conn.execute(
+                "UPDATE print_job SET state = ?2, cause = ?3, attempts = ?4, updated_at = ?5 WHERE job_id = ?1",
+                params![job_id, state, cause, job.attempts, fmt_time(job.updated_at)],
+            )?;
+            if n != 1 {
+                return Err(Error::Store(format!("print job {job_id} not found")));
             }
         }
         Ok(())
