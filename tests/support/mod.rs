@@ -21,6 +21,9 @@ pub struct Kiosk {
     pub api: String,
     /// Everything the kiosk printed on stdout up to the API line.
     pub stdout: Vec<String>,
+    /// What it prints on stdout after the API line, read as it comes (so
+    /// the kiosk never blocks on a full pipe); see [`Kiosk::wait_for_stdout`].
+    later: std::sync::Mutex<mpsc::Receiver<String>>,
     stderr_path: PathBuf,
     dir: tempfile::TempDir,
     http: reqwest::blocking::Client,
@@ -91,12 +94,11 @@ impl Kiosk {
                 break addr.trim().to_string();
             }
         };
-        // Keep draining stdout so the kiosk never blocks on a full pipe.
-        std::thread::spawn(move || while rx.recv().is_ok() {});
         Kiosk {
             child,
             api,
             stdout: lines,
+            later: std::sync::Mutex::new(rx),
             stderr_path,
             dir,
             http: reqwest::blocking::Client::builder()
@@ -168,6 +170,34 @@ impl Kiosk {
     /// The kiosk's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Waits (bounded) for a stdout line after the API line that starts
+    /// with `prefix`; the rest of that line.
+    pub fn wait_for_stdout(&self, prefix: &str) -> String {
+        let later = self.later.lock().unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = later
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("the kiosk did not print {prefix:?}"));
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return rest.to_string();
+            }
+        }
+    }
+
+    /// The kiosk's own cold-start figure: process start to its home
+    /// screen, in ms ("kiosk: home screen ready in N ms").
+    pub fn ready_ms(&self) -> u64 {
+        let rest = self.wait_for_stdout("kiosk: home screen ready in ");
+        rest.trim().trim_end_matches(" ms").parse().unwrap_or(0)
+    }
+
+    /// Proportional set size of the kiosk process, KiB.
+    pub fn pss_kib(&self) -> u64 {
+        proc_field(self.pid(), "smaps_rollup", "Pss:")
     }
 
     /// The store file of this kiosk (the default one).
@@ -259,6 +289,30 @@ impl Kiosk {
                 "screen {id:?} did not appear; last screen: {screen}"
             );
             std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// Waits (bounded) until the screen id (`GET /v1/screen/id`, cheaper
+    /// than the whole screen) is `id`, asking every `poll`; the moment it
+    /// was seen (the benches time screens with it).
+    pub fn wait_for_screen_id(&self, id: &str, poll: Duration) -> Instant {
+        self.wait_for_screen_id_among(&[id], poll).1
+    }
+
+    /// As [`Kiosk::wait_for_screen_id`], until the screen is one of `ids`:
+    /// which one, and when it was seen.
+    pub fn wait_for_screen_id_among(&self, ids: &[&str], poll: Duration) -> (String, Instant) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let now = self.get("/v1/screen/id");
+            if let Some(id) = ids.iter().find(|id| now["screen"] == **id) {
+                return (id.to_string(), Instant::now());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "none of the screens {ids:?} appeared; still {now}"
+            );
+            std::thread::sleep(poll);
         }
     }
 
@@ -409,6 +463,17 @@ impl Drop for Kiosk {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The first number after `key` in `/proc/PID/<file>` (0 when absent).
+pub fn proc_field(pid: u32, file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// A loopback port nobody listens on.

@@ -29,23 +29,25 @@
 //! debug build). Environment: `SOAK_SESSIONS` (10000), `SOAK_SAMPLE_EVERY`
 //! (500), `SOAK_PRINT_EVERY` (10), `SOAK_MAX_MINUTES` (stop early, report
 //! the sessions done), `SOAK_AFTER_PURGE` (500 sessions after the purge),
-//! `SOAK_FAKETIME` (libfaketime.so path), `SOAK_KIOSK_BIN` (another
+//! `SOAK_FAKETIME` (libfaketime.so path), `KIOSK_BIN` (another
 //! `kiosk` binary, e.g. a copy that a rebuild cannot replace during a long
 //! run). Prints figures; checks only
 //! that every session reached its screens.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiosk_central::{Central, CentralOptions, CentralServer};
 use kiosk_sim::printer::{PaperWidth, PrinterSim, PrinterSimConfig};
 use kiosk_sync::clock::SystemClock;
-use serde_json::{Value, json};
+use serde_json::json;
+
+#[path = "../../../tests/support/mod.rs"]
+mod support;
+use support::{Kiosk, li_xiulan_card, proc_field};
 
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
@@ -56,150 +58,29 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-struct Kiosk {
-    child: Child,
-    api: String,
-    http: reqwest::blocking::Client,
+/// The kiosk (this build's, or `KIOSK_BIN`) on `config`, logging warnings
+/// only, in a folder of its own (its kiosk.toml and stderr.log; the store
+/// is where `config` says).
+fn start_kiosk(config: &str, extra_env: &[(&str, &str)]) -> Kiosk {
+    let mut env = vec![("KIOSK_LOG", "warn")];
+    env.extend_from_slice(extra_env);
+    Kiosk::start_with(tempfile::tempdir().unwrap(), config, &env, None)
 }
 
-impl Kiosk {
-    fn start(dir: &Path, extra_env: &[(&str, &str)]) -> Kiosk {
-        let bin = std::env::var_os("SOAK_KIOSK_BIN")
-            .unwrap_or_else(|| env!("CARGO_BIN_EXE_kiosk").into());
-        let mut child = Command::new(bin)
-            .arg("--config")
-            .arg(dir.join("kiosk.toml"))
-            .args(["--headless", "--automation-port", "0"])
-            .env("KIOSK_LOG", "warn")
-            .env("XDG_DATA_HOME", dir.join("data"))
-            .envs(extra_env.iter().copied())
-            .current_dir(dir)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut api = String::new();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(url) = line.strip_prefix("kiosk: automation API: ") {
-                api = url.trim().to_string();
-            }
-            if line.starts_with("kiosk: home screen ready in ") {
-                break;
-            }
-        }
-        assert!(!api.is_empty(), "the kiosk did not start");
-        // Keep draining stdout so the kiosk never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        kiosk_sync::link::install_crypto_provider();
-        Kiosk {
-            child,
-            api,
-            http: reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.api))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap()
-    }
-
-    fn post(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.api))
-            .json(&body)
-            .send()
-            .unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-        r.json().unwrap_or(Value::Null)
-    }
-
-    fn delete(&self, path: &str) {
-        self.http
-            .delete(format!("{}{path}", self.api))
-            .send()
-            .unwrap();
-    }
-
-    fn screen_id(&self) -> String {
-        self.get("/v1/screen/id")["screen"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    /// Polls (every 2 ms, at most 20 s) until the screen is `id`.
-    fn wait_for(&self, id: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let now = self.screen_id();
-            if now == id {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "screen {id} did not appear (still {now})"
-            );
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
-
-    /// SIGTERM, then waits (at most 20 s) for the exit.
-    fn terminate(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("the kiosk did not stop within 20 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Kiosk {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn li_xiulan() -> Value {
-    json!({
-        "kind": "resident", "name": "李秀兰", "sex": "2", "nation": 1,
-        "birth": "19850823", "address": "吉林省吉林市龙潭区遵义东路56号",
-        "id_number": "220203198508232046", "issuer": "吉林市公安局龙潭分局",
-        "valid_from": "20190311", "valid_to": "20390311"
-    })
-}
+/// Polls the screen id every 2 ms.
+const POLL: Duration = Duration::from_millis(2);
 
 /// One session: card placed → enrollment → (print → printed) → card
 /// removed → home.
 fn session(kiosk: &Kiosk, print: bool) {
-    kiosk.post("/v1/sim/idcard", li_xiulan());
-    kiosk.wait_for("enrollment");
+    kiosk.place_id_card(li_xiulan_card());
+    kiosk.wait_for_screen_id("enrollment", POLL);
     if print {
-        kiosk.post("/v1/tap", json!({ "label": "打印业务办理单" }));
-        kiosk.wait_for("printed");
+        kiosk.tap("打印业务办理单");
+        kiosk.wait_for_screen_id("printed", POLL);
     }
-    kiosk.delete("/v1/sim/idcard");
-    kiosk.wait_for("home");
+    kiosk.remove_id_card();
+    kiosk.wait_for_screen_id("home", POLL);
 }
 
 #[derive(Debug, Clone)]
@@ -241,16 +122,6 @@ fn store_counts(db: &Path) -> (u64, u64, u64) {
     let pages = one("PRAGMA page_count");
     let free = one("PRAGMA freelist_count");
     (jobs, (pages - free.min(pages)) * page, free * page)
-}
-
-fn proc_field(pid: u32, file: &str, key: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 fn file_len(p: &Path) -> u64 {
@@ -394,22 +265,18 @@ fn main() {
     })
     .unwrap();
     let db = dir.path().join("data").join("kiosk.db");
-    std::fs::write(
-        dir.path().join("kiosk.toml"),
-        format!(
-            "[simulation]\nenabled = true\n\
+    let config = format!(
+        "[simulation]\nenabled = true\n\
              [central]\nurl = \"{}\"\ntimeout_ms = 3000\n\
              [devices]\nprinter = \"tcp://{}\"\nid_reader_poll_ms = 50\n\
              [store]\npath = \"{}\"\n",
-            centre.url(),
-            printer.local_addr(),
-            db.display()
-        ),
-    )
-    .unwrap();
+        centre.url(),
+        printer.local_addr(),
+        db.display()
+    );
 
-    let kiosk = Kiosk::start(dir.path(), &[]);
-    kiosk.wait_for("home");
+    let kiosk = start_kiosk(&config, &[]);
+    kiosk.wait_for_screen_id("home", POLL);
     let t0 = Instant::now();
     println!(
         "soak: {sessions} sessions (every {print_every}th prints), sampled every {every}; kiosk pid {}, ID reader polled every 50 ms",
@@ -459,17 +326,17 @@ fn main() {
     }
     let before = sample(&kiosk, &db, &printer, done, t0);
     kiosk.terminate();
-    let kiosk = Kiosk::start(
-        dir.path(),
+    let kiosk = start_kiosk(
+        &config,
         &[
             ("LD_PRELOAD", faketime.as_str()),
             ("FAKETIME", "+31d"),
             ("DONT_FAKE_MONOTONIC", "1"),
         ],
     );
-    kiosk.wait_for("home");
+    kiosk.wait_for_screen_id("home", POLL);
     // The first cycle (at start) purges; this one waits for it to be over.
-    let cycle = kiosk.post("/v1/sync/now", json!({}));
+    let (_, cycle) = kiosk.post("/v1/sync/now", json!({}));
     let after = sample(&kiosk, &db, &printer, done, t0);
     println!(
         "retention: before the purge {} outbox rows and {} print jobs kept, {} bytes in use, {} free (file {} + WAL {}); restarted 31 days on: {} outbox rows, {} print jobs, {} pending, {} bytes in use, {} free (file {} + WAL {}) (sync now: {cycle})",
