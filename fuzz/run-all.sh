@@ -47,22 +47,16 @@ fuzz_dir=$(cd "$(dirname "$0")" && pwd)
 cd "$fuzz_dir"
 log="$fuzz_dir/runs.log"
 
-# Named targets are built one by one (the drivers' targets do not wait for
-# the kiosk crate, whose first fuzz build takes about half an hour); no
-# names: all targets, in one build.
-if [ $# -gt 0 ]; then
-  targets=("$@")
-  for target in "${targets[@]}"; do
-    echo "== cargo +nightly fuzz build -O $target"
-    cargo +nightly fuzz build -O "$target"
-  done
-else
-  echo "== cargo +nightly fuzz build -O"
-  cargo +nightly fuzz build -O
-  mapfile -t targets < <(cargo +nightly fuzz list)
-fi
+echo "== cargo +nightly fuzz build -O"
+cargo +nightly fuzz build -O
 triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
 bin_dir="$fuzz_dir/target/$triple/release"
+
+if [ $# -gt 0 ]; then
+  targets=("$@")
+else
+  mapfile -t targets < <(cargo +nightly fuzz list)
+fi
 
 flags=(-max_len=4096 -rss_limit_mb=1024 -timeout=10)
 case "${MINIMISE:-edges}" in
