@@ -511,6 +511,18 @@ impl Session {
                 }
                 Vec::new()
             }
+            Event::FilingNotSaved { message } => {
+                if self.screen == Screen::FilingSubmitting && self.filing.is_some() {
+                    // Back to the signed letter, form and signature kept:
+                    // once staff free space, one tap submits it again.
+                    self.touch(now);
+                    self.filing_submitted = None;
+                    self.note = message;
+                    self.screen = Screen::FilingLetter;
+                    return vec![Command::Say(Prompt::Problem)];
+                }
+                Vec::new()
+            }
             Event::CredentialPresented(credential) => {
                 if self.screen.busy() {
                     return Vec::new();

@@ -440,7 +440,7 @@ impl Controller {
                             tracing::info!("filing refused by the centre");
                             Event::FilingFailed { message }
                         }
-                        Err(message) => Event::FilingFailed { message },
+                        Err(message) => Event::FilingNotSaved { message },
                     };
                     let _ = events.send(event);
                 });
@@ -626,7 +626,8 @@ fn log_event(event: &Event) {
         Event::LetterLoaded { letter, .. } => {
             tracing::debug!(found = letter.is_ok(), "archived letter")
         }
-        Event::FilingFailed { .. } => tracing::debug!("filing failed"),
+        Event::FilingFailed { .. } => tracing::debug!("filing refused"),
+        Event::FilingNotSaved { .. } => tracing::debug!("filing not saved"),
         Event::AuthorisationPhoto(result) => {
             tracing::info!(taken = result.is_ok(), "document camera answered")
         }

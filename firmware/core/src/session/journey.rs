@@ -177,7 +177,7 @@ pub fn event_kind(event: &Event) -> &'static str {
         Event::FilingsFailed { .. } => "filings_query",
         Event::LetterLoaded { .. } => "letter",
         Event::FilingUpdated { .. } => "filing_updated",
-        Event::FilingFailed { .. } => "filing_submit",
+        Event::FilingFailed { .. } | Event::FilingNotSaved { .. } => "filing_submit",
         Event::Action(_) => "refused",
         Event::Touched => "touch",
         Event::PrintFinished => "print",

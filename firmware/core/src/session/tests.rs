@@ -558,6 +558,29 @@ fn remote_care_filing_from_category_to_printed_receipt() {
     assert_eq!(sub.institutions.len(), 1);
     assert_eq!(sub.end, None, "long-term filings stay valid until changed");
     assert_eq!(s.screen(), Screen::FilingSubmitting);
+    let first = sub.clone();
+    // Not written (the store is full): back to the signed letter with the
+    // message, the form and the signature kept; one tap tries again.
+    let cmds = s.handle(
+        Event::FilingNotSaved {
+            message: "本机存储空间不足，备案未能保存。".into(),
+        },
+        t,
+        wall(),
+    );
+    assert!(only_speech(&cmds), "{cmds:?}");
+    assert_eq!(s.screen(), Screen::FilingLetter);
+    assert!(s.note().contains("未能保存"), "{}", s.note());
+    let cmds = tap(&mut s, "filing-submit", t);
+    let Some(Command::SubmitFiling(again)) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    assert!(
+        **again == *first,
+        "the same signed filing, not a blank form"
+    );
+    assert_eq!(s.screen(), Screen::FilingSubmitting);
+    assert!(s.note().is_empty());
     // Queued; the centre answered in time with its number.
     let cmds = s.handle(
         Event::FilingQueued {

@@ -697,8 +697,16 @@ pub enum Event {
         /// Result: the message for the citizen either way.
         message: String,
     },
-    /// The filing could not be written or the centre refused it.
+    /// The centre refused the filing (final: the message says why and
+    /// what to do).
     FilingFailed {
+        /// Chinese message for the citizen.
+        message: String,
+    },
+    /// The filing could not be written to the outbox (a full store, say):
+    /// nothing was kept or sent, and the citizen's signed form stays on
+    /// the letter screen for another try.
+    FilingNotSaved {
         /// Chinese message for the citizen.
         message: String,
     },
