@@ -162,6 +162,10 @@ mod tests {
         job.state = JobState::Done;
         journal.update(&job).unwrap();
         assert!(journal.unfinished().unwrap().is_empty());
+        // Done: its document is erased (the paper has it).
+        let done = journal.get(1).unwrap().unwrap();
+        assert_eq!(done.state, JobState::Done);
+        assert!(done.payload.is_empty());
         assert!(journal.get(9).unwrap().is_none());
         // Purged ids are not reused.
         journal.store.print_purge(at(59)).unwrap();

@@ -26,6 +26,14 @@ use crate::error::Error;
 use crate::platform::{OsRandom, Random};
 
 pub use crypto::StoreKey;
+
+/// The SET clause that erases a print job's sealed document when the
+/// update (state in `?2`) marks it done: the paper has it, and nothing
+/// reads a done job's document (only unfinished jobs are printed again),
+/// so the citizen's data is not kept at rest until the retention purge.
+/// A failed job keeps its document for the purge, like a pending one.
+const ERASE_WHEN_DONE: &str = "nonce = CASE WHEN ?2 = 'done' THEN X'' ELSE nonce END, \
+     document = CASE WHEN ?2 = 'done' THEN X'' ELSE document END";
 pub use premium::{OrderRecordState, OrderStats, StoredOrder};
 
 /// The SQL of every schema version, in order: index 0 takes an empty
@@ -1048,10 +1056,28 @@ impl Store {
         now: NaiveDateTime,
     ) -> Result<bool, Error> {
         let n = self.conn().execute(
-            "UPDATE print_job SET state = ?2, cause = ?3, updated_at = ?4 WHERE job_id = ?1",
+            &format!(
+                "UPDATE print_job SET state = ?2, cause = ?3, updated_at = ?4, {ERASE_WHEN_DONE} WHERE job_id = ?1"
+            ),
             params![job_id, state.db(), cause, fmt_time(now)],
         )?;
         Ok(n == 1)
+    }
+
+    /// A print job's document, opened; empty once the job is done (the
+    /// document is erased at the done mark, see [`ERASE_WHEN_DONE`]).
+    fn open_print_document(
+        &self,
+        job_id: &str,
+        nonce: &[u8],
+        sealed: &[u8],
+        rowid: i64,
+    ) -> Result<Vec<u8>, Error> {
+        if sealed.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.key
+            .open(format!("print:{job_id}").as_bytes(), nonce, sealed, rowid)
     }
 
     /// One print job.
@@ -1088,9 +1114,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (job_id, kind, nonce, sealed, state, cause, created, updated, rowid) = row?;
-            let document =
-                self.key
-                    .open(format!("print:{job_id}").as_bytes(), &nonce, &sealed, rowid)?;
+            let document = self.open_print_document(&job_id, &nonce, &sealed, rowid)?;
             out.push(PrintJob {
                 job_id,
                 kind,
@@ -1141,7 +1165,9 @@ impl Store {
             )?;
         } else {
             let n = conn.execute(
-                "UPDATE print_job SET state = ?2, cause = ?3, attempts = ?4, updated_at = ?5 WHERE job_id = ?1",
+                &format!(
+                    "UPDATE print_job SET state = ?2, cause = ?3, attempts = ?4, updated_at = ?5, {ERASE_WHEN_DONE} WHERE job_id = ?1"
+                ),
                 params![job_id, state, cause, job.attempts, fmt_time(job.updated_at)],
             )?;
             if n != 1 {
@@ -1181,9 +1207,7 @@ impl Store {
         for row in rows {
             let (job_id, kind, nonce, sealed, state, cause, attempts, created, updated, rowid) =
                 row?;
-            let document =
-                self.key
-                    .open(format!("print:{job_id}").as_bytes(), &nonce, &sealed, rowid)?;
+            let document = self.open_print_document(&job_id, &nonce, &sealed, rowid)?;
             out.push(journal::Row {
                 job_id,
                 kind,

@@ -269,6 +269,24 @@ fn print_journal_tracks_states_and_seals_documents() {
     store
         .print_update("P1", PrintState::Done, None, at(9, 0, 5))
         .unwrap();
+    // Done: the paper has it; the sealed document is erased at once, the
+    // failed job keeps its own until the purge.
+    let done = store.print_job("P1").unwrap().unwrap();
+    assert_eq!(done.state, PrintState::Done);
+    assert!(done.document.is_empty());
+    let stored: (i64, i64) = store
+        .conn()
+        .query_row(
+            "SELECT length(document), length(nonce) FROM print_job WHERE job_id = 'P1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(stored, (0, 0));
+    assert_eq!(
+        store.print_job("P2").unwrap().unwrap().document,
+        b"\x1b@hello"
+    );
     assert_eq!(store.print_purge(at(10, 0, 0)).unwrap(), 2);
 }
 
