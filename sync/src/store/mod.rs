@@ -26,6 +26,7 @@ use crate::error::Error;
 use crate::platform::{OsRandom, Random};
 
 pub use crypto::StoreKey;
+pub use premium::{OrderRecordState, OrderStats, StoredOrder};
 
 /// The SET clause that erases a print job's sealed document when the
 /// update (state in `?2`) marks it done: the paper has it, and nothing
@@ -34,7 +35,6 @@ pub use crypto::StoreKey;
 /// A failed job keeps its document for the purge, like a pending one.
 const ERASE_WHEN_DONE: &str = "nonce = CASE WHEN ?2 = 'done' THEN X'' ELSE nonce END, \
      document = CASE WHEN ?2 = 'done' THEN X'' ELSE document END";
-pub use premium::{OrderRecordState, OrderStats, StoredOrder};
 
 /// The SQL of every schema version, in order: index 0 takes an empty
 /// database to version 1.
